@@ -1,0 +1,278 @@
+"""The daemon's configuration: one TOML file, validated before anything starts.
+
+Every table is a pydantic model with ``extra="forbid"``, so a typo is an error rather than a
+silently ignored setting. Device lists carry a ``type`` discriminator and each subsystem owns
+the models of its devices (``rfid.config``, ``sensors.config``, ``stacker.config``); this module
+assembles them. ``ARCHROOM_*`` environment variables override the file (nested keys joined
+with ``__``, e.g. ``ARCHROOM_API__PORT=9000``), and secrets are read from files in
+``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``) so they never sit in the TOML.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from rfid.config import GateConfig, ReaderConfig
+from sensors.config import ROOM_CLASSES, BusConfig, LimitsOverride, SensorConfig
+from stacker.config import StackerConfig
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(_Strict):
+    id: Identifier = "site"
+    name: str = "Archive"
+
+
+class RoomConfig(_Strict):
+    """A climate-controlled room; the daemon owns the one named by ``ArchroomConfig.room``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: Identifier
+    name: str = ""
+    room_class: str = Field(default="paper", alias="class")
+    limits: LimitsOverride = LimitsOverride()
+
+    @field_validator("room_class")
+    @classmethod
+    def _known_class(cls, v: str) -> str:
+        if v not in ROOM_CLASSES:
+            raise ValueError(f"unknown room class {v!r} (one of: {', '.join(ROOM_CLASSES)})")
+        return v
+
+
+class DatabaseConfig(_Strict):
+    url: str | None = None
+    """``sqlite:///PATH`` or ``postgresql+asyncpg://user@host/db``; default: SQLite in state_dir."""
+    password_credential: str | None = None
+    """Name of a credential file holding the database password."""
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql")):
+            raise ValueError(f"unsupported database URL {v!r} (use sqlite:/// or postgresql+asyncpg://)")
+        return v
+
+
+class ApiConfig(_Strict):
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    failed_auth_per_minute: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiConfig:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        return self
+
+
+class MqttConfig(_Strict):
+    url: str = "mqtt://127.0.0.1:1883"
+    """``mqtt://host:port`` or ``mqtts://host:port`` (TLS)."""
+    client_id: str | None = None
+    username: str | None = None
+    password_credential: str | None = None
+    ca_file: Path | None = None
+    keepalive_s: int = Field(default=30, ge=5)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if not v.startswith(("mqtt://", "mqtts://")):
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {v!r}")
+        return v
+
+
+class OutboxConfig(_Strict):
+    prune_after_s: float = Field(default=7 * 86400, gt=0)
+    batch: int = Field(default=200, ge=1, le=10000)
+
+
+class LedgerConfig(_Strict):
+    company_prefix: str = Field(default="0614141", pattern=r"^\d{6,12}$")
+    """GS1 company prefix for new GIAI-96 tags."""
+    loan_days: int = Field(default=30, ge=1)
+    max_renewals: int = Field(default=2, ge=0)
+    gate_in_returns: bool = False
+
+
+class ArchroomConfig(BaseSettings):
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix="ARCHROOM_",
+        env_nested_delimiter="__",
+        populate_by_name=True,
+    )
+
+    site: SiteConfig = SiteConfig()
+    room: Identifier = "room-1"
+    """The room this daemon owns: MQTT topics, and the room of its locations."""
+    state_dir: Path = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/archroom").split(":")[0])
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database: DatabaseConfig = DatabaseConfig()
+    api: ApiConfig = ApiConfig()
+    mqtt: MqttConfig | None = None
+    outbox: OutboxConfig = OutboxConfig()
+    ledger: LedgerConfig = LedgerConfig()
+    rooms: list[RoomConfig] = Field(default_factory=list)
+    readers: list[ReaderConfig] = Field(default_factory=list)
+    gates: list[GateConfig] = Field(default_factory=list)
+    buses: list[BusConfig] = Field(default_factory=list)
+    sensors: list[SensorConfig] = Field(default_factory=list)
+    stacker: StackerConfig | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _references(self) -> ArchroomConfig:
+        problems: list[str] = []
+        _unique("rooms", (r.id for r in self.rooms), problems)
+        _unique("readers", (r.id for r in self.readers), problems)
+        _unique("sensors", (s.id for s in self.sensors), problems)
+        _unique("buses", (b.id for b in self.buses), problems)
+        _unique("gates", (g.id for g in self.gates), problems)
+        rooms = {r.id for r in self.rooms}
+        if self.rooms and self.room not in rooms:
+            problems.append(f"room: {self.room!r} is not one of the configured rooms")
+        readers = {r.id: r for r in self.readers}
+        for i, gate in enumerate(self.gates):
+            reader = readers.get(gate.reader)
+            if reader is None:
+                problems.append(f"gates[{i}].reader: unknown reader {gate.reader!r}")
+            elif reader.role != "gate":
+                problems.append(f"gates[{i}].reader: reader {gate.reader!r} has role {reader.role!r}")
+        buses = {b.id for b in self.buses}
+        for i, sensor in enumerate(self.sensors):
+            if sensor.bus not in buses:
+                problems.append(f"sensors[{i}].bus: unknown bus {sensor.bus!r}")
+            if rooms and sensor.room not in rooms:
+                problems.append(f"sensors[{i}].room: unknown room {sensor.room!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def room_config(self) -> RoomConfig:
+        for r in self.rooms:
+            if r.id == self.room:
+                return r
+        return RoomConfig(id=self.room)
+
+    def database_url(self) -> str:
+        """The SQLAlchemy async URL, with the password from its credential if configured."""
+        url = self.database.url or f"sqlite:///{self.state_dir / 'archroom.db'}"
+        if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+            url = "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+        elif url.startswith(("postgresql://", "postgres://")):
+            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if self.database.password_credential:
+            from sqlalchemy.engine import make_url
+
+            password = read_credential(self.database.password_credential)
+            url = make_url(url).set(password=password).render_as_string(hide_password=False)
+        return url
+
+
+def _unique(table: str, ids: Iterable[str], problems: list[str]) -> None:
+    seen: set[str] = set()
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            problems.append(f"{table}[{i}].id: duplicate id {ident!r}")
+        seen.add(ident)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``errors`` holds one line per problem."""
+
+    def __init__(self, source: str, errors: Sequence[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(errors))
+        self.source = source
+        self.errors = list(errors)
+
+
+def read_credential(name: str) -> str:
+    """Read a secret that systemd passed with ``LoadCredential=NAME:...``."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        raise ConfigError(name, [f"credential {name!r} needs $CREDENTIALS_DIRECTORY (LoadCredential=)"])
+    path = Path(directory) / name
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ConfigError(name, [f"credential {name!r} unreadable: {e.strerror}"]) from None
+
+
+def load_config(path: Path | str | None, **overrides: Any) -> ArchroomConfig:
+    """Read, validate and return the configuration, or raise ConfigError listing every problem."""
+    data: dict[str, Any] = {}
+    source = str(path) if path is not None else "<defaults>"
+    if path is not None:
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except OSError as e:
+            raise ConfigError(source, [f"cannot read: {e.strerror}"]) from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(source, [f"TOML syntax: {e}"]) from None
+    data.update(overrides)
+    try:
+        return ArchroomConfig(**data)
+    except ValidationError as e:
+        raise ConfigError(source, format_errors(e)) from None
+
+
+def format_errors(error: ValidationError) -> list[str]:
+    """One line per error, located like ``rooms[0].class: unknown room class 'papr'``."""
+    lines = []
+    for err in error.errors(include_url=False):
+        message = str(err["msg"]).removeprefix("Value error, ")
+        where = _location(err["loc"], err.get("input"))
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting"
+        elif err["type"] == "union_tag_invalid":
+            ctx = err.get("ctx") or {}
+            message = f"unknown type {ctx.get('tag')!r} (one of: {ctx.get('expected_tags')})"
+        elif err["type"] == "union_tag_not_found":
+            message = "missing 'type'"
+        lines.append(f"{where}: {message}" if where else message)
+    return lines
+
+
+_TAGS = {"uhfreader18", "llrp", "xy-md02", "rs-ws-n01", "generic"}
+_ALIASES = {"room_class": "class"}
+
+
+def _location(loc: tuple[int | str, ...], _input: object) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _TAGS:
+            continue  # pydantic names the union member; the file does not
+        else:
+            out += ("." if out else "") + _ALIASES.get(part, part)
+    return out
