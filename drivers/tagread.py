@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,3 +19,13 @@ class TagRead:
     """Signal strength, larger is stronger (dBm for LLRP, the reader's own scale otherwise)."""
     t: float
     """Wall-clock time of the read, seconds since the epoch."""
+
+
+class ReadSink(Protocol):
+    """Where a reader service delivers what it sees. Called from the event loop; must not block."""
+
+    def reads(self, batch: Sequence[TagRead]) -> None:
+        """A batch of reads (one inventory round, one RO_ACCESS_REPORT)."""
+
+    def link_state(self, reader: str, up: bool, reason: str) -> None:
+        """The link to ``reader`` came up (``up``) or went down, with a reason in words."""
