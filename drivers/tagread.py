@@ -29,3 +29,9 @@ class ReadSink(Protocol):
 
     def link_state(self, reader: str, up: bool, reason: str) -> None:
         """The link to ``reader`` came up (``up``) or went down, with a reason in words."""
+
+    def round_done(self, reader: str, antenna: int, t: float) -> None:
+        """One inventory round of ``antenna`` finished, whether or not it saw tags.
+
+        The shelf engine counts sweeps with it: a tag is missing only after rounds that ran.
+        """
