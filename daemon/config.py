@@ -63,7 +63,9 @@ class DatabaseConfig(_Strict):
     @classmethod
     def _scheme(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql")):
-            raise ValueError(f"unsupported database URL {v!r} (use sqlite:/// or postgresql+asyncpg://)")
+            raise ValueError(
+                f"unsupported database URL {v!r} (use sqlite:/// or postgresql+asyncpg://)"
+            )
         return v
 
 
@@ -165,7 +167,9 @@ class ArchroomConfig(BaseSettings):
             if reader is None:
                 problems.append(f"gates[{i}].reader: unknown reader {gate.reader!r}")
             elif reader.role != "gate":
-                problems.append(f"gates[{i}].reader: reader {gate.reader!r} has role {reader.role!r}")
+                problems.append(
+                    f"gates[{i}].reader: reader {gate.reader!r} has role {reader.role!r}"
+                )
         buses = {b.id for b in self.buses}
         for i, sensor in enumerate(self.sensors):
             if sensor.bus not in buses:
@@ -218,7 +222,9 @@ def read_credential(name: str) -> str:
     """Read a secret that systemd passed with ``LoadCredential=NAME:...``."""
     directory = os.environ.get("CREDENTIALS_DIRECTORY")
     if not directory:
-        raise ConfigError(name, [f"credential {name!r} needs $CREDENTIALS_DIRECTORY (LoadCredential=)"])
+        raise ConfigError(
+            name, [f"credential {name!r} needs $CREDENTIALS_DIRECTORY (LoadCredential=)"]
+        )
     path = Path(directory) / name
     try:
         return path.read_text(encoding="utf-8").strip()

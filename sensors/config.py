@@ -1,10 +1,21 @@
-"""Configuration of climate sensors and buses (assembled by daemon.config)."""
+"""Configuration of climate sensors and buses (assembled by daemon.config).
+
+A *bus* is one Modbus link shared by several sensors: an RS485 line on a local serial port, the
+same line behind a serial server (RTU frames carried over TCP, ``socket://``), or a Modbus TCP
+device or gateway (``tcp://``). Every device on an RS485 line must use the line's speed and
+framing, so those belong to the bus; a sensor carries only what is its own (address, room,
+polling interval, how many misses in a row make it "down").
+
+The ``generic`` sensor type reads any temperature/humidity transmitter the way Telegraf's modbus
+input and Home Assistant's modbus sensors describe one: function code, register address, data
+type, byte order, scale and offset, per measured quantity.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from drivers.links import parse_link
 
@@ -19,12 +30,47 @@ class BusConfig(_Strict):
     id: str
     url: str
     framer: Literal["rtu", "tcp"] = "rtu"
+    """Frame format on the link; ``tcp://`` URLs default to ``tcp`` (MBAP), the others to ``rtu``."""
+    baudrate: int | None = Field(default=None, gt=0)
+    """Line speed; unset takes the default of the sensor profiles on the bus (9600 if they differ)."""
+    bytesize: Literal[7, 8] = 8
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    timeout_s: float = Field(default=0.5, gt=0, le=10)
+    """How long to wait for one answer; keep it short so a dead sensor costs the bus little."""
+    gap_s: float | None = Field(default=None, ge=0, le=1)
+    """Quiet time between two requests; unset: 30 ms with RTU framing, none with Modbus TCP."""
+    down_retry_s: float = Field(default=60.0, gt=0)
+    """A sensor marked down is probed this often (or at its own interval if longer)."""
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    """Cap of the exponential backoff between attempts to reopen the link."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tcp_framer_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "framer" not in data:
+            url = data.get("url")
+            if isinstance(url, str) and url.startswith("tcp://"):
+                return {**data, "framer": "tcp"}
+        return data
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
         parse_link(v, default_port=502)
         return v
+
+    @model_validator(mode="after")
+    def _framer_fits_link(self) -> BusConfig:
+        scheme = parse_link(self.url, default_port=502).scheme
+        if self.framer == "tcp" and scheme != "tcp":
+            raise ValueError(f"framer 'tcp' needs a tcp:// URL, not a {scheme} link")
+        return self
+
+    def effective_gap_s(self) -> float:
+        if self.gap_s is not None:
+            return self.gap_s
+        return 0.03 if self.framer == "rtu" else 0.0
 
 
 class _SensorBase(_Strict):
@@ -33,6 +79,14 @@ class _SensorBase(_Strict):
     room: str
     device_id: int = Field(default=1, ge=1, le=247)
     interval_s: float = Field(default=10.0, gt=0)
+    lazy_error_count: int = Field(default=3, ge=1, le=1000)
+    """Failed polls in a row (no answer, error answer, rejected value) before the sensor is down."""
+    stuck_after_s: float | None = Field(default=6 * 3600.0, gt=0)
+    """Both values unchanged this long marks the sensor down as stuck; unset disables the check."""
+    temperature_offset_c: float = Field(default=0.0, ge=-20, le=20)
+    """Calibration correction added to every temperature reading."""
+    humidity_offset_pct: float = Field(default=0.0, ge=-50, le=50)
+    """Calibration correction added to every humidity reading."""
 
 
 class XyMd02Config(_SensorBase):
@@ -43,7 +97,61 @@ class RsWsN01Config(_SensorBase):
     type: Literal["rs-ws-n01"]
 
 
-SensorConfig = Annotated[XyMd02Config | RsWsN01Config, Field(discriminator="type")]
+DataType = Literal["int16", "uint16", "int32", "uint32", "float32"]
+ByteOrder = Literal["ABCD", "CDAB", "BADC", "DCBA"]
+
+
+class GenericChannel(_Strict):
+    """Where and how one quantity is read (Telegraf ``[[inputs.modbus.request.fields]]`` style)."""
+
+    function_code: Literal[3, 4] = 3
+    """3: holding registers, 4: input registers."""
+    address: int = Field(ge=0, le=65535)
+    """0-based PDU address (subtract 1 from a "40001"/"30001"-style register number's tail)."""
+    data_type: DataType = "int16"
+    byte_order: ByteOrder = "ABCD"
+    """ABCD big-endian, CDAB word-swapped, BADC byte-swapped, DCBA little-endian.
+
+    For 16-bit types only the swap within the word counts (ABCD/CDAB = AB, BADC/DCBA = BA)."""
+    scale: float = 1.0
+    offset: float = 0.0
+    """value = raw * scale + offset."""
+    valid_min: float | None = None
+    valid_max: float | None = None
+    """Accepted range after scaling; unset: -40..125 °C for temperature, 0..100 % for humidity."""
+    error_codes: tuple[float, ...] = ()
+    """Raw values (before scale and offset) the device sends instead of a measurement."""
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, v: float) -> float:
+        if v == 0:
+            raise ValueError("scale must not be 0")
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> GenericChannel:
+        words = 1 if self.data_type in ("int16", "uint16") else 2
+        if self.address + words > 65536:
+            raise ValueError(f"{self.data_type} at {self.address} runs past register 65535")
+        if (
+            self.valid_min is not None
+            and self.valid_max is not None
+            and self.valid_min >= self.valid_max
+        ):
+            raise ValueError("valid_min must be below valid_max")
+        return self
+
+
+class GenericConfig(_SensorBase):
+    type: Literal["generic"]
+    temperature: GenericChannel
+    humidity: GenericChannel
+
+
+SensorConfig = Annotated[
+    XyMd02Config | RsWsN01Config | GenericConfig, Field(discriminator="type")
+]
 
 
 ROOM_CLASSES = ("paper", "special", "av", "film-copy", "film-master")
@@ -59,3 +167,24 @@ class LimitsOverride(_Strict):
     rh_max_pct: float | None = Field(default=None, ge=0, le=100)
     temp_swing_c: float | None = Field(default=None, gt=0)
     rh_swing_pct: float | None = Field(default=None, gt=0)
+    temp_hysteresis_c: float | None = Field(default=None, ge=0)
+    """How far back inside a limit the temperature must come before its alarm clears."""
+    rh_hysteresis_pct: float | None = Field(default=None, ge=0)
+    min_duration_s: float | None = Field(default=None, ge=0)
+    """How long a condition must hold before its alarm is raised (and its end before it clears)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LimitsOverride:
+        if (
+            self.temp_min_c is not None
+            and self.temp_max_c is not None
+            and self.temp_min_c >= self.temp_max_c
+        ):
+            raise ValueError("temp_min_c must be below temp_max_c")
+        if (
+            self.rh_min_pct is not None
+            and self.rh_max_pct is not None
+            and self.rh_min_pct >= self.rh_max_pct
+        ):
+            raise ValueError("rh_min_pct must be below rh_max_pct")
+        return self

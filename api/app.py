@@ -1,0 +1,78 @@
+"""``create_app(services)``: the FastAPI application over a running room.
+
+Routes are built by factories that close over the services they need, so every dependency is
+explicit and typed. Documentation (Swagger UI at ``/docs``, ReDoc at ``/redoc``) is served from
+the daemon's own files: archive rooms are often on networks without internet access.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
+
+from api.auth import Auth
+from daemon import __version__
+from daemon.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class ComponentHealth(BaseModel):
+    status: str
+    detail: str
+    since: float
+
+
+class HealthResponse(BaseModel):
+    status: str
+    version: str
+    room: str
+    components: dict[str, ComponentHealth]
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPIOffline(
+        title="archroom",
+        version=__version__,
+        description="RFID smart archive room: catalogue, locations, loans, stacker, climate, audit.",
+        static_url="/static/docs",
+    )
+    auth = Auth(services.tokens, failed_per_minute=services.config.api.failed_auth_per_minute)
+    _install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> HealthResponse:
+        """Liveness and per-component status (no token needed)."""
+        return HealthResponse(
+            status=services.health.overall(),
+            version=__version__,
+            room=services.config.room,
+            components={
+                name: ComponentHealth(status=c.status, detail=c.detail, since=c.since)
+                for name, c in sorted(services.health.components.items())
+            },
+        )
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus exposition (no token needed; bind the API to a trusted network)."""
+        return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    del auth  # the routers of later features take it
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)

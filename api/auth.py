@@ -1,0 +1,82 @@
+"""Bearer-token authentication and the role matrix.
+
+401 when no valid token is presented, 403 when the token's role may not use the route, 429
+after too many failed attempts from one client within a minute (the counter forgets after the
+minute). ``admin`` may use every route.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from daemon.tokens import Principal, Role, Tokens
+
+bearer = HTTPBearer(auto_error=False, description="archroom API token (archroom token create)")
+
+
+class FailedAuthLimiter:
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._failures: dict[str, deque[float]] = {}
+
+    def _window(self, client: str, now: float) -> deque[float]:
+        q = self._failures.setdefault(client, deque())
+        while q and q[0] < now - 60:
+            q.popleft()
+        return q
+
+    def blocked(self, client: str) -> bool:
+        return len(self._window(client, time.monotonic())) >= self.per_minute
+
+    def failed(self, client: str) -> None:
+        if len(self._failures) > 10_000:
+            self._failures.clear()
+        self._window(client, time.monotonic()).append(time.monotonic())
+
+
+class Auth:
+    def __init__(self, tokens: Tokens, *, failed_per_minute: int = 30) -> None:
+        self.tokens = tokens
+        self.limiter = FailedAuthLimiter(failed_per_minute)
+
+    def require(self, *roles: Role) -> Callable[..., Awaitable[Principal]]:
+        allowed = frozenset(roles) | {Role.admin}
+
+        async def dependency(
+            request: Request,
+            credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+        ) -> Principal:
+            client = request.client.host if request.client else "?"
+            if self.limiter.blocked(client):
+                raise HTTPException(
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    "too many failed authentication attempts; wait a minute",
+                )
+            if credentials is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "a bearer token is required",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            principal = await self.tokens.verify(credentials.credentials)
+            if principal is None:
+                self.limiter.failed(client)
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "the token is unknown, expired or revoked",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            if principal.role not in allowed:
+                names = ", ".join(sorted(r.value for r in allowed))
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    f"role {principal.role.value!r} may not do this (needs one of: {names})",
+                )
+            return principal
+
+        return dependency

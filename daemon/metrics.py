@@ -1,0 +1,114 @@
+"""The daemon's Prometheus metrics (DESIGN §6.4): one registry per daemon, base units.
+
+Labels stay bounded: reader, gate, sensor, room and kind names come from the configuration;
+EPCs, references and user names never become labels.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from daemon import __version__
+
+ITEM_STATES = ("on_shelf", "on_loan", "in_stacker", "missing", "unknown")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.build_info = Gauge(
+            "archroom_build_info", "Build of the running daemon", ["version"], registry=r
+        )
+        self.build_info.labels(version=__version__).set(1)
+        self.rfid_reads = Counter(
+            "archroom_rfid_reads", "Tag reads received", ["reader"], registry=r
+        )
+        self.rfid_reader_up = Gauge(
+            "archroom_rfid_reader_up", "Reader link is up", ["reader"], registry=r
+        )
+        self.rfid_frame_errors = Counter(
+            "archroom_rfid_frame_errors", "Malformed reader frames dropped", ["reader"], registry=r
+        )
+        self.gate_passages = Counter(
+            "archroom_gate_passages", "Gate passages decided", ["gate", "direction"], registry=r
+        )
+        self.gate_alarms = Counter(
+            "archroom_gate_alarms", "Unauthorized removals detected", ["gate"], registry=r
+        )
+        self.items = Gauge("archroom_items", "Catalogued items by state", ["state"], registry=r)
+        self.loans_open = Gauge("archroom_loans_open", "Open loans", registry=r)
+        self.loans_overdue = Gauge(
+            "archroom_loans_overdue", "Open loans past their due date", registry=r
+        )
+        self.stacker_up = Gauge(
+            "archroom_stacker_up", "Stacker PLC reachable and alive", registry=r
+        )
+        self.stacker_mode = Gauge("archroom_stacker_mode", "Stacker MODE register", registry=r)
+        self.stacker_jobs = Counter(
+            "archroom_stacker_jobs", "Stacker jobs finished", ["kind", "result"], registry=r
+        )
+        self.stacker_job_duration = Histogram(
+            "archroom_stacker_job_duration_seconds",
+            "Stacker job duration from strobe to done",
+            buckets=(5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600),
+            registry=r,
+        )
+        self.stacker_faults = Counter(
+            "archroom_stacker_faults", "Stacker faults and exceptions by code", ["code"], registry=r
+        )
+        self.climate_temperature = Gauge(
+            "archroom_climate_temperature_celsius", "Temperature", ["room", "sensor"], registry=r
+        )
+        self.climate_humidity = Gauge(
+            "archroom_climate_humidity_ratio",
+            "Relative humidity (0-1)",
+            ["room", "sensor"],
+            registry=r,
+        )
+        self.climate_dew_point = Gauge(
+            "archroom_climate_dew_point_celsius", "Dew point", ["room", "sensor"], registry=r
+        )
+        self.climate_pi = Gauge(
+            "archroom_climate_preservation_index_years", "Preservation Index", ["room"], registry=r
+        )
+        self.sensor_up = Gauge("archroom_sensor_up", "Sensor answers", ["sensor"], registry=r)
+        self.sensor_rejected = Counter(
+            "archroom_sensor_rejected_values",
+            "Out-of-range sensor values rejected",
+            ["sensor"],
+            registry=r,
+        )
+        self.alarms_active = Gauge("archroom_alarms_active", "Active alarms", ["kind"], registry=r)
+        self.outbox_pending = Gauge(
+            "archroom_outbox_pending", "Events not yet delivered to MQTT", registry=r
+        )
+        self.mqtt_connected = Gauge(
+            "archroom_mqtt_connected", "MQTT broker connection is up", registry=r
+        )
+        self.inventory_last = Gauge(
+            "archroom_inventory_last_timestamp_seconds",
+            "End of the last full inventory",
+            ["room"],
+            registry=r,
+        )
+        self.loop_lag = Histogram(
+            "archroom_event_loop_lag_seconds",
+            "Delay of the event loop in waking a timer",
+            buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5),
+            registry=r,
+        )
+        self.service_restarts = Counter(
+            "archroom_service_restarts",
+            "Supervised services restarted after a crash",
+            ["service"],
+            registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def names(self) -> set[str]:
+        """Every sample name this registry can emit (for checking dashboards against it)."""
+        return {s.name for m in self.registry.collect() for s in m.samples} | {
+            m.name for m in self.registry.collect()
+        }

@@ -1,0 +1,202 @@
+"""The MQTT side of the daemon (DESIGN §6.3): outbox delivery and retained state.
+
+One connection per daemon. ``status`` is retained ``online`` while connected and the broker's
+Last Will turns it into ``offline`` if the daemon dies; a clean stop publishes ``offline``
+itself. Events come from the outbox in order, QoS 1, and are marked delivered only after the
+broker acknowledged them. Retained state topics (``climate/{sensor}``, ``stacker/state``,
+``readers/{reader}/state``) keep only their latest value and are republished after every
+reconnect, so a broker restarted without persistence is brought up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from urllib.parse import urlsplit
+
+import aiomqtt
+
+from daemon.backoff import Backoff
+from daemon.clock import now_us
+from daemon.config import MqttConfig, read_credential
+from daemon.metrics import Metrics
+from daemon.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class RetainedState:
+    """Latest value of each retained topic, published whenever it changes or we reconnect."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self.values: dict[str, str] = {}
+        self.dirty: set[str] = set()
+
+    def set(self, subtopic: str, value: object) -> None:
+        payload = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if self.values.get(subtopic) == payload:
+            return
+        self.values[subtopic] = payload
+        self.dirty.add(subtopic)
+        self._outbox.ring()
+
+
+class MqttPublisher:
+    def __init__(
+        self,
+        config: MqttConfig,
+        outbox: Outbox,
+        retained: RetainedState,
+        metrics: Metrics,
+        *,
+        batch: int = 200,
+        prune_after_s: float = 7 * 86400,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.retained = retained
+        self.metrics = metrics
+        self.batch = batch
+        self.prune_after_us = int(prune_after_s * 1_000_000)
+        self.status_topic = f"{outbox.prefix}/status"
+        self.connected = False
+        self.delivered = 0
+        self._last_prune_us = 0
+
+    def _client(self) -> aiomqtt.Client:
+        url = urlsplit(self.config.url)
+        tls = url.scheme == "mqtts"
+        tls_context = None
+        if tls:
+            tls_context = ssl.create_default_context(
+                cafile=str(self.config.ca_file) if self.config.ca_file else None
+            )
+        password = (
+            read_credential(self.config.password_credential)
+            if self.config.password_credential
+            else None
+        )
+        return aiomqtt.Client(
+            hostname=url.hostname or "127.0.0.1",
+            port=url.port or (8883 if tls else 1883),
+            identifier=self.config.client_id or f"archroom-{self.outbox.site}-{self.outbox.room}",
+            username=self.config.username,
+            password=password,
+            keepalive=self.config.keepalive_s,
+            tls_context=tls_context,
+            will=aiomqtt.Will(self.status_topic, "offline", qos=1, retain=True),
+            timeout=10,
+        )
+
+    async def run(self) -> None:
+        backoff = Backoff(initial=0.5, cap=15.0)
+        while True:
+            try:
+                async with self._client() as client:
+                    backoff.reset()
+                    self._set_connected(True)
+                    log.info("MQTT connected to %s", self.config.url)
+                    try:
+                        await self._session(client)
+                    except asyncio.CancelledError:
+                        await self._say_goodbye(client)
+                        raise
+            except (aiomqtt.MqttError, OSError) as e:
+                self._set_connected(False)
+                delay = backoff.next_delay()
+                backoff.log_failure(
+                    log, "MQTT %s unavailable (%s); retrying in %.1fs", self.config.url, e, delay
+                )
+                await asyncio.sleep(delay)
+            finally:
+                self._set_connected(False)
+
+    def _set_connected(self, up: bool) -> None:
+        self.connected = up
+        self.metrics.mqtt_connected.set(1 if up else 0)
+
+    async def _say_goodbye(self, client: aiomqtt.Client) -> None:
+        try:
+            await asyncio.wait_for(
+                client.publish(self.status_topic, "offline", qos=1, retain=True), 2.0
+            )
+        except (aiomqtt.MqttError, TimeoutError):
+            log.debug("could not publish offline status on the way out")
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        await client.publish(self.status_topic, "online", qos=1, retain=True)
+        self.retained.dirty = set(self.retained.values)
+        while True:
+            await self._flush_retained(client)
+            sent = await self._flush_outbox(client)
+            if sent < self.batch:
+                self.metrics.outbox_pending.set(await self.outbox.pending_count())
+                await self._maybe_prune()
+                await self.outbox.wait(timeout=1.0)
+
+    async def _flush_retained(self, client: aiomqtt.Client) -> None:
+        while self.retained.dirty:
+            subtopic = self.retained.dirty.pop()
+            payload = self.retained.values[subtopic]
+            try:
+                await client.publish(
+                    f"{self.outbox.prefix}/{subtopic}", payload, qos=1, retain=True
+                )
+            except aiomqtt.MqttError:
+                self.retained.dirty.add(subtopic)
+                raise
+
+    async def _flush_outbox(self, client: aiomqtt.Client) -> int:
+        rows = await self.outbox.pending(self.batch)
+        if not rows:
+            return 0
+        results = await asyncio.gather(
+            *(client.publish(r.topic, r.payload, qos=1, retain=r.retain) for r in rows),
+            return_exceptions=True,
+        )
+        acked = []
+        failure: BaseException | None = None
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                failure = result
+                break
+            acked.append(row.id)
+        await self.outbox.mark_delivered(acked, now_us())
+        self.delivered += len(acked)
+        if failure is not None:
+            raise failure
+        return len(rows)
+
+    async def _maybe_prune(self) -> None:
+        now = now_us()
+        if now - self._last_prune_us < 60_000_000:
+            return
+        self._last_prune_us = now
+        pruned = await self.outbox.prune(now - self.prune_after_us)
+        if pruned:
+            log.info("pruned %d delivered outbox rows", pruned)
+
+
+class LocalEventLog:
+    """Without a broker the outbox is the room's short event log: rows are marked and pruned."""
+
+    def __init__(self, outbox: Outbox, metrics: Metrics, *, prune_after_s: float) -> None:
+        self.outbox = outbox
+        self.metrics = metrics
+        self.prune_after_us = int(prune_after_s * 1_000_000)
+
+    async def run(self) -> None:
+        last_prune = 0
+        while True:
+            rows = await self.outbox.pending(1000)
+            await self.outbox.mark_delivered([r.id for r in rows], now_us())
+            self.metrics.outbox_pending.set(0)
+            now = now_us()
+            if now - last_prune > 60_000_000:
+                last_prune = now
+                await self.outbox.prune(now - self.prune_after_us)
+            if len(rows) < 1000:
+                await self.outbox.wait(timeout=5.0)

@@ -1,0 +1,183 @@
+"""The composition root: open the store, build the services, run them under one TaskGroup.
+
+Start-up order matters for systemd: READY=1 is sent only once the database is open with the
+right schema and the API socket listens. On SIGTERM the daemon says STOPPING=1, lets the API
+finish in-flight requests, cancels the services (each closes its links) and closes the store,
+all within the 10 s systemd allows before it kills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from daemon.config import ArchroomConfig
+from daemon.health import Health
+from daemon.metrics import Metrics
+from daemon.mqtt import LocalEventLog, MqttPublisher, RetainedState
+from daemon.outbox import Outbox
+from daemon.sdnotify import Notifier, watchdog_interval
+from daemon.services import Services
+from daemon.store.db import Store
+from daemon.supervisor import Supervisor
+from daemon.tokens import Tokens
+
+log = logging.getLogger(__name__)
+
+
+class _ApiServer(uvicorn.Server):
+    """uvicorn inside our loop: the daemon, not uvicorn, owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def bind_api(config: ArchroomConfig) -> socket.socket:
+    """Bind the API socket before anything else, so a port clash stops start-up at once."""
+    family = socket.AF_INET6 if ":" in config.api.bind else socket.AF_INET
+    sock = socket.create_server((config.api.bind, config.api.port), family=family, reuse_port=False)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: ArchroomConfig,
+        *,
+        config_hint: str = "",
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.config = config
+        self.config_hint = config_hint
+        self.notifier = notifier or Notifier()
+        self.metrics = Metrics()
+        self.health = Health()
+        self.supervisor = Supervisor(self.metrics)
+        self.listening: Listening | None = None
+        self.ready = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        config = self.config
+        sock = bind_api(config)
+        host, port = sock.getsockname()[:2]
+        self.listening = Listening(host, port)
+        store = Store.connect(config.database_url())
+        try:
+            await store.check_schema(f"archroom db upgrade {self.config_hint}".strip())
+            self.health.set("database", "ok", store.dialect)
+            await self._run_services(store, sock, stop)
+        finally:
+            sock.close()
+            await store.close()
+
+    async def _run_services(self, store: Store, sock: socket.socket, stop: asyncio.Event) -> None:
+        config = self.config
+        outbox = Outbox(store, site=config.site.id, room=config.room)
+        retained = RetainedState(outbox)
+        tokens = Tokens(store)
+        services = Services(
+            config=config,
+            store=store,
+            tokens=tokens,
+            metrics=self.metrics,
+            health=self.health,
+            supervisor=self.supervisor,
+        )
+        from api.app import create_app
+
+        app = create_app(services)
+        server = _ApiServer(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=5,
+                ssl_certfile=str(config.api.tls_cert_file) if config.api.tls_cert_file else None,
+                ssl_keyfile=str(config.api.tls_key_file) if config.api.tls_key_file else None,
+            )
+        )
+        if config.mqtt is not None:
+            publisher = MqttPublisher(
+                config.mqtt,
+                outbox,
+                retained,
+                self.metrics,
+                batch=config.outbox.batch,
+                prune_after_s=config.outbox.prune_after_s,
+            )
+            self.health.set("mqtt", "starting", config.mqtt.url)
+            deliver = publisher.run
+        else:
+            self.health.set("mqtt", "disabled", "no [mqtt] section in the configuration")
+            publisher = None
+            deliver = LocalEventLog(
+                outbox, self.metrics, prune_after_s=config.outbox.prune_after_s
+            ).run
+
+        async with asyncio.TaskGroup() as group:
+            api_task = group.create_task(server.serve(sockets=[sock]), name="api")
+            tasks = [
+                self.supervisor.start(group, "outbox", deliver),
+                self.supervisor.start(group, "watchdog", lambda: self._watchdog(publisher)),
+            ]
+            while not server.started:
+                if api_task.done():
+                    raise RuntimeError(f"the API server did not start on {self.listening}")
+                await asyncio.sleep(0.01)
+            self.health.set("api", "ok", self.listening.url if self.listening else "")
+            self.notifier.notify(
+                "READY=1", f"STATUS=serving on {self.listening.url if self.listening else '?'}"
+            )
+            self.ready.set()
+            log.info(
+                "archroom ready: room %s, API %s",
+                config.room,
+                self.listening.url if self.listening else "?",
+            )
+            await stop.wait()
+            log.info("stopping")
+            self.notifier.notify("STOPPING=1")
+            server.should_exit = True
+            for task in tasks:
+                task.cancel()
+
+    async def _watchdog(self, publisher: MqttPublisher | None) -> None:
+        """Pet systemd's watchdog from the loop itself, and measure how late the loop runs."""
+        interval = watchdog_interval()
+        period = min(interval, 1.0) if interval else 1.0
+        last_pet = 0.0
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(period)
+            lag = time.monotonic() - before - period
+            self.metrics.loop_lag.observe(max(lag, 0.0))
+            if publisher is not None:
+                self.health.set(
+                    "mqtt",
+                    "ok" if publisher.connected else "degraded",
+                    "connected" if publisher.connected else "broker unreachable; events queued",
+                )
+            if interval and time.monotonic() - last_pet >= interval and lag < interval:
+                self.notifier.notify("WATCHDOG=1")
+                last_pet = time.monotonic()

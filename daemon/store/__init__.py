@@ -1,0 +1,1 @@
+"""The daemon's database: schema, migrations and transactions (SQLite or PostgreSQL)."""

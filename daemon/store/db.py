@@ -1,0 +1,163 @@
+"""Opening the database and running transactions on it.
+
+SQLite (the default, one room on one machine) and PostgreSQL (several rooms sharing one
+database) behave alike behind this module. On SQLite the ledger wants durability over speed:
+WAL, ``synchronous=FULL`` and foreign keys on; write transactions start with ``BEGIN
+IMMEDIATE`` so two writers queue on the lock instead of failing when one upgrades from read to
+write. Inside one daemon, writes also queue on an asyncio lock, so a burst of ledger writes
+never turns into "database is locked" errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+
+class SchemaError(Exception):
+    """The database schema is not the one this version of archroom runs on."""
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("daemon.store") / "migrations"))
+    return cfg
+
+
+def schema_head() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class Store:
+    """The async engine plus the two ways in: ``read()`` and ``write()``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    def connect(cls, url: str, *, pool_size: int = 5) -> Store:
+        """Create the engine (no I/O yet). ``url`` is an async SQLAlchemy URL."""
+        parsed = make_url(url)
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_size"] = pool_size
+            kwargs["pool_pre_ping"] = True
+        engine = create_async_engine(parsed, **kwargs)
+        if parsed.get_backend_name() == "sqlite":
+            _configure_sqlite(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that commits when the block ends, or rolls back on error."""
+        async with self._write_lock, self.engine.connect() as conn:
+            await conn.execution_options(archroom_write=True)
+            async with conn.begin():
+                yield conn
+
+    # -- schema ------------------------------------------------------------------------------
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_current_revision)
+
+    async def check_schema(self, how_to_upgrade: str) -> None:
+        """Refuse to run on an un-migrated database or one migrated by a newer version."""
+        current = await self.current_revision()
+        head = schema_head()
+        if current == head:
+            return
+        if current is None:
+            raise SchemaError(f"the database has no archroom schema yet; run: {how_to_upgrade}")
+        script = ScriptDirectory.from_config(_alembic_config())
+        known = {rev.revision for rev in script.walk_revisions()}
+        if current not in known:
+            raise SchemaError(
+                f"the database schema {current!r} is newer than this archroom (it knows up to "
+                f"{head!r}); upgrade archroom, or restore a backup"
+            )
+        raise SchemaError(
+            f"the database schema {current!r} is older than {head!r}; run: {how_to_upgrade}"
+        )
+
+    async def upgrade(self) -> tuple[str | None, str]:
+        """Apply pending migrations; return (revision before, revision after)."""
+        before = await self.current_revision()
+        async with self._write_lock, self.engine.connect() as conn:
+            await conn.execution_options(archroom_write=True)
+            async with conn.begin():
+                await conn.run_sync(_upgrade)
+        return before, schema_head()
+
+    async def integrity_check(self) -> str:
+        """SQLite's own consistency check ("ok" when sound); PostgreSQL answers "ok"."""
+        if self.dialect != "sqlite":
+            return "ok"
+        async with self.read() as conn:
+            rows = (await conn.execute(text("PRAGMA integrity_check"))).scalars().all()
+        return "; ".join(str(r) for r in rows)
+
+
+def _current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _upgrade(conn: Connection) -> None:
+    cfg = _alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); the driver's implicit transactions would defeat it.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("archroom_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,243 @@
+"""The tables of the room's records.
+
+Times are integer microseconds since the epoch (``*_us``): identical on SQLite and PostgreSQL,
+cheap to index, and exact inside the audit hash. Integer surrogate keys keep the indexes of a
+million-item catalogue small; the archival reference code (``ref``) and EPC stay unique. The
+current location of an item is derived from its movements and kept in ``item_locations`` by
+the same transaction that appends the movement, so lookups never scan the history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger autoincrement keys on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger),
+    Column("revoked_us", BigInteger),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("room", String(32), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False, server_default="ok"),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "subject"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("room", String(32), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("retain", Boolean, nullable=False, server_default=text("false")),
+    Column("payload", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("delivered_us", BigInteger),
+    Index(
+        "ix_outbox_pending",
+        "room",
+        "id",
+        postgresql_where=text("delivered_us IS NULL"),
+        sqlite_where=text("delivered_us IS NULL"),
+    ),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(100), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("room", String(32)),
+    Column("parent_id", ForeignKey("locations.id")),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("coords", Text, nullable=False, server_default="{}"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ref", String(100), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("category", String(100), nullable=False, server_default=""),
+    Column("year", Integer),
+    Column("retention", String(3), nullable=False),
+    Column("kind", String(4), nullable=False),
+    Column("parent_ref", String(100)),
+    Column("record_id", String(200)),
+    Column("resident_id", String(18)),
+    Column("approval_no", String(100)),
+    Column("social_security_no", String(100)),
+    Column("home_location_id", ForeignKey("locations.id")),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Index(None, "parent_ref"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("epc", String(64), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("scheme", String(20), nullable=False),
+    Column("bound_us", BigInteger, nullable=False),
+    Column("bound_by", String(100), nullable=False),
+    Column("retired_us", BigInteger),
+    Column("retired_by", String(100)),
+    Index(
+        "uq_tags_active_epc",
+        "epc",
+        unique=True,
+        postgresql_where=text("retired_us IS NULL"),
+        sqlite_where=text("retired_us IS NULL"),
+    ),
+    Index(
+        "uq_tags_active_item",
+        "item_id",
+        unique=True,
+        postgresql_where=text("retired_us IS NULL"),
+        sqlite_where=text("retired_us IS NULL"),
+    ),
+    Index(None, "item_id"),
+)
+
+movements = Table(
+    "movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("from_location_id", ForeignKey("locations.id")),
+    Column("to_location_id", ForeignKey("locations.id"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("room", String(32), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Index(None, "item_id", "id"),
+)
+
+item_locations = Table(
+    "item_locations",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True, autoincrement=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("since_us", BigInteger, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("movement_id", BigInteger, nullable=False),
+    Index(None, "location_id"),
+)
+
+loans = Table(
+    "loans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("borrower", String(200), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("approval_no", String(100)),
+    Column("due", String(10), nullable=False),
+    Column("opened_us", BigInteger, nullable=False),
+    Column("opened_by", String(100), nullable=False),
+    Column("renewals", Integer, nullable=False, server_default="0"),
+    Column("returned_us", BigInteger),
+    Column("returned_by", String(100)),
+    Column("overdue_alarm_us", BigInteger),
+    Index(
+        "uq_loans_open_item",
+        "item_id",
+        unique=True,
+        postgresql_where=text("returned_us IS NULL"),
+        sqlite_where=text("returned_us IS NULL"),
+    ),
+    Index(None, "item_id", "id"),
+)
+
+gate_passages = Table(
+    "gate_passages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("epc", String(64), nullable=False),
+    Column("item_id", ForeignKey("items.id")),
+    Column("gate", String(32), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("room", String(32), nullable=False),
+    Column("loan_id", BigInteger),
+    Column("authorized", Boolean, nullable=False),
+    Index(None, "item_id", "id"),
+)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("room", String(32), nullable=False),
+    Column("subject", String(200)),
+    Column("raised_us", BigInteger, nullable=False),
+    Column("cleared_us", BigInteger),
+    Column("acked_us", BigInteger),
+    Column("acked_by", String(100)),
+    Index(
+        "uq_alarms_active_key",
+        "room",
+        "key",
+        unique=True,
+        postgresql_where=text("cleared_us IS NULL"),
+        sqlite_where=text("cleared_us IS NULL"),
+    ),
+)

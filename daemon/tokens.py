@@ -1,0 +1,121 @@
+"""API tokens: bearer secrets that name a person or a system and give it one role.
+
+A token reads ``arc_<id>_<secret>``. Only the SHA-256 of the secret is stored; the id finds the
+row and the secret is compared in constant time. Tokens may expire and may be revoked; the
+verifier caches a good answer for a few seconds so a busy catalogue service does not pay a
+database read per request, which bounds how long a revoked token keeps working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from daemon.clock import now_us
+from daemon.store.db import Store
+from daemon.store.schema import tokens
+
+
+class Role(StrEnum):
+    staff = "staff"
+    catalogue = "catalogue"
+    facilities = "facilities"
+    admin = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: str
+    name: str
+    role: Role
+    created_us: int
+    expires_us: int | None
+    revoked_us: int | None
+
+
+class TokenError(Exception):
+    pass
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Tokens:
+    CACHE_S = 5.0
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def create(self, *, name: str, role: Role, expires_in_s: float | None = None) -> str:
+        token_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        now = now_us()
+        expires = now + int(expires_in_s * 1_000_000) if expires_in_s else None
+        try:
+            async with self.store.write() as conn:
+                await conn.execute(
+                    tokens.insert().values(
+                        id=token_id,
+                        name=name,
+                        role=role.value,
+                        secret_hash=_digest(secret),
+                        created_us=now,
+                        expires_us=expires,
+                    )
+                )
+        except IntegrityError:
+            raise TokenError(f"a token named {name!r} already exists") from None
+        return f"arc_{token_id}_{secret}"
+
+    async def revoke(self, name: str) -> bool:
+        async with self.store.write() as conn:
+            result = await conn.execute(
+                update(tokens)
+                .where(tokens.c.name == name, tokens.c.revoked_us.is_(None))
+                .values(revoked_us=now_us())
+            )
+        self._cache.clear()
+        return bool(result.rowcount)
+
+    async def list(self) -> list[TokenInfo]:
+        async with self.store.read() as conn:
+            rows = (await conn.execute(select(tokens).order_by(tokens.c.name))).all()
+        return [
+            TokenInfo(r.id, r.name, Role(r.role), r.created_us, r.expires_us, r.revoked_us)
+            for r in rows
+        ]
+
+    async def verify(self, token: str) -> Principal | None:
+        now = time.monotonic()
+        cached = self._cache.get(token)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "arc" or len(parts[1]) != 12:
+            return None
+        async with self.store.read() as conn:
+            row = (await conn.execute(select(tokens).where(tokens.c.id == parts[1]))).first()
+        if row is None or not hmac.compare_digest(row.secret_hash, _digest(parts[2])):
+            return None
+        if row.revoked_us is not None or (row.expires_us is not None and row.expires_us < now_us()):
+            return None
+        principal = Principal(row.name, Role(row.role))
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (now + self.CACHE_S, principal)
+        return principal
