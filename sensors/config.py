@@ -30,9 +30,9 @@ class BusConfig(_Strict):
     id: str
     url: str
     framer: Literal["rtu", "tcp"] = "rtu"
-    """Frame format on the link; ``tcp://`` URLs default to ``tcp`` (MBAP), the others to ``rtu``."""
+    """Frame format: ``tcp://`` URLs default to ``tcp`` (MBAP header), the others to ``rtu``."""
     baudrate: int | None = Field(default=None, gt=0)
-    """Line speed; unset takes the default of the sensor profiles on the bus (9600 if they differ)."""
+    """Line speed; unset: the default of the bus's sensor profiles (9600 if they differ)."""
     bytesize: Literal[7, 8] = 8
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
@@ -149,9 +149,7 @@ class GenericConfig(_SensorBase):
     humidity: GenericChannel
 
 
-SensorConfig = Annotated[
-    XyMd02Config | RsWsN01Config | GenericConfig, Field(discriminator="type")
-]
+SensorConfig = Annotated[XyMd02Config | RsWsN01Config | GenericConfig, Field(discriminator="type")]
 
 
 ROOM_CLASSES = ("paper", "special", "av", "film-copy", "film-master")

@@ -9,9 +9,9 @@ never averaged into a room's climate.
 
 Two profiles are built in:
 
-- ``xy-md02`` (SHT20/SHT40 element): FC04, temperature int16 ×0.1 °C at 0x0001, humidity
-  ×0.1 % at 0x0002; 9600 8N1, address 1.
-- ``rs-ws-n01`` (Renke): FC03, humidity ×0.1 % at 0x0000, temperature int16 ×0.1 °C at 0x0001;
+- ``xy-md02`` (SHT20/SHT40 element): FC04, temperature int16 x0.1 °C at 0x0001, humidity
+  x0.1 % at 0x0002; 9600 8N1, address 1.
+- ``rs-ws-n01`` (Renke): FC03, humidity x0.1 % at 0x0000, temperature int16 x0.1 °C at 0x0001;
   4800 8N1, address 1.
 
 ``generic`` builds a profile from the configuration. Decoding is pure and total: any register
@@ -40,7 +40,13 @@ FunctionCode = Literal[3, 4]
 RejectKind = Literal["error-code", "out-of-range", "malformed"]
 
 _WORDS: dict[DataType, int] = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
-_STRUCT: dict[DataType, str] = {"int16": "h", "uint16": "H", "int32": "i", "uint32": "I", "float32": "f"}
+_STRUCT: dict[DataType, str] = {
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i",
+    "uint32": "I",
+    "float32": "f",
+}
 _MERGE_SPAN = 16
 """Channels on the same function code within this many registers are read in one request."""
 
@@ -93,9 +99,13 @@ class Channel:
         value: float | int = struct.unpack(">" + _STRUCT[self.data_type], data)[0]
         return value
 
-    def decode(self, registers: Sequence[int], quantity: str, correction: float) -> float | Rejected:
+    def decode(
+        self, registers: Sequence[int], quantity: str, correction: float
+    ) -> float | Rejected:
         if len(registers) < self.words:
-            return Rejected("malformed", f"{quantity}: {len(registers)} registers, need {self.words}")
+            return Rejected(
+                "malformed", f"{quantity}: {len(registers)} registers, need {self.words}"
+            )
         raw = self.raw_value(registers)
         if raw in self.error_codes:
             return Rejected("error-code", f"{quantity}: sensor error code {_show(raw)}")
@@ -115,7 +125,12 @@ def _reorder(data: bytes, order: ByteOrder) -> bytes:
     if len(data) == 2:
         return data[::-1] if order in ("BADC", "DCBA") else data
     a, b, c, d = data
-    arranged = {"ABCD": (a, b, c, d), "CDAB": (c, d, a, b), "BADC": (b, a, d, c), "DCBA": (d, c, b, a)}
+    arranged = {
+        "ABCD": (a, b, c, d),
+        "CDAB": (c, d, a, b),
+        "BADC": (b, a, d, c),
+        "DCBA": (d, c, b, a),
+    }
     return bytes(arranged[order])
 
 
