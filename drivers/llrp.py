@@ -28,9 +28,10 @@ is the smallest (receipt - reader time) seen recently. Reads without a timestamp
 receipt time.
 
 Continuous inventory (null start/stop triggers, as here) has no inventory round the host can see:
-the reader reports tags as it singulates them. When the sink wants rounds (``round_done``), the
-service closes a window every ``round_s`` seconds per antenna that was reading; at hundreds of
-reads per second a tag in the field is read many times within such a window.
+the reader reports tags as it singulates them, never "every tag in the field had its chance". The
+shelf engine counts sweeps with ``round_done``, so the service closes a window every ``round_s``
+seconds for each antenna that is reading (not reported disconnected by an AntennaEvent); at
+hundreds of reads per second a tag in the field is read many times within one window.
 """
 
 from __future__ import annotations
@@ -500,18 +501,15 @@ class LlrpReaderService:
 
     async def _pump(self, client: _WatchedClient, sink: ReadSink) -> NoReturn:
         """Deliver reports until the link dies; raises ``_LinkLostError`` with the reason."""
-        round_done = getattr(sink, "round_done", None)
-        if not callable(round_done) or self._round_s is None:
-            round_done = None
-        round_s = self._round_s or 0.0
-        next_round = time.monotonic() + round_s
+        round_s = self._round_s
+        next_round = time.monotonic() + (round_s or 0.0)
         reports = client.reports
         while True:
             pending: list[messages.RO_ACCESS_REPORT] = []
             if reports.empty():
                 now = time.monotonic()
                 wait = min(_WATCH_TICK_S, client.last_keepalive + self.dead_after_s - now)
-                if round_done is not None:
+                if round_s is not None:
                     wait = min(wait, next_round - now)
                 try:
                     async with asyncio.timeout(max(0.0, wait)):
@@ -525,11 +523,11 @@ class LlrpReaderService:
             while not client.events.empty():
                 self._on_event(client.events.get_nowait())
             now = time.monotonic()
-            if round_done is not None and now >= next_round:
+            if round_s is not None and now >= next_round:
                 t = self._wall_clock()
                 for antenna in self._reading_antennas:
                     if antenna not in self._disconnected_antennas:
-                        round_done(self.reader_id, antenna, t)
+                        sink.round_done(self.reader_id, antenna, t)
                 next_round = max(next_round + round_s, now)
             if not client.connected:
                 raise _LinkLostError(
