@@ -40,7 +40,9 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPIOffline(
         title="archroom",
         version=__version__,
-        description="RFID smart archive room: catalogue, locations, loans, stacker, climate, audit.",
+        description=(
+            "RFID smart archive room: catalogue, locations, loans, stacker, climate, audit."
+        ),
         static_url="/static/docs",
     )
     auth = Auth(services.tokens, failed_per_minute=services.config.api.failed_auth_per_minute)

@@ -32,7 +32,9 @@ class Subscription(Generic[E]):
         except asyncio.QueueFull:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.error("event subscriber for %s is behind: %d dropped", self.types, self.dropped)
+                log.error(  # noqa: TRY400 - a full queue is not an error with a traceback
+                    "event subscriber for %s is behind: %d dropped", self.types, self.dropped
+                )
 
     async def get(self) -> E:
         return await self.queue.get()

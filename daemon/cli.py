@@ -186,7 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from daemon.demo import run_demo
 
     setup_logging("INFO")
-    return asyncio.run(run_demo(args))
+    return run_demo(args)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -223,13 +223,13 @@ def cmd_token(args: argparse.Namespace) -> int:
         try:
             await store.check_schema(f"archroom db upgrade {hint}")
             tokens = Tokens(store)
-            if args.token_command == "create":
+            if args.token_command == "create":  # noqa: S105
                 expires = args.expires_days * 86400 if args.expires_days else None
                 print(
                     await tokens.create(name=args.name, role=Role(args.role), expires_in_s=expires)
                 )
                 return 0
-            if args.token_command == "revoke":
+            if args.token_command == "revoke":  # noqa: S105
                 if await tokens.revoke(args.name):
                     print(f"revoked {args.name}")
                     return 0

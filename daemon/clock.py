@@ -29,4 +29,4 @@ def datetime_to_us(dt: datetime) -> int:
 
 
 def seconds_to_us(t: float) -> int:
-    return int(round(t * 1_000_000))
+    return round(t * 1_000_000)

@@ -13,10 +13,11 @@ import asyncio
 import socket
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.config import load_config
+from daemon.config import ArchroomConfig, load_config
 from daemon.store.db import Store
 from daemon.tokens import Role, Tokens
 
@@ -53,9 +54,7 @@ def demo_config_text(state_dir: Path, *, port: int, mqtt_url: str | None) -> str
     return "\n".join(lines) + "\n"
 
 
-async def run_demo(args: argparse.Namespace) -> int:
-    from daemon.cli import serve
-
+def run_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="archroom-demo-") as tmp:
         state_dir = Path(args.state_dir or tmp).resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -63,35 +62,37 @@ async def run_demo(args: argparse.Namespace) -> int:
         config_path = state_dir / "archroom.toml"
         config_path.write_text(demo_config_text(state_dir, port=args.port, mqtt_url=mqtt_url))
         config = load_config(config_path)
+        return asyncio.run(_run(config, state_dir, mqtt_url, args.duration))
 
-        store = Store.connect(config.database_url())
-        try:
-            await store.upgrade()
-            token = await Tokens(store).create(
-                name=f"demo-admin-{int(asyncio.get_running_loop().time() * 1000)}", role=Role.admin
-            )
-        finally:
-            await store.close()
 
-        def ready(daemon: Any) -> None:
-            url = daemon.listening.url
-            print(f"api: {url}", flush=True)
-            print(f"docs: {url}/docs", flush=True)
-            print(f"metrics: {url}/metrics", flush=True)
-            print(f"health: {url}/healthz", flush=True)
-            print(f"token: {token}", flush=True)
-            print(f"state: {state_dir}", flush=True)
-            if mqtt_url:
-                print(
-                    f"mqtt: {mqtt_url} topics archroom/{config.site.id}/{config.room}/#", flush=True
-                )
-            else:
-                print("mqtt: no broker on 127.0.0.1:1883; running without MQTT", flush=True)
-            print("press Ctrl-C to stop", file=sys.stderr, flush=True)
+async def _run(
+    config: ArchroomConfig, state_dir: Path, mqtt_url: str | None, duration: float | None
+) -> int:
+    from daemon.cli import serve
 
-        return await serve(
-            config,
-            config_hint=f"--state-dir {state_dir}",
-            duration=args.duration,
-            on_ready=ready,
+    store = Store.connect(config.database_url())
+    try:
+        await store.upgrade()
+        token = await Tokens(store).create(
+            name=f"demo-admin-{uuid.uuid4().hex[:8]}", role=Role.admin
         )
+    finally:
+        await store.close()
+
+    def ready(daemon: Any) -> None:
+        url = daemon.listening.url
+        print(f"api: {url}", flush=True)
+        print(f"docs: {url}/docs", flush=True)
+        print(f"metrics: {url}/metrics", flush=True)
+        print(f"health: {url}/healthz", flush=True)
+        print(f"token: {token}", flush=True)
+        print(f"state: {state_dir}", flush=True)
+        if mqtt_url:
+            print(f"mqtt: {mqtt_url} topics archroom/{config.site.id}/{config.room}/#", flush=True)
+        else:
+            print("mqtt: no broker on 127.0.0.1:1883; running without MQTT", flush=True)
+        print("press Ctrl-C to stop", file=sys.stderr, flush=True)
+
+    return await serve(
+        config, config_hint=f"--state-dir {state_dir}", duration=duration, on_ready=ready
+    )

@@ -79,7 +79,7 @@ class MqttPublisher:
             if self.config.password_credential
             else None
         )
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             hostname=url.hostname or "127.0.0.1",
             port=url.port or (8883 if tls else 1883),
             identifier=self.config.client_id or f"archroom-{self.outbox.site}-{self.outbox.room}",
@@ -90,6 +90,9 @@ class MqttPublisher:
             will=aiomqtt.Will(self.status_topic, "offline", qos=1, retain=True),
             timeout=10,
         )
+        # A batch of QoS 1 publishes is in flight at once by design; don't warn about it.
+        client.pending_calls_threshold = self.batch + 10
+        return client
 
     async def run(self) -> None:
         backoff = Backoff(initial=0.5, cap=15.0)
@@ -129,13 +132,24 @@ class MqttPublisher:
     async def _session(self, client: aiomqtt.Client) -> None:
         await client.publish(self.status_topic, "online", qos=1, retain=True)
         self.retained.dirty = set(self.retained.values)
-        while True:
-            await self._flush_retained(client)
-            sent = await self._flush_outbox(client)
-            if sent < self.batch:
-                self.metrics.outbox_pending.set(await self.outbox.pending_count())
-                await self._maybe_prune()
-                await self.outbox.wait(timeout=1.0)
+        # An idle connection only notices a broker that went away through this iterator.
+        lost = asyncio.create_task(anext(client.messages), name="mqtt-link-watch")
+        try:
+            while True:
+                if lost.done():
+                    lost.result()  # raises MqttError("Disconnected ...")
+                await self._flush_retained(client)
+                sent = await self._flush_outbox(client)
+                if sent < self.batch:
+                    self.metrics.outbox_pending.set(await self.outbox.pending_count())
+                    await self._maybe_prune()
+                    wake = asyncio.create_task(self.outbox.wait(1.0))
+                    try:
+                        await asyncio.wait({wake, lost}, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        wake.cancel()
+        finally:
+            lost.cancel()
 
     async def _flush_retained(self, client: aiomqtt.Client) -> None:
         while self.retained.dirty:
@@ -199,4 +213,4 @@ class LocalEventLog:
                 last_prune = now
                 await self.outbox.prune(now - self.prune_after_us)
             if len(rows) < 1000:
-                await self.outbox.wait(timeout=5.0)
+                await self.outbox.wait(5.0)

@@ -11,6 +11,7 @@ order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -71,11 +72,10 @@ class Outbox:
         """Wake the publisher: new rows committed, or a retained state changed."""
         self._wakeup.set()
 
-    async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
-        except TimeoutError:
-            pass
+    async def wait(self, seconds: float) -> None:
+        """Until rung, or ``seconds`` at most."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
     async def pending(self, limit: int) -> list[PendingMessage]:

@@ -42,3 +42,82 @@ async def no_task_left_behind() -> AsyncIterator[None]:
             break
         await asyncio.sleep(0.01)
     assert not extra, f"tasks left running: {[t.get_name() for t in extra]}"
+
+
+# -- real services ------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from daemon.store.db import Store  # noqa: E402
+from tests import services  # noqa: E402
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[services.Mosquitto]:
+    broker = services.Mosquitto(tmp_path / "mosquitto")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test copies (CREATE DATABASE ... TEMPLATE)."""
+    problem = services.pg_available()
+    if problem is not None:
+        pytest.fail(f"PostgreSQL is needed for these tests and is not reachable: {problem}")
+    name = services.new_database_name("archroom_tmpl")
+    services.create_database(name)
+
+    async def migrate() -> None:
+        store = Store.connect(services.async_url(name))
+        try:
+            await store.upgrade()
+        finally:
+            await store.close()
+
+    asyncio.run(migrate())
+    try:
+        yield name
+    finally:
+        services.drop_database(name)
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    name = services.new_database_name()
+    services.create_database(name, template=pg_template)
+    try:
+        yield services.async_url(name)
+    finally:
+        services.drop_database(name)
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'archroom.db'}"
+    store = Store.connect(url)
+    try:
+        await store.upgrade()
+    finally:
+        await store.close()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    s = Store.connect(db_url)
+    try:
+        yield s
+    finally:
+        await s.close()

@@ -1,0 +1,76 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from daemon.audit import AuditChain, verify_chain
+from daemon.store.db import Store
+
+
+async def _append(store: Store, n: int) -> None:
+    chain = AuditChain("r1")
+    for i in range(n):
+        async with store.write() as conn:
+            await chain.append(
+                conn, actor="alice", action="item.put", subject=f"REF-{i}", details={"i": i}
+            )
+
+
+async def test_an_intact_chain_verifies(store: Store) -> None:
+    await _append(store, 25)
+    async with store.read() as conn:
+        result = await verify_chain(conn, batch=7)
+    assert result.ok
+    assert result.entries == 25
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit SET actor = 'mallory'", "DELETE FROM audit"])
+async def test_database_refuses_to_change_audit_rows(store: Store, statement: str) -> None:
+    await _append(store, 3)
+    with pytest.raises((IntegrityError, DBAPIError), match="append-only"):
+        async with store.write() as conn:
+            await conn.execute(text(statement))
+    async with store.read() as conn:
+        assert (await verify_chain(conn)).ok
+
+
+async def _drop_protection(store: Store) -> None:
+    async with store.write() as conn:
+        if store.dialect == "sqlite":
+            await conn.execute(text("DROP TRIGGER audit_no_update"))
+            await conn.execute(text("DROP TRIGGER audit_no_delete"))
+        else:
+            await conn.execute(text("DROP TRIGGER audit_no_change ON audit"))
+
+
+async def test_tampered_entry_is_reported_at_its_seq(store: Store) -> None:
+    await _append(store, 10)
+    await _drop_protection(store)
+    async with store.write() as conn:
+        await conn.execute(text("UPDATE audit SET actor = 'mallory' WHERE seq = 6"))
+    async with store.read() as conn:
+        result = await verify_chain(conn)
+    assert not result.ok
+    assert result.first_broken_seq == 6
+    assert "hash" in result.reason
+
+
+async def test_deleted_entry_is_reported(store: Store) -> None:
+    await _append(store, 10)
+    await _drop_protection(store)
+    async with store.write() as conn:
+        await conn.execute(text("DELETE FROM audit WHERE seq = 4"))
+    async with store.read() as conn:
+        result = await verify_chain(conn)
+    assert not result.ok
+    assert result.first_broken_seq == 4
+
+
+async def test_truncated_tail_is_reported(store: Store) -> None:
+    await _append(store, 10)
+    await _drop_protection(store)
+    async with store.write() as conn:
+        await conn.execute(text("DELETE FROM audit WHERE seq > 8"))
+    async with store.read() as conn:
+        result = await verify_chain(conn)
+    assert not result.ok
+    assert result.first_broken_seq == 9

@@ -1,0 +1,156 @@
+"""The outbox delivers every event to a real broker, in order, across a broker outage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import suppress
+
+import aiomqtt
+import pytest
+
+from daemon.config import MqttConfig
+from daemon.events import LoanReturned
+from daemon.metrics import Metrics
+from daemon.mqtt import MqttPublisher, RetainedState
+from daemon.outbox import Outbox
+from daemon.store.db import Store
+from tests.services import Mosquitto
+
+
+async def _produce(store: Store, outbox: Outbox, first: int, count: int) -> None:
+    for i in range(first, first + count):
+        async with store.write() as conn:
+            await outbox.add(conn, LoanReturned(at_us=1_000 + i, loan_id=i, ref=f"REF-{i}"))
+        outbox.ring()
+
+
+class Collector:
+    """A persistent-session subscriber that keeps what it receives across broker restarts."""
+
+    def __init__(self, broker: Mosquitto, topic: str) -> None:
+        self.broker = broker
+        self.topic = topic
+        self.ident = f"collector-{uuid.uuid4().hex[:8]}"
+        self.received: list[dict[str, object]] = []
+        self.subscribed = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    "127.0.0.1", self.broker.port, identifier=self.ident, clean_session=False
+                ) as client:
+                    await client.subscribe(self.topic, qos=1)
+                    self.subscribed.set()
+                    async for message in client.messages:
+                        self.received.append(json.loads(bytes(message.payload)))
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.1)
+
+
+async def test_broker_outage_loses_no_event_and_keeps_order(
+    mosquitto: Mosquitto, db_url: str
+) -> None:
+    store = Store.connect(db_url)
+    outbox = Outbox(store, site="t", room="r1")
+    metrics = Metrics()
+    publisher = MqttPublisher(MqttConfig(url=mosquitto.url), outbox, RetainedState(outbox), metrics)
+    collector = Collector(mosquitto, "archroom/t/r1/events/#")
+    tasks = [asyncio.create_task(collector.run()), asyncio.create_task(publisher.run())]
+    try:
+        await asyncio.wait_for(collector.subscribed.wait(), 10)
+        await _produce(store, outbox, 0, 10)
+        async with asyncio.timeout(20):
+            while len(collector.received) < 10:
+                await asyncio.sleep(0.05)
+
+        mosquitto.stop()
+        await _produce(store, outbox, 10, 1000)
+        assert await outbox.pending_count() == 1000
+        mosquitto.start()
+
+        async with asyncio.timeout(60):
+            while len({m["event_id"] for m in collector.received}) < 1010:
+                await asyncio.sleep(0.1)
+        # Duplicates are allowed (QoS 1 redelivery) but only as repeats of the same event_id.
+        first_seen: dict[object, int] = {}
+        for m in collector.received:
+            first_seen.setdefault(m["event_id"], int(m["loan_id"]))  # type: ignore[call-overload]
+        assert list(first_seen.values()) == list(range(1010))
+        async with asyncio.timeout(10):
+            while await outbox.pending_count():
+                await asyncio.sleep(0.05)
+        assert metrics.mqtt_connected._value.get() == 1
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with suppress(asyncio.CancelledError):
+                await t
+        await store.close()
+
+
+async def test_status_is_online_while_connected_and_offline_after_clean_stop(
+    mosquitto: Mosquitto, sqlite_url: str
+) -> None:
+    store = Store.connect(sqlite_url)
+    outbox = Outbox(store, site="t", room="r1")
+    publisher = MqttPublisher(
+        MqttConfig(url=mosquitto.url), outbox, RetainedState(outbox), Metrics()
+    )
+    task = asyncio.create_task(publisher.run())
+    try:
+        assert await _retained(mosquitto, "archroom/t/r1/status") == "online"
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        await store.close()
+    assert await _retained(mosquitto, "archroom/t/r1/status") == "offline"
+
+
+async def test_retained_state_is_republished_after_broker_restart_without_persistence(
+    mosquitto: Mosquitto, sqlite_url: str
+) -> None:
+    store = Store.connect(sqlite_url)
+    outbox = Outbox(store, site="t", room="r1")
+    retained = RetainedState(outbox)
+    publisher = MqttPublisher(MqttConfig(url=mosquitto.url), outbox, retained, Metrics())
+    task = asyncio.create_task(publisher.run())
+    try:
+        retained.set("stacker/state", {"mode": "auto"})
+        assert await _retained(mosquitto, "archroom/t/r1/stacker/state") == '{"mode": "auto"}'
+        mosquitto.close()  # killed: nothing saved
+        for f in mosquitto.workdir.glob("*.db"):
+            f.unlink()
+        mosquitto.start()
+        assert (
+            await _retained(mosquitto, "archroom/t/r1/stacker/state", timeout=30)
+            == '{"mode": "auto"}'
+        )
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        await store.close()
+
+
+async def _retained(broker: Mosquitto, topic: str, timeout: float = 10) -> str:
+    """The retained payload of ``topic`` as a fresh subscriber sees it (waits for it to appear)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            with suppress(aiomqtt.MqttError):
+                async with aiomqtt.Client("127.0.0.1", broker.port) as client:
+                    await client.subscribe(topic, qos=1)
+                    with suppress(TimeoutError):
+                        async with asyncio.timeout(1):
+                            async for message in client.messages:
+                                return bytes(message.payload).decode()
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_paho(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("WARNING")

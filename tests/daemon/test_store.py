@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from daemon.store.db import SchemaError, Store, schema_head
+
+
+async def test_unmigrated_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    store = Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(SchemaError, match=r"run: archroom db upgrade -c x\.toml"):
+            await store.check_schema("archroom db upgrade -c x.toml")
+    finally:
+        await store.close()
+
+
+async def test_newer_schema_is_refused(store: Store) -> None:
+    await store.check_schema("unused")
+    async with store.write() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match="newer than this archroom"):
+        await store.check_schema("unused")
+
+
+async def test_upgrade_is_idempotent(store: Store) -> None:
+    before, after = await store.upgrade()
+    assert before == after == schema_head()
+
+
+async def test_sqlite_runs_with_wal_foreign_keys_and_full_sync(sqlite_url: str) -> None:
+    store = Store.connect(sqlite_url)
+    try:
+        async with store.read() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
