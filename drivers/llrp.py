@@ -323,6 +323,11 @@ class LlrpReaderService:
         """True while the ROSpec is running and the link is alive."""
         return bool(self._up)
 
+    @property
+    def disconnected_antennas(self) -> frozenset[int]:
+        """Antennas the reader reported disconnected (AntennaEvent) in the current session."""
+        return frozenset(self._disconnected_antennas)
+
     async def run(self, sink: ReadSink) -> None:
         """Connect, read, reconnect after every drop; return only when cancelled."""
         failures = 0

@@ -338,6 +338,10 @@ class LlrpGateSimulator(LLRPEmulator):
         await super().start()
         log.info("LLRP gate simulator listening on %s:%d", self.host, self.port)
 
+    async def __aenter__(self) -> LlrpGateSimulator:
+        await self.start()
+        return self
+
     # -- controls ------------------------------------------------------------------------------
 
     def script_time(self) -> float:
