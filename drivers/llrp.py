@@ -96,7 +96,8 @@ class ReaderClock:
         self._offsets: deque[tuple[float, float]] = deque()
         self.restarts = 0
 
-    def local_time(self, reader_t: float, received: float) -> float:
+    def observe(self, reader_t: float, received: float) -> None:
+        """Take a read's reader time and receipt time into the offset estimate."""
         offset = received - reader_t
         samples = self._offsets
         while samples and samples[0][0] < received - self._window_s:
@@ -107,7 +108,11 @@ class ReaderClock:
         while samples and samples[-1][1] >= offset:
             samples.pop()
         samples.append((received, offset))
-        return reader_t + samples[0][1]
+
+    def local_time(self, reader_t: float, received: float) -> float:
+        """Local wall-clock time of a read stamped ``reader_t`` and received at ``received``."""
+        self.observe(reader_t, received)
+        return reader_t + self._offsets[0][1]
 
 
 def _epc_of(trd: params.TagReportData) -> bytes | Rejection:
@@ -123,6 +128,14 @@ def _epc_of(trd: params.TagReportData) -> bytes | Rejection:
             return Rejection("EPC is not whole 16-bit words")
         return bits.data
     return Rejection("no EPC parameter")
+
+
+def _first_seen_s(trd: params.TagReportData) -> float | None:
+    stamp: object = trd.first_seen_timestamp_utc
+    us = getattr(stamp, "microseconds", None)
+    if isinstance(us, int) and 0 < us < 1 << 64:
+        return us / 1_000_000
+    return None
 
 
 def convert_tag_report(
@@ -152,11 +165,32 @@ def convert_tag_report(
         math.isfinite(rssi) and RSSI_RANGE_DBM[0] <= rssi <= RSSI_RANGE_DBM[1]
     ):
         rssi = None
-    t = received
-    first_seen = report.first_seen_us
-    if isinstance(first_seen, int) and 0 < first_seen < 1 << 64:
-        t = clock.local_time(first_seen / 1_000_000, received)
+    first_seen = _first_seen_s(trd)
+    t = received if first_seen is None else clock.local_time(first_seen, received)
     return TagRead(reader=reader, antenna=antenna, epc=epc.hex().upper(), rssi=rssi, t=t)
+
+
+def convert_report(
+    reader: str, report: messages.RO_ACCESS_REPORT, received: float, clock: ReaderClock
+) -> tuple[list[TagRead], list[Rejection]]:
+    """All tag reports of one RO_ACCESS_REPORT, sorted into reads and rejections.
+
+    The clock sees every timestamp of the report before any read is placed, so reads that the
+    reader held back and sent together keep their spacing (the latest one fixes the offset).
+    """
+    for trd in report.tag_report_datas:
+        first_seen = _first_seen_s(trd)
+        if first_seen is not None:
+            clock.observe(first_seen, received)
+    reads: list[TagRead] = []
+    rejections: list[Rejection] = []
+    for trd in report.tag_report_datas:
+        result = convert_tag_report(reader, trd, received, clock)
+        if isinstance(result, Rejection):
+            rejections.append(result)
+        else:
+            reads.append(result)
+    return reads, rejections
 
 
 # -- reconnect pacing ----------------------------------------------------------------------------
@@ -551,15 +585,13 @@ class LlrpReaderService:
         batch: list[TagRead] = []
         for report in pending:
             self.reports += 1
-            for trd in report.tag_report_datas:
-                result = convert_tag_report(self.reader_id, trd, received, self._clock)
-                if isinstance(result, Rejection):
-                    self.rejected += 1
-                    self.rejections[result.reason] += 1
-                    if self.rejections[result.reason] == 1:
-                        log.warning("reader %s: tag report rejected: %s", self.reader_id, result)
-                else:
-                    batch.append(result)
+            reads, rejections = convert_report(self.reader_id, report, received, self._clock)
+            batch.extend(reads)
+            for rejection in rejections:
+                self.rejected += 1
+                self.rejections[rejection.reason] += 1
+                if self.rejections[rejection.reason] == 1:
+                    log.warning("reader %s: tag report rejected: %s", self.reader_id, rejection)
         if batch:
             self.reads += len(batch)
             sink.reads(batch)
