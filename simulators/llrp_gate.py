@@ -379,6 +379,10 @@ class LlrpGateSimulator(LLRPEmulator):
     def client_connected(self) -> bool:
         return self._writer is not None
 
+    def rospecs(self) -> dict[int, params.ROSpec]:
+        """Installed ROSpecs by id, as the client sent them."""
+        return {rid: spec for rid, (spec, _) in self._rospecs.items()}
+
     def rospec_states(self) -> dict[int, str]:
         """Installed ROSpec ids and their states (``Disabled``, ``Enabled``, ``Active``)."""
         return {rid: state for rid, (_, state) in self._rospecs.items()}

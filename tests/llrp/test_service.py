@@ -6,6 +6,7 @@ import time
 from typing import Literal
 
 import pytest
+from llrpkit import Reader
 from llrpkit.client import LLRPClient, check_status
 from llrpkit.inventory import build_rospec
 from llrpkit.protocol import messages, params
@@ -59,6 +60,30 @@ async def test_service_installs_and_starts_one_rospec_then_reports_link_up() -> 
             up, reason = sink.links[0]
             assert up
             assert "antennas [1, 2]" in reason
+
+
+async def test_installed_rospec_reports_each_tag_with_antenna_peak_rssi_and_first_seen() -> None:
+    sink = RecordingSink()
+    async with LlrpGateSimulator(static_tag()) as sim:
+        service = service_for(sim)
+        async with running(service, sink):
+            await sink.until(lambda: sink.ups == 1)
+            report_spec = sim.rospecs()[1].ro_report_spec
+    assert report_spec is not None
+    content = report_spec.tag_report_content_selector
+    assert content.enable_antenna_id
+    assert content.enable_peak_rssi
+    assert content.enable_first_seen_timestamp
+    assert report_spec.n == 1
+
+
+async def test_llrpkits_own_inventory_reads_the_gate_simulator() -> None:
+    async with (
+        LlrpGateSimulator(static_tag(antenna=OUTSIDE_ANTENNA)) as sim,
+        Reader("127.0.0.1", sim.port) as reader,
+    ):
+        tags = [tag async for tag in reader.inventory(max_tags=3)]
+    assert {(tag.epc_hex.upper(), tag.antenna) for tag in tags} == {(EPC, OUTSIDE_ANTENNA)}
 
 
 async def test_reads_arrive_as_tag_reads_with_antenna_upper_hex_epc_and_dbm() -> None:
