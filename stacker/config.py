@@ -1,10 +1,27 @@
-"""Configuration of the automated stacker (assembled by daemon.config)."""
+"""Configuration of the automated stacker (assembled by daemon.config).
+
+Besides the link, the host needs the rack's shape (to choose free cells and to know when a
+double-deep cell is blocked), the pick/drop stations, and the handshake's timing. The timing
+defaults are those of DESIGN §4.3: heartbeat at least every second, PLC heartbeat stale after
+3 s, accept within 5 s, execution within 10 minutes.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from drivers.links import parse_link
+
+
+class StationConfig(BaseModel):
+    """A pick/drop station; stations sit in the reserved aisle 0."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    side: int = Field(default=1, ge=0, le=65535)
+    bay: int = Field(default=0, ge=0, le=65535)
+    level: int = Field(default=1, ge=0, le=65535)
 
 
 class StackerConfig(BaseModel):
@@ -16,8 +33,52 @@ class StackerConfig(BaseModel):
     url: str
     device_id: int = Field(default=1, ge=0, le=247)
 
+    aisles: int = Field(default=1, ge=1, le=99)
+    sides: int = Field(default=2, ge=1, le=2)
+    bays: int = Field(default=20, ge=1, le=999)
+    levels: int = Field(default=8, ge=1, le=99)
+    depths: int = Field(default=1, ge=1, le=2)
+    """1 = single-deep; 2 = double-deep (depth 1 is the outer cell, next to the aisle)."""
+    stations: tuple[StationConfig, ...] = (StationConfig(name="io-1"),)
+    default_station: str | None = None
+    """Where retrievals go and stores come from when a job names none (default: the first)."""
+
+    heartbeat_interval_s: float = Field(default=0.5, gt=0, le=1.0)
+    poll_interval_s: float = Field(default=0.15, gt=0, le=1.0)
+    fast_poll_interval_s: float = Field(default=0.01, gt=0, le=1.0)
+    """Polling while a strobe waits for its answer."""
+    heartbeat_stale_s: float = Field(default=3.0, gt=0)
+    accept_timeout_s: float = Field(default=5.0, gt=0)
+    execution_timeout_s: float = Field(default=600.0, gt=0)
+    request_timeout_s: float = Field(default=1.0, gt=0)
+    reconnect_min_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    verify_rfid: bool = True
+    """Ask the PLC to read the box's tag at the pick whenever the job names a box id."""
+
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
         parse_link(v, default_port=502)
         return v
+
+    @model_validator(mode="after")
+    def _stations(self) -> StackerConfig:
+        names = [s.name for s in self.stations]
+        if not names:
+            raise ValueError("stations: at least one pick/drop station is needed")
+        if len(set(names)) != len(names):
+            raise ValueError("stations: duplicate station name")
+        if self.default_station is not None and self.default_station not in names:
+            raise ValueError(f"default_station: unknown station {self.default_station!r}")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must not be below reconnect_min_s")
+        return self
+
+    @property
+    def host(self) -> str:
+        return parse_link(self.url, default_port=502).host
+
+    @property
+    def port(self) -> int:
+        return parse_link(self.url, default_port=502).port
