@@ -1,10 +1,17 @@
-"""Configuration of readers, gates and the shelf engine (assembled by daemon.config)."""
+"""Configuration of readers, gates and the shelf engine (assembled by daemon.config).
+
+The engine parameters live here, next to the devices they tune, with defaults that suit a
+typical room: near-field shelf antennas inventoried every second or so, and a door gate with
+one antenna facing the room and one facing out. ``docs/rfid-tuning.md`` says what each one
+does and how to tune it on site from a capture.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from drivers.links import parse_link
 
@@ -56,10 +63,74 @@ class LlrpReaderConfig(_Strict):
 ReaderConfig = Annotated[Uhfreader18Config | LlrpReaderConfig, Field(discriminator="type")]
 
 
-class GateConfig(_Strict):
+def shelf_antenna_locations(readers: Iterable[ReaderConfig]) -> dict[tuple[str, int], str]:
+    """(reader id, antenna) -> location code, for every antenna of every shelf reader."""
+    return {
+        (reader.id, antenna): location
+        for reader in readers
+        if reader.role == "shelf"
+        for antenna, location in reader.antennas.items()
+    }
+
+
+class ShelfEngineConfig(_Strict):
+    """How sure the shelf engine must be before it moves an item or calls it missing."""
+
+    half_life_sweeps: float = Field(default=3.0, gt=0, le=1000)
+    """A read's weight halves with every full sweep of its location."""
+    min_reads: int = Field(default=3, ge=2, le=65535)
+    """Reads a location needs (since it last forgot the tag) before the tag can settle there.
+    At least 2, so that one stray read never moves an item."""
+    margin: float = Field(default=2.0, gt=1)
+    """A location must score this many times the tag's current location to take it over."""
+    absent_sweeps: int = Field(default=2, ge=0, le=1000)
+    """Full sweeps in a row in which a tag's current location must miss it before the tag can
+    settle elsewhere (0: no such condition)."""
+    silence_s: float = Field(default=60.0, gt=0)
+    """A location forgets a tag once a full sweep that began this long after its last read
+    there has completed without reading it."""
+    missing_sweeps: int = Field(default=10, ge=1, le=10000)
+    """Full sweeps of its expected location without any read of the tag before it is missing."""
+    misplaced_after_s: float = Field(default=60.0, ge=0)
+    """A tag settled away from its expected location must still be read there this long later
+    before it is reported misplaced (a box carried past shelves is not misplaced)."""
+    rssi_reference: float = -60.0
+    """RSSI (reader units) at which a read weighs as much as a read without RSSI."""
+    rssi_doubling: float = Field(default=6.0, gt=0)
+    """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
+
+
+class GateParams(_Strict):
+    """How the gate engine tells a crossing from a tag that only came close."""
+
+    smoothing_s: float = Field(default=1.0, gt=0)
+    """Time constant of each side's smoothed strength: long enough to span the reader's
+    antenna switching, short enough to follow a walking person."""
+    dominance: float = Field(default=2.0, gt=1)
+    """A side leads once its smoothed strength is this many times the other's."""
+    min_side_reads: int = Field(default=2, ge=1, le=1000)
+    """Reads a side needs while leading before it counts (the side the tag came from, the
+    side it went to)."""
+    confirm_s: float = Field(default=1.0, ge=0)
+    """How long the far side must lead before a passage is decided while the tag is still read."""
+    exit_silence_s: float = Field(default=1.5, gt=0)
+    """Silence that ends a tag's visit to the gate; a pending crossing is then decided."""
+    cooldown_s: float = Field(default=3.0, ge=0)
+    """After a passage, no other passage of the same tag whose crossing falls within this time."""
+    rssi_doubling: float = Field(default=6.0, gt=0)
+    """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
+
+
+class GateConfig(GateParams):
     """A door gate: one reader, an antenna facing the room and one facing out."""
 
     id: ReaderId
     reader: str
     inside_antenna: int
     outside_antenna: int
+
+    @model_validator(mode="after")
+    def _two_antennas(self) -> GateConfig:
+        if self.inside_antenna == self.outside_antenna:
+            raise ValueError("inside_antenna and outside_antenna must differ")
+        return self
