@@ -41,10 +41,12 @@ from drivers.uhfreader18 import (
     READER_TYPE_UHFREADER288M,
     STATUS_ANTENNA_ERROR,
     STATUS_ILLEGAL_COMMAND,
+    STATUS_INVENTORY_DONE,
     STATUS_LENGTH_WRONG,
     STATUS_NO_TAG,
     STATUS_PARAMETER_ERROR,
     STATUS_POOR_COMMUNICATION,
+    STATUS_SCAN_TIME_OVER,
     STATUS_SUCCESS,
     Command,
     CommandDecoder,
@@ -103,6 +105,8 @@ class SimulatedReader:
         self.rng = rng or random.Random()
         self.write_antenna = 1
         """Where Write EPC acts: the antenna of the last inventory (288), else 1."""
+        self.cut_rounds_short = False
+        """While True, rounds end with status 0x02 (scan time over) as in a crowded field."""
         self._fields: dict[int, dict[str, SimTag]] = {a: {} for a in range(1, count + 1)}
         self.commands = 0
 
@@ -197,7 +201,10 @@ class SimulatedReader:
             for tag in self._fields[antenna].values()
             if tag.read_probability >= 1.0 or rng.random() < tag.read_probability
         ]
-        return encode_inventory_frames(self.address, self.variant, antenna, seen)
+        final = STATUS_SCAN_TIME_OVER if self.cut_rounds_short else STATUS_INVENTORY_DONE
+        return encode_inventory_frames(
+            self.address, self.variant, antenna, seen, final_status=final
+        )
 
     def _write_epc(self, data: bytes) -> bytes:
         try:
@@ -227,6 +234,7 @@ class SimulatorStats:
     commands: int = 0
     responses: int = 0
     unanswered: int = 0
+    ignored_while_busy: int = 0
     dropped_bytes: int = 0
 
 
@@ -292,6 +300,11 @@ class Uhfreader18Simulator:
         return self._port
 
     @property
+    def tcp_clients(self) -> int:
+        """TCP clients connected right now."""
+        return len(self._writers)
+
+    @property
     def pty_path(self) -> str:
         """The path to open for the pty: the stable link if one was given, else the slave."""
         if self._pty is None:
@@ -346,22 +359,37 @@ class Uhfreader18Simulator:
     async def _serve(self, stream: asyncio.StreamReader, write: Callable[[bytes], None]) -> None:
         self.stats.connections += 1
         decoder = CommandDecoder()
-        while True:
-            data = await stream.read(4096)
-            if not data:
-                return
-            for command in decoder.feed(data):
-                self.stats.commands += 1
-                if self.silent:
-                    self.stats.unanswered += 1
-                    continue
-                frames = self.reader.handle(command)
-                if not frames:
-                    continue
-                if command.command == CMD_INVENTORY and self.round_time_s > 0:
-                    await asyncio.sleep(self.round_time_s)
-                write(self._with_faults(frames))
-                self.stats.responses += 1
+        busy: asyncio.Task[None] | None = None
+        try:
+            while True:
+                data = await stream.read(4096)
+                if not data:
+                    return
+                for command in decoder.feed(data):
+                    self.stats.commands += 1
+                    if busy is not None and not busy.done():
+                        self.stats.ignored_while_busy += 1  # as the real reader does
+                        continue
+                    busy = asyncio.create_task(
+                        self._execute(command, write), name="uhfreader18-sim command"
+                    )
+        finally:
+            if busy is not None and not busy.done():
+                busy.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await busy
+
+    async def _execute(self, command: Command, write: Callable[[bytes], None]) -> None:
+        if self.silent:
+            self.stats.unanswered += 1
+            return
+        frames = self.reader.handle(command)
+        if not frames:
+            return
+        if command.command == CMD_INVENTORY and self.round_time_s > 0:
+            await asyncio.sleep(self.round_time_s)
+        write(self._with_faults(frames))
+        self.stats.responses += 1
 
     async def disconnect(self) -> None:
         """Drop every TCP client and hang up the pty (which comes back at its link path)."""

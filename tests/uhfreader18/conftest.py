@@ -62,12 +62,15 @@ def sink() -> RecordingSink:
     return RecordingSink()
 
 
-async def start(simulator: Uhfreader18Simulator, transport: str, tmp_path: Path) -> str:
-    """Put ``simulator`` on ``transport`` ("tcp" or "pty"); return the URL a client opens."""
+async def start(
+    simulator: Uhfreader18Simulator, transport: str, tmp_path: Path | None = None
+) -> str:
+    """Put ``simulator`` on ``transport`` ("tcp" or "pty"); return the URL a client opens.
+    A pty gets a stable link in ``tmp_path`` (needed to reconnect after a hang-up)."""
     if transport == "tcp":
         await simulator.start_tcp()
     else:
-        await simulator.start_pty(tmp_path / "reader-tty")
+        await simulator.start_pty(tmp_path / "reader-tty" if tmp_path else None)
     return simulator.url
 
 
