@@ -234,7 +234,9 @@ class _WatchedClient(LLRPClient):
     """An ``LLRPClient`` that remembers when the reader last sent a KEEPALIVE and why the link
     closed (``LLRPClient`` acknowledges keepalives but does not expose them)."""
 
-    def __init__(self, host: str, port: int, *, response_timeout: float, connect_timeout: float):
+    def __init__(
+        self, host: str, port: int, *, response_timeout: float, connect_timeout: float
+    ) -> None:
         super().__init__(
             host, port, response_timeout=response_timeout, connect_timeout=connect_timeout
         )
@@ -415,9 +417,11 @@ class LlrpReaderService:
             raise
         finally:
             self.dropped_reports += client.dropped_reports
-            if clean_exit and client.connected:
-                await self._say_goodbye(client)
-            await client.abort()
+            try:
+                if clean_exit and client.connected:
+                    await self._say_goodbye(client)
+            finally:
+                await client.abort()
 
     async def _start(self, client: _WatchedClient) -> None:
         await client.connect()  # waits for ConnectionAttemptEvent(Success)
@@ -560,7 +564,9 @@ class LlrpReaderService:
             if pending:
                 self._deliver(pending, sink)
             while not client.events.empty():
-                self._on_event(client.events.get_nowait())
+                ended = self._on_event(client.events.get_nowait())
+                if ended is not None:
+                    raise _LinkLostError(ended)
             now = time.monotonic()
             if round_s is not None and now >= next_round:
                 t = self._wall_clock()
@@ -596,13 +602,14 @@ class LlrpReaderService:
             self.reads += len(batch)
             sink.reads(batch)
 
-    def _on_event(self, msg: LLRPMessage) -> None:
+    def _on_event(self, msg: LLRPMessage) -> str | None:
+        """Digest one reader event; returns a reason when the session cannot go on as it is."""
         if isinstance(msg, messages.ERROR_MESSAGE):
             log.warning("reader %s sent ERROR_MESSAGE: %s", self.reader_id, msg.llrp_status)
-            return
+            return None
         if not isinstance(msg, messages.READER_EVENT_NOTIFICATION):
             log.debug("reader %s: unsolicited %s", self.reader_id, type(msg).__name__)
-            return
+            return None
         data = msg.reader_event_notification_data
         antenna_event = data.antenna_event
         if antenna_event is not None:
@@ -621,6 +628,15 @@ class LlrpReaderService:
             log.warning("reader %s: report buffer filling up", self.reader_id)
         if data.connection_close_event is not None:
             log.info("reader %s is closing the connection", self.reader_id)
+        ro_event = data.ro_spec_event
+        if (
+            ro_event is not None
+            and ro_event.ro_spec_id == self._ro_spec_id
+            and int(ro_event.event_type) != int(enums.ROSpecEventType.Start_Of_ROSpec)
+        ):
+            # Null stop trigger: only someone else (a reader UI, a reader fault) ends it.
+            return "the reader ended the inventory ROSpec"
+        return None
 
     def _set_link(self, sink: ReadSink, up: bool, reason: str) -> None:
         if self._up == up:

@@ -363,6 +363,14 @@ class LlrpGateSimulator(LLRPEmulator):
             await writer.wait_closed()
         return True
 
+    async def end_inventory(self) -> None:
+        """Stop every active ROSpec from the reader's side (its web UI, a fault) and say so."""
+        for rid, (spec, state) in list(self._rospecs.items()):
+            if state == "Active":
+                self._rospecs[rid] = (spec, "Enabled")
+                await self._send_rospec_event(rid, enums.ROSpecEventType.End_Of_ROSpec)
+        self._sync_reporting()
+
     def silence_keepalives(self, silent: bool = True) -> None:
         """Stop (or resume) sending KEEPALIVEs; everything else goes on."""
         self._keepalives_silenced = silent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Literal
 
@@ -167,6 +168,36 @@ async def test_dropped_link_goes_down_then_reconnects_reinstalls_rospec_and_read
             assert service.rospec_installs == 2
             assert service.link_losses == 1
             assert service.reconnects >= 1
+
+
+async def test_inventory_ended_on_the_reader_side_is_reinstalled_and_reads_resume() -> None:
+    sink = RecordingSink()
+    async with LlrpGateSimulator(static_tag()) as sim:
+        service = service_for(sim)
+        async with running(service, sink):
+            await sink.until(lambda: sink.ups == 1)
+            await sim.end_inventory()
+            await sink.until(lambda: sink.ups == 2)
+            reads_before = len(sink.all_reads)
+            await sink.until(lambda: len(sink.all_reads) > reads_before)
+    assert sink.downs[0] == "the reader ended the inventory ROSpec"
+    assert sim.rospec_adds == 2
+
+
+async def test_repeated_connection_failures_warn_once_then_log_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with LlrpGateSimulator() as sim:
+        port = sim.port
+    service = LlrpReaderService(
+        "gate-1", "127.0.0.1", port, keepalive_s=0.3, backoff_initial_s=0.01, backoff_max_s=0.02
+    )
+    with caplog.at_level(logging.DEBUG, logger="drivers.llrp"):
+        async with running(service, RecordingSink()):
+            await eventually(lambda: service.reconnects >= 3)
+    retries = [r.levelno for r in caplog.records if "retrying in" in r.getMessage()]
+    assert retries[0] == logging.WARNING
+    assert set(retries[1:]) == {logging.DEBUG}
 
 
 async def test_reader_that_stops_sending_keepalives_is_declared_dead_and_reconnected() -> None:
