@@ -5,8 +5,6 @@ explicit and typed. Documentation (Swagger UI at ``/docs``, ReDoc at ``/redoc``)
 the daemon's own files: archive rooms are often on networks without internet access.
 """
 
-from __future__ import annotations
-
 import logging
 
 from fastapi import FastAPI, Request
@@ -18,6 +16,7 @@ from pydantic import BaseModel
 
 from api.auth import Auth
 from daemon import __version__
+from daemon.ledger.errors import Conflict, Invalid, LedgerError, NotFound
 from daemon.services import Services
 
 log = logging.getLogger(__name__)
@@ -66,11 +65,22 @@ def create_app(services: Services) -> FastAPI:
         """Prometheus exposition (no token needed; bind the API to a trusted network)."""
         return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    del auth  # the routers of later features take it
+    from api.routes import alarms, audit, items, loans, locations, tags
+
+    for module in (items, tags, locations, loans, alarms, audit):
+        app.include_router(module.router(services, auth))
     return app
 
 
+_LEDGER_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    async def _ledger(_request: Request, exc: LedgerError) -> JSONResponse:
+        code = next((c for t, c in _LEDGER_STATUS.items() if isinstance(exc, t)), 400)
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [

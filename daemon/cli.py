@@ -30,8 +30,26 @@ def setup_logging(level: str = "INFO") -> None:
     if "JOURNAL_STREAM" not in os.environ:
         fmt = "%(asctime)s " + fmt
     logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
-    for noisy in ("pymodbus", "aiosqlite", "asyncio", "uvicorn.error", "alembic"):
-        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Libraries that log request contents (SQL parameters, frames) never log below WARNING:
+    their debug output would carry personal key fields into the journal."""
+    for noisy in (
+        "aiosqlite",
+        "sqlalchemy",
+        "asyncpg",
+        "pymodbus",
+        "asyncio",
+        "alembic",
+        "httpcore",
+        "httpx",
+        "uvicorn.error",
+        "uvicorn.access",
+        "mqtt",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _add_db_target(p: argparse.ArgumentParser) -> None:

@@ -113,6 +113,23 @@ class LedgerConfig(_Strict):
     gate_in_returns: bool = False
 
 
+class RackConfig(_Strict):
+    """Shelving created as locations at start-up: ``bays = "1-20"``, ``levels = 6``."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
+    bays: str | int
+    levels: str | int
+    sides: list[str] = Field(default_factory=list)
+
+    @field_validator("bays", "levels")
+    @classmethod
+    def _range(cls, v: str | int) -> str | int:
+        from daemon.ledger.locations import parse_range
+
+        parse_range(v)
+        return v
+
+
 class ArchroomConfig(BaseSettings):
     model_config = SettingsConfigDict(
         extra="forbid",
@@ -133,6 +150,7 @@ class ArchroomConfig(BaseSettings):
     outbox: OutboxConfig = OutboxConfig()
     ledger: LedgerConfig = LedgerConfig()
     rooms: list[RoomConfig] = Field(default_factory=list)
+    racks: list[RackConfig] = Field(default_factory=list)
     readers: list[ReaderConfig] = Field(default_factory=list)
     gates: list[GateConfig] = Field(default_factory=list)
     buses: list[BusConfig] = Field(default_factory=list)

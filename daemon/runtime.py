@@ -18,11 +18,21 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from daemon.alarms import Alarms
+from daemon.audit import AuditChain
+from daemon.bus import Bus
 from daemon.config import ArchroomConfig
+from daemon.ledger.items import Catalogue
+from daemon.ledger.loans import Loans
+from daemon.ledger.locations import Locations
+from daemon.ledger.tags import Tags
+from daemon.ledger.uow import Ledger
+from daemon.ledger.whereabouts import Whereabout
 from daemon.health import Health
 from daemon.metrics import Metrics
 from daemon.mqtt import LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
+from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
 from daemon.store.db import Store
@@ -59,6 +69,47 @@ def bind_api(config: ArchroomConfig) -> socket.socket:
     return sock
 
 
+async def build_services(
+    config: ArchroomConfig,
+    store: Store,
+    *,
+    metrics: Metrics,
+    health: Health,
+    supervisor: Supervisor,
+) -> Services:
+    """The room's services over an open store, with the room's fixed locations in place."""
+    outbox = Outbox(store, site=config.site.id, room=config.room)
+    bus = Bus()
+    ledger = Ledger(store, AuditChain(config.room), outbox, bus)
+    locations = Locations(store)
+    alarms = Alarms(ledger, metrics)
+    services = Services(
+        config=config,
+        store=store,
+        tokens=Tokens(store),
+        metrics=metrics,
+        health=health,
+        supervisor=supervisor,
+        bus=bus,
+        retained=RetainedState(outbox),
+        ledger=ledger,
+        catalogue=Catalogue(ledger),
+        tags=Tags(ledger, config.ledger.company_prefix),
+        locations=locations,
+        loans=Loans(
+            ledger,
+            locations,
+            loan_days=config.ledger.loan_days,
+            max_renewals=config.ledger.max_renewals,
+        ),
+        alarms=alarms,
+        whereabouts=Whereabout(store),
+    )
+    await prepare_room(config, ledger, locations)
+    await alarms.load()
+    return services
+
+
 class Daemon:
     def __init__(
         self,
@@ -92,17 +143,12 @@ class Daemon:
 
     async def _run_services(self, store: Store, sock: socket.socket, stop: asyncio.Event) -> None:
         config = self.config
-        outbox = Outbox(store, site=config.site.id, room=config.room)
-        retained = RetainedState(outbox)
-        tokens = Tokens(store)
-        services = Services(
-            config=config,
-            store=store,
-            tokens=tokens,
-            metrics=self.metrics,
-            health=self.health,
-            supervisor=self.supervisor,
+        services = await build_services(
+            config, store, metrics=self.metrics, health=self.health, supervisor=self.supervisor
         )
+        outbox = services.ledger.outbox
+        retained = services.retained
+        housekeeping = Housekeeping(services.ledger, services.loans, services.alarms, self.metrics)
         from api.app import create_app
 
         app = create_app(services)
@@ -140,6 +186,7 @@ class Daemon:
             tasks = [
                 self.supervisor.start(group, "outbox", deliver),
                 self.supervisor.start(group, "watchdog", lambda: self._watchdog(publisher)),
+                self.supervisor.start(group, "housekeeping", housekeeping.run),
             ]
             while not server.started:
                 if api_task.done():

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from daemon.alarms import Alarms
+from daemon.bus import Bus
 from daemon.config import ArchroomConfig
 from daemon.health import Health
+from daemon.ledger.items import Catalogue
+from daemon.ledger.loans import Loans
+from daemon.ledger.locations import Locations
+from daemon.ledger.tags import Tags
+from daemon.ledger.uow import Ledger
+from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
+from daemon.mqtt import RetainedState
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
@@ -20,3 +29,12 @@ class Services:
     metrics: Metrics
     health: Health
     supervisor: Supervisor
+    bus: Bus
+    retained: RetainedState
+    ledger: Ledger
+    catalogue: Catalogue
+    tags: Tags
+    locations: Locations
+    loans: Loans
+    alarms: Alarms
+    whereabouts: Whereabout

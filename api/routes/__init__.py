@@ -1,0 +1,1 @@
+"""Route factories: each returns an APIRouter closed over the services it uses."""

@@ -1,0 +1,62 @@
+"""The audit trail, for administrators and auditors."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from api.auth import Auth
+from api.schemas import AuditEntryOut, VerifyOut
+from daemon.audit import verify_chain
+from daemon.clock import us_to_iso
+from daemon.services import Services
+from daemon.store.schema import audit
+from daemon.tokens import Principal, Role
+
+
+def router(svc: Services, auth: Auth) -> APIRouter:
+    r = APIRouter(prefix="/api/v1", tags=["audit"])
+    admin = auth.require(Role.admin)
+
+    @r.get("/audit")
+    async def entries(
+        _who: Annotated[Principal, Depends(admin)],
+        subject: Annotated[str | None, Query(max_length=200)] = None,
+        after_seq: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> list[AuditEntryOut]:
+        """Audit entries in chain order, optionally for one subject (an item ref, a source)."""
+        query = select(audit).where(audit.c.seq > after_seq)
+        if subject is not None:
+            query = query.where(audit.c.subject == subject)
+        async with svc.store.read() as conn:
+            rows = (await conn.execute(query.order_by(audit.c.seq).limit(limit))).all()
+        return [
+            AuditEntryOut(
+                seq=row.seq,
+                at=us_to_iso(row.at_us),
+                room=row.room,
+                actor=row.actor,
+                action=row.action,
+                subject=row.subject,
+                outcome=row.outcome,
+                details=row.details,
+                prev_hash=row.prev_hash,
+                hash=row.hash,
+            )
+            for row in rows
+        ]
+
+    @r.get("/audit/verify")
+    async def verify(_who: Annotated[Principal, Depends(admin)]) -> VerifyOut:
+        """Walk the hash chain: OK, or the first entry that no longer fits."""
+        async with svc.store.read() as conn:
+            result = await verify_chain(conn)
+        return VerifyOut(
+            ok=result.ok,
+            entries=result.entries,
+            first_broken_seq=result.first_broken_seq,
+            reason=result.reason,
+        )
+
+    return r

@@ -1,0 +1,142 @@
+"""Catalogue records, their tags, whereabouts and history."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
+
+from api.auth import Auth
+from api.schemas import (
+    BindingOut,
+    HistoryOut,
+    ImportOut,
+    ItemIn,
+    ItemOut,
+    LocationOut,
+    MoveIn,
+    RowErrorOut,
+    TagIn,
+    TraceOut,
+)
+from daemon.ledger.errors import Conflict, Invalid
+from daemon.ledger.items import REF_PATTERN, ItemRecord, parse_rows
+from daemon.ledger.movements import move
+from daemon.services import Services
+from daemon.tokens import Principal, Role
+
+RefPath = Annotated[str, Path(pattern=REF_PATTERN, description="archival reference code (档号)")]
+SEES_KEY_FIELDS = frozenset({Role.catalogue, Role.admin})
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+def router(svc: Services, auth: Auth) -> APIRouter:
+    r = APIRouter(prefix="/api/v1", tags=["items"])
+    reader = auth.require(Role.staff, Role.catalogue)
+    writer = auth.require(Role.staff, Role.catalogue)
+    staff = auth.require(Role.staff)
+
+    @r.put("/items/{ref}", responses={201: {"model": ItemOut}})
+    async def put_item(
+        ref: RefPath, body: ItemIn, response: Response, who: Annotated[Principal, Depends(writer)]
+    ) -> ItemOut:
+        """Create or replace a catalogue record (201 when new, 200 when replaced)."""
+        record = ItemRecord.model_validate({**body.model_dump(exclude_unset=True), "ref": ref})
+        item, created = await svc.catalogue.put(record, actor=who.name)
+        response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return ItemOut.of(item, masked=who.role not in SEES_KEY_FIELDS)
+
+    @r.get("/items/{ref}")
+    async def get_item(ref: RefPath, who: Annotated[Principal, Depends(reader)]) -> ItemOut:
+        """A catalogue record; key fields are masked unless the role needs them."""
+        item = await svc.catalogue.get(ref)
+        return ItemOut.of(item, masked=who.role not in SEES_KEY_FIELDS)
+
+    @r.post(
+        "/items/import",
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                },
+                "required": True,
+            }
+        },
+    )
+    async def import_items(
+        request: Request, who: Annotated[Principal, Depends(writer)]
+    ) -> ImportOut:
+        """Bulk load: CSV with a header line, or JSON lines. Good rows load; bad rows are listed."""
+        body = await request.body()
+        if len(body) > MAX_IMPORT_BYTES:
+            raise Invalid(f"import larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; split it")
+        ctype = request.headers.get("content-type", "")
+        fmt: Literal["csv", "jsonl"] | None = (
+            "jsonl" if "json" in ctype else "csv" if "csv" in ctype else None
+        )
+        try:
+            rows = parse_rows(body, fmt=fmt)
+            report = await svc.catalogue.import_rows(rows, actor=who.name)
+        except UnicodeDecodeError:
+            raise Invalid("the import must be UTF-8 text") from None
+        return ImportOut(
+            loaded=report.loaded,
+            error_count=report.error_count,
+            errors=[RowErrorOut(line=e.line, ref=e.ref, error=e.error) for e in report.errors],
+        )
+
+    @r.get("/items/{ref}/location")
+    async def item_location(
+        ref: RefPath, _who: Annotated[Principal, Depends(reader)]
+    ) -> LocationOut:
+        """Current location, since when, by which source, and the open loan if any."""
+        return LocationOut.of(await svc.whereabouts.locate_one(ref))
+
+    @r.get("/items/{ref}/history")
+    async def item_history(ref: RefPath, _who: Annotated[Principal, Depends(reader)]) -> HistoryOut:
+        """Movements, gate passages, loans, stacker jobs and audit entries, oldest first."""
+        entries = await svc.whereabouts.history(ref)
+        return HistoryOut(ref=ref, entries=[TraceOut.of(e) for e in entries])
+
+    @r.post("/items/{ref}/move")
+    async def manual_move(
+        ref: RefPath, body: MoveIn, who: Annotated[Principal, Depends(staff)]
+    ) -> LocationOut:
+        """Record that a person moved the item (movement source ``manual``)."""
+        async with svc.ledger.transaction(who.name) as tx:
+            item_id = await svc.catalogue.item_id(tx.conn, ref)
+            location_id = await svc.locations.id_of(tx.conn, body.to)
+            moved = await move(
+                tx,
+                item_id=item_id,
+                ref=ref,
+                to_location_id=location_id,
+                to_code=body.to,
+                source="manual",
+                room=svc.config.room,
+                details={"note": body.note} if body.note else None,
+            )
+            if moved is None:
+                raise Conflict(f"{ref} is already at {body.to}")
+        return LocationOut.of(await svc.whereabouts.locate_one(ref))
+
+    @r.post("/items/{ref}/tag", status_code=status.HTTP_201_CREATED)
+    async def bind_tag(
+        ref: RefPath, who: Annotated[Principal, Depends(staff)], body: Annotated[TagIn, Body()]
+    ) -> BindingOut:
+        """Bind a tag by EPC, or encode a new GIAI-96 EPC on the tag lying on a desk reader."""
+        if body.encode:
+            if body.epc is not None:
+                raise Invalid("give either an epc or encode=true with a reader, not both")
+            if body.reader is None:
+                raise Invalid("encode=true needs the desk reader id in 'reader'")
+            raise Conflict(f"desk reader {body.reader!r} is not configured in this room")
+        if body.epc is None:
+            raise Invalid("give the tag's epc, or encode=true with a desk reader")
+        return BindingOut.of(await svc.tags.bind(ref, body.epc, actor=who.name))
+
+    @r.delete("/items/{ref}/tag")
+    async def retire_tag(ref: RefPath, who: Annotated[Principal, Depends(staff)]) -> BindingOut:
+        """Retire the item's active tag; the binding stays in the history."""
+        return BindingOut.of(await svc.tags.retire(ref, actor=who.name))
+
+    return r

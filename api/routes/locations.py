@@ -1,0 +1,70 @@
+"""Locations: batch whereabouts for the catalogue service, shelf contents, rack creation."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from api.auth import Auth
+from api.schemas import (
+    LocationDefOut,
+    LocationOut,
+    LookupIn,
+    LookupOut,
+    RackIn,
+    RackOut,
+    ShelfItemOut,
+    ShelfOut,
+)
+from daemon.ledger.errors import Invalid
+from daemon.ledger.locations import parse_range, rack_locations
+from daemon.services import Services
+from daemon.tokens import Principal, Role
+
+
+def router(svc: Services, auth: Auth) -> APIRouter:
+    r = APIRouter(prefix="/api/v1", tags=["locations"])
+    reader = auth.require(Role.staff, Role.catalogue)
+    admin = auth.require(Role.admin)
+
+    @r.post("/locations/lookup")
+    async def lookup(body: LookupIn, _who: Annotated[Principal, Depends(reader)]) -> LookupOut:
+        """Whereabouts of up to 10,000 items in one call; unknown refs are listed."""
+        found, missing = await svc.whereabouts.locate(body.refs)
+        return LookupOut(locations=[LocationOut.of(w) for w in found], not_found=missing)
+
+    @r.get("/locations/{code}")
+    async def get_location(
+        code: str, _who: Annotated[Principal, Depends(reader)]
+    ) -> LocationDefOut:
+        loc = await svc.locations.get(code)
+        return LocationDefOut(
+            code=loc.code, kind=loc.kind, room=loc.room, parent=loc.parent_code, name=loc.name
+        )
+
+    @r.get("/locations/{code}/items")
+    async def items_at(code: str, _who: Annotated[Principal, Depends(reader)]) -> ShelfOut:
+        """What is at a location (and below it), and what belongs there but is elsewhere."""
+        contents = await svc.whereabouts.at_location(code)
+        return ShelfOut(
+            code=contents.code,
+            present=[ShelfItemOut(ref=ref, location=loc) for ref, loc in contents.present],
+            expected_absent=[ShelfItemOut(ref=ref, location=loc) for ref, loc in contents.absent],
+        )
+
+    @r.post("/locations/racks", status_code=status.HTTP_201_CREATED)
+    async def create_rack(body: RackIn, who: Annotated[Principal, Depends(admin)]) -> RackOut:
+        """Create a rack's bays and levels in this room from coordinate ranges."""
+        try:
+            bays, levels = parse_range(body.bays), parse_range(body.levels)
+        except ValueError as e:
+            raise Invalid(str(e)) from None
+        room = svc.config.room
+        new = rack_locations(room, body.rack, bays, levels, body.sides)
+        async with svc.ledger.transaction(who.name) as tx:
+            before = await svc.locations.ids(tx.conn, [n.code for n in new])
+            await svc.locations.ensure(tx.conn, new)
+            created = [n.code for n in new if n.code not in before]
+            tx.audit("locations.created", f"{room}-{body.rack}", {"count": len(created)})
+        return RackOut(created=len(created), codes=[n.code for n in new])
+
+    return r

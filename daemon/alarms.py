@@ -1,0 +1,210 @@
+"""Alarms: raised once, cleared once, acknowledged by a person.
+
+A condition alarm (a reader down, humidity above the limit, an item missing) has a key naming
+the condition; raising it again while it is active does nothing, and clearing it ends it. An
+event alarm (an item carried out without a loan) has nothing to clear it except a person: it
+ends when it is acknowledged. Every raise, clear and acknowledgement is one transaction with its
+audit entry and its MQTT event. The active set is kept in memory, so device services can
+report a condition on every poll without touching the database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select, update
+
+from daemon.events import AlarmCleared, AlarmRaised
+from daemon.ledger.errors import Conflict, NotFound
+from daemon.ledger.uow import Ledger
+from daemon.metrics import Metrics
+from daemon.store.schema import alarms
+
+Severity = Literal["info", "warning", "critical"]
+EVENT_KINDS = frozenset({"gate.unauthorized", "stacker.job_timeout"})
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    id: int
+    key: str
+    kind: str
+    source: str
+    severity: str
+    message: str
+    room: str
+    subject: str | None
+    raised_us: int
+    cleared_us: int | None
+    acked_us: int | None
+    acked_by: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_us is None
+
+
+class Alarms:
+    def __init__(self, ledger: Ledger, metrics: Metrics) -> None:
+        self.ledger = ledger
+        self.metrics = metrics
+        self.room = ledger.room
+        self._active: dict[str, tuple[int, str]] = {}  # key -> (id, kind)
+        self._known_kinds: set[str] = set()
+
+    async def load(self) -> None:
+        async with self.ledger.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(alarms.c.id, alarms.c.key, alarms.c.kind).where(
+                        alarms.c.room == self.room, alarms.c.cleared_us.is_(None)
+                    )
+                )
+            ).all()
+        self._active = {r.key: (r.id, r.kind) for r in rows}
+        self._publish_metric()
+
+    def _publish_metric(self) -> None:
+        counts = Counter(kind for _, kind in self._active.values())
+        for kind in {*counts, *self._known_kinds}:
+            self.metrics.alarms_active.labels(kind=kind).set(counts.get(kind, 0))
+        self._known_kinds.update(counts)
+
+    def is_active(self, key: str) -> bool:
+        return key in self._active
+
+    async def raise_(
+        self,
+        key: str,
+        *,
+        kind: str,
+        source: str,
+        message: str,
+        severity: Severity = "warning",
+        subject: str | None = None,
+        actor: str = "archroom",
+        at_us: int | None = None,
+    ) -> int | None:
+        """Raise the alarm unless it is already active; returns the new alarm id."""
+        if key in self._active:
+            return None
+        async with self.ledger.transaction(actor, at_us=at_us) as tx:
+            existing = await tx.conn.scalar(
+                select(alarms.c.id).where(
+                    alarms.c.room == self.room, alarms.c.key == key, alarms.c.cleared_us.is_(None)
+                )
+            )
+            if existing is not None:
+                self._active[key] = (int(existing), kind)
+                return None
+            alarm_id = int(
+                (
+                    await tx.conn.execute(
+                        alarms.insert()
+                        .values(
+                            key=key,
+                            kind=kind,
+                            source=source,
+                            severity=severity,
+                            message=message,
+                            room=self.room,
+                            subject=subject,
+                            raised_us=tx.at_us,
+                        )
+                        .returning(alarms.c.id)
+                    )
+                ).scalar_one()
+            )
+            tx.audit(
+                "alarm.raised",
+                subject or source,
+                {"alarm_id": alarm_id, "kind": kind, "message": message},
+            )
+            tx.emit(
+                AlarmRaised(
+                    at_us=tx.at_us,
+                    alarm_id=alarm_id,
+                    kind=kind,
+                    source=source,
+                    severity=severity,
+                    message=message,
+                    subject=subject,
+                )
+            )
+        self._active[key] = (alarm_id, kind)
+        self._publish_metric()
+        return alarm_id
+
+    async def clear(
+        self, key: str, *, reason: str, actor: str = "archroom", at_us: int | None = None
+    ) -> bool:
+        entry = self._active.get(key)
+        if entry is None:
+            return False
+        alarm_id, kind = entry
+        await self._end(alarm_id, reason=reason, actor=actor, at_us=at_us)
+        return True
+
+    async def _end(self, alarm_id: int, *, reason: str, actor: str, at_us: int | None) -> None:
+        async with self.ledger.transaction(actor, at_us=at_us) as tx:
+            row = (await tx.conn.execute(select(alarms).where(alarms.c.id == alarm_id))).first()
+            if row is None or row.cleared_us is not None:
+                self._active.pop(row.key if row is not None else "", None)
+                return
+            await tx.conn.execute(
+                update(alarms).where(alarms.c.id == alarm_id).values(cleared_us=tx.at_us)
+            )
+            tx.audit(
+                "alarm.cleared", row.subject or row.source, {"alarm_id": alarm_id, "reason": reason}
+            )
+            tx.emit(
+                AlarmCleared(
+                    at_us=tx.at_us,
+                    alarm_id=alarm_id,
+                    kind=row.kind,
+                    source=row.source,
+                    reason=reason,
+                )
+            )
+        self._active.pop(row.key, None)
+        self._publish_metric()
+
+    async def acknowledge(self, alarm_id: int, *, by: str) -> Alarm:
+        async with self.ledger.transaction(by) as tx:
+            row = (await tx.conn.execute(select(alarms).where(alarms.c.id == alarm_id))).first()
+            if row is None or row.room != self.room:
+                raise NotFound(f"no alarm {alarm_id} in room {self.room}")
+            if row.acked_us is not None:
+                raise Conflict(f"alarm {alarm_id} was already acknowledged by {row.acked_by}")
+            await tx.conn.execute(
+                update(alarms).where(alarms.c.id == alarm_id).values(acked_us=tx.at_us, acked_by=by)
+            )
+            tx.audit(
+                "alarm.acknowledged",
+                row.subject or row.source,
+                {"alarm_id": alarm_id, "kind": row.kind},
+            )
+        if row.kind in EVENT_KINDS and row.cleared_us is None:
+            await self._end(alarm_id, reason=f"acknowledged by {by}", actor=by, at_us=None)
+        return await self.get(alarm_id)
+
+    async def get(self, alarm_id: int) -> Alarm:
+        async with self.ledger.store.read() as conn:
+            row = (await conn.execute(select(alarms).where(alarms.c.id == alarm_id))).first()
+        if row is None:
+            raise NotFound(f"no alarm {alarm_id}")
+        return Alarm(**row._asdict())
+
+    async def list(
+        self, *, active_only: bool = True, kind: str | None = None, limit: int = 1000
+    ) -> list[Alarm]:
+        query = select(alarms).where(alarms.c.room == self.room)
+        if active_only:
+            query = query.where(alarms.c.cleared_us.is_(None))
+        if kind is not None:
+            query = query.where(alarms.c.kind == kind)
+        async with self.ledger.store.read() as conn:
+            rows = (await conn.execute(query.order_by(alarms.c.id.desc()).limit(limit))).all()
+        return [Alarm(**r._asdict()) for r in rows]

@@ -1,0 +1,244 @@
+"""Circulation: check-out, return and renewal of paper items.
+
+One open loan per item: a partial unique index decides, so two desks (or two rooms' daemons on
+one database) checking out the same item at the same moment cannot both succeed. A loan is
+overdue when its due date has passed; that is derived, never stored, so it cannot go stale.
+The return is recorded at the desk, and the item moves to the desk until a shelf reader sees
+it back on a shelf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from daemon.events import LoanOpened, LoanReturned
+from daemon.ledger.errors import Conflict, Invalid, NotFound
+from daemon.ledger.locations import Locations
+from daemon.ledger.movements import move
+from daemon.ledger.uow import Ledger
+from daemon.store.schema import items, loans
+
+LoanStatus = Literal["open", "overdue", "returned"]
+
+
+def today() -> date:
+    return datetime.now(tz=UTC).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Loan:
+    id: int
+    ref: str
+    borrower: str
+    purpose: str
+    approval_no: str | None
+    due: str
+    opened_us: int
+    opened_by: str
+    renewals: int
+    returned_us: int | None
+    returned_by: str | None
+
+    def status(self, on: date | None = None) -> LoanStatus:
+        if self.returned_us is not None:
+            return "returned"
+        return "overdue" if date.fromisoformat(self.due) < (on or today()) else "open"
+
+
+def _select() -> Select[Any]:
+    return select(
+        loans.c.id,
+        items.c.ref,
+        loans.c.borrower,
+        loans.c.purpose,
+        loans.c.approval_no,
+        loans.c.due,
+        loans.c.opened_us,
+        loans.c.opened_by,
+        loans.c.renewals,
+        loans.c.returned_us,
+        loans.c.returned_by,
+    ).select_from(loans.join(items, items.c.id == loans.c.item_id))
+
+
+class Loans:
+    def __init__(
+        self, ledger: Ledger, locations: Locations, *, loan_days: int, max_renewals: int
+    ) -> None:
+        self.ledger = ledger
+        self.locations = locations
+        self.loan_days = loan_days
+        self.max_renewals = max_renewals
+
+    @property
+    def desk_code(self) -> str:
+        return f"{self.ledger.room}-desk"
+
+    async def open(
+        self,
+        *,
+        ref: str,
+        borrower: str,
+        purpose: str,
+        approval_no: str | None,
+        due: date | None,
+        actor: str,
+    ) -> Loan:
+        due = due or (today() + timedelta(days=self.loan_days))
+        if due < today():
+            raise Invalid(f"due date {due.isoformat()} is in the past")
+        try:
+            async with self.ledger.transaction(actor) as tx:
+                item_id = await tx.conn.scalar(select(items.c.id).where(items.c.ref == ref))
+                if item_id is None:
+                    raise NotFound(f"no catalogue record with ref {ref!r}")
+                open_id = await tx.conn.scalar(
+                    select(loans.c.id).where(
+                        loans.c.item_id == item_id, loans.c.returned_us.is_(None)
+                    )
+                )
+                if open_id is not None:
+                    raise Conflict(f"{ref} is already on loan (loan {open_id})")
+                loan_id = int(
+                    (
+                        await tx.conn.execute(
+                            loans.insert()
+                            .values(
+                                item_id=item_id,
+                                borrower=borrower,
+                                purpose=purpose,
+                                approval_no=approval_no,
+                                due=due.isoformat(),
+                                opened_us=tx.at_us,
+                                opened_by=actor,
+                            )
+                            .returning(loans.c.id)
+                        )
+                    ).scalar_one()
+                )
+                tx.audit(
+                    "loan.opened",
+                    ref,
+                    {"loan_id": loan_id, "borrower": borrower, "due": due.isoformat()},
+                )
+                tx.emit(
+                    LoanOpened(
+                        at_us=tx.at_us,
+                        loan_id=loan_id,
+                        ref=ref,
+                        borrower=borrower,
+                        due=due.isoformat(),
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"{ref} was checked out concurrently by another desk") from None
+        return await self.get(loan_id)
+
+    async def return_(self, loan_id: int, *, actor: str, location: str | None = None) -> Loan:
+        async with self.ledger.transaction(actor) as tx:
+            row = (
+                await tx.conn.execute(
+                    select(loans.c.item_id, loans.c.returned_us).where(loans.c.id == loan_id)
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no loan {loan_id}")
+            if row.returned_us is not None:
+                raise Conflict(f"loan {loan_id} was already returned")
+            ref = await tx.conn.scalar(select(items.c.ref).where(items.c.id == row.item_id))
+            assert ref is not None
+            await tx.conn.execute(
+                update(loans)
+                .where(loans.c.id == loan_id)
+                .values(returned_us=tx.at_us, returned_by=actor)
+            )
+            code = location or self.desk_code
+            location_id = await self.locations.id_of(tx.conn, code)
+            await move(
+                tx,
+                item_id=row.item_id,
+                ref=ref,
+                to_location_id=location_id,
+                to_code=code,
+                source="desk",
+                room=self.ledger.room,
+            )
+            tx.audit("loan.returned", ref, {"loan_id": loan_id})
+            tx.emit(LoanReturned(at_us=tx.at_us, loan_id=loan_id, ref=ref))
+        return await self.get(loan_id)
+
+    async def renew(self, loan_id: int, *, actor: str, due: date | None = None) -> Loan:
+        loan = await self.get(loan_id)
+        if loan.returned_us is not None:
+            raise Conflict(f"loan {loan_id} was already returned")
+        if loan.renewals >= self.max_renewals:
+            raise Conflict(f"loan {loan_id} has been renewed {loan.renewals} times, the maximum")
+        new_due = due or (
+            max(date.fromisoformat(loan.due), today()) + timedelta(days=self.loan_days)
+        )
+        if new_due <= date.fromisoformat(loan.due):
+            raise Invalid(f"the new due date must be after {loan.due}")
+        async with self.ledger.transaction(actor) as tx:
+            result = await tx.conn.execute(
+                update(loans)
+                .where(
+                    loans.c.id == loan_id,
+                    loans.c.renewals == loan.renewals,
+                    loans.c.returned_us.is_(None),
+                )
+                .values(renewals=loan.renewals + 1, due=new_due.isoformat())
+            )
+            if result.rowcount != 1:
+                raise Conflict(f"loan {loan_id} changed meanwhile; try again")
+            tx.audit("loan.renewed", loan.ref, {"loan_id": loan_id, "due": new_due.isoformat()})
+        return await self.get(loan_id)
+
+    async def get(self, loan_id: int) -> Loan:
+        async with self.ledger.store.read() as conn:
+            row = (await conn.execute(_select().where(loans.c.id == loan_id))).first()
+        if row is None:
+            raise NotFound(f"no loan {loan_id}")
+        return Loan(**row._asdict())
+
+    async def open_loan_of(self, item_id: int) -> Loan | None:
+        async with self.ledger.store.read() as conn:
+            row = (
+                await conn.execute(
+                    _select().where(loans.c.item_id == item_id, loans.c.returned_us.is_(None))
+                )
+            ).first()
+        return Loan(**row._asdict()) if row is not None else None
+
+    async def list(
+        self, status: LoanStatus | None = None, *, ref: str | None = None, limit: int = 1000
+    ) -> list[Loan]:
+        query = _select()
+        if status == "returned":
+            query = query.where(loans.c.returned_us.is_not(None))
+        elif status == "overdue":
+            query = query.where(loans.c.returned_us.is_(None), loans.c.due < today().isoformat())
+        elif status == "open":
+            query = query.where(loans.c.returned_us.is_(None))
+        if ref is not None:
+            query = query.where(items.c.ref == ref)
+        async with self.ledger.store.read() as conn:
+            rows = (await conn.execute(query.order_by(loans.c.id.desc()).limit(limit))).all()
+        return [Loan(**r._asdict()) for r in rows]
+
+    async def counts(self) -> tuple[int, int]:
+        """(open, overdue) loans."""
+        async with self.ledger.store.read() as conn:
+            open_n = await conn.scalar(
+                select(func.count()).select_from(loans).where(loans.c.returned_us.is_(None))
+            )
+            overdue_n = await conn.scalar(
+                select(func.count())
+                .select_from(loans)
+                .where(loans.c.returned_us.is_(None), loans.c.due < today().isoformat())
+            )
+        return int(open_n or 0), int(overdue_n or 0)

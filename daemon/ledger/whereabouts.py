@@ -1,0 +1,311 @@
+"""The catalogue service's questions: where is the paper original, and where has it been?
+
+``locate`` answers for one item or ten thousand in one call (the catalogue service checks
+whole result lists at once); ``at_location`` says what is on a shelf and what should be but
+is not; ``history`` merges movements, gate passages, loans, stacker jobs and audit entries
+into one time-ordered trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daemon.ledger.errors import NotFound
+from daemon.ledger.loans import Loan
+from daemon.store.db import Store
+from daemon.store.schema import (
+    audit,
+    gate_passages,
+    item_locations,
+    items,
+    loans,
+    locations,
+    movements,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    code: str
+    kind: str
+    room: str | None
+
+
+UNKNOWN_PLACE = Place("unknown", "unknown", None)
+
+
+@dataclass(frozen=True, slots=True)
+class Whereabouts:
+    ref: str
+    location: Place
+    since_us: int | None
+    source: str | None
+    loan: Loan | None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    at_us: int
+    kind: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfContents:
+    code: str
+    present: list[tuple[str, str]]
+    """(ref, location code) of items whose current location is here."""
+    absent: list[tuple[str, str]]
+    """(ref, current location code or 'unknown') of items whose home is here but are elsewhere."""
+
+
+_LOAN_COLUMNS = (
+    loans.c.id,
+    loans.c.borrower,
+    loans.c.purpose,
+    loans.c.approval_no,
+    loans.c.due,
+    loans.c.opened_us,
+    loans.c.opened_by,
+    loans.c.renewals,
+    loans.c.returned_us,
+    loans.c.returned_by,
+)
+
+
+class Whereabout:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def locate(self, refs: Sequence[str]) -> tuple[list[Whereabouts], list[str]]:
+        """Whereabouts of each known ref (in the order asked) and the refs not catalogued."""
+        found: dict[str, Whereabouts] = {}
+        async with self.store.read() as conn:
+            for i in range(0, len(refs), 2000):
+                await self._locate_chunk(conn, refs[i : i + 2000], found)
+        ordered = [found[r] for r in dict.fromkeys(refs) if r in found]
+        missing = [r for r in dict.fromkeys(refs) if r not in found]
+        return ordered, missing
+
+    async def _locate_chunk(
+        self, conn: AsyncConnection, refs: Sequence[str], found: dict[str, Whereabouts]
+    ) -> None:
+        rows = (
+            await conn.execute(
+                select(
+                    items.c.id,
+                    items.c.ref,
+                    locations.c.code,
+                    locations.c.kind,
+                    locations.c.room,
+                    item_locations.c.since_us,
+                    item_locations.c.source,
+                )
+                .select_from(
+                    items.outerjoin(
+                        item_locations, item_locations.c.item_id == items.c.id
+                    ).outerjoin(locations, locations.c.id == item_locations.c.location_id)
+                )
+                .where(items.c.ref.in_(refs))
+            )
+        ).all()
+        if not rows:
+            return
+        ids = {r.id: r.ref for r in rows}
+        loan_rows = (
+            await conn.execute(
+                select(loans.c.item_id, *_LOAN_COLUMNS).where(
+                    loans.c.item_id.in_(list(ids)), loans.c.returned_us.is_(None)
+                )
+            )
+        ).all()
+        open_loans = {
+            lr.item_id: Loan(
+                ref=ids[lr.item_id], **{k: v for k, v in lr._asdict().items() if k != "item_id"}
+            )
+            for lr in loan_rows
+        }
+        for r in rows:
+            place = Place(r.code, r.kind, r.room) if r.code is not None else UNKNOWN_PLACE
+            found[r.ref] = Whereabouts(r.ref, place, r.since_us, r.source, open_loans.get(r.id))
+
+    async def locate_one(self, ref: str) -> Whereabouts:
+        result, _ = await self.locate([ref])
+        if not result:
+            raise NotFound(f"no catalogue record with ref {ref!r}")
+        return result[0]
+
+    async def at_location(self, code: str, *, limit: int = 10_000) -> ShelfContents:
+        here = or_(
+            locations.c.code == code,
+            locations.c.code.like(code.replace("%", r"\%").replace("_", r"\_") + "-%", escape="\\"),
+        )
+        async with self.store.read() as conn:
+            exists = await conn.scalar(select(locations.c.id).where(locations.c.code == code))
+            if exists is None:
+                raise NotFound(f"no location with code {code!r}")
+            present = (
+                await conn.execute(
+                    select(items.c.ref, locations.c.code)
+                    .select_from(
+                        item_locations.join(
+                            locations, locations.c.id == item_locations.c.location_id
+                        ).join(items, items.c.id == item_locations.c.item_id)
+                    )
+                    .where(here)
+                    .order_by(items.c.ref)
+                    .limit(limit)
+                )
+            ).all()
+            home = locations.alias("home")
+            current = locations.alias("current")
+            home_here = or_(
+                home.c.code == code,
+                home.c.code.like(code.replace("%", r"\%").replace("_", r"\_") + "-%", escape="\\"),
+            )
+            absent = (
+                await conn.execute(
+                    select(items.c.ref, current.c.code)
+                    .select_from(
+                        items.join(home, home.c.id == items.c.home_location_id)
+                        .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+                        .outerjoin(current, current.c.id == item_locations.c.location_id)
+                    )
+                    .where(home_here, or_(current.c.id.is_(None), current.c.id != home.c.id))
+                    .order_by(items.c.ref)
+                    .limit(limit)
+                )
+            ).all()
+        return ShelfContents(
+            code,
+            [(r.ref, r.code) for r in present],
+            [(r.ref, r.code or "unknown") for r in absent],
+        )
+
+    async def history(self, ref: str, *, limit: int = 5000) -> list[TraceEntry]:
+        trace: list[TraceEntry] = []
+        async with self.store.read() as conn:
+            item_id = await conn.scalar(select(items.c.id).where(items.c.ref == ref))
+            if item_id is None:
+                raise NotFound(f"no catalogue record with ref {ref!r}")
+            src = locations.alias("src")
+            dst = locations.alias("dst")
+            for m in (
+                await conn.execute(
+                    select(
+                        movements.c.at_us,
+                        movements.c.source,
+                        movements.c.actor,
+                        movements.c.room,
+                        src.c.code.label("from_code"),
+                        dst.c.code.label("to_code"),
+                    )
+                    .select_from(
+                        movements.outerjoin(src, src.c.id == movements.c.from_location_id).join(
+                            dst, dst.c.id == movements.c.to_location_id
+                        )
+                    )
+                    .where(movements.c.item_id == item_id)
+                    .order_by(movements.c.id.desc())
+                    .limit(limit)
+                )
+            ).all():
+                trace.append(
+                    TraceEntry(
+                        m.at_us,
+                        "movement",
+                        f"{m.from_code or 'unknown'} -> {m.to_code} ({m.source})",
+                        {
+                            "from": m.from_code,
+                            "to": m.to_code,
+                            "source": m.source,
+                            "actor": m.actor,
+                            "room": m.room,
+                        },
+                    )
+                )
+            for g in (
+                await conn.execute(
+                    select(gate_passages)
+                    .where(gate_passages.c.item_id == item_id)
+                    .order_by(gate_passages.c.id.desc())
+                    .limit(limit)
+                )
+            ).all():
+                trace.append(
+                    TraceEntry(
+                        g.at_us,
+                        "gate",
+                        f"{g.direction} through {g.gate}"
+                        + ("" if g.authorized else " WITHOUT a loan"),
+                        {
+                            "gate": g.gate,
+                            "direction": g.direction,
+                            "epc": g.epc,
+                            "authorized": g.authorized,
+                            "loan_id": g.loan_id,
+                            "room": g.room,
+                        },
+                    )
+                )
+            for loan in (
+                await conn.execute(
+                    select(*_LOAN_COLUMNS).where(loans.c.item_id == item_id).limit(limit)
+                )
+            ).all():
+                trace.append(
+                    TraceEntry(
+                        loan.opened_us,
+                        "loan.opened",
+                        f"checked out to {loan.borrower}",
+                        {
+                            "loan_id": loan.id,
+                            "borrower": loan.borrower,
+                            "due": loan.due,
+                            "by": loan.opened_by,
+                        },
+                    )
+                )
+                if loan.returned_us is not None:
+                    trace.append(
+                        TraceEntry(
+                            loan.returned_us,
+                            "loan.returned",
+                            "returned",
+                            {"loan_id": loan.id, "by": loan.returned_by},
+                        )
+                    )
+            for a in (
+                await conn.execute(
+                    select(
+                        audit.c.seq, audit.c.at_us, audit.c.actor, audit.c.action, audit.c.outcome
+                    )
+                    .where(audit.c.subject == ref)
+                    .order_by(audit.c.seq.desc())
+                    .limit(limit)
+                )
+            ).all():
+                trace.append(
+                    TraceEntry(
+                        a.at_us,
+                        "audit",
+                        f"{a.action} by {a.actor}",
+                        {"seq": a.seq, "action": a.action, "actor": a.actor, "outcome": a.outcome},
+                    )
+                )
+            trace.extend(await self._stacker_entries(conn, item_id, limit))
+        trace.sort(key=lambda e: e.at_us)
+        return trace
+
+    async def _stacker_entries(
+        self, conn: AsyncConnection, item_id: int, limit: int
+    ) -> list[TraceEntry]:
+        """Stacker jobs of the item (the stacker journal adds its rows here)."""
+        del conn, item_id, limit
+        return []

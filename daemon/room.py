@@ -1,0 +1,151 @@
+"""Setting up a room's records at start-up and keeping its gauges and reminders current.
+
+The locations a room always has (the room itself, its desk, ``on-loan`` and ``unknown``, each
+gate, the shelves its readers watch and the racks in the configuration) are created when the
+daemon starts, so the first read of a tag always has somewhere to land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import func, select
+
+from daemon.alarms import Alarms
+from daemon.clock import now_us
+from daemon.config import ArchroomConfig
+from daemon.ledger.loans import Loans
+from daemon.ledger.locations import (
+    ON_LOAN,
+    UNKNOWN,
+    Locations,
+    NewLocation,
+    parse_range,
+    rack_locations,
+)
+from daemon.ledger.uow import Ledger
+from daemon.metrics import ITEM_STATES, Metrics
+from daemon.store.schema import item_locations, items, locations
+
+log = logging.getLogger(__name__)
+
+SHELF_KINDS = ("rack", "side", "bay", "level", "slot", "shelf")
+STACKER_KINDS = ("stacker-cell", "station")
+
+
+def gate_code(room: str, gate: str) -> str:
+    return f"{room}-gate-{gate}"
+
+
+def base_locations(config: ArchroomConfig) -> list[NewLocation]:
+    room = config.room
+    out = [
+        NewLocation(room, "room", room, None, config.room_config().name),
+        NewLocation(f"{room}-desk", "desk", room, room, "desk"),
+        NewLocation(ON_LOAN, "on-loan", None, None, "on loan, outside the archive"),
+        NewLocation(UNKNOWN, "unknown", None, None, "whereabouts unknown"),
+    ]
+    out += [
+        NewLocation(gate_code(room, g.id), "gate", room, room, f"gate {g.id}") for g in config.gates
+    ]
+    for rack in config.racks:
+        out += rack_locations(
+            room, rack.id, parse_range(rack.bays), parse_range(rack.levels), rack.sides
+        )
+    for reader in config.readers:
+        for antenna, code in sorted(reader.antennas.items()):
+            out.append(NewLocation(code, "shelf", room, room, f"{reader.id} antenna {antenna}"))
+    return out
+
+
+async def prepare_room(config: ArchroomConfig, ledger: Ledger, locations_: Locations) -> None:
+    wanted = base_locations(config)
+    async with ledger.transaction("archroom") as tx:
+        before = await locations_.ids(tx.conn, [n.code for n in wanted])
+        await locations_.ensure(tx.conn, wanted)
+        created = [n.code for n in wanted if n.code not in before]
+        if created:
+            tx.audit(
+                "locations.created", config.room, {"count": len(created), "codes": created[:200]}
+            )
+            log.info("created %d locations for room %s", len(created), config.room)
+
+
+class Housekeeping:
+    """Every minute: item and loan gauges; daily reminders for overdue loans."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        loans: Loans,
+        alarms: Alarms,
+        metrics: Metrics,
+        *,
+        period_s: float = 30.0,
+    ) -> None:
+        self.ledger = ledger
+        self.loans = loans
+        self.alarms = alarms
+        self.metrics = metrics
+        self.period_s = period_s
+
+    async def run(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.period_s)
+
+    async def refresh(self) -> None:
+        open_n, overdue_n = await self.loans.counts()
+        self.metrics.loans_open.set(open_n)
+        self.metrics.loans_overdue.set(overdue_n)
+        counts = await self.item_states(open_n)
+        for state in ITEM_STATES:
+            self.metrics.items.labels(state=state).set(counts.get(state, 0))
+        await self.remind_overdue()
+
+    async def item_states(self, on_loan: int) -> dict[str, int]:
+        async with self.ledger.store.read() as conn:
+            total = int(await conn.scalar(select(func.count()).select_from(items)) or 0)
+            rows = (
+                await conn.execute(
+                    select(locations.c.kind, func.count())
+                    .select_from(
+                        item_locations.join(
+                            locations, locations.c.id == item_locations.c.location_id
+                        )
+                    )
+                    .group_by(locations.c.kind)
+                )
+            ).all()
+        by_kind = {kind: int(n) for kind, n in rows}
+        missing = sum(1 for a in await self.alarms.list(kind="item.missing", limit=100_000))
+        located = sum(by_kind.values())
+        return {
+            "on_shelf": sum(by_kind.get(k, 0) for k in SHELF_KINDS),
+            "in_stacker": sum(by_kind.get(k, 0) for k in STACKER_KINDS),
+            "on_loan": on_loan,
+            "missing": missing,
+            "unknown": total - located + by_kind.get("unknown", 0),
+        }
+
+    async def remind_overdue(self) -> None:
+        """One overdue alarm per loan per day until it is returned."""
+        day_us = 86_400_000_000
+        overdue = await self.loans.list("overdue", limit=100_000)
+        overdue_ids = {loan.id for loan in overdue}
+        for active in await self.alarms.list(kind="loan.overdue", limit=100_000):
+            loan_id = int(active.key.rsplit(":", 1)[1])
+            if loan_id not in overdue_ids:
+                await self.alarms.clear(active.key, reason="returned or renewed")
+            elif active.raised_us < now_us() - day_us:
+                await self.alarms.clear(active.key, reason="daily reminder follows")
+        for loan in overdue:
+            await self.alarms.raise_(
+                f"loan.overdue:{loan.id}",
+                kind="loan.overdue",
+                source="circulation",
+                severity="info",
+                subject=loan.ref,
+                message=f"{loan.ref} was due back on {loan.due} from {loan.borrower}",
+            )
