@@ -591,7 +591,7 @@ class StackerPlcSimulator:
                 await self._ticker
             self._ticker = None
         if self._server is not None:
-            await self._server.shutdown()
+            await self._server.shutdown()  # type: ignore[no-untyped-call]
             self._server = None
 
     async def __aenter__(self) -> StackerPlcSimulator:
@@ -611,7 +611,7 @@ class StackerPlcSimulator:
             self.model.step(self._clock())
             await asyncio.sleep(0.005)
 
-    async def _action(
+    async def _action(  # noqa: PLR0917 (pymodbus SimAction signature)
         self,
         function_code: int,
         start_address: int,
@@ -624,11 +624,11 @@ class StackerPlcSimulator:
         model = self.model
         model.step(self._clock())
         if function_code == 4:
-            registers[: IR_COUNT] = model.input_registers()
+            registers[:IR_COUNT] = model.input_registers()
         elif values is not None and function_code in (6, 16):
             model.write(address, [int(v) for v in values])
         elif function_code == 3:
-            registers[: HR_COUNT] = model.hr
+            registers[:HR_COUNT] = model.hr
         return None
 
     # -- fault injection (what a commissioning engineer does to a real crane) ------------------

@@ -27,6 +27,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from stacker.cells import CellAddress
 from stacker.describe import (
     completion_text,
     doors_text,
@@ -52,7 +53,6 @@ from stacker.events import (
     StackerEvent,
     StackerUp,
 )
-from stacker.cells import CellAddress
 from stacker.journal import Job, JobState
 from stacker.registers import (
     HR,
@@ -115,7 +115,7 @@ class Phase(enum.Enum):
     AWAIT_CLEAR = "await_clear"  # terminal result recorded; waiting for the PLC to tidy up
 
 
-class DecisionRefused(Exception):
+class DecisionRefused(Exception):  # noqa: N818 (reads as the API's 409)
     """A decision that does not apply to the job's current state."""
 
 
@@ -230,6 +230,12 @@ class Handshake:
         self._down(reason, out)
         return out
 
+    def heartbeat_age(self) -> float | None:
+        """Seconds since the PLC heartbeat last changed (None before the first read)."""
+        if self._hb_value is None:
+            return None
+        return self._clock() - self._hb_changed_at
+
     # -- commands ---------------------------------------------------------------------------
 
     def refusal(self) -> str | None:
@@ -249,6 +255,8 @@ class Handshake:
             return "the stacker PLC tripped its host watchdog"
         if snap.mode == Mode.OFF:
             return "stacker is switched off"
+        if snap.mode not in {int(m) for m in Mode}:
+            return f"stacker reports an unknown mode ({snap.mode})"
         if snap.mode != Mode.AUTO:
             return f"stacker is in {mode_name(snap.mode)} mode"
         if not snap.has(Status.HOMED):
@@ -322,7 +330,9 @@ class Handshake:
             raise DecisionRefused(f"a decision for job {job_id} was already sent")
         exc = job.exception or ExcReq(0)
         if decision not in self.allowed_decisions(exc):
-            raise DecisionRefused(f"{decision.name.lower()} does not apply to: {exception_text(exc)}")
+            raise DecisionRefused(
+                f"{decision.name.lower()} does not apply to: {exception_text(exc)}"
+            )
         out: list[Action] = []
         if decision is ExcDecision.REDIRECT:
             if destination is None:
@@ -337,6 +347,8 @@ class Handshake:
             self.job = job
             out.append(Persist(job))
         self._decision = decision
+        # EXC_ACK again (idempotent): the PLC takes a decision only while EXC_ACK == EXC_REQ.
+        out.append(Write(HR.EXC_ACK, (int(exc),), single=True))
         out.append(Write(HR.EXC_DECISION, (int(decision),), single=True))
         return out
 
@@ -355,6 +367,18 @@ class Handshake:
     def heartbeat(self, counter: int) -> Write:
         """HR0-1 for the next heartbeat: ``online`` only, which also ends any pulse."""
         return Write(HR.HOST_HEARTBEAT, tuple(encode_host(counter, HostCtrl.ONLINE)))
+
+    def resync_writes(self) -> list[Action]:
+        """After a reconnect: repeat the idempotent writes a dropped link may have swallowed."""
+        snap = self.snapshot
+        out: list[Action] = []
+        if self.phase is not Phase.AWAIT_ACCEPT:
+            out.append(Write(HR.CMD_STROBE, (0,), single=True))
+        if snap is not None and not snap.exc_req and self._decision is ExcDecision.NONE:
+            out.append(Write(HR.EXC_ACK, (0, 0)))
+        elif snap is not None and snap.exc_req and self._exc_acked == snap.exc_req:
+            out.append(Write(HR.EXC_ACK, (int(snap.exc_req),), single=True))
+        return out
 
     def startup_writes(self) -> list[Action]:
         """Bring the host's registers to a clean state after a (re)start.
@@ -398,10 +422,10 @@ class Handshake:
         block = encode_command(
             job.job_id,
             job.kind.command,
-            job.source.coordinates(),
-            job.destination.coordinates(),
-            opts,
-            job.box_id,
+            source=job.source.coordinates(),
+            destination=job.destination.coordinates(),
+            opts=opts,
+            box_id=job.box_id,
         )
         self._strobe_set = True
         return [
@@ -583,6 +607,7 @@ class Handshake:
             job,
             state,
             completion=completion,
+            plc_completion=code,
             read_box_id=read,
             finished_at=finished,
             accepted_at=accepted_at if accepted_at is not None else finished,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -97,13 +97,13 @@ class Job:
     accepted_at: float | None = None
     finished_at: float | None = None
     completion: CompletionCode | None = None
+    """The outcome the host recorded (an RFID mismatch overrides the PLC's "ok")."""
+    plc_completion: int | None = None
+    """COMPLETION_CODE exactly as the PLC reported it: what physically happened."""
     reject_reason: int | None = None
     read_box_id: str | None = None
     exception: ExcReq | None = None
     note: str = ""
-
-    def with_state(self, state: JobState, at: float, **changes: object) -> Job:
-        return replace(self, state=state, updated_at=at, **changes)  # type: ignore[arg-type]
 
     @property
     def result(self) -> str:
@@ -239,6 +239,7 @@ def job_to_json(job: Job) -> dict[str, object]:
         "accepted_at": job.accepted_at,
         "finished_at": job.finished_at,
         "completion": None if job.completion is None else int(job.completion),
+        "plc_completion": job.plc_completion,
         "reject_reason": job.reject_reason,
         "read_box_id": job.read_box_id,
         "exception": None if job.exception is None else int(job.exception),
@@ -276,6 +277,7 @@ def job_from_json(data: dict[str, object]) -> Job:
         accepted_at=opt_float("accepted_at"),
         finished_at=opt_float("finished_at"),
         completion=None if completion is None else CompletionCode(completion),
+        plc_completion=opt_int("plc_completion"),
         reject_reason=opt_int("reject_reason"),
         read_box_id=None if read_box_id is None else str(read_box_id),
         exception=None if exception is None else ExcReq(exception),

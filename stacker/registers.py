@@ -244,6 +244,7 @@ def encode_host(counter: int, ctrl: HostCtrl) -> list[int]:
 def encode_command(
     job_id: int,
     code: CommandCode,
+    *,
     source: Coordinates,
     destination: Coordinates,
     opts: CmdOpts,

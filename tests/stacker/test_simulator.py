@@ -141,7 +141,8 @@ async def test_store_job_runs_the_full_handshake(sim: StackerPlcSimulator, host:
     await host.command(job_id, 1, STATION, (1, 2, 5, 3, 1), box="BOX-0001", verify=True)
     regs = await host.wait_status(ACCEPTED)
     assert u32(regs, IR_ACTIVE) == job_id
-    assert regs[IR_ACTIVE] == 1 and regs[IR_ACTIVE + 1] == 2
+    assert regs[IR_ACTIVE] == 1  # high word first
+    assert regs[IR_ACTIVE + 1] == 2
     assert regs[IR_STATUS] & READY == 0
 
     await host.write1(24, 0)  # clear the strobe: the PLC drops "accepted"
@@ -479,4 +480,3 @@ async def test_stopped_plc_heartbeat_no_longer_changes(
     first = (await host.ir())[IR_HEARTBEAT]
     sim.model.step(sim.model.now + 1.0)
     assert (await host.ir())[IR_HEARTBEAT] == first
-
