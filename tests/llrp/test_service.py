@@ -30,13 +30,15 @@ EPC = "E28011700000020A000000AA"
 def service_for(
     sim: LlrpGateSimulator, *, round_s: float | None = None, antennas: list[int] | None = None
 ) -> LlrpReaderService:
-    """A service tuned for tests: keepalive every 0.3 s, quick timeouts, quick retries."""
+    """A service tuned for tests: keepalive every 0.3 s (dead after 1 s without one, so a busy
+    test machine does not look like a dead reader), quick timeouts, quick retries."""
     return LlrpReaderService(
         "gate-1",
         "127.0.0.1",
         sim.port,
         antennas,
         keepalive_s=0.3,
+        dead_after_s=1.0,
         response_timeout_s=0.5,
         connect_timeout_s=1.0,
         backoff_initial_s=0.05,
