@@ -365,7 +365,12 @@ class LlrpReaderService:
         return frozenset(self._disconnected_antennas)
 
     async def run(self, sink: ReadSink) -> None:
-        """Connect, read, reconnect after every drop; return only when cancelled."""
+        """Connect, read, reconnect after every drop; return only when cancelled.
+
+        On cancellation the ROSpec is deleted and the connection closed politely (at most 3 s),
+        then ``link_state(..., False, "service stopped")``. Exceptions raised by the sink are
+        bugs, not link trouble: they propagate.
+        """
         failures = 0
         try:
             while True:
