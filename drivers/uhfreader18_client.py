@@ -318,8 +318,6 @@ class Uhfreader18Poller:
         rng: random.Random | None = None,
     ) -> None:
         self._link = parse_link(link_url)
-        if self._link.scheme not in ("serial", "socket", "tcp"):
-            raise ValueError(f"{reader_id}: unsupported link {link_url!r}")
         if not 0 <= address <= BROADCAST:
             raise ValueError(f"{reader_id}: reader address must be 0..255, got {address}")
         ports = list(dict.fromkeys(antennas))
@@ -426,6 +424,12 @@ class Uhfreader18Poller:
         )
         try:
             info = await client.reader_info()
+        except CommandTimeoutError as exc:
+            await client.close()
+            serial = f" at {self._baudrate} baud" if self._link.scheme == "serial" else ""
+            raise CommandTimeoutError(
+                f"{exc} (is a reader at address {self._address}{serial} on {self._link}?)"
+            ) from None
         except BaseException:
             await client.close()
             raise

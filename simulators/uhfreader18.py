@@ -523,6 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archroom simulate uhfreader18",
         description="A UHFReader18 / UHFReader288 reader on a TCP port or a pty.",
+        epilog=(
+            'Tag population file: {"antennas": {"1": [{"epc": "E280...", '
+            '"read_probability": 0.9, "rssi": 100, "noise": 2}]}}'
+        ),
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", type=int, help="listen on this TCP port (0: any free port)")

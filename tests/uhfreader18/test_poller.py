@@ -244,3 +244,13 @@ def test_backoff_doubles_up_to_its_cap_with_jitter_and_resets() -> None:
     assert all(cap / 2 <= d <= cap for d, cap in zip(delays, caps, strict=True))
     backoff.reset()
     assert backoff.next_delay() <= 0.5
+
+
+async def test_reader_at_another_address_is_reported_down_with_a_hint(
+    sim18: Uhfreader18Simulator, sink: RecordingSink
+) -> None:
+    url = await start(sim18, "tcp")
+    async with running(poller(url, address=3), sink):
+        await sink.wait_until(lambda: len(sink.states) >= 1)
+    assert sink.ups() == [False]
+    assert "address 3" in sink.states[0][2]
