@@ -133,6 +133,8 @@ class PlcModel:
     records: OrderedDict[int, JobRecord] = field(default_factory=OrderedDict)
     executions: Counter[int] = field(default_factory=Counter)
     """How many times each job id was started: a job must never run twice."""
+    strobes: Counter[int] = field(default_factory=Counter)
+    """Non-zero strobe writes per job id (a host must never resend on its own)."""
     forced: set[ExcReq] = field(default_factory=set)
     slow_accept_s: float = 0.0
     heartbeat_running: bool = True
@@ -198,6 +200,8 @@ class PlcModel:
             return
         self._reject = RejectReason.NONE
         self._pending_strobe_at = self.now + self.slow_accept_s
+        job_id = join_u32(self.hr[HR.CMD_JOB_ID], self.hr[HR.CMD_JOB_ID + 1])
+        self.strobes[job_id] += 1
 
     def _evaluate_strobe(self) -> None:
         strobe = self.hr[HR.CMD_STROBE]

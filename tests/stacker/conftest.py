@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
+from stacker.config import StackerConfig, StationConfig
+from stacker.controller import StackerController
+from stacker.events import JobFinished, StackerEvent
+from stacker.journal import Job, JsonlJournal
+
+E = TypeVar("E")
 
 STATION = (0, 1, 0, 1, 1)
 """The simulator's default pick/drop station (aisle 0)."""
@@ -47,3 +56,80 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
+
+
+class Recorder:
+    """Collects a controller's events and waits for particular ones."""
+
+    def __init__(self) -> None:
+        self.events: list[StackerEvent] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: StackerEvent) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def wait_for(
+        self, kind: type[E], predicate: Callable[[E], bool] = lambda _: True, timeout: float = 10.0
+    ) -> E:
+        async with asyncio.timeout(timeout):
+            while True:
+                for event in self.events:
+                    if isinstance(event, kind) and predicate(event):
+                        return event
+                self._changed.clear()
+                await self._changed.wait()
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def finished(self, job_id: int, timeout: float = 10.0) -> Job:
+        event = await self.wait_for(JobFinished, lambda e: e.job.job_id == job_id, timeout)
+        return event.job
+
+
+def stacker_config(url: str, **changes: Any) -> StackerConfig:
+    settings: dict[str, Any] = {
+        "id": "stacker-t",
+        "url": url,
+        "bays": 10,
+        "levels": 5,
+        "depths": 2,
+        "stations": (StationConfig(name="io-1", side=1, bay=0, level=1),),
+        "poll_interval_s": 0.02,
+        "heartbeat_interval_s": 0.2,
+        "reconnect_min_s": 0.05,
+        "reconnect_max_s": 0.2,
+    }
+    settings.update(changes)
+    return StackerConfig(**settings)
+
+
+@contextlib.asynccontextmanager
+async def running(controller: StackerController) -> AsyncIterator[StackerController]:
+    """Run ``controller`` until the block ends; wait until it takes commands."""
+    task = asyncio.create_task(controller.run(), name="stacker-controller-under-test")
+    try:
+        await eventually_true(lambda: controller.status().refusal is None)
+        yield controller
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def eventually_true(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wrapped() -> bool:
+        return check()
+
+    await eventually(wrapped, timeout)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> JsonlJournal:
+    return JsonlJournal(tmp_path / "stacker-journal.jsonl")
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()

@@ -97,6 +97,10 @@ def job(job_id: int = 0x0001_0005, box_id: str = "BOX-1", kind: JobKind = JobKin
     return Job(job_id=job_id, kind=kind, source=CELL, destination=STATION, box_id=box_id)
 
 
+def phase(d: Driver) -> Phase:
+    return d.hs.phase
+
+
 def events(actions: list[Action]) -> list[object]:
     return [a.event for a in actions if isinstance(a, Emit)]
 
@@ -256,7 +260,7 @@ def test_send_records_the_job_then_writes_the_data_block_then_the_strobe(d: Driv
         ),
         Write(24, (0x0005,), single=True),
     ]  # fmt: skip
-    assert d.hs.phase is Phase.AWAIT_ACCEPT
+    assert phase(d) is Phase.AWAIT_ACCEPT
 
 
 def test_job_without_box_id_does_not_ask_for_an_rfid_check(d: Driver) -> None:
@@ -325,10 +329,10 @@ def test_done_is_recorded_before_it_is_acknowledged(d: Driver) -> None:
     assert done.completion is CompletionCode.OK
     assert done.read_box_id == "BOX-1"
     assert finished[0].job.result == "ok"
-    assert d.hs.phase is Phase.AWAIT_CLEAR
+    assert phase(d) is Phase.AWAIT_CLEAR
     assert not d.hs.can_send()
     d.feed()  # PLC cleared done
-    assert d.hs.phase is Phase.IDLE
+    assert phase(d) is Phase.IDLE
     assert d.hs.can_send()
 
 
@@ -352,7 +356,7 @@ def test_rejection_is_final_reported_in_words_and_clears_the_strobe(d: Driver) -
     assert Write(24, (0,), single=True) in writes(actions)
     assert finished[0].job.job_id == j.job_id
     d.feed()
-    assert d.hs.phase is Phase.IDLE
+    assert phase(d) is Phase.IDLE
 
 
 def test_duplicate_job_id_rejection_records_the_plcs_stored_result(d: Driver) -> None:
@@ -505,7 +509,7 @@ def test_failed_data_block_write_returns_the_job_to_the_queue(d: Driver) -> None
     sent(d)
     actions = d.hs.send_failed()
     assert persisted(actions)[0].state is JobState.QUEUED
-    assert d.hs.phase is Phase.IDLE
+    assert phase(d) is Phase.IDLE
 
 
 def test_a_result_left_by_someone_else_is_acknowledged_and_reported(d: Driver) -> None:
