@@ -143,7 +143,7 @@ class Alarms:
         entry = self._active.get(key)
         if entry is None:
             return False
-        alarm_id, kind = entry
+        alarm_id, _kind = entry
         await self._end(alarm_id, reason=reason, actor=actor, at_us=at_us)
         return True
 

@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     tp = tsub.add_parser("list", help="list tokens (never their secrets)")
     _add_db_target(tp)
 
+    p = sub.add_parser("catalogue", help="catalogue records")
+    csub = p.add_subparsers(dest="catalogue_command", required=True, metavar="ACTION")
+    cp = csub.add_parser("import", help="load a CSV (with header) or JSON-lines file")
+    cp.add_argument("file")
+    cp.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: by content")
+    _add_db_target(cp)
+
     p = sub.add_parser("audit", help="the audit trail")
     asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     _add_db_target(
@@ -292,6 +299,51 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return _run_async(go)
 
 
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    import getpass
+
+    from daemon.audit import AuditChain
+    from daemon.bus import Bus
+    from daemon.ledger.items import Catalogue, parse_rows
+    from daemon.ledger.uow import Ledger
+    from daemon.outbox import Outbox
+    from daemon.store.db import SchemaError, Store
+
+    config, hint = _config_for(args)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as e:
+        print(f"archroom: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+        return 1
+
+    async def go() -> int:
+        store = Store.connect(config.database_url())
+        try:
+            await store.check_schema(f"archroom db upgrade {hint}")
+            outbox = Outbox(store, site=config.site.id, room=config.room)
+            ledger = Ledger(store, AuditChain(config.room), outbox, Bus())
+            report = await Catalogue(ledger).import_rows(
+                parse_rows(data, fmt=args.format), actor=f"cli:{getpass.getuser()}"
+            )
+        except SchemaError as e:
+            print(f"archroom: {e}", file=sys.stderr)
+            return 1
+        except UnicodeDecodeError:
+            print(f"archroom: {args.file} is not UTF-8 text", file=sys.stderr)
+            return 1
+        finally:
+            await store.close()
+        for error in report.errors:
+            ref = f" ({error.ref})" if error.ref else ""
+            print(f"{args.file}:{error.line}{ref}: {error.error}", file=sys.stderr)
+        if report.error_count > len(report.errors):
+            print(f"... and {report.error_count - len(report.errors)} more", file=sys.stderr)
+        print(f"loaded {report.loaded} record(s), {report.error_count} row(s) rejected")
+        return 0 if report.error_count == 0 else 2
+
+    return _run_async(go)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -299,6 +351,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "db": cmd_db,
     "token": cmd_token,
     "audit": cmd_audit,
+    "catalogue": cmd_catalogue,
 }
 
 

@@ -22,13 +22,13 @@ from daemon.alarms import Alarms
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
+from daemon.health import Health
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
 from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
-from daemon.health import Health
 from daemon.metrics import Metrics
 from daemon.mqtt import LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
@@ -125,6 +125,7 @@ class Daemon:
         self.health = Health()
         self.supervisor = Supervisor(self.metrics)
         self.listening: Listening | None = None
+        self.services: Services | None = None
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -146,6 +147,7 @@ class Daemon:
         services = await build_services(
             config, store, metrics=self.metrics, health=self.health, supervisor=self.supervisor
         )
+        self.services = services
         outbox = services.ledger.outbox
         retained = services.retained
         housekeeping = Housekeeping(services.ledger, services.loans, services.alarms, self.metrics)

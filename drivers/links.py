@@ -51,4 +51,6 @@ def parse_link(url: str, *, default_port: int | None = None) -> Link:
                 raise ValueError(f"link needs a port: {url!r}")
             port = default_port
         return Link("socket" if scheme == "socket" else "tcp", host=parts.hostname, port=port)
-    raise ValueError(f"unsupported link scheme {scheme!r} in {url!r} (use serial://, socket://, tcp://)")
+    raise ValueError(
+        f"unsupported link scheme {scheme!r} in {url!r} (use serial://, socket://, tcp://)"
+    )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from daemon.runtime import Daemon
+from daemon.services import Services
 from daemon.store.db import Store
 from daemon.tokens import Role
 from tests.harness import create_token, make_config, running_daemon
@@ -23,6 +24,11 @@ class Room:
     daemon: Daemon
     db_url: str
     tokens: dict[Role, str]
+
+    @property
+    def services(self) -> Services:
+        assert self.daemon.services is not None
+        return self.daemon.services
 
     @property
     def url(self) -> str:
@@ -86,3 +92,9 @@ def item_body(**overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+async def room_admin(room: Room) -> AsyncIterator[httpx.AsyncClient]:
+    async with room.client(Role.admin) as c:
+        yield c

@@ -3,10 +3,9 @@
 import logging
 
 import httpx
-
-from daemon.cli import quiet_libraries
 import pytest
 
+from daemon.cli import quiet_libraries
 from tests.api.conftest import VALID_CREDIT_CODE, VALID_RESIDENT_ID, Room, item_body
 
 REF = "0001-WS·2023-D30-RS-0001"

@@ -1,0 +1,72 @@
+"""Two rooms, two daemons, one PostgreSQL: one consistent record."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from daemon.tokens import Role
+from tests.api.conftest import item_body, start_room
+
+
+@pytest.fixture
+def shared_pg(pg_url: str) -> str:
+    return pg_url
+
+
+async def test_item_carried_from_room_a_to_room_b_has_one_history(
+    tmp_path: Path, shared_pg: str
+) -> None:
+    async for room_a in start_room(
+        tmp_path, shared_pg, room="ra", extra='[[racks]]\nid = "A"\nbays = 1\nlevels = 1\n'
+    ):
+        async for room_b in start_room(
+            tmp_path, shared_pg, room="rb", extra='[[racks]]\nid = "B"\nbays = 1\nlevels = 1\n'
+        ):
+            async with room_a.client(Role.staff) as a, room_b.client(Role.staff) as b:
+                assert (await a.put("/api/v1/items/BOX-9", json=item_body())).status_code == 201
+                assert (
+                    await a.post("/api/v1/items/BOX-9/move", json={"to": "ra-A-01-01"})
+                ).status_code == 200
+                assert (
+                    await b.post("/api/v1/items/BOX-9/move", json={"to": "rb-B-01-01"})
+                ).status_code == 200
+                for client in (a, b):
+                    where = (await client.get("/api/v1/items/BOX-9/location")).json()
+                    assert where["location"] == {
+                        "code": "rb-B-01-01",
+                        "kind": "level",
+                        "room": "rb",
+                    }
+                    moves = [
+                        e["details"]
+                        for e in (await client.get("/api/v1/items/BOX-9/history")).json()["entries"]
+                        if e["kind"] == "movement"
+                    ]
+                    assert [(m["from"], m["to"], m["room"]) for m in moves] == [
+                        (None, "ra-A-01-01", "ra"),
+                        ("ra-A-01-01", "rb-B-01-01", "rb"),
+                    ]
+            async with room_a.client(Role.admin) as admin:
+                assert (await admin.get("/api/v1/audit/verify")).json()["ok"] is True
+
+
+async def test_simultaneous_check_outs_in_two_rooms_let_exactly_one_win(
+    tmp_path: Path, shared_pg: str
+) -> None:
+    async for room_a in start_room(tmp_path, shared_pg, room="ra", extra=""):
+        async for room_b in start_room(tmp_path, shared_pg, room="rb", extra=""):
+            async with room_a.client(Role.staff) as a, room_b.client(Role.staff) as b:
+                for i in range(10):
+                    ref = f"BOX-{i}"
+                    await a.put(f"/api/v1/items/{ref}", json=item_body())
+                    body = {"ref": ref, "borrower": "x", "purpose": "y"}
+                    results = await asyncio.gather(
+                        a.post("/api/v1/loans", json=body), b.post("/api/v1/loans", json=body)
+                    )
+                    assert sorted(r.status_code for r in results) == [201, 409], [
+                        r.text for r in results
+                    ]
+                    assert len((await a.get(f"/api/v1/loans?status=open&ref={ref}")).json()) == 1
+            async with room_b.client(Role.admin) as admin:
+                assert (await admin.get("/api/v1/audit/verify")).json()["ok"] is True

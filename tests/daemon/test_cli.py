@@ -1,0 +1,46 @@
+"""The command line against a real state directory."""
+
+from pathlib import Path
+
+from tests.harness import run_cli
+
+
+def test_db_upgrade_token_import_and_audit_verify_on_a_state_dir(tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    upgrade = run_cli("db", "upgrade", "--state-dir", state)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "empty -> " in upgrade.stdout
+
+    token = run_cli("token", "create", "--role", "staff", "--name", "desk-1", "--state-dir", state)
+    assert token.returncode == 0
+    assert token.stdout.startswith("arc_")
+    duplicate = run_cli(
+        "token", "create", "--role", "staff", "--name", "desk-1", "--state-dir", state
+    )
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
+
+    data = tmp_path / "items.csv"
+    data.write_text(
+        "ref,title,retention,resident_id\nA-1,One,Y,\nA-2,Two,D10,123\nA-3,Three,D30,\n"
+    )
+    result = run_cli("catalogue", "import", str(data), "--state-dir", state)
+    assert result.returncode == 2
+    assert "loaded 2 record(s), 1 row(s) rejected" in result.stdout
+    assert f"{data}:3 (A-2): resident_id" in result.stderr
+
+    verify = run_cli("audit", "verify", "--state-dir", state)
+    assert verify.returncode == 0
+    assert "audit chain OK" in verify.stdout
+
+
+def test_database_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run_cli("audit", "verify", "--state-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "archroom db upgrade --state-dir" in result.stderr
+
+
+def test_version_is_printed() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("archroom ")
