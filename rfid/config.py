@@ -20,7 +20,7 @@ ReaderRole = Literal["shelf", "gate", "desk"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Uhfreader18Config(_Strict):
@@ -109,10 +109,10 @@ class GateParams(_Strict):
     dominance: float = Field(default=2.0, gt=1)
     """A side leads once its smoothed strength is this many times the other's."""
     min_side_reads: int = Field(default=2, ge=1, le=1000)
-    """Reads a side needs while leading before it counts (the side the tag came from, the
-    side it went to)."""
+    """Reads a side needs while it leads before the tag counts as being on that side."""
     confirm_s: float = Field(default=1.0, ge=0)
-    """How long the far side must lead before a passage is decided while the tag is still read."""
+    """How long a side must lead before the tag counts as being on that side, while the tag is
+    still read (a tag that falls silent needs only ``min_side_reads``)."""
     exit_silence_s: float = Field(default=1.5, gt=0)
     """Silence that ends a tag's visit to the gate; a pending crossing is then decided."""
     cooldown_s: float = Field(default=3.0, ge=0)
