@@ -498,6 +498,10 @@ class Handshake:
             self._accepted(job, now, out)
         elif snap.last_done_job_id == job.job_id:
             # Finished before we looked, or a duplicate answered from the PLC's record.
+            if snap.reject_reason != RejectReason.DUPLICATE_JOB_ID:
+                self._accepted(job, now, out)
+                job = self.job
+                assert job is not None
             self.phase = Phase.RUNNING
             self._finish(job, snap, now, out)
         elif snap.reject_reason != RejectReason.NONE:

@@ -106,11 +106,14 @@ def stacker_config(url: str, **changes: Any) -> StackerConfig:
 
 
 @contextlib.asynccontextmanager
-async def running(controller: StackerController) -> AsyncIterator[StackerController]:
-    """Run ``controller`` until the block ends; wait until it takes commands."""
+async def running(
+    controller: StackerController, *, ready: bool = True
+) -> AsyncIterator[StackerController]:
+    """Run ``controller`` until the block ends; with ``ready``, wait until it takes commands."""
     task = asyncio.create_task(controller.run(), name="stacker-controller-under-test")
     try:
-        await eventually_true(lambda: controller.status().refusal is None)
+        if ready:
+            await eventually_true(lambda: controller.status().refusal is None)
         yield controller
     finally:
         task.cancel()
