@@ -231,13 +231,15 @@ class Catalogue:
         ).all()
         return {r.code: r.id for r in rows}
 
-    def _upsert(self, tx: Tx, rows: Sequence[dict[str, Any]]) -> Any:
+    async def _upsert(self, tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace by ref; executemany keeps one compiled statement for any batch."""
         insert = postgresql.insert if tx.conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(items).values(list(rows))
+        stmt = insert(items)
         updatable = [c for c in rows[0] if c not in ("ref", "created_us")]
-        return stmt.on_conflict_do_update(
+        stmt = stmt.on_conflict_do_update(
             index_elements=[items.c.ref], set_={c: stmt.excluded[c] for c in updatable}
         )
+        await tx.conn.execute(stmt, list(rows))
 
     def _row(self, record: ItemRecord, home_id: int | None, at_us: int) -> dict[str, Any]:
         data = record.model_dump(exclude={"home_location"})
@@ -253,7 +255,7 @@ class Catalogue:
                 if record.home_location not in homes:
                     raise Invalid(f"home_location: no location with code {record.home_location!r}")
                 home_id = homes[record.home_location]
-            await tx.conn.execute(self._upsert(tx, [self._row(record, home_id, tx.at_us)]))
+            await self._upsert(tx, [self._row(record, home_id, tx.at_us)])
             changed = sorted(record.model_fields_set - set(KEY_FIELDS))
             tx.audit(
                 "item.created" if existed is None else "item.updated",
@@ -320,7 +322,7 @@ class Catalogue:
                 good.append(self._row(record, homes.get(record.home_location or ""), tx.at_us))
             if not good:
                 return
-            await tx.conn.execute(self._upsert(tx, good))
+            await self._upsert(tx, good)
             refs = [r["ref"] for r in good]
             tx.audit(
                 "item.imported",

@@ -154,3 +154,14 @@ async def _retained(broker: Mosquitto, topic: str, timeout: float = 10) -> str:
 @pytest.fixture(autouse=True)
 def _quiet_paho(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("WARNING")
+
+
+async def test_delivered_rows_are_pruned_after_their_age_and_pending_ones_never(store: Store) -> None:
+    outbox = Outbox(store, site="t", room="r1")
+    await _produce(store, outbox, 0, 5)
+    rows = await outbox.pending(10)
+    await outbox.mark_delivered([r.id for r in rows[:3]], at_us=1_000)
+    assert await outbox.prune(older_than_us=500) == 0
+    assert await outbox.prune(older_than_us=2_000) == 3
+    assert [r.id for r in await outbox.pending(10)] == [r.id for r in rows[3:]]
+    assert await outbox.pending_count() == 2

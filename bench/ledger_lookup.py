@@ -1,0 +1,243 @@
+"""Catalogue import and location lookups at catalogue scale (DESIGN §10).
+
+For each database (SQLite file, and a private database on the local PostgreSQL server):
+import N catalogue records through the real import path, place every item on a shelf, start
+the daemon as its own process, then time location lookups over HTTP from this process:
+single ``GET /items/{ref}/location`` requests and ``POST /locations/lookup`` batches of 1,000.
+Also reports the daemon's start-up time and resident memory with the catalogue loaded.
+
+    python -m bench ledger_lookup -- --items 1000000 [--db sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import insert, select
+
+from daemon.audit import AuditChain
+from daemon.bus import Bus
+from daemon.config import load_config
+from daemon.ledger.items import Catalogue, parse_rows
+from daemon.ledger.uow import Ledger
+from daemon.outbox import Outbox
+from daemon.store.db import Store
+from daemon.store.schema import item_locations, items, locations
+from daemon.tokens import Role, Tokens
+
+PG_ADMIN = os.environ.get(
+    "ARCHROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ref(i: int) -> str:
+    return f"0001-WS·{2000 + i % 25}-D30-RS-{i:07d}"
+
+
+def _csv(n: int) -> str:
+    lines = ["ref,title,category,year,retention,kind"]
+    categories = ("personnel", "social insurance", "labour arbitration", "pensions")
+    lines += [f"{_ref(i)},File {i},{categories[i % 4]},{2000 + i % 25},D30,box" for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def _prepare(url: str, n: int) -> tuple[float, str]:
+    store = Store.connect(url)
+    try:
+        await store.upgrade()
+        ledger = Ledger(store, AuditChain("bench"), Outbox(store, site="b", room="bench"), Bus())
+        started = time.perf_counter()
+        report = await Catalogue(ledger).import_rows(parse_rows(_csv(n)), actor="bench")
+        import_s = time.perf_counter() - started
+        assert report.loaded == n, report.errors[:3]
+        async with store.write() as conn:
+            await conn.execute(
+                insert(locations),
+                [
+                    {
+                        "code": f"bench-A-{b:02d}-{lv:02d}",
+                        "kind": "level",
+                        "room": "bench",
+                        "name": "",
+                        "coords": "{}",
+                    }
+                    for b in range(1, 51)
+                    for lv in range(1, 7)
+                ],
+            )
+            loc_ids = (await conn.execute(select(locations.c.id))).scalars().all()
+        for first in range(0, n, 50_000):
+            async with store.write() as conn:
+                ids = (
+                    (
+                        await conn.execute(
+                            select(items.c.id)
+                            .where(items.c.id > first)
+                            .order_by(items.c.id)
+                            .limit(50_000)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                await conn.execute(
+                    insert(item_locations),
+                    [
+                        {
+                            "item_id": i,
+                            "location_id": loc_ids[i % len(loc_ids)],
+                            "since_us": 1,
+                            "source": "manual",
+                            "movement_id": 0,
+                        }
+                        for i in ids
+                    ],
+                )
+        token = await Tokens(store).create(
+            name=f"bench-{uuid.uuid4().hex[:6]}", role=Role.catalogue
+        )
+    finally:
+        await store.close()
+    return import_s, token
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _measure(base: str, token: str, n: int, singles: int, batches: int) -> dict[str, float]:
+    rng = random.Random(7)
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, float] = {}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        for _ in range(50):  # warm-up: connection, token cache, page cache
+            await client.get(f"/api/v1/items/{_ref(rng.randrange(n))}/location")
+        times = []
+        for _ in range(singles):
+            i = rng.randrange(n)
+            t0 = time.perf_counter()
+            r = await client.get(f"/api/v1/items/{_ref(i)}/location")
+            times.append(time.perf_counter() - t0)
+            assert r.status_code == 200, r.text
+        out["single_p50_ms"] = statistics.median(times) * 1000
+        out["single_p99_ms"] = _percentile(times, 99) * 1000
+        times = []
+        for _ in range(batches):
+            refs = [
+                f"0001-WS·{2000 + i % 25}-D30-RS-{i:07d}"
+                for i in (rng.randrange(n) for _ in range(1000))
+            ]
+            t0 = time.perf_counter()
+            r = await client.post("/api/v1/locations/lookup", json={"refs": refs})
+            times.append(time.perf_counter() - t0)
+            assert r.status_code == 200
+            assert len(r.json()["locations"]) == len(set(refs))
+        out["batch1000_p50_ms"] = statistics.median(times) * 1000
+        out["batch1000_p99_ms"] = _percentile(times, 99) * 1000
+    return out
+
+
+def run_one(kind: str, n: int, singles: int, batches: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
+        db_name = None
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp}/archroom.db"
+            async_url = f"sqlite+aiosqlite:///{tmp}/archroom.db"
+        else:
+            db_name = f"archroom_bench_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_pg(f'CREATE DATABASE "{db_name}"'))
+            url = async_url = (
+                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+                + f"/{db_name}"
+            )
+        try:
+            import_s, token = asyncio.run(_prepare(async_url, n))
+            print(
+                f"{kind}_catalogue_import: {import_s:.1f} s for {n} rows"
+                f" ({n / import_s:,.0f} rows/s)",
+                flush=True,
+            )
+            port = _free_port()
+            config = Path(tmp) / "archroom.toml"
+            config.write_text(
+                f'room = "bench"\nstate_dir = "{tmp}"\n'
+                f'[database]\nurl = "{url}"\n[api]\nport = {port}\n'
+            )
+            load_config(config)
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "daemon", "run", "-c", str(config)],
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                while True:
+                    try:
+                        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                        break
+                    except httpx.HTTPError:
+                        if proc.poll() is not None:
+                            raise RuntimeError("daemon exited") from None
+                        time.sleep(0.05)
+                startup = time.perf_counter() - started
+                figures = asyncio.run(
+                    _measure(f"http://127.0.0.1:{port}", token, n, singles, batches)
+                )
+                rss = _rss_mb(proc.pid)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=15)
+            print(f"{kind}_daemon_startup: {startup:.2f} s with {n} items", flush=True)
+            print(f"{kind}_daemon_rss: {rss:.0f} MB with {n} items", flush=True)
+            for name, value in figures.items():
+                print(f"{kind}_location_{name}: {value:.2f} ms", flush=True)
+        finally:
+            if db_name:
+                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+
+
+async def _pg(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench ledger_lookup")
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--singles", type=int, default=2000)
+    parser.add_argument("--batches", type=int, default=100)
+    args, _ = parser.parse_known_args(argv)
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        run_one(kind, args.items, args.singles, args.batches)
+    return 0
