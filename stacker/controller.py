@@ -65,7 +65,7 @@ Clock = Callable[[], float]
 EventSink = Callable[[StackerEvent], None]
 
 
-class CommandRefused(Exception):  # noqa: N818 (the API's name for a 409)
+class CommandRefused(Exception):
     """The stacker cannot take the command now; ``reason`` says why in words (API: 409)."""
 
     def __init__(self, reason: str) -> None:
@@ -73,11 +73,11 @@ class CommandRefused(Exception):  # noqa: N818 (the API's name for a 409)
         self.reason = reason
 
 
-class InvalidJobError(ValueError):
+class InvalidJob(ValueError):
     """The request itself is malformed (API: 422)."""
 
 
-class UnknownJobError(LookupError):
+class UnknownJob(LookupError):
     """No such job on this stacker (API: 404)."""
 
 
@@ -202,7 +202,7 @@ class StackerController:
         station: str | None = None,
         urgent: bool = False,
     ) -> Job:
-        """Queue a job; raise :class:`CommandRefused` (409) or :class:`InvalidJobError` (422).
+        """Queue a job; raise :class:`CommandRefused` (409) or :class:`InvalidJob` (422).
 
         ``retrieve`` takes the item's current cell (by ``ref`` or ``box_id``) to a station;
         ``store`` takes a box from a station to ``destination`` or to a free cell chosen from the
@@ -211,7 +211,7 @@ class StackerController:
         try:
             kind = JobKind(kind)
         except ValueError:
-            raise InvalidJobError(
+            raise InvalidJob(
                 f"unknown job kind {kind!r} (retrieve, store, relocate, verify)"
             ) from None
         refusal = self._refusal()
@@ -221,7 +221,7 @@ class StackerController:
             try:
                 pack_box_id(box_id)
             except ValueError as e:
-                raise InvalidJobError(str(e)) from None
+                raise InvalidJob(str(e)) from None
         async with self._submit_lock:
             job_id = await self.journal.next_job_id()
             job = self._plan(
@@ -254,18 +254,18 @@ class StackerController:
     ) -> Job:
         """Answer an exception (retry | cancel | redirect), cancel a queued or running job.
 
-        Raises :class:`UnknownJobError`, :class:`~stacker.handshake.DecisionRefused` (409) or
+        Raises :class:`UnknownJob`, :class:`~stacker.handshake.DecisionRefused` (409) or
         :class:`CommandRefused` when the PLC is not reachable.
         """
         if isinstance(decision, str):
             try:
                 decision = ExcDecision[decision.upper()]
             except KeyError:
-                raise InvalidJobError(
+                raise InvalidJob(
                     f"unknown decision {decision!r} (retry, cancel, redirect)"
                 ) from None
         if decision is ExcDecision.NONE:
-            raise InvalidJobError("decision must be retry, cancel or redirect")
+            raise InvalidJob("decision must be retry, cancel or redirect")
         queued = next((j for j in self._queue if j.job_id == job_id), None)
         if queued is not None:
             if decision is not ExcDecision.CANCEL:
@@ -288,7 +288,7 @@ class StackerController:
             if job is None or job.job_id != job_id:
                 if job_id in self._jobs or job_id in self._finished:
                     raise DecisionRefused(f"job {job_id} is not waiting for a decision")
-                raise UnknownJobError(f"no job {job_id} on stacker {self.config.id}")
+                raise UnknownJob(f"no job {job_id} on stacker {self.config.id}")
             if self._client is None:
                 raise CommandRefused("stacker PLC is not connected")
             destination = None
@@ -772,7 +772,7 @@ class StackerController:
         name = name or self.default_station
         cell = self.cells.stations.get(name)
         if cell is None:
-            raise InvalidJobError(f"unknown station {name!r}")
+            raise InvalidJob(f"unknown station {name!r}")
         return cell
 
     def _plan(
@@ -790,7 +790,7 @@ class StackerController:
         cells = self.cells
         for cell in (source, destination):
             if cell is not None and not cells.is_valid(cell):
-                raise InvalidJobError(
+                raise InvalidJob(
                     f"{cell} is not a cell or station of stacker {self.config.id}"
                 )
         if kind is JobKind.STORE:
@@ -827,7 +827,7 @@ class StackerController:
                 raise CommandRefused(f"cell {src} already has job {pending.job_id} pending")
         box = box_id or ""
         if len(box) > BOX_ID_CHARS:
-            raise InvalidJobError(f"box id longer than {BOX_ID_CHARS} characters")
+            raise InvalidJob(f"box id longer than {BOX_ID_CHARS} characters")
         now = self._wall()
         return Job(
             job_id=job_id,
@@ -843,7 +843,7 @@ class StackerController:
 
     def _locate(self, ref: str | None, box_id: str | None) -> CellAddress:
         if ref is None and not box_id:
-            raise InvalidJobError("name the item (ref), the box id or the source cell")
+            raise InvalidJob("name the item (ref), the box id or the source cell")
         cell = self.cells.locate(ref=ref, box_id=box_id)
         if cell is None:
             raise CommandRefused(f"item {ref or box_id} is not in the stacker")

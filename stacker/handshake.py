@@ -115,7 +115,7 @@ class Phase(enum.Enum):
     AWAIT_CLEAR = "await_clear"  # terminal result recorded; waiting for the PLC to tidy up
 
 
-class DecisionRefused(Exception):  # noqa: N818 (reads as the API's 409)
+class DecisionRefused(Exception):
     """A decision that does not apply to the job's current state."""
 
 
