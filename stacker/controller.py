@@ -404,7 +404,8 @@ class StackerController:
                             await self._perform(self.core.resync_writes())
                         else:
                             await self._recover()
-                    await self._dispatch()
+                    if await self._dispatch():
+                        continue  # read the answer to the strobe at once
                 fast = self.core.phase is Phase.AWAIT_ACCEPT
                 delay = config.fast_poll_interval_s if fast else config.poll_interval_s
                 delay = min(delay, max(0.0, last_beat + config.heartbeat_interval_s - now))
@@ -471,7 +472,8 @@ class StackerController:
         if link_error is not None:
             raise link_error
 
-    async def _dispatch(self) -> None:
+    async def _dispatch(self) -> bool:
+        """Send the next job if the stacker can take it; True if a strobe was written."""
         while self._queue and self.core.can_send():
             job = self._queue[0]
             blocker = self.cells.blocker(job.source) if job.kind is not JobKind.STORE else None
@@ -496,7 +498,8 @@ class StackerController:
                 await self._perform(self.core.send_failed())
                 raise
             await self._perform([strobe])
-            return
+            return True
+        return False
 
     async def _plan_shuffle(self, job: Job, blocker: CellAddress) -> Job | None:
         """A recorded move of the box in front of ``job``'s inner cell (None: ``job`` failed)."""
@@ -790,9 +793,7 @@ class StackerController:
         cells = self.cells
         for cell in (source, destination):
             if cell is not None and not cells.is_valid(cell):
-                raise InvalidJob(
-                    f"{cell} is not a cell or station of stacker {self.config.id}"
-                )
+                raise InvalidJob(f"{cell} is not a cell or station of stacker {self.config.id}")
         if kind is JobKind.STORE:
             src = source or self._station(station)
             if destination is None:

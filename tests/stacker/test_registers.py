@@ -37,7 +37,7 @@ def test_addresses_are_those_of_the_design_table() -> None:
     assert [HR.CMD_OPTS, HR.CMD_BOX_ID, HR.CMD_STROBE, HR.EVENT_ACK_JOB, HR.EXC_ACK] == [
         15, 16, 24, 25, 27,
     ]  # fmt: skip
-    assert HR.EXC_DECISION == 28
+    assert int(HR.EXC_DECISION) == 28
     assert [IR.MODE, IR.STATUS, IR.ACTIVE_JOB_ID, IR.LAST_DONE_JOB_ID, IR.COMPLETION_CODE] == [
         2, 3, 4, 6, 8,
     ]  # fmt: skip
