@@ -103,6 +103,7 @@ _MISPLACED = 8
 _PENDING = 16  # settled away from home, waiting for misplaced_after_s
 _MAX_COUNT = 65535
 _WEIGHT_EXPONENT_LIMIT = 16.0
+_WEIGHT_CACHE = 4096
 
 
 class _Entry:
@@ -136,6 +137,7 @@ class ShelfEngine:
         self._absent_sweeps = p.absent_sweeps
         self._rssi_ref = p.rssi_reference
         self._rssi_doubling = p.rssi_doubling
+        self._weights: dict[float, float] = {}
         # A read's weight after k sweeps; beyond the table it is below 1e-12, i.e. gone.
         steps = math.ceil(40 * p.half_life_sweeps) + 1
         self._decay = [math.exp2(-k / p.half_life_sweeps) for k in range(steps)]
@@ -281,14 +283,32 @@ class ShelfEngine:
             return []
         loc = slot[0]
         t = read.t
-        self._now = max(self._now, t)
+        if t > self._now:  # noqa: PLR1730 (here and below: the hot path avoids builtin calls)
+            self._now = t
         row = self._rows.get(read.epc)
         if row is None:
             row = self._add_row(read.epc, _NONE, _NONE, 0, t)
         rssi = read.rssi
-        weight = 1.0 if rssi is None else self._weight(rssi)
-        count = self._credit(row, loc, weight, t)
-        self._seen[row] = max(self._seen[row], t)
+        weight = 1.0 if rssi is None else (self._weights.get(rssi) or self._weight(rssi))
+        last = self._e_last[row]
+        if self._e_loc[row] == loc and self._cover[loc] - last <= self._silence:
+            # The tag's main score is at this location (nearly always): _credit, inlined.
+            k = self._sweeps[loc] - self._e_sweep[row]
+            if k:
+                decay = self._decay
+                self._e_score[row] = self._e_score[row] * decay[k] if k < len(decay) else 0.0
+                self._e_sweep[row] = self._sweeps[loc]
+            self._e_score[row] += weight
+            count = self._e_count[row]
+            if count < _MAX_COUNT:
+                count += 1
+                self._e_count[row] = count
+            if t > last:
+                self._e_last[row] = t
+        else:
+            count = self._credit(row, loc, weight, t)
+        if t > self._seen[row]:  # noqa: PLR1730
+            self._seen[row] = t
         flags = self._flags[row]
         if self._at[row] == loc:
             if self._e_loc[row] != loc or row in self._extra:
@@ -409,10 +429,15 @@ class ShelfEngine:
         return row
 
     def _weight(self, rssi: float) -> float:
+        """A read's weight for its RSSI; remembered, as readers report few distinct values."""
         x = (rssi - self._rssi_ref) / self._rssi_doubling
         if math.isnan(x):
             return 1.0
-        return math.exp2(min(max(x, -_WEIGHT_EXPONENT_LIMIT), _WEIGHT_EXPONENT_LIMIT))
+        weight = math.exp2(min(max(x, -_WEIGHT_EXPONENT_LIMIT), _WEIGHT_EXPONENT_LIMIT))
+        if len(self._weights) >= _WEIGHT_CACHE:
+            self._weights.clear()
+        self._weights[rssi] = weight
+        return weight
 
     def _decayed(self, score: float, loc: int, sweep: int) -> float:
         k = self._sweeps[loc] - sweep
