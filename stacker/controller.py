@@ -329,7 +329,8 @@ class StackerController:
                 faults.append("host watchdog tripped")
             if not snap.has(Status.SAFETY_OK):
                 faults.append("safety circuit not closed")
-        active = self.core.job if self.core.phase is not Phase.IDLE else None
+        in_flight = self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
+        active = self.core.job if in_flight else None
         return StackerStatus(
             id=self.config.id,
             connected=self._client is not None,

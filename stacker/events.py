@@ -89,8 +89,8 @@ class JobFinished:
     """A job reached a terminal state (see ``job.state``, ``job.completion``, ``job.result``).
 
     For ``DONE`` the result is stored in the journal before this event is emitted and before the
-    PLC is acknowledged. ``duration_s`` runs from acceptance to completion (None if the PLC never
-    accepted it).
+    PLC is acknowledged. ``duration_s`` runs from the strobe to the PLC's result (from the
+    acceptance for a job adopted after a restart; None if the PLC never accepted it).
     """
 
     stacker: str

@@ -289,7 +289,7 @@ class Handshake:
         """Start the handshake for ``job``: journal, data block, strobe (in that order)."""
         if not self.can_send():
             raise RuntimeError(f"cannot send now: {self.refusal() or 'handshake busy'}")
-        self.job = self._set(job, JobState.SENDING)
+        self.job = self._set(job, JobState.SENDING, sent_at=self._wall())
         self._begin(Phase.AWAIT_ACCEPT)
         return [Persist(self.job), *self._command_writes(self.job)]
 
@@ -397,7 +397,9 @@ class Handshake:
     def _decide_unconfirmed(self, job: Job, decision: ExcDecision) -> list[Action]:
         if decision is ExcDecision.RETRY:
             # Same id, same content: a PLC that already has it answers from its record.
-            job = self._set(job, JobState.SENDING, note="re-strobed by operator decision")
+            job = self._set(
+                job, JobState.SENDING, sent_at=self._wall(), note="re-strobed by operator decision"
+            )
             self.job = job
             self._begin(Phase.AWAIT_ACCEPT)
             return [
@@ -627,7 +629,8 @@ class Handshake:
         self._clear_writes_at = now
         if mismatch:
             out.append(Emit(IdMismatch(self.stacker_id, finished, job, job.box_id, read)))
-        duration = None if accepted_at is None else max(0.0, finished - accepted_at)
+        started = job.sent_at if job.sent_at is not None else accepted_at
+        duration = None if started is None else max(0.0, finished - started)
         out.append(Emit(JobFinished(self.stacker_id, finished, job, note, duration)))
 
     def _end(self, job: Job, out: list[Action]) -> None:

@@ -94,6 +94,8 @@ class Job:
     created_at: float = 0.0
     """Wall-clock seconds since the epoch."""
     updated_at: float = 0.0
+    sent_at: float | None = None
+    """When the strobe was (last) written."""
     accepted_at: float | None = None
     finished_at: float | None = None
     completion: CompletionCode | None = None
@@ -236,6 +238,7 @@ def job_to_json(job: Job) -> dict[str, object]:
         "state": job.state.value,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
+        "sent_at": job.sent_at,
         "accepted_at": job.accepted_at,
         "finished_at": job.finished_at,
         "completion": None if job.completion is None else int(job.completion),
@@ -274,6 +277,7 @@ def job_from_json(data: dict[str, object]) -> Job:
         state=JobState(str(data["state"])),
         created_at=float(str(data.get("created_at", 0.0))),
         updated_at=float(str(data.get("updated_at", 0.0))),
+        sent_at=opt_float("sent_at"),
         accepted_at=opt_float("accepted_at"),
         finished_at=opt_float("finished_at"),
         completion=None if completion is None else CompletionCode(completion),

@@ -220,6 +220,19 @@ def pack_box_id(box_id: str) -> list[int]:
     return [(raw[i] << 8) | raw[i + 1] for i in range(0, BOX_ID_CHARS, 2)]
 
 
+def epc_short_form(epc_hex: str) -> str:
+    """The box id CMD_BOX_ID carries for a tag: its last 16 hex digits, upper case.
+
+    A 96-bit EPC has 24 hex digits and does not fit the 16 characters of the register; the low
+    64 bits hold the serial part of GS1 schemes (and of most factory EPCs), so they identify
+    the box within a room. The PLC's reader must report READ_BOX_ID in the same form.
+    """
+    digits = epc_hex.strip().upper()
+    if not digits or any(c not in "0123456789ABCDEF" for c in digits):
+        raise ValueError(f"not a hex EPC: {epc_hex!r}")
+    return digits[-BOX_ID_CHARS:]
+
+
 def unpack_box_id(regs: Sequence[int]) -> str:
     """The box id in ``regs``; padding (NUL or space) is stripped, other bytes become '?'."""
     raw = bytearray()

@@ -17,6 +17,7 @@ from stacker.registers import (
     decode_inputs,
     encode_command,
     encode_inputs,
+    epc_short_form,
     is_valid_job_id,
     join_u32,
     next_job_id,
@@ -59,6 +60,13 @@ def test_box_id_packs_two_ascii_characters_per_register_high_byte_first() -> Non
     assert pack_box_id("BOX-1") == [0x424F, 0x582D, 0x3100, 0, 0, 0, 0, 0]
     assert unpack_box_id([0x424F, 0x582D, 0x3100, 0, 0, 0, 0, 0]) == "BOX-1"
     assert unpack_box_id([0x4142, 0x2020, 0x2020, 0x2020, 0x2020, 0x2020, 0x2020, 0x2020]) == "AB"
+
+
+def test_a_96_bit_epc_is_sent_as_its_last_16_hex_digits() -> None:
+    assert epc_short_form("3034257bf7194e4000001a85") == "F7194E4000001A85"
+    assert epc_short_form("E2003411B802") == "E2003411B802"
+    with pytest.raises(ValueError, match="hex"):
+        epc_short_form("not-an-epc")
 
 
 @pytest.mark.parametrize("bad", ["X" * 17, "BOX·1", "TAB\there"])
