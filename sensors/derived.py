@@ -36,9 +36,8 @@ def dew_point_c(temperature_c: float, humidity_pct: float) -> float | None:
     """Dew point in °C (Magnus); None at 0 % RH, where there is none."""
     if humidity_pct <= 0:
         return None
-    alpha = math.log(min(humidity_pct, 100.0) / 100.0) + MAGNUS_A * temperature_c / (
-        MAGNUS_B_C + temperature_c
-    )
+    alpha = math.log(min(humidity_pct, 100.0)) - math.log(100.0)
+    alpha += MAGNUS_A * temperature_c / (MAGNUS_B_C + temperature_c)
     return MAGNUS_B_C * alpha / (MAGNUS_A - alpha)
 
 
