@@ -12,9 +12,12 @@ reads it clearly better than its current one, over several inventory rounds:
   one-antenna shelf comparable (a score is about "reads per sweep"), and a reader that stops
   inventorying (link down) freezes its scores instead of letting its items drift to a
   neighbour that still hears them weakly.
-- A tag settles at a location once it has ``min_reads`` reads there and scores ``margin`` times
-  its current location (and no less than any other). ``min_reads`` is at least 2, so one stray
-  read never moves an item; a real move settles within a few sweeps.
+- A tag settles at another location only when all of these hold: that location has read it
+  ``min_reads`` times since the tag was last read where it is (at least 2, so one stray read
+  never moves an item); its current location has completed ``absent_sweeps`` full sweeps in a
+  row without reading it (a missed read is strong evidence: a shelf antenna rarely misses its
+  own tags twice running); and the new location scores ``margin`` times the current one, and
+  no less than any other. A real move settles within a few sweeps.
 - A location forgets a tag (score and read count) once a full sweep that began ``silence_s``
   after the tag's last read there has completed without reading it.
 
@@ -25,8 +28,8 @@ antenna reads during ``missing_sweeps`` full sweeps of its expected location is 
 (raised once, *found* at its next read).
 
 Up to a million items are expected at start, so per-tag state lives in flat arrays indexed by
-a row number (about 60 bytes a tag beyond the dictionary that finds the row); the few tags
-that more than one location hears keep their extra scores in a side table.
+a row number (about 50 bytes a tag, plus about 60 for the dictionary that finds the row); the
+few tags that more than one location hears keep their extra scores in a side table.
 
 The engine is pure: time comes from the reads, ``round_done`` and ``tick``; every method
 returns the decisions it led to, which the daemon turns into movements, events and alarms.
