@@ -7,13 +7,16 @@ stays there. So a read on the outside antenna proves nothing; what shows a cross
 *balance* moving: the inside antenna hears the tag best, then the outside one does, and keeps
 doing so.
 
-Per tag, the engine keeps a smoothed strength for each side (reads weighted by RSSI when the
-reader reports it, else counted; exponentially smoothed over ``smoothing_s``). A side *leads*
-once its strength is ``dominance`` times the other's; the lead only changes hands at that
-ratio, so a tag in the middle does not flicker. The side a tag came from is the first side that
-led for ``min_side_reads`` reads. A passage is the lead moving to the other side and staying
-there, for ``min_side_reads`` reads and either ``confirm_s`` seconds or until the tag falls
-silent (``exit_silence_s`` without a read ends its visit to the gate). Hence:
+Per tag, the engine keeps a smoothed strength for each side: its read rate (exponentially
+smoothed over ``smoothing_s``) times the difference of its average RSSI, in dB, when the reader
+reports RSSI (averaging decibels, not powers, so that one lucky read does not swing it). A side
+*leads* once it is ``dominance`` times stronger than the other; the lead only changes hands at
+that ratio, so a tag in the middle does not flicker. The tag *is on* a side once that side has
+led for ``min_side_reads`` reads and ``confirm_s`` seconds, or for ``min_side_reads`` reads
+before the tag fell silent (``exit_silence_s`` without a read ends its visit to the gate). The
+time condition matters because a reader switches between its antennas: for the first quarter
+second only one of them may be listening. A passage is the tag being on one side, then on the
+other. Hence:
 
 - walk-past on one side: that side leads throughout, no passage;
 - turn-back: the far side is heard weakly or briefly, the lead comes back, no passage;
@@ -21,12 +24,13 @@ silent (``exit_silence_s`` without a read ends its visit to the gate). Hence:
 - a single read: no side ever leads for ``min_side_reads`` reads, no passage.
 
 A passage's ``at`` is the crossing estimate: the time of the read at which the side the tag
-went to took the lead (the tag passing the gate plane). ``decided_at`` is when the engine
-became sure (``confirm_s`` later, or when the silence was noticed), which is what a latency
-budget measures. After a passage, another passage of the same tag whose crossing falls within
-``cooldown_s`` is not reported (one crossing, one passage, however the signal wobbles).
+went to became the stronger (the tag passing the gate plane; without RSSI, a little later).
+``decided_at`` is when the engine became sure (``confirm_s`` later, or when the silence was
+noticed), which is what a latency budget measures. After a passage, another passage of the same
+tag whose crossing falls within ``cooldown_s`` is not reported (one crossing, one passage,
+however the signal wobbles).
 
-Work per read is constant: a dictionary lookup, an exponential and a few comparisons. The
+Work per read is constant: a dictionary lookup, two exponentials and a few comparisons. The
 engine is pure: time comes from the reads and from ``tick(now)``, which the daemon calls often
 (every 0.1 s or so) so that tags that simply fall silent are decided without waiting for
 another read.
