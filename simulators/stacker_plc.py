@@ -586,6 +586,7 @@ class StackerPlcSimulator:
         device = SimDevice(id=self.settings.device_id, simdata=blocks, action=self._action)
         self._server = ModbusTcpServer(device, address=(self._host, self._port))
         await self._server.serve_forever(background=True)
+        self._port = self.port  # a restart (stop, start) keeps the port and the model
         self._ticker = asyncio.create_task(self._tick(), name="stacker-plc-sim")
 
     async def stop(self) -> None:

@@ -187,6 +187,7 @@ class StackerController:
         self._kick = asyncio.Event()
         self._client: AsyncModbusTcpClient | None = None
         self._recovered = False
+        self._healthy = False
         self._beat = 0
 
     # -- public API -----------------------------------------------------------------------------
@@ -365,6 +366,9 @@ class StackerController:
                 log.exception("stacker %s: session failed", self.config.id)
                 reason = f"stacker session failed: {e}"
 
+            if self._healthy:  # the link had worked: this is a new outage
+                failures = 0
+                self._healthy = False
             failures += 1
             self.metrics.reconnects_total += 1
             level = logging.WARNING if failures == 1 else logging.DEBUG
@@ -400,6 +404,7 @@ class StackerController:
                     await self._perform(self.core.observe(snap))
                     if self.core.up and not resynced:
                         resynced = True
+                        self._healthy = True
                         backoff.reset()
                         if self._recovered:
                             await self._perform(self.core.resync_writes())

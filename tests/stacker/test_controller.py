@@ -332,3 +332,23 @@ async def test_status_reports_mode_position_and_metrics(
         assert status.faults == ()
         assert ctl.metrics.jobs_total[("verify", "ok")] == 1
         assert ctl.metrics.mode == Mode.AUTO
+
+
+@pytest.mark.parametrize("plc_settings", [PlcSettings(bays=10, levels=5, seconds_per_bay=0.1)])
+async def test_link_drop_mid_job_is_survived_and_the_job_runs_once(
+    sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
+) -> None:
+    far = CellAddress(1, 1, 9, 1, 1)
+    sim.put(far.coordinates(), "BOX-F")
+    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
+        job = await ctl.submit("retrieve", ref="RF")
+        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
+        await sim.stop()  # the PLC's Modbus server goes away mid-job, the crane keeps its state
+        down = await recorder.wait_for(StackerDown)
+        assert "stacker PLC" in down.reason
+        await sim.start()
+        done = await recorder.finished(job.job_id)
+        assert done.result == "ok"
+    assert sim.executions(job.job_id) == 1
+    assert sim.model.strobes[job.job_id] == 1
+    assert sim.model.contents[STATION] == "BOX-F"
