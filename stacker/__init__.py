@@ -1,1 +1,7 @@
-"""placeholder"""
+"""The automated stacker (AS/RS crane) over Modbus TCP.
+
+``registers`` is the PLC register map (DESIGN §4.3), ``handshake`` the host's pure state
+machine, ``journal`` the job records written before anything reaches the PLC, ``cells`` the
+rack's occupancy, ``recovery`` what a restarted host does with unfinished jobs, and
+``controller`` the asyncio shell the daemon runs. See docs/stacker.md.
+"""
