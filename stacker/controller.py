@@ -54,6 +54,7 @@ from stacker.registers import (
     CompletionCode,
     Coordinates,
     ExcDecision,
+    ExcReq,
     Status,
     decode_inputs,
     pack_box_id,
@@ -297,8 +298,7 @@ class StackerController:
                 destination = self._redirect_destination(job, new_destination)
             actions = self.core.decide(job_id, decision, destination)
             if destination is not None:
-                if job.exception is not None and job.destination not in self.cells.contents():
-                    self.cells.place(job.destination, Occupant())  # what the PLC found there
+                self._note_obstacle(job)
                 self.cells.reserve(destination, job_id)
             await self._perform(actions)
             return self.core.job or job
@@ -855,6 +855,20 @@ class StackerController:
         if cell is None:
             raise CommandRefused(f"item {ref or box_id} is not in the stacker")
         return cell
+
+    def _note_obstacle(self, job: Job) -> None:
+        """Record the box the PLC found in the way of ``job``'s destination (identity unknown)."""
+        dst = job.destination
+        if dst.is_station or job.exception is None:
+            return
+        if ExcReq.DOUBLE_STORAGE in job.exception:
+            in_the_way = dst
+        elif ExcReq.OUTER_CELL_OCCUPIED in job.exception and dst.depth > 1:
+            in_the_way = dst.outer()
+        else:
+            return
+        if self.cells.occupant(in_the_way) is None:
+            self.cells.place(in_the_way, Occupant())
 
     def _redirect_destination(self, job: Job, wanted: CellAddress | None) -> CellAddress:
         if wanted is not None:

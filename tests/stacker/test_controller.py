@@ -352,3 +352,24 @@ async def test_link_drop_mid_job_is_survived_and_the_job_runs_once(
     assert sim.executions(job.job_id) == 1
     assert sim.model.strobes[job.job_id] == 1
     assert sim.model.contents[STATION] == "BOX-F"
+
+
+async def test_store_behind_an_unexpected_outer_box_is_redirected_and_the_obstacle_noted(
+    sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
+) -> None:
+    inner = CellAddress(1, 1, 1, 1, 2)
+    sim.put(inner.outer().coordinates(), "BOX-STRAY")  # the host does not know about it
+    sim.put(STATION, "BOX-NEW")
+    async with running(controller(sim, journal, recorder)) as ctl:
+        job = await ctl.submit("store", ref="R-NEW", box_id="BOX-NEW", destination=inner)
+        exc = await recorder.wait_for(JobException, lambda e: e.job.job_id == job.job_id)
+        assert exc.exception is ExcReq.OUTER_CELL_OCCUPIED
+        assert "redirect" in [d.name.lower() for d in exc.decisions]
+        new = CellAddress(1, 2, 2, 1, 1)
+        await ctl.decide(job.job_id, "redirect", new)
+        done = await recorder.finished(job.job_id)
+        assert done.result == "ok"
+        assert ctl.cells.occupant(inner.outer()) == Occupant()
+        assert ctl.cells.occupant(new) == Occupant("BOX-NEW", "R-NEW")
+        assert ctl.cells.occupant(inner) is None
+    assert sim.model.contents[new.coordinates()] == "BOX-NEW"
