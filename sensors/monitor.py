@@ -95,6 +95,9 @@ class ClimateMonitor:
             )
             for sensor, room in sensors.items()
         }
+        self._members: dict[str, list[_SensorState]] = {room: [] for room in rooms}
+        for state in self._sensors.values():
+            self._members[state.room].append(state)
 
     def reading(self, reading: Reading) -> list[AlarmChange]:
         """Take one accepted reading; returns the alarm decisions it causes."""
@@ -132,9 +135,9 @@ class ClimateMonitor:
     def _room_mean(self, room: str, now: float) -> tuple[float, float, int] | None:
         temperature = humidity = 0.0
         count = 0
-        for state in self._sensors.values():
+        for state in self._members[room]:
             last = state.last
-            if state.room != room or not state.up or last is None:
+            if not state.up or last is None:
                 continue
             if now - last.t > self._stale_after_s:
                 continue

@@ -342,7 +342,7 @@ class ClimateSimulator:
             raise NoSuchIdException("no device at this address")
 
         # Device id 0 stands for every address no sensor has: silence, as on a real line.
-        filler = SimData(0, count=1, values=0, datatype=DataType.REGISTERS)
+        filler = SimData(0, count=0xFFFF, values=0, datatype=DataType.REGISTERS)
         devices.append(SimDevice(0, simdata=[filler], action=nobody))
         server = ModbusTcpServer(
             devices,
@@ -405,19 +405,23 @@ def default_layout() -> tuple[list[SimSensor], list[SimBus], dict[str, RoomModel
     return sensors, buses, rooms
 
 
-def bench_layout(count: int) -> tuple[list[SimSensor], list[SimBus], dict[str, RoomModel]]:
-    """``count`` sensors of the three profiles over as many RTU lines as 247 addresses need."""
+def bench_layout(
+    count: int, per_line: int = 100
+) -> tuple[list[SimSensor], list[SimBus], dict[str, RoomModel]]:
+    """``count`` sensors of the three profiles, ``per_line`` to an RTU line (at most 247)."""
+    if not 1 <= per_line <= 247:
+        raise ValueError("an RTU line has addresses 1..247")
     rooms = {f"room-{i}": RoomModel() for i in range(max(1, count // 50))}
     room_names = list(rooms)
     profiles: tuple[SimProfile, ...] = ("xy-md02", "rs-ws-n01", "float32")
-    buses = [SimBus(f"line-{i}", "rtu") for i in range((count + 246) // 247)]
+    buses = [SimBus(f"line-{i}", "rtu") for i in range((count + per_line - 1) // per_line)]
     sensors = [
         SimSensor(
             f"s{i:04d}",
             room_names[i % len(room_names)],
             profiles[i % 3],
-            f"line-{i // 247}",
-            i % 247 + 1,
+            f"line-{i // per_line}",
+            i % per_line + 1,
         )
         for i in range(count)
     ]
@@ -442,7 +446,7 @@ def main(argv: list[str]) -> int:
         help="start with a failed dehumidifier in ROOM (RH climbs 20 %% over ~1 h)",
     )
     parser.add_argument(
-        "--sensors", type=int, default=0, help="serve N sensors on N/247 RTU lines (benchmarks)"
+        "--sensors", type=int, default=0, help="serve N sensors, 100 per RTU line (benchmarks)"
     )
     args = parser.parse_args(argv)
     if args.sensors:
