@@ -254,10 +254,24 @@ class ShelfEngine:
         return out
 
     def expect_many(self, expectations: Iterable[tuple[str, str | None]]) -> list[ShelfDecision]:
-        """``expect`` for each (epc, location) pair, e.g. the whole catalogue at start."""
+        """``expect`` for each (epc, location) pair, e.g. the whole catalogue at start.
+
+        Tags the engine does not know yet are added in bulk (a million in well under a second);
+        the others go through ``expect`` one by one, in order.
+        """
         out: list[ShelfDecision] = []
+        fresh: dict[str, int] = {}
+        rows, index = self._rows, self._loc_index
         for epc, location in expectations:
-            out.extend(self.expect(epc, location))
+            if epc in rows:
+                out.extend(self.expect(epc, location))
+            elif location is None:
+                fresh[epc] = _NONE
+            else:
+                loc = index.get(location)
+                fresh[epc] = self._intern(location) if loc is None else loc
+        if fresh:
+            self._add_rows(fresh)
         return out
 
     def forget(self, epc: str) -> None:
@@ -430,6 +444,29 @@ class ShelfEngine:
         if not flags & _EXPECTED:
             self._strangers.add(row)
         return row
+
+    def _add_rows(self, fresh: dict[str, int]) -> None:
+        """New expected tags (epc -> location), appended to the arrays in one go."""
+        for epc in list(fresh)[: len(self._free)]:  # reuse forgotten rows first
+            loc = fresh.pop(epc)
+            self._add_row(epc, loc, loc, _EXPECTED | (_ASSUMED if loc >= 0 else 0), self._now)
+        n, first = len(fresh), len(self._epcs)
+        locs = list(fresh.values())
+        self._epcs.extend(fresh)
+        self._rows.update(zip(fresh, range(first, first + n), strict=True))
+        self._home.extend(locs)
+        self._at.extend(locs)
+        self._flags.extend(_EXPECTED | _ASSUMED if loc >= 0 else _EXPECTED for loc in locs)
+        self._seen.extend(array("d", [self._now]) * n)
+        self._e_loc.extend(array("i", [_NONE]) * n)
+        self._e_score.extend(array("f", [0.0]) * n)
+        self._e_count.extend(array("H", [0]) * n)
+        self._e_sweep.extend(array("I", [0]) * n)
+        self._e_last.extend(array("d", [-math.inf]) * n)
+        members = self._members
+        for row, loc in enumerate(locs, first):
+            if loc >= 0:
+                members[loc].append(row)
 
     def _weight(self, rssi: float) -> float:
         """A read's weight for its RSSI; remembered, as readers report few distinct values."""

@@ -310,3 +310,22 @@ def test_reads_from_antennas_mapped_to_no_location_are_ignored() -> None:
     assert decisions == []
     assert engine.unmapped_reads == 2
     assert len(engine) == 0
+
+
+def test_catalogue_loaded_in_bulk_is_expected_as_if_told_one_by_one() -> None:
+    room = ShelfRoom(neighbour_p=0.0)
+    engine = ShelfEngine(room.antenna_locations, ShelfEngineConfig(missing_sweeps=3))
+    engine.expect("OLD", A)
+    engine.forget("OLD")  # its row is free for a newcomer
+    room.place("ON-B", B)
+
+    decisions = engine.expect_many(
+        [("ON-B", A), ("LENT", None), ("ON-B", B), ("AT-DESK", "desk-1"), ("GONE", C)]
+    )
+    decisions += room.sweeps(engine, 10)
+
+    assert decisions == [Missing("GONE", C, decisions[0].at)]
+    assert engine.location_of("ON-B") == B  # the later expectation wins
+    assert engine.location_of("LENT") is None
+    assert engine.location_of("AT-DESK") == "desk-1"  # no antenna there: never missing
+    assert len(engine) == 4
