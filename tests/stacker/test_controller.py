@@ -249,7 +249,7 @@ async def test_accept_timeout_raises_an_alarm_and_the_strobe_is_not_resent(
 async def test_stale_plc_heartbeat_takes_the_stacker_down_until_it_beats_again(
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
-    async with running(controller(sim, journal, recorder, heartbeat_stale_s=0.3)) as ctl:
+    async with running(controller(sim, journal, recorder, heartbeat_stale_s=0.5)) as ctl:
         sim.stop_heartbeat()
         down = await recorder.wait_for(StackerDown)
         assert "heartbeat" in down.reason

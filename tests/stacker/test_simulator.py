@@ -130,7 +130,7 @@ def plc_settings() -> PlcSettings:
         depths=2,
         host_watchdog_s=60.0,
         heartbeat_period_s=0.05,
-        seconds_per_bay=0.02,
+        seconds_per_bay=0.05,
         seconds_per_fork=0.05,
     )
 
@@ -432,7 +432,7 @@ async def test_station_register_shows_an_occupied_station(
     assert regs[IR_STATION] & 0b110 == 0b110
 
 
-@pytest.mark.parametrize("plc_settings", [PlcSettings(host_watchdog_s=0.3)])
+@pytest.mark.parametrize("plc_settings", [PlcSettings(host_watchdog_s=1.0)])
 async def test_host_watchdog_trips_without_heartbeat_and_clears_when_it_resumes(
     host: Host,
 ) -> None:
@@ -465,7 +465,7 @@ async def test_host_watchdog_holds_motion(sim: StackerPlcSimulator, host: Host) 
 
 
 async def test_slow_accept_answers_the_strobe_late(sim: StackerPlcSimulator, host: Host) -> None:
-    sim.set_slow_accept(0.3)
+    sim.set_slow_accept(1.0)
     await host.command(80, 5, (1, 1, 1, 1, 1), (1, 1, 1, 1, 1))
     regs = await host.ir()
     assert u32(regs, IR_ACTIVE) == 0
