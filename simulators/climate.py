@@ -458,6 +458,12 @@ def main(argv: list[str]) -> int:
         sensors, buses, rooms = default_layout()
         buses = [SimBus("rs485", "rtu", args.port), SimBus("tcp", "tcp", args.tcp_port)]
     sim = ClimateSimulator(sensors, buses, rooms, host=args.host, seed=args.seed, speed=args.speed)
+    names = {s.name for s in sensors}
+    for name in [*args.dead, *args.stuck]:
+        if name not in names:
+            parser.error(f"unknown sensor {name!r} (one of: {', '.join(sorted(names))})")
+    if args.dehumidifier_failure and args.dehumidifier_failure not in rooms:
+        parser.error(f"unknown room {args.dehumidifier_failure!r} (one of: {', '.join(rooms)})")
     for name in args.dead:
         sim.set_fault(name, "dead")
     for name in args.stuck:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import pty
+import tty
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -21,6 +24,40 @@ async def climate_sim() -> AsyncIterator[ClimateSimulator]:
     sim = ClimateSimulator(sensors, buses, rooms, seed=7)
     async with sim:
         yield sim
+
+
+async def _relay(master: int, port: int) -> None:
+    """Carry bytes between a pty master and the simulator's RTU line, like a serial cable."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+
+    def readable() -> None:
+        with contextlib.suppress(OSError):
+            writer.write(os.read(master, 4096))
+
+    loop.add_reader(master, readable)
+    try:
+        while data := await reader.read(4096):
+            os.write(master, data)
+    finally:
+        loop.remove_reader(master)
+        writer.close()
+
+
+@pytest.fixture
+async def serial_line(climate_sim: ClimateSimulator) -> AsyncIterator[str]:
+    """A serial device path (a pty) wired to the simulator's RS485 line."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    relay = asyncio.create_task(_relay(master, climate_sim.port("rs485")), name="pty relay")
+    try:
+        yield os.ttyname(slave)
+    finally:
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+        os.close(slave)
+        os.close(master)
 
 
 @contextlib.asynccontextmanager

@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from pymodbus.client import AsyncModbusSerialClient
 
-from sensors.bus import BusPoller, serial_parameters
+from sensors.bus import BusPoller, make_client, serial_parameters
 from sensors.config import BusConfig, GenericConfig, RsWsN01Config, SensorConfig, XyMd02Config
 from sensors.readings import BusLinkChange, QueueSink, Reading, SensorStateChange
 from sensors.schedule import Health
@@ -49,6 +50,31 @@ async def test_rtu_line_delivers_each_sensor_as_the_simulator_holds_it(
     assert (a.room, a.temperature_c, a.humidity_pct) == ("stack-1", 18.4, 51.2)
     assert (b.room, b.temperature_c, b.humidity_pct) == ("stack-1", -3.7, 47.9)
     assert (v.room, v.temperature_c, v.humidity_pct) == ("film-vault", 14.1, 39.5)
+
+
+async def test_serial_port_line_reads_rtu_frames(
+    climate_sim: ClimateSimulator, serial_line: str
+) -> None:
+    climate_sim.set_values("stack-1-b", 17.2, 49.9)
+    bus = BusConfig(id="rs485", url=f"serial://{serial_line}", timeout_s=0.3)
+    sink = QueueSink()
+    async with running(BusPoller(bus, line_sensors(), sink)):
+        b = await next_event(sink, reading_of("stack-1-b"))
+    assert isinstance(b, Reading)
+    assert (b.temperature_c, b.humidity_pct) == (17.2, 49.9)
+
+
+async def test_serial_client_takes_the_line_parameters() -> None:
+    bus = BusConfig(id="rs485", url="serial:///dev/ttyUSB7", baudrate=4800, parity="E",
+                    stopbits=2, timeout_s=0.4)  # fmt: skip
+    client = make_client(bus)
+    assert isinstance(client, AsyncModbusSerialClient)
+    params = client.comm_params
+    assert (params.host, params.baudrate, params.parity, params.stopbits) == (
+        "/dev/ttyUSB7", 4800, "E", 2,
+    )  # fmt: skip
+    assert params.timeout_connect == 0.4
+    client.close()
 
 
 async def test_modbus_tcp_bus_reads_a_generic_float32_sensor(climate_sim: ClimateSimulator) -> None:

@@ -196,5 +196,8 @@ async def test_standalone_simulator_prints_its_ports_and_stops_on_sigterm() -> N
     assert sum(line.startswith("sensor ") for line in lines) == 4
 
 
-def test_main_is_importable_as_the_cli_entry() -> None:
-    assert callable(main)
+def test_standalone_simulator_refuses_an_unknown_sensor(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dead", "nobody"])
+    assert exit_info.value.code == 2
+    assert "unknown sensor 'nobody'" in capsys.readouterr().err
