@@ -215,7 +215,6 @@ class BusPoller:
         ok = await self._client.connect()
         if ok:
             self.bus_counters.connects += 1
-            self._backoff.reset()
             self._link_up = True
             self._report_link(True, "connected")
             log.info("climate bus %s connected (%s)", self.bus.id, self.bus.url)
@@ -238,8 +237,14 @@ class BusPoller:
         self.bus_counters.link_losses += 1
         self._link_up = False
         self._client.close()
-        self._reconnect_at = 0.0
-        log.warning("climate bus %s: link lost (%s)", self.bus.id, reason)
+        # The backoff is only reset by an answer, so a link that accepts and drops at once
+        # is retried ever more slowly rather than in a tight loop.
+        delay = self._backoff.next_delay()
+        self._reconnect_at = asyncio.get_running_loop().time() + delay
+        level = logging.WARNING if self._backoff.attempts == 1 else logging.DEBUG
+        log.log(
+            level, "climate bus %s: link lost (%s); reconnect in %.1f s", self.bus.id, reason, delay
+        )
         self._report_link(False, reason)
 
     def _report_link(self, up: bool, reason: str) -> None:
@@ -281,6 +286,7 @@ class BusPoller:
                 reason = f"exception code {response.exception_code}"
                 self._apply(self._schedule.failed(sensor.id, loop.time(), reason))
                 return
+            self._backoff.reset()
             answers.append(list(response.registers))
         decoded = sensor.profile.decode(answers)
         now = loop.time()
