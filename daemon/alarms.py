@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from daemon.events import AlarmCleared, AlarmRaised
 from daemon.ledger.errors import Conflict, NotFound
-from daemon.ledger.uow import Ledger
+from daemon.ledger.uow import Ledger, Tx
 from daemon.metrics import Metrics
 from daemon.store.schema import alarms
 
@@ -91,50 +91,78 @@ class Alarms:
         if key in self._active:
             return None
         async with self.ledger.transaction(actor, at_us=at_us) as tx:
-            existing = await tx.conn.scalar(
-                select(alarms.c.id).where(
-                    alarms.c.room == self.room, alarms.c.key == key, alarms.c.cleared_us.is_(None)
-                )
+            return await self.raise_in(
+                tx,
+                key,
+                kind=kind,
+                source=source,
+                message=message,
+                severity=severity,
+                subject=subject,
             )
-            if existing is not None:
-                self._active[key] = (int(existing), kind)
-                return None
-            alarm_id = int(
-                (
-                    await tx.conn.execute(
-                        alarms.insert()
-                        .values(
-                            key=key,
-                            kind=kind,
-                            source=source,
-                            severity=severity,
-                            message=message,
-                            room=self.room,
-                            subject=subject,
-                            raised_us=tx.at_us,
-                        )
-                        .returning(alarms.c.id)
+
+    async def raise_in(
+        self,
+        tx: Tx,
+        key: str,
+        *,
+        kind: str,
+        source: str,
+        message: str,
+        severity: Severity = "warning",
+        subject: str | None = None,
+    ) -> int | None:
+        """Raise inside the caller's transaction (one commit with the change that caused it)."""
+        if key in self._active:
+            return None
+        existing = await tx.conn.scalar(
+            select(alarms.c.id).where(
+                alarms.c.room == self.room, alarms.c.key == key, alarms.c.cleared_us.is_(None)
+            )
+        )
+        if existing is not None:
+            self._active[key] = (int(existing), kind)
+            return None
+        alarm_id = int(
+            (
+                await tx.conn.execute(
+                    alarms.insert()
+                    .values(
+                        key=key,
+                        kind=kind,
+                        source=source,
+                        severity=severity,
+                        message=message,
+                        room=self.room,
+                        subject=subject,
+                        raised_us=tx.at_us,
                     )
-                ).scalar_one()
-            )
-            tx.audit(
-                "alarm.raised",
-                subject or source,
-                {"alarm_id": alarm_id, "kind": kind, "message": message},
-            )
-            tx.emit(
-                AlarmRaised(
-                    at_us=tx.at_us,
-                    alarm_id=alarm_id,
-                    kind=kind,
-                    source=source,
-                    severity=severity,
-                    message=message,
-                    subject=subject,
+                    .returning(alarms.c.id)
                 )
+            ).scalar_one()
+        )
+        tx.audit(
+            "alarm.raised",
+            subject or source,
+            {"alarm_id": alarm_id, "kind": kind, "message": message},
+        )
+        tx.emit(
+            AlarmRaised(
+                at_us=tx.at_us,
+                alarm_id=alarm_id,
+                kind=kind,
+                source=source,
+                severity=severity,
+                message=message,
+                subject=subject,
             )
-        self._active[key] = (alarm_id, kind)
-        self._publish_metric()
+        )
+
+        def activate() -> None:
+            self._active[key] = (alarm_id, kind)
+            self._publish_metric()
+
+        tx.after_commit(activate)
         return alarm_id
 
     async def clear(

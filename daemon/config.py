@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from rfid.config import GateConfig, ReaderConfig
+from rfid.config import GateConfig, ReaderConfig, ShelfEngineConfig
 from sensors.config import ROOM_CLASSES, BusConfig, LimitsOverride, SensorConfig
 from stacker.config import StackerConfig
 
@@ -153,6 +153,7 @@ class ArchroomConfig(BaseSettings):
     racks: list[RackConfig] = Field(default_factory=list)
     readers: list[ReaderConfig] = Field(default_factory=list)
     gates: list[GateConfig] = Field(default_factory=list)
+    shelf: ShelfEngineConfig = ShelfEngineConfig()
     buses: list[BusConfig] = Field(default_factory=list)
     sensors: list[SensorConfig] = Field(default_factory=list)
     stacker: StackerConfig | None = None

@@ -97,3 +97,21 @@ class StackerJobChanged(Event):
     ref: str | None
     state: str
     result: str | None
+
+
+# -- internal: on the in-process bus only, never in the outbox ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TagRetired:
+    """A tag was unbound from its item (readers forget it)."""
+
+    ref: str
+    epc: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemHomeChanged:
+    """A catalogue record's home location was set or changed."""
+
+    ref: str

@@ -22,22 +22,26 @@ from daemon.alarms import Alarms
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
+from daemon.desk import DeskEncoder
 from daemon.health import Health
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
+from daemon.ledger.passages import Passages
 from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
+from daemon.readers import RoomReaders
 from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
+from drivers.uhfreader18_client import Uhfreader18Poller
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,26 @@ async def build_services(
     ledger = Ledger(store, AuditChain(config.room), outbox, bus)
     locations = Locations(store)
     alarms = Alarms(ledger, metrics)
+    retained = RetainedState(outbox)
+    tags = Tags(ledger, config.ledger.company_prefix)
+    passages = Passages(
+        ledger, locations, alarms, metrics, gate_in_returns=config.ledger.gate_in_returns
+    )
+    readers = RoomReaders(
+        config,
+        ledger=ledger,
+        locations=locations,
+        alarms=alarms,
+        passages=passages,
+        metrics=metrics,
+        retained=retained,
+        supervisor=supervisor,
+    )
+    desks = {
+        r.id: d
+        for r in config.readers
+        if r.role == "desk" and isinstance(d := readers.drivers[r.id], Uhfreader18Poller)
+    }
     services = Services(
         config=config,
         store=store,
@@ -94,10 +118,10 @@ async def build_services(
         health=health,
         supervisor=supervisor,
         bus=bus,
-        retained=RetainedState(outbox),
+        retained=retained,
         ledger=ledger,
         catalogue=Catalogue(ledger),
-        tags=Tags(ledger, config.ledger.company_prefix),
+        tags=tags,
         locations=locations,
         loans=Loans(
             ledger,
@@ -107,6 +131,9 @@ async def build_services(
         ),
         alarms=alarms,
         whereabouts=Whereabout(store),
+        passages=passages,
+        readers=readers,
+        desk=DeskEncoder(desks, tags, ledger, locations),
     )
     await prepare_room(config, ledger, locations)
     await alarms.load()
@@ -193,6 +220,8 @@ class Daemon:
                 self.supervisor.start(group, "watchdog", lambda: self._watchdog(publisher)),
                 self.supervisor.start(group, "housekeeping", housekeeping.run),
             ]
+            if config.readers:
+                tasks.append(self.supervisor.start(group, "rfid", services.readers.run))
             while not server.started:
                 if api_task.done():
                     raise RuntimeError(f"the API server did not start on {self.listening}")

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from daemon.alarms import Alarms
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
+from daemon.desk import DeskEncoder
 from daemon.health import Health
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
+from daemon.ledger.passages import Passages
 from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
+from daemon.readers import RoomReaders
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
@@ -38,3 +41,6 @@ class Services:
     loans: Loans
     alarms: Alarms
     whereabouts: Whereabout
+    passages: Passages
+    readers: RoomReaders
+    desk: DeskEncoder

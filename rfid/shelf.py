@@ -210,18 +210,24 @@ class ShelfEngine:
 
     # -- inputs ----------------------------------------------------------------------------
 
-    def expect(self, epc: str, location: str | None) -> list[ShelfDecision]:
+    def expect(self, epc: str, location: str | None, *, assume: bool = True) -> list[ShelfDecision]:
         """Where the item with this tag belongs (its recorded location), or None: not on a shelf.
 
         Call it for every tagged item at start, and again whenever the item is deliberately
         put somewhere (stored, returned, re-homed, lent). Not for movements the engine itself
         reported: an item that drifted is misplaced, not re-homed.
+
+        ``assume=False`` says the item belongs there but is not known to be there (the
+        records place it elsewhere, or nowhere yet): it is then reported as settled, with a
+        ``LocationChanged``, once the reads put it there, instead of silently confirmed.
         """
         loc = _NONE if location is None else self._intern(location)
         row = self._rows.get(epc)
         if row is None:
-            flags = _EXPECTED | (_ASSUMED if loc >= 0 else 0)
-            self._add_row(epc, loc, loc, flags, self._now)
+            if assume:
+                self._add_row(epc, loc, loc, _EXPECTED | (_ASSUMED if loc >= 0 else 0), self._now)
+            else:
+                self._add_row(epc, loc, _NONE, _EXPECTED, self._now)
             return []
         flags = self._flags[row] | _EXPECTED
         self._strangers.discard(row)
@@ -234,7 +240,7 @@ class ShelfEngine:
             self._stale[old] += 1
         if loc >= 0:
             self._members[loc].append(row)
-        if flags & _ASSUMED or self._at[row] < 0:
+        if assume and (flags & _ASSUMED or self._at[row] < 0):
             self._at[row] = loc
             flags = (flags | _ASSUMED) if loc >= 0 else (flags & ~_ASSUMED)
         at = self._at[row]
@@ -244,7 +250,7 @@ class ShelfEngine:
                 flags &= ~(_MISPLACED | _PENDING)
                 self._pending.pop(row, None)
                 out.append(MisplacedCleared(epc, location, self._now))
-        elif loc >= 0 and at != loc and not flags & _ASSUMED:
+        elif loc >= 0 and at >= 0 and at != loc and not flags & _ASSUMED:
             flags |= _PENDING
             self._pending[row] = self._now
         else:
@@ -253,7 +259,9 @@ class ShelfEngine:
         self._flags[row] = flags
         return out
 
-    def expect_many(self, expectations: Iterable[tuple[str, str | None]]) -> list[ShelfDecision]:
+    def expect_many(
+        self, expectations: Iterable[tuple[str, str | None]], *, assume: bool = True
+    ) -> list[ShelfDecision]:
         """``expect`` for each (epc, location) pair, e.g. the whole catalogue at start.
 
         Tags the engine does not know yet are added in bulk (a million in well under a second);
@@ -264,14 +272,14 @@ class ShelfEngine:
         rows, index = self._rows, self._loc_index
         for epc, location in expectations:
             if epc in rows:
-                out.extend(self.expect(epc, location))
+                out.extend(self.expect(epc, location, assume=assume))
             elif location is None:
                 fresh[epc] = _NONE
             else:
                 loc = index.get(location)
                 fresh[epc] = self._intern(location) if loc is None else loc
         if fresh:
-            self._add_rows(fresh)
+            self._add_rows(fresh, assume=assume)
         return out
 
     def forget(self, epc: str) -> None:
@@ -445,18 +453,25 @@ class ShelfEngine:
             self._strangers.add(row)
         return row
 
-    def _add_rows(self, fresh: dict[str, int]) -> None:
+    def _add_rows(self, fresh: dict[str, int], *, assume: bool = True) -> None:
         """New expected tags (epc -> location), appended to the arrays in one go."""
         for epc in list(fresh)[: len(self._free)]:  # reuse forgotten rows first
             loc = fresh.pop(epc)
-            self._add_row(epc, loc, loc, _EXPECTED | (_ASSUMED if loc >= 0 else 0), self._now)
+            if assume:
+                self._add_row(epc, loc, loc, _EXPECTED | (_ASSUMED if loc >= 0 else 0), self._now)
+            else:
+                self._add_row(epc, loc, _NONE, _EXPECTED, self._now)
         n, first = len(fresh), len(self._epcs)
         locs = list(fresh.values())
         self._epcs.extend(fresh)
         self._rows.update(zip(fresh, range(first, first + n), strict=True))
         self._home.extend(locs)
-        self._at.extend(locs)
-        self._flags.extend(_EXPECTED | _ASSUMED if loc >= 0 else _EXPECTED for loc in locs)
+        if assume:
+            self._at.extend(locs)
+            self._flags.extend(_EXPECTED | _ASSUMED if loc >= 0 else _EXPECTED for loc in locs)
+        else:
+            self._at.extend(array("i", [_NONE]) * n)
+            self._flags.extend(bytes([_EXPECTED]) * n)
         self._seen.extend(array("d", [self._now]) * n)
         self._e_loc.extend(array("i", [_NONE]) * n)
         self._e_score.extend(array("f", [0.0]) * n)

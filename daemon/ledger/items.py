@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from daemon.events import ItemHomeChanged
 from daemon.ledger.errors import Invalid, NotFound
 from daemon.ledger.keys import check_resident_id, check_social_security_no, mask
 from daemon.ledger.uow import Ledger, Tx
@@ -266,6 +267,8 @@ class Catalogue:
                 },
             )
             item = await self.get(record.ref, tx.conn)
+            if "home_location" in record.model_fields_set:
+                tx.after_commit(lambda: self.ledger.bus.publish(ItemHomeChanged(record.ref)))
         return item, existed is None
 
     async def import_rows(

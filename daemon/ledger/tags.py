@@ -19,7 +19,7 @@ from epcpy.utils.parsers import hex_to_tag_encodable
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from daemon.events import TagBound
+from daemon.events import TagBound, TagRetired
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.uow import Ledger
 from daemon.store.schema import items, tags
@@ -133,6 +133,7 @@ class Tags:
                 .values(retired_us=tx.at_us, retired_by=actor)
             )
             tx.audit("tag.retired", ref, {"epc": row.epc})
+            tx.after_commit(lambda: self.ledger.bus.publish(TagRetired(ref, row.epc)))
             return Binding(
                 row.epc,
                 ref,

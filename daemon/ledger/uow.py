@@ -10,7 +10,7 @@ so nothing reacts to a change that rolled back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +41,7 @@ class Tx:
     at_us: int
     audits: list[_PendingAudit] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
     def audit(
         self,
@@ -54,6 +55,10 @@ class Tx:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (not if it rolls back)."""
+        self.committed.append(callback)
 
 
 class Ledger:
@@ -84,6 +89,8 @@ class Ledger:
                 )
             for event in tx.events:
                 await self.outbox.add(conn, event)
+        for callback in tx.committed:
+            callback()
         if tx.events:
             self.outbox.ring()
             for event in tx.events:

@@ -329,3 +329,48 @@ def test_catalogue_loaded_in_bulk_is_expected_as_if_told_one_by_one() -> None:
     assert engine.location_of("LENT") is None
     assert engine.location_of("AT-DESK") == "desk-1"  # no antenna there: never missing
     assert len(engine) == 4
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_item_expected_but_not_assumed_there_is_reported_when_its_reads_place_it(
+    bulk: bool,
+) -> None:
+    room = ShelfRoom()
+    engine = ShelfEngine(room.antenna_locations)
+    if bulk:
+        engine.expect_many([("BOX", A)], assume=False)
+    else:
+        engine.expect("BOX", A, assume=False)
+    assert engine.location_of("BOX") is None
+    room.place("BOX", A)
+
+    decisions = room.sweeps(engine, 10)
+
+    assert [(d.epc, d.location, d.previous) for d in of_type(decisions, LocationChanged)] == [
+        ("BOX", A, None)
+    ]
+    assert of_type(decisions, Misplaced) == []
+
+
+def test_item_not_assumed_at_home_and_found_elsewhere_is_misplaced() -> None:
+    room = ShelfRoom()
+    engine = ShelfEngine(room.antenna_locations)
+    engine.expect("BOX", A, assume=False)
+    room.place("BOX", C)
+
+    decisions = room.sweeps(engine, 200)
+
+    assert [(d.location, d.previous) for d in of_type(decisions, LocationChanged)] == [(C, None)]
+    assert [(m.seen_at, m.home) for m in of_type(decisions, Misplaced)] == [(C, A)]
+
+
+def test_item_not_assumed_at_home_and_never_read_is_not_misplaced() -> None:
+    room = ShelfRoom()
+    engine = ShelfEngine(room.antenna_locations)
+    engine.expect("BOX", A, assume=False)
+    engine.expect("BOX", B, assume=False)
+
+    decisions = room.sweeps(engine, 200)
+
+    assert of_type(decisions, Misplaced) == []
+    assert [m.location for m in of_type(decisions, Missing)] == [B]

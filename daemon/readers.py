@@ -1,0 +1,427 @@
+"""The room's readers: drivers in, engines in the middle, ledger out.
+
+Each configured reader gets its driver (a UHFReader18 poller or an LLRP service), all of which
+deliver into one ``ReadSink``: this module. Reads are never written to the database; they go
+to the engine of the reader's role (shelf readers to the shelf engine, gate readers to their
+gates' engines, desk readers nowhere: the desk reads on demand). Only the engines' decisions
+(a tag settled on a shelf, a passage, a misplaced or missing item) become ledger writes,
+queued for one recorder task that handles passages first, so a gate alarm never waits behind a
+burst of shelf moves. Reader links going down and up raise and clear alarms and update the
+retained ``readers/{id}/state`` topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from prometheus_client import Counter
+from sqlalchemy import select
+
+from daemon.alarms import Alarms
+from daemon.clock import seconds_to_us, us_to_iso
+from daemon.config import ArchroomConfig
+from daemon.events import ItemHomeChanged, TagBound, TagRetired
+from daemon.events import LocationChanged as LedgerLocationChanged
+from daemon.ledger.locations import Locations
+from daemon.ledger.movements import move
+from daemon.ledger.passages import Passages
+from daemon.ledger.uow import Ledger
+from daemon.metrics import Metrics
+from daemon.mqtt import RetainedState
+from daemon.room import SHELF_KINDS
+from daemon.store.schema import item_locations, items, locations, tags
+from daemon.supervisor import Supervisor
+from drivers.links import parse_link
+from drivers.llrp import LlrpReaderService
+from drivers.tagread import ReadSink, TagRead
+from drivers.uhfreader18_client import Uhfreader18Poller
+from rfid.config import ReaderConfig, Uhfreader18Config, shelf_antenna_locations
+from rfid.gate import GateEngine, Passage
+from rfid.shelf import (
+    Found,
+    LocationChanged,
+    Misplaced,
+    MisplacedCleared,
+    Missing,
+    ShelfDecision,
+    ShelfEngine,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ReaderDriver(Protocol):
+    async def run(self, sink: ReadSink) -> None: ...
+
+
+def make_driver(cfg: ReaderConfig, config: ArchroomConfig) -> Uhfreader18Poller | LlrpReaderService:
+    """The driver for one configured reader."""
+    gate_antennas = sorted(
+        {
+            a
+            for g in config.gates
+            if g.reader == cfg.id
+            for a in (g.inside_antenna, g.outside_antenna)
+        }
+    )
+    if isinstance(cfg, Uhfreader18Config):
+        antennas: list[int] = sorted(cfg.antennas) if cfg.role == "shelf" else gate_antennas
+        return Uhfreader18Poller(
+            cfg.id,
+            cfg.url,
+            address=cfg.address,
+            baudrate=cfg.baudrate,
+            antennas=antennas if cfg.role != "desk" else [],
+            poll_interval_s=cfg.poll_interval_s,
+            poll=cfg.role != "desk",
+        )
+    link = parse_link(cfg.url, default_port=5084)
+    wanted = sorted(cfg.antennas) if cfg.role == "shelf" else gate_antennas
+    return LlrpReaderService(
+        cfg.id, link.host, link.port, wanted or None, keepalive_s=cfg.keepalive_s
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    reader: str
+    up: bool
+    reason: str
+    at: float
+
+
+Work = Passage | ShelfDecision | LinkChange
+_GATE, _LINK, _SHELF = 0, 1, 2
+
+
+def _expectation(
+    epc: str, home: str | None, current: str | None, kind: str | None
+) -> tuple[str, str | None, bool]:
+    """(epc, where the item belongs, whether the records already place it there).
+
+    An item belongs at its home; without one, at the shelf it is recorded on. When the records
+    do not place it where it belongs, the engine must report its first settling there, so the
+    records catch up.
+    """
+    expected = home or (current if kind in SHELF_KINDS else None)
+    return epc, expected, expected is not None and current == expected
+
+
+class RoomReaders(ReadSink):
+    """Every reader of the room, their engines, and the recorder of what the engines decide."""
+
+    def __init__(
+        self,
+        config: ArchroomConfig,
+        *,
+        ledger: Ledger,
+        locations: Locations,
+        alarms: Alarms,
+        passages: Passages,
+        metrics: Metrics,
+        retained: RetainedState,
+        supervisor: Supervisor,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.locations = locations
+        self.alarms = alarms
+        self.passages = passages
+        self.metrics = metrics
+        self.retained = retained
+        self.supervisor = supervisor
+        self.clock = clock
+        self.roles = {r.id: r.role for r in config.readers}
+        self.drivers = {r.id: make_driver(r, config) for r in config.readers}
+        self.shelf = ShelfEngine(shelf_antenna_locations(config.readers), config.shelf)
+        self.gates: dict[str, list[GateEngine]] = {}
+        for g in config.gates:
+            self.gates.setdefault(g.reader, []).append(
+                GateEngine(g.id, g.inside_antenna, g.outside_antenna, g)
+            )
+        self._queue: asyncio.PriorityQueue[tuple[int, int, Work]] = asyncio.PriorityQueue()
+        self._seq = itertools.count()
+        self._reads: dict[str, Counter] = {}
+        self.unknown_tags: dict[str, tuple[str, float]] = {}
+        """EPCs no record claims, seen settled on a shelf: epc -> (location, when)."""
+        self.recorded = 0
+        self.up: dict[str, bool] = {}
+
+    # -- ReadSink (called by the drivers, in the loop; never blocks) -------------------------
+
+    def reads(self, batch: Sequence[TagRead]) -> None:
+        if not batch:
+            return
+        reader = batch[0].reader
+        counter = self._reads.get(reader)
+        if counter is None:
+            counter = self._reads[reader] = self.metrics.rfid_reads.labels(reader=reader)
+        counter.inc(len(batch))
+        role = self.roles.get(reader)
+        if role == "shelf":
+            for decision in self.shelf.observe_many(batch):
+                self._put(_SHELF, decision)
+        elif role == "gate":
+            for engine in self.gates.get(reader, ()):
+                for passage in engine.observe_many(batch):
+                    self._put(_GATE, passage)
+
+    def round_done(self, reader: str, antenna: int, t: float) -> None:
+        if self.roles.get(reader) == "shelf":
+            for decision in self.shelf.round_done(reader, antenna, t):
+                self._put(_SHELF, decision)
+
+    def link_state(self, reader: str, up: bool, reason: str) -> None:
+        self.metrics.rfid_reader_up.labels(reader=reader).set(1 if up else 0)
+        self.up[reader] = up
+        self.retained.set(
+            f"readers/{reader}/state",
+            {"up": up, "reason": reason, "at": us_to_iso(seconds_to_us(self.clock()))},
+        )
+        self._put(_LINK, LinkChange(reader, up, reason, self.clock()))
+
+    def _put(self, priority: int, work: Work) -> None:
+        self._queue.put_nowait((priority, next(self._seq), work))
+
+    # -- services -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Load expectations, then run drivers, engine ticks and the recorder until cancelled."""
+        await self.load_expectations()
+        async with asyncio.TaskGroup() as group:
+            for reader_id, driver in self.drivers.items():
+                self.metrics.rfid_reader_up.labels(reader=reader_id).set(0)
+                self.supervisor.start(group, f"reader:{reader_id}", lambda d=driver: d.run(self))  # type: ignore[misc]
+            self.supervisor.start(group, "rfid:ticks", self._ticks)
+            self.supervisor.start(group, "rfid:expectations", self._follow_ledger)
+            self.supervisor.start(group, "rfid:recorder", self._recorder)
+
+    async def load_expectations(self) -> int:
+        """Tell the shelf engine where every tagged item belongs (its home, else its shelf)."""
+        home = locations.alias("home")
+        current = locations.alias("current")
+        count = 0
+        last = 0
+        async with self.ledger.store.read() as conn:
+            while True:
+                rows = (
+                    await conn.execute(
+                        select(
+                            tags.c.id,
+                            tags.c.epc,
+                            home.c.code.label("home"),
+                            current.c.code.label("current"),
+                            current.c.kind,
+                        )
+                        .select_from(
+                            tags.join(items, items.c.id == tags.c.item_id)
+                            .outerjoin(home, home.c.id == items.c.home_location_id)
+                            .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+                            .outerjoin(current, current.c.id == item_locations.c.location_id)
+                        )
+                        .where(tags.c.retired_us.is_(None), tags.c.id > last)
+                        .order_by(tags.c.id)
+                        .limit(20_000)
+                    )
+                ).all()
+                if not rows:
+                    break
+                last = rows[-1].id
+                expectations = [_expectation(r.epc, r.home, r.current, r.kind) for r in rows]
+                self.shelf.expect_many(
+                    ((e, where) for e, where, there in expectations if there), assume=True
+                )
+                self.shelf.expect_many(
+                    ((e, where) for e, where, there in expectations if not there), assume=False
+                )
+                count += len(rows)
+        log.info("shelf engine expects %d tagged items", count)
+        return count
+
+    async def _follow_ledger(self) -> None:
+        """Keep the shelf engine's expectations in step with deliberate placements.
+
+        A tag bound, a home set, an item put somewhere by a person, the stacker or the desk: the
+        engine learns where the item belongs now. Moves the engine itself reported are not
+        placements (a drifted item is misplaced, not re-homed), and gate passages are handled
+        where they are recorded.
+        """
+        subscription = self.ledger.bus.subscribe(
+            TagBound, TagRetired, ItemHomeChanged, LedgerLocationChanged
+        )
+        try:
+            while True:
+                event = await subscription.get()
+                if isinstance(event, TagRetired):
+                    self.shelf.forget(event.epc)
+                    continue
+                if isinstance(event, LedgerLocationChanged) and event.source in (
+                    "shelf-read",
+                    "gate",
+                ):
+                    continue
+                if not isinstance(event, (TagBound, ItemHomeChanged, LedgerLocationChanged)):
+                    continue
+                ref = event.ref
+                for epc, expected, there in await self._expectations_of(ref):
+                    for decision in self.shelf.expect(epc, expected, assume=there):
+                        self._put(_SHELF, decision)
+        finally:
+            subscription.close()
+
+    async def _expectations_of(self, ref: str) -> list[tuple[str, str | None, bool]]:
+        home = locations.alias("home")
+        current = locations.alias("current")
+        async with self.ledger.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        tags.c.epc,
+                        home.c.code.label("home"),
+                        current.c.code.label("current"),
+                        current.c.kind,
+                    )
+                    .select_from(
+                        tags.join(items, items.c.id == tags.c.item_id)
+                        .outerjoin(home, home.c.id == items.c.home_location_id)
+                        .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+                        .outerjoin(current, current.c.id == item_locations.c.location_id)
+                    )
+                    .where(items.c.ref == ref, tags.c.retired_us.is_(None))
+                )
+            ).all()
+        return [_expectation(r.epc, r.home, r.current, r.kind) for r in rows]
+
+    async def _ticks(self) -> None:
+        next_shelf = 0.0
+        while True:
+            await asyncio.sleep(0.1)
+            now = self.clock()
+            for engines in self.gates.values():
+                for engine in engines:
+                    for passage in engine.tick(now):
+                        self._put(_GATE, passage)
+            if now >= next_shelf:
+                next_shelf = now + 1.0
+                for decision in self.shelf.tick(now):
+                    self._put(_SHELF, decision)
+
+    async def _recorder(self) -> None:
+        while True:
+            _priority, _seq, work = await self._queue.get()
+            try:
+                await self._record(work)
+            except Exception:
+                log.exception("could not record %s; it is retried", type(work).__name__)
+                self._queue.put_nowait((_priority, _seq, work))
+                await asyncio.sleep(1.0)
+                continue
+            self.recorded += 1
+
+    async def _record(self, work: Work) -> None:
+        if isinstance(work, Passage):
+            outcome = await self.passages.record(
+                gate=work.gate, epc=work.epc, direction=work.direction, at_us=seconds_to_us(work.at)
+            )
+            if outcome.ref is not None:
+                home = await self._home_of(work.epc)
+                self.shelf.expect(
+                    work.epc, home if work.direction == "in" or not outcome.authorized else None
+                )
+        elif isinstance(work, LocationChanged):
+            await self._settled(work)
+        elif isinstance(work, Misplaced):
+            ref = await self._ref_of(work.epc)
+            await self.alarms.raise_(
+                f"item.misplaced:{work.epc}",
+                kind="item.misplaced",
+                source="shelf readers",
+                subject=ref or f"epc:{work.epc}",
+                message=f"{ref or work.epc} is on {work.seen_at}; its place is {work.home}",
+            )
+        elif isinstance(work, MisplacedCleared):
+            await self.alarms.clear(
+                f"item.misplaced:{work.epc}", reason="back in its place or re-homed"
+            )
+        elif isinstance(work, Missing):
+            ref = await self._ref_of(work.epc)
+            await self.alarms.raise_(
+                f"item.missing:{work.epc}",
+                kind="item.missing",
+                source="shelf readers",
+                subject=ref or f"epc:{work.epc}",
+                message=f"{ref or work.epc} not read at {work.location} in its last full sweeps",
+            )
+        elif isinstance(work, Found):
+            await self.alarms.clear(
+                f"item.missing:{work.epc}", reason=f"read again at {work.location}"
+            )
+        else:
+            await self._link(work)
+
+    async def _settled(self, work: LocationChanged) -> None:
+        async with self.ledger.transaction("shelf-readers", at_us=seconds_to_us(work.at)) as tx:
+            item = (
+                await tx.conn.execute(
+                    select(items.c.id, items.c.ref)
+                    .select_from(tags.join(items, items.c.id == tags.c.item_id))
+                    .where(tags.c.epc == work.epc, tags.c.retired_us.is_(None))
+                )
+            ).first()
+            if item is None:
+                self.unknown_tags[work.epc] = (work.location, work.at)
+                return
+            to_id = await self.locations.id_of(tx.conn, work.location)
+            await move(
+                tx,
+                item_id=item.id,
+                ref=item.ref,
+                to_location_id=to_id,
+                to_code=work.location,
+                source="shelf-read",
+                room=self.ledger.room,
+                epc=work.epc,
+            )
+
+    async def _link(self, change: LinkChange) -> None:
+        key = f"reader.down:{change.reader}"
+        if change.up:
+            await self.alarms.clear(key, reason=f"reader {change.reader} answers again")
+        else:
+            await self.alarms.raise_(
+                key,
+                kind="reader.down",
+                source=f"reader {change.reader}",
+                severity="critical" if self.roles.get(change.reader) == "gate" else "warning",
+                message=f"reader {change.reader} is unreachable: {change.reason}",
+            )
+
+    async def _ref_of(self, epc: str) -> str | None:
+        async with self.ledger.store.read() as conn:
+            ref = await conn.scalar(
+                select(items.c.ref)
+                .select_from(tags.join(items, items.c.id == tags.c.item_id))
+                .where(tags.c.epc == epc, tags.c.retired_us.is_(None))
+            )
+        return str(ref) if ref is not None else None
+
+    async def _home_of(self, epc: str) -> str | None:
+        home = locations.alias("home")
+        async with self.ledger.store.read() as conn:
+            code = await conn.scalar(
+                select(home.c.code)
+                .select_from(
+                    tags.join(items, items.c.id == tags.c.item_id).join(
+                        home, home.c.id == items.c.home_location_id
+                    )
+                )
+                .where(tags.c.epc == epc, tags.c.retired_us.is_(None))
+            )
+        return str(code) if code is not None else None

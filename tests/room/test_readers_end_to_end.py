@@ -1,0 +1,165 @@
+"""The RFID room end to end: simulated readers -> daemon -> ledger, API and a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from daemon.ledger.tags import giai96
+from daemon.tokens import Role
+from simulators.llrp_gate import Cross, WalkPast
+from tests.api.conftest import item_body
+from tests.room.conftest import RoomRig
+
+BOX_EPC = "E28011606000020000000001"
+
+
+async def _tagged_box(client: httpx.AsyncClient, ref: str, epc: str, **kw: object) -> None:
+    assert (await client.put(f"/api/v1/items/{ref}", json=item_body(**kw))).status_code == 201
+    assert (await client.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})).status_code == 201
+
+
+async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.1)
+
+
+async def test_box_carried_out_without_a_loan_raises_the_alarm_on_mqtt(rig: RoomRig) -> None:
+    async with rig.client() as staff:
+        await _tagged_box(staff, "BOX-1", BOX_EPC)
+        rig.gate.add(Cross(epc=BOX_EPC, direction="out", duration=2.0))
+        alarm = await rig.mqtt.wait_for("alarm.raised", kind="gate.unauthorized")
+        passage = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC)
+        assert alarm["subject"] == "BOX-1"
+        assert alarm["severity"] == "critical"
+        assert passage["direction"] == "out"
+        assert passage["authorized"] is False
+        where = (await staff.get("/api/v1/items/BOX-1/location")).json()
+        assert where["location"]["code"] == "unknown"
+        assert where["source"] == "gate"
+        alarms = (await staff.get("/api/v1/alarms")).json()
+        assert [a["kind"] for a in alarms] == ["gate.unauthorized"]
+        acked = (await staff.post(f"/api/v1/alarms/{alarms[0]['id']}/ack")).json()
+        assert acked["active"] is False
+        assert acked["acknowledged_by"] == "staff-rig"
+    assert rig.services.metrics.gate_alarms.labels(gate="door-1")._value.get() == 1
+
+
+async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: RoomRig) -> None:
+    async with rig.client() as staff:
+        await _tagged_box(staff, "BOX-2", BOX_EPC)
+        loan = (
+            await staff.post(
+                "/api/v1/loans", json={"ref": "BOX-2", "borrower": "x", "purpose": "y"}
+            )
+        ).json()
+        rig.gate.add(Cross(epc=BOX_EPC, direction="out", duration=2.0))
+        passage = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC)
+        assert passage["authorized"] is True
+        assert passage["loan_id"] == loan["id"]
+        where = (await staff.get("/api/v1/items/BOX-2/location")).json()
+        assert where["location"]["code"] == "on-loan"
+        assert where["loan"]["id"] == loan["id"]
+        await asyncio.sleep(1.0)
+        assert rig.mqtt.events("alarm.raised") == []
+        assert (await staff.get("/api/v1/alarms")).json() == []
+
+        rig.gate.add(Cross(epc=BOX_EPC, direction="in", duration=2.0))
+        await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC, direction="in")
+        where = (await staff.get("/api/v1/items/BOX-2/location")).json()
+        assert where["location"]["code"] == "r1-gate-door-1"
+        assert where["loan"]["id"] == loan["id"]  # returned at the desk, not by walking in
+        history = [
+            e["kind"] for e in (await staff.get("/api/v1/items/BOX-2/history")).json()["entries"]
+        ]
+        assert history.count("gate") == 2
+
+
+async def test_walking_past_the_gate_is_no_passage(rig: RoomRig) -> None:
+    async with rig.client() as staff:
+        await _tagged_box(staff, "BOX-3", BOX_EPC)
+        rig.gate.add(WalkPast(epc=BOX_EPC, side="outside", duration=2.0))
+        rig.gate.add(Cross(epc="E28011606000020000000099", direction="out", duration=2.0))
+        await rig.mqtt.wait_for("gate.passage", epc="E28011606000020000000099")
+        await asyncio.sleep(1.0)
+        assert [p["epc"] for p in rig.mqtt.events("gate.passage")] == ["E28011606000020000000099"]
+        assert (await staff.get("/api/v1/alarms")).json() == []
+
+
+async def test_moving_a_box_between_shelves_updates_its_location_and_history(rig: RoomRig) -> None:
+    async with rig.client() as staff:
+        await _tagged_box(staff, "BOX-4", BOX_EPC, home_location="r1-A-01-01")
+        rig.shelf.reader.place(1, BOX_EPC)
+
+        async def located_at(code: str) -> bool:
+            return bool(
+                (await staff.get("/api/v1/items/BOX-4/location")).json()["location"]["code"] == code
+            )
+
+        await _until(lambda: located_at("r1-A-01-01"))
+        rig.shelf.reader.move(BOX_EPC, 2)
+        await _until(lambda: located_at("r1-A-01-02"))
+        event = await rig.mqtt.wait_for("location.changed", ref="BOX-4", to_location="r1-A-01-02")
+        assert event["source"] == "shelf-read"
+        assert event["from_location"] == "r1-A-01-01"
+        misplaced = await rig.mqtt.wait_for("alarm.raised", kind="item.misplaced")
+        assert misplaced["subject"] == "BOX-4"
+        moves = [
+            e["details"]["to"]
+            for e in (await staff.get("/api/v1/items/BOX-4/history")).json()["entries"]
+            if e["kind"] == "movement"
+        ]
+        assert moves == ["r1-A-01-01", "r1-A-01-02"]
+        rig.shelf.reader.move(BOX_EPC, 1)
+        await _until(lambda: located_at("r1-A-01-01"))
+        await rig.mqtt.wait_for("alarm.cleared", kind="item.misplaced")
+
+
+async def test_desk_encodes_verifies_and_binds_a_new_tag(rig: RoomRig) -> None:
+    async with rig.client() as staff:
+        await staff.put("/api/v1/items/BOX-5", json=item_body())
+        body = {"encode": True, "reader": "desk-1"}
+        r = await staff.post("/api/v1/items/BOX-5/tag", json=body)
+        assert r.status_code == 409
+        assert "no tag on desk reader desk-1" in r.json()["detail"]
+        rig.desk.reader.place(1, "300833B2DDD9014000000000")
+        rig.desk.reader.place(1, "300833B2DDD9014000000001")
+        r = await staff.post("/api/v1/items/BOX-5/tag", json=body)
+        assert r.status_code == 409
+        assert "2 tags on desk reader" in r.json()["detail"]
+        rig.desk.reader.remove("300833B2DDD9014000000001")
+
+        r = await staff.post("/api/v1/items/BOX-5/tag", json=body)
+        assert r.status_code == 201, r.text
+        item_id = (await staff.get("/api/v1/items/BOX-5")).json()
+        expected = giai96("0614141", 1)
+        assert r.json()["epc"] == expected
+        assert r.json()["uri"] == "urn:epc:id:giai:0614141.1"
+        assert item_id["epc"] == expected
+        assert rig.desk.reader.find(expected) is not None  # the physical tag now answers with it
+        where = (await staff.get("/api/v1/items/BOX-5/location")).json()
+        assert where["location"]["code"] == "r1-desk"
+        assert (
+            await staff.post("/api/v1/items/BOX-5/tag", json={"encode": True, "reader": "nope"})
+        ).status_code == 404
+
+
+async def test_reader_down_raises_and_up_clears_its_alarm(rig: RoomRig) -> None:
+    async with rig.client(Role.facilities) as facilities:
+        await _until(lambda: _reader_up(rig, "shelf-a"))
+        await rig.shelf.close()
+        raised = await rig.mqtt.wait_for("alarm.raised", kind="reader.down", timeout=30)
+        assert "shelf-a" in str(raised["message"])
+        assert rig.services.metrics.rfid_reader_up.labels(reader="shelf-a")._value.get() == 0
+        await rig.shelf.start_tcp(port=rig.shelf.port)
+        await rig.mqtt.wait_for("alarm.cleared", kind="reader.down", timeout=30)
+        assert (await facilities.get("/api/v1/alarms?kind=reader.down")).json() == []
+        states = [p for t, p in rig.mqtt.messages if t.endswith("/readers/shelf-a/state")]
+        assert isinstance(states[-1], dict)
+        assert states[-1]["up"] is True
+
+
+async def _reader_up(rig: RoomRig, reader: str) -> bool:
+    return rig.services.readers.up.get(reader) is True
