@@ -129,7 +129,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                 raise Invalid("give either an epc or encode=true with a reader, not both")
             if body.reader is None:
                 raise Invalid("encode=true needs the desk reader id in 'reader'")
-            raise Conflict(f"desk reader {body.reader!r} is not configured in this room")
+            return BindingOut.of(await svc.desk.encode_and_bind(ref, body.reader, actor=who.name))
         if body.epc is None:
             raise Invalid("give the tag's epc, or encode=true with a desk reader")
         return BindingOut.of(await svc.tags.bind(ref, body.epc, actor=who.name))

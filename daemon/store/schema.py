@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -240,4 +241,39 @@ alarms = Table(
         postgresql_where=text("cleared_us IS NULL"),
         sqlite_where=text("cleared_us IS NULL"),
     ),
+)
+
+stacker_jobs = Table(
+    "stacker_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("stacker", String(32), nullable=False),
+    Column("job_id", BigInteger, nullable=False),
+    Column("room", String(32), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("ref", String(100)),
+    Column("item_id", ForeignKey("items.id")),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("uq_stacker_jobs_job", "stacker", "job_id", unique=True),
+    Index(None, "item_id"),
+    Index(None, "stacker", "state"),
+)
+
+climate_minutes = Table(
+    "climate_minutes",
+    metadata,
+    Column("sensor", String(64), primary_key=True),
+    Column("minute_us", BigInteger, primary_key=True, autoincrement=False),
+    Column("room", String(32), nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("temp_min", Float, nullable=False),
+    Column("temp_avg", Float, nullable=False),
+    Column("temp_max", Float, nullable=False),
+    Column("rh_min", Float, nullable=False),
+    Column("rh_avg", Float, nullable=False),
+    Column("rh_max", Float, nullable=False),
+    Index(None, "room", "minute_us"),
 )

@@ -156,7 +156,9 @@ def _quiet_paho(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("WARNING")
 
 
-async def test_delivered_rows_are_pruned_after_their_age_and_pending_ones_never(store: Store) -> None:
+async def test_delivered_rows_are_pruned_after_their_age_and_pending_ones_never(
+    store: Store,
+) -> None:
     outbox = Outbox(store, site="t", room="r1")
     await _produce(store, outbox, 0, 5)
     rows = await outbox.pending(10)
