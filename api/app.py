@@ -65,9 +65,9 @@ def create_app(services: Services) -> FastAPI:
         """Prometheus exposition (no token needed; bind the API to a trusted network)."""
         return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    from api.routes import alarms, audit, items, loans, locations, tags
+    from api.routes import alarms, audit, climate, items, loans, locations, stacker, tags
 
-    for module in (items, tags, locations, loans, alarms, audit):
+    for module in (items, tags, locations, loans, alarms, audit, stacker, climate):
         app.include_router(module.router(services, auth))
     return app
 

@@ -117,6 +117,25 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: by content")
     _add_db_target(cp)
 
+    p = sub.add_parser("simulate", help="run one device simulator standalone")
+    p.add_argument("device", choices=sorted(SIMULATORS), help="which device")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options (--help)")
+
+    p = sub.add_parser(
+        "replay-gate", help="run the gate engine on a recorded capture", add_help=False
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
+    p = sub.add_parser("capture", help="record a reader's reads in the replay-gate format")
+    p.add_argument("reader", help="reader id from the configuration")
+    p.add_argument("-o", "--output", default="-", help="CSV file (default: standard output)")
+    p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
+    p.add_argument("--epoch", action="store_true", help="timestamps as epoch seconds")
+    p.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="configuration file")
+
+    p = sub.add_parser("reconcile", help="catalogue/shelf reconciliation runs", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("audit", help="the audit trail")
     asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     _add_db_target(
@@ -344,6 +363,49 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return _run_async(go)
 
 
+SIMULATORS = {
+    "uhfreader18": "simulators.uhfreader18",
+    "llrp-gate": "simulators.llrp_gate",
+    "stacker": "simulators.stacker_plc",
+    "climate": "simulators.climate",
+}
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import importlib
+
+    setup_logging("INFO")
+    module = importlib.import_module(SIMULATORS[args.device])
+    return int(module.main(list(args.args)))
+
+
+def cmd_replay_gate(args: argparse.Namespace) -> int:
+    from rfid.replay import main as replay_main
+
+    return replay_main(list(args.args))
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from daemon.reconcile.cli import main as reconcile_main
+
+    return reconcile_main(list(args.args))
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    setup_logging("WARNING")
+    reader = next((r for r in config.readers if r.id == args.reader), None)
+    if reader is None:
+        known = ", ".join(r.id for r in config.readers) or "none configured"
+        print(f"archroom: no reader {args.reader!r} (readers: {known})", file=sys.stderr)
+        return 1
+    from daemon.capture import capture
+
+    return asyncio.run(
+        capture(config, reader, args.output, duration=args.duration, epoch=args.epoch)
+    )
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -352,6 +414,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "token": cmd_token,
     "audit": cmd_audit,
     "catalogue": cmd_catalogue,
+    "simulate": cmd_simulate,
+    "replay-gate": cmd_replay_gate,
+    "capture": cmd_capture,
+    "reconcile": cmd_reconcile,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import time
@@ -21,6 +22,7 @@ import uvicorn
 from daemon.alarms import Alarms
 from daemon.audit import AuditChain
 from daemon.bus import Bus
+from daemon.climate import build_climate
 from daemon.config import ArchroomConfig
 from daemon.desk import DeskEncoder
 from daemon.health import Health
@@ -38,6 +40,7 @@ from daemon.readers import RoomReaders
 from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
+from daemon.stacker_service import build_stacker
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
@@ -137,7 +140,25 @@ async def build_services(
     )
     await prepare_room(config, ledger, locations)
     await alarms.load()
-    return services
+    stacker = await build_stacker(
+        config,
+        ledger=ledger,
+        locations=locations,
+        alarms=alarms,
+        metrics=metrics,
+        retained=retained,
+        health=health,
+    )
+    climate = await build_climate(
+        config,
+        ledger=ledger,
+        locations=locations,
+        alarms=alarms,
+        metrics=metrics,
+        retained=retained,
+        health=health,
+    )
+    return dataclasses.replace(services, stacker=stacker, climate=climate)
 
 
 class Daemon:
@@ -222,6 +243,10 @@ class Daemon:
             ]
             if config.readers:
                 tasks.append(self.supervisor.start(group, "rfid", services.readers.run))
+            if services.stacker is not None:
+                tasks.append(self.supervisor.start(group, "stacker", services.stacker.run))
+            if services.climate is not None:
+                tasks.append(self.supervisor.start(group, "climate", services.climate.run))
             while not server.started:
                 if api_task.done():
                     raise RuntimeError(f"the API server did not start on {self.listening}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from daemon.alarms import Alarms
 from daemon.bus import Bus
+from daemon.climate import ClimateService
 from daemon.config import ArchroomConfig
 from daemon.desk import DeskEncoder
 from daemon.health import Health
@@ -19,6 +20,7 @@ from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.readers import RoomReaders
+from daemon.stacker_service import StackerService
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
@@ -44,3 +46,5 @@ class Services:
     passages: Passages
     readers: RoomReaders
     desk: DeskEncoder
+    stacker: StackerService | None = None
+    climate: ClimateService | None = None

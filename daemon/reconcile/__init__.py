@@ -1,0 +1,1 @@
+"""Bidirectional reconciliation of the catalogue and the shelves."""
