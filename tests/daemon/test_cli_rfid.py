@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from drivers.uhfreader18 import Variant
-from simulators.uhfreader18 import SimulatedReader, SimTag, Uhfreader18Simulator
+from simulators.uhfreader18 import SimTag, SimulatedReader, Uhfreader18Simulator
 from tests.harness import base_config_text, run_cli
 
 
