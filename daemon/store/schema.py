@@ -277,3 +277,129 @@ climate_minutes = Table(
     Column("rh_max", Float, nullable=False),
     Index(None, "room", "minute_us"),
 )
+
+# -- reconciliation, inventory campaigns, spot checks (DESIGN §5) ---------------------------
+
+catalogue_copies = Table(
+    "catalogue_copies",
+    metadata,
+    Column("ref", String(100), primary_key=True),
+    Column("resident_id", String(18)),
+    Column("approval_no", String(100)),
+    Column("social_security_no", String(100)),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+)
+
+tag_sightings = Table(
+    "tag_sightings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("room", String(32), nullable=False),
+    Column("epc", String(64), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("first_us", BigInteger, nullable=False),
+    Column("last_us", BigInteger, nullable=False),
+    Index("uq_tag_sightings_room_epc", "room", "epc", unique=True),
+)
+
+inventory_campaigns = Table(
+    "inventory_campaigns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("room", String(32), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("started_by", String(100), nullable=False),
+    Column("finished_us", BigInteger),
+    Column("stacker", Boolean, nullable=False, server_default=text("false")),
+    Column("sweeps", Integer, nullable=False),
+    Column("locations_total", Integer, nullable=False),
+    Column("locations_swept", Integer, nullable=False, server_default="0"),
+    Column("run_id", BigInteger),
+    Column("note", Text, nullable=False, server_default=""),
+    Index(
+        "uq_inventory_campaigns_active_room",
+        "room",
+        unique=True,
+        postgresql_where=text("state = 'running'"),
+        sqlite_where=text("state = 'running'"),
+    ),
+    Index(None, "room", "id"),
+)
+
+campaign_locations = Table(
+    "campaign_locations",
+    metadata,
+    Column("campaign_id", ForeignKey("inventory_campaigns.id"), primary_key=True),
+    Column("location_id", ForeignKey("locations.id"), primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("swept_us", BigInteger),
+    Column("job_id", BigInteger),
+)
+
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("room", String(32), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("campaign_id", ForeignKey("inventory_campaigns.id")),
+    Column("requested_by", String(100), nullable=False),
+    Column("requested_us", BigInteger, nullable=False),
+    Column("started_us", BigInteger),
+    Column("finished_us", BigInteger),
+    Column("items_checked", BigInteger, nullable=False, server_default="0"),
+    Column("tags_checked", BigInteger, nullable=False, server_default="0"),
+    Column("counts", Text, nullable=False, server_default="{}"),
+    Column("error", Text),
+    Index(None, "room", "id"),
+)
+
+reconciliation_rows = Table(
+    "reconciliation_rows",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", ForeignKey("reconciliation_runs.id"), nullable=False),
+    Column("discrepancy", String(24), nullable=False),
+    Column("item_id", ForeignKey("items.id")),
+    Column("ref", String(100)),
+    Column("epc", String(64)),
+    Column("expected", String(100)),
+    Column("seen", String(100)),
+    Column("seen_us", BigInteger),
+    Column("detail", Text, nullable=False, server_default=""),
+    Index(None, "run_id", "id"),
+    Index(None, "run_id", "discrepancy", "id"),
+)
+
+spot_checks = Table(
+    "spot_checks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("room", String(32), nullable=False),
+    Column("run_id", ForeignKey("reconciliation_runs.id")),
+    Column("seed", BigInteger, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index(None, "run_id"),
+)
+
+spot_check_items = Table(
+    "spot_check_items",
+    metadata,
+    Column("check_id", ForeignKey("spot_checks.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("ref", String(100), nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("expected", String(100)),
+    Column("outcome", String(20)),
+    Column("found_at", String(100)),
+    Column("note", Text),
+    Column("recorded_us", BigInteger),
+    Column("recorded_by", String(100)),
+    Index("uq_spot_check_items_item", "check_id", "item_id", unique=True),
+)
