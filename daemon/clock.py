@@ -10,10 +10,11 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
-def us_to_iso(us: int) -> str:
+def us_to_iso(us: int, *, precise: bool = False) -> str:
+    """ISO 8601 UTC to the millisecond (or the microsecond when ``precise``)."""
     return (
         datetime.fromtimestamp(us / 1_000_000, tz=UTC)
-        .isoformat(timespec="milliseconds")
+        .isoformat(timespec="microseconds" if precise else "milliseconds")
         .replace("+00:00", "Z")
     )
 

@@ -43,6 +43,8 @@ class GatePassageRecorded(Event):
     direction: str
     authorized: bool
     loan_id: int | None
+    decided_at: str | None = None
+    """When the gate engine became sure (``at`` is the crossing itself)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

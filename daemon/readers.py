@@ -328,7 +328,11 @@ class RoomReaders(ReadSink):
     async def _record(self, work: Work) -> None:
         if isinstance(work, Passage):
             outcome = await self.passages.record(
-                gate=work.gate, epc=work.epc, direction=work.direction, at_us=seconds_to_us(work.at)
+                gate=work.gate,
+                epc=work.epc,
+                direction=work.direction,
+                at_us=seconds_to_us(work.at),
+                decided_us=seconds_to_us(work.decided_at),
             )
             if outcome.ref is not None:
                 home = await self._home_of(work.epc)

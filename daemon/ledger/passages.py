@@ -16,6 +16,7 @@ from typing import Literal
 from sqlalchemy import select, update
 
 from daemon.alarms import Alarms
+from daemon.clock import us_to_iso
 from daemon.events import GatePassageRecorded, LoanReturned
 from daemon.ledger.locations import ON_LOAN, UNKNOWN, Locations
 from daemon.ledger.movements import move
@@ -52,7 +53,13 @@ class Passages:
         self.gate_in_returns = gate_in_returns
 
     async def record(
-        self, *, gate: str, epc: str, direction: Direction, at_us: int
+        self,
+        *,
+        gate: str,
+        epc: str,
+        direction: Direction,
+        at_us: int,
+        decided_us: int | None = None,
     ) -> PassageOutcome:
         room = self.ledger.room
         async with self.ledger.transaction(f"gate:{gate}", at_us=at_us) as tx:
@@ -111,6 +118,7 @@ class Passages:
                     direction=direction,
                     authorized=authorized,
                     loan_id=loan_id,
+                    decided_at=us_to_iso(decided_us, precise=True) if decided_us else None,
                 )
             )
             alarm_id = None

@@ -1,0 +1,77 @@
+"""Shared plumbing for benchmarks that run the real daemon: a private broker, ports, the daemon."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n")
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_port(port)
+    return proc, port
+
+
+def start_daemon(config: Path, api_port: int) -> subprocess.Popen[bytes]:
+    subprocess.run(
+        [sys.executable, "-m", "daemon", "db", "upgrade", "-c", str(config)],
+        check=True,
+        capture_output=True,
+    )
+    with (config.parent / "daemon.log").open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                tail = (config.parent / "daemon.log").read_text()[-2000:]
+                raise RuntimeError(f"the daemon exited during start-up:\n{tail}") from None
+            time.sleep(0.1)
+    raise TimeoutError("the daemon did not answer /healthz")
+
+
+def metric_sum(api_port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
