@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,10 @@ from daemon.ledger.items import Item, ItemFields
 from daemon.ledger.loans import Loan, LoanStatus
 from daemon.ledger.tags import Binding
 from daemon.ledger.whereabouts import TraceEntry, Whereabouts
+from daemon.stacker_service import StackerService, iso_seconds
+from stacker.cells import CellAddress
+from stacker.describe import exception_text
+from stacker.journal import Job
 
 
 class _Out(BaseModel):
@@ -319,3 +323,179 @@ class Problem(_Out):
 
 
 StatusFilter = Literal["open", "overdue", "returned"]
+
+
+# -- stacker --------------------------------------------------------------------------------
+
+
+class CellIn(BaseModel):
+    """A rack cell by its coordinates (stations sit in aisle 0 and are named instead)."""
+
+    model_config = ConfigDict(extra="forbid")
+    aisle: int = Field(ge=1, le=65535)
+    side: int = Field(ge=1, le=65535)
+    bay: int = Field(ge=1, le=65535)
+    level: int = Field(ge=1, le=65535)
+    depth: int = Field(default=1, ge=1, le=65535)
+
+    def address(self) -> CellAddress:
+        return CellAddress(self.aisle, self.side, self.bay, self.level, self.depth)
+
+
+CellRef = Annotated[
+    str | CellIn,
+    Field(
+        description="a cell's location code (r1-S12-14-03-1), its address (a1-s2-b14-l3-d1) "
+        "or its coordinates"
+    ),
+]
+
+
+def cell_arg(value: str | CellIn | None) -> str | CellAddress | None:
+    return value.address() if isinstance(value, CellIn) else value
+
+
+class StackerJobIn(BaseModel):
+    """``retrieve`` an item to a station, ``store`` it from a station into a free cell (or
+    ``destination``), ``relocate`` it to another cell, ``verify`` (scan) its cell or ``cell``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kind: Literal["retrieve", "store", "relocate", "verify"]
+    ref: str | None = Field(default=None, min_length=1, max_length=100)
+    station: str | None = Field(
+        default=None, max_length=32, description="pick/drop station (default: the configured one)"
+    )
+    destination: CellRef | None = None
+    cell: CellRef | None = Field(default=None, description="the cell to verify (without a ref)")
+    urgent: bool = False
+
+
+class StackerDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    decision: Literal["retry", "cancel", "redirect"]
+    destination: CellRef | None = Field(
+        default=None, description="redirect only: the new destination (default: a free cell)"
+    )
+
+
+class StackerPlaceOut(_Out):
+    code: str
+    """The location code (a stacker cell, or a station)."""
+    cell: str
+    """The PLC address, e.g. ``a1-s2-b14-l3-d1`` (stations are in aisle 0)."""
+
+
+class StackerJobOut(_Out):
+    job_id: int
+    stacker: str
+    kind: str
+    state: str
+    result: str | None
+    ref: str | None
+    box_id: str
+    source: StackerPlaceOut
+    destination: StackerPlaceOut
+    urgent: bool
+    purpose: str
+    parent_id: int | None
+    created_at: str | None
+    updated_at: str | None
+    sent_at: str | None
+    accepted_at: str | None
+    finished_at: str | None
+    completion: str | None
+    plc_completion: int | None
+    reject_reason: int | None
+    read_box_id: str | None
+    exception: str | None
+    decisions: list[str]
+    note: str
+
+    @classmethod
+    def of(cls, job: Job, service: StackerService) -> StackerJobOut:
+        def place(cell: CellAddress) -> StackerPlaceOut:
+            return StackerPlaceOut(code=service.places.code(cell), cell=cell.code)
+
+        return cls(
+            job_id=job.job_id,
+            stacker=service.config.id,
+            kind=job.kind.value,
+            state=job.state.value,
+            result=job.result if job.state.terminal else None,
+            ref=job.ref,
+            box_id=job.box_id,
+            source=place(job.source),
+            destination=place(job.destination),
+            urgent=job.urgent,
+            purpose=job.purpose.value,
+            parent_id=job.parent_id,
+            created_at=iso_seconds(job.created_at or None),
+            updated_at=iso_seconds(job.updated_at or None),
+            sent_at=iso_seconds(job.sent_at),
+            accepted_at=iso_seconds(job.accepted_at),
+            finished_at=iso_seconds(job.finished_at),
+            completion=None if job.completion is None else job.completion.name.lower(),
+            plc_completion=job.plc_completion,
+            reject_reason=job.reject_reason,
+            read_box_id=job.read_box_id,
+            exception=None if not job.exception else exception_text(job.exception),
+            decisions=list(service.decisions(job)),
+            note=job.note,
+        )
+
+
+class PositionOut(_Out):
+    aisle: int
+    side: int
+    bay: int
+    level: int
+    fork: int
+
+
+class StackerOut(_Out):
+    id: str
+    connected: bool
+    up: bool
+    down_reason: str | None
+    refusal: str | None
+    """Why a job would be refused now, in words (None: jobs are taken)."""
+    mode: int | None
+    mode_name: str | None
+    status: list[str]
+    faults: list[str]
+    fault_code: int
+    warning_code: int
+    position: PositionOut | None
+    plc_heartbeat_age_s: float | None
+    active_job: StackerJobOut | None
+    queue: list[StackerJobOut]
+    cells: int
+    occupied_cells: int
+
+    @classmethod
+    def of(cls, service: StackerService) -> StackerOut:
+        s = service.status()
+        rack = service.rack()
+        position = None
+        if s.position is not None:
+            aisle, side, bay, level, fork = s.position
+            position = PositionOut(aisle=aisle, side=side, bay=bay, level=level, fork=fork)
+        return cls(
+            id=s.id,
+            connected=s.connected,
+            up=s.up,
+            down_reason=s.down_reason,
+            refusal=s.refusal,
+            mode=s.mode,
+            mode_name=s.mode_name,
+            status=list(s.status),
+            faults=list(s.faults),
+            fault_code=s.fault_code,
+            warning_code=s.warning_code,
+            position=position,
+            plc_heartbeat_age_s=s.plc_heartbeat_age_s,
+            active_job=None if s.active_job is None else StackerJobOut.of(s.active_job, service),
+            queue=[StackerJobOut.of(j, service) for j in s.queue],
+            cells=rack.cells,
+            occupied_cells=rack.occupied,
+        )

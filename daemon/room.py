@@ -27,6 +27,8 @@ from daemon.ledger.locations import (
 from daemon.ledger.uow import Ledger
 from daemon.metrics import ITEM_STATES, Metrics
 from daemon.store.schema import item_locations, items, locations
+from stacker.cells import STATION_AISLE, CellAddress, RackGeometry
+from stacker.config import StackerConfig
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,57 @@ STACKER_KINDS = ("stacker-cell", "station")
 
 def gate_code(room: str, gate: str) -> str:
     return f"{room}-gate-{gate}"
+
+
+def stacker_cell_code(room: str, cell: CellAddress) -> str:
+    """``{room}-S{aisle}{side}-{bay:02}-{level:02}-{depth}``, e.g. ``r101-S12-14-03-1``.
+
+    The side is one digit (1 or 2), so the digits after ``S`` read unambiguously as the aisle
+    followed by the side, as on the rack labels: aisle 1, side 2, bay 14, level 3, outer cell.
+    """
+    return f"{room}-S{cell.aisle}{cell.side}-{cell.bay:02d}-{cell.level:02d}-{cell.depth}"
+
+
+def station_code(room: str, station: str) -> str:
+    """A stacker pick/drop station, e.g. ``r101-station-io-1``."""
+    return f"{room}-station-{station}"
+
+
+def stacker_locations(room: str, stacker: StackerConfig) -> list[NewLocation]:
+    """Every cell of the stacker's rack and its stations, from the configured geometry."""
+
+    def coords(cell: CellAddress) -> dict[str, object]:
+        return {"stacker": stacker.id, **dict(zip(_CELL_AXES, cell.coordinates(), strict=True))}
+
+    geometry = RackGeometry(
+        stacker.aisles, stacker.sides, stacker.bays, stacker.levels, stacker.depths
+    )
+    out = [
+        NewLocation(
+            station_code(room, s.name),
+            "station",
+            room,
+            room,
+            f"{stacker.id} station {s.name}",
+            coords(CellAddress(STATION_AISLE, s.side, s.bay, s.level)),
+        )
+        for s in stacker.stations
+    ]
+    out += [
+        NewLocation(
+            stacker_cell_code(room, cell),
+            "stacker-cell",
+            room,
+            room,
+            f"{stacker.id} cell {cell.code}",
+            coords(cell),
+        )
+        for cell in geometry.cells()
+    ]
+    return out
+
+
+_CELL_AXES = ("aisle", "side", "bay", "level", "depth")
 
 
 def base_locations(config: ArchroomConfig) -> list[NewLocation]:
@@ -56,6 +109,8 @@ def base_locations(config: ArchroomConfig) -> list[NewLocation]:
     for reader in config.readers:
         for antenna, code in sorted(reader.antennas.items()):
             out.append(NewLocation(code, "shelf", room, room, f"{reader.id} antenna {antenna}"))
+    if config.stacker is not None:
+        out += stacker_locations(room, config.stacker)
     return out
 
 

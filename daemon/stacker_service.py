@@ -1,22 +1,922 @@
 """The stacker in the room: the controller, its journal in the store, jobs through the API.
 
-(Being integrated: ``build_stacker`` returns None until the service is wired.)
+The crane must never move a box twice because the host forgot, so the journal lives in the
+room's database (``stacker_jobs``) and every job and state change is committed there *before*
+the controller writes the registers that follow from it (DESIGN §4.3). The same transaction
+that records a job's end also records its consequence in the ledger: the movement of the item
+(source ``stacker``: a retrieval to the station, a store or relocation to the cell), the audit
+entry and the ``stacker.job`` event. So a result acknowledged to the PLC always has its
+movement, and a movement never exists for a job the journal does not call done.
+
+Everything else the controller reports (mode, faults, exceptions, timeouts, the link) arrives
+as typed events and becomes alarms, metrics, the health component and the retained
+``stacker/state`` topic, in one consumer task. The host's belief of the rack's contents is
+seeded from the ledger at start (items whose current location is one of the stacker's cells)
+and follows the ledger afterwards: an item a person moves into or out of a cell, or a tag bound
+to a stored box, updates the cell model.
+
+A box's id on the PLC's reader is the short form of its active tag's EPC
+(``stacker.registers.epc_short_form``). An untagged item travels with an empty box id: the PLC
+then does no RFID check at the pick (an id made up from the reference could never be read
+from the box, and every pick would end as an ID read error).
 """
 
 from __future__ import annotations
 
-from daemon.alarms import Alarms
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daemon.alarms import Alarms, Severity
+from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
+from daemon.events import LocationChanged, StackerJobChanged, TagBound, TagRetired
 from daemon.health import Health
+from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.locations import Locations
-from daemon.ledger.uow import Ledger
+from daemon.ledger.movements import move
+from daemon.ledger.uow import Ledger, Tx
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
+from daemon.room import stacker_cell_code, station_code
+from daemon.store.schema import item_locations, items, locations, stacker_jobs, tags
+from stacker.cells import CellAddress, Occupant
+from stacker.config import StackerConfig
+from stacker.controller import (
+    CommandRefused,
+    InvalidJob,
+    StackerController,
+    StackerStatus,
+    UnknownJob,
+)
+from stacker.events import (
+    AcceptTimeout,
+    ExceptionCleared,
+    ExecutionTimeout,
+    FaultCleared,
+    FaultRaised,
+    ForeignResultAcknowledged,
+    IdMismatch,
+    JobAccepted,
+    JobException,
+    JobFinished,
+    ModeChanged,
+    OutcomeUnknown,
+    StackerDown,
+    StackerEvent,
+    StackerUp,
+)
+from stacker.handshake import DecisionRefused
+from stacker.journal import Job, JobKind, JobPurpose, JobState, job_from_json, job_to_json
+from stacker.registers import CompletionCode, ExcDecision, epc_short_form, next_job_id
+
+log = logging.getLogger(__name__)
+
+_TERMINAL_STATES = [s.value for s in JobState if s.terminal]
+
+
+# -- who is asking --------------------------------------------------------------------------
+
+
+@dataclass
+class _Request:
+    """The person (or service) on whose behalf the journal is written in this task."""
+
+    actor: str
+    decision: tuple[int, ExcDecision, str | None] | None = None
+    """(job id, decision, destination code) of an operator's decision not yet audited."""
+
+
+_request: ContextVar[_Request | None] = ContextVar("stacker_request", default=None)
+
+
+@contextlib.contextmanager
+def _on_behalf_of(request: _Request) -> Iterator[None]:
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+# -- places: cells and stations as the ledger's locations ------------------------------------
+
+
+class Places:
+    """The stacker's cells and stations as location codes of the room, and back."""
+
+    def __init__(self, room: str, config: StackerConfig, stations: dict[str, CellAddress]) -> None:
+        self.room = room
+        self.config = config
+        self.stations = dict(stations)
+        self._codes: dict[CellAddress, str] = {
+            cell: station_code(room, name) for name, cell in stations.items()
+        }
+        self._cells: dict[str, CellAddress] = {code: cell for cell, code in self._codes.items()}
+
+    def code(self, cell: CellAddress) -> str:
+        """The location code of a cell or station of this stacker."""
+        code = self._codes.get(cell)
+        return code if code is not None else stacker_cell_code(self.room, cell)
+
+    def cell(self, text: str) -> CellAddress | None:
+        """A cell from its location code (``r1-S12-14-03-1``), its address (``a1-s2-b14-l3-d1``)
+        or a station's location code or name; None when it names nothing of this stacker."""
+        text = text.strip()
+        if text in self._cells:
+            return self._cells[text]
+        if text in self.stations:
+            return self.stations[text]
+        with contextlib.suppress(ValueError):
+            return CellAddress.parse(text)
+        prefix = f"{self.room}-S"
+        if text.startswith(prefix):
+            parts = text[len(prefix) :].split("-")
+            if len(parts) == 4 and all(p.isdigit() for p in parts) and len(parts[0]) >= 2:
+                aisle_side, bay, level, depth = parts
+                return CellAddress(
+                    int(aisle_side[:-1]), int(aisle_side[-1]), int(bay), int(level), int(depth)
+                )
+        return None
+
+    def is_our_cell_code(self, code: str | None) -> CellAddress | None:
+        """The rack cell (not a station) whose location code is ``code``, if any."""
+        if code is None or not code.startswith(f"{self.room}-S"):
+            return None
+        cell = self.cell(code)
+        if cell is None or cell.is_station or stacker_cell_code(self.room, cell) != code:
+            return None
+        return cell
+
+
+# -- the journal on the room's database ------------------------------------------------------
+
+
+class SqlJournal:
+    """:class:`stacker.journal.Journal` on the ``stacker_jobs`` table.
+
+    Each call is its own committed transaction, done before the controller touches the PLC.
+    Job creation and operator decisions are audited; every change of state announces a
+    ``stacker.job`` event; the change to a terminal state also writes the item's movement
+    and the audit entry of the result.
+    """
+
+    def __init__(self, ledger: Ledger, locations_: Locations, places: Places) -> None:
+        self.ledger = ledger
+        self.locations = locations_
+        self.places = places
+        self.stacker = places.config.id
+        self.room = ledger.room
+        self._last_id: int | None = None
+        self._id_lock = asyncio.Lock()
+
+    # -- Journal protocol ---------------------------------------------------------------------
+
+    async def next_job_id(self) -> int:
+        """The next id after the largest this stacker ever recorded (in any room: the PLC's
+        record is per machine). An id handed out but never recorded was never sent, so
+        handing it out again after a restart is harmless."""
+        async with self._id_lock:
+            if self._last_id is None:
+                async with self.ledger.store.read() as conn:
+                    last = await conn.scalar(
+                        select(func.max(stacker_jobs.c.job_id)).where(
+                            stacker_jobs.c.stacker == self.stacker
+                        )
+                    )
+                self._last_id = int(last or 0)
+            self._last_id = next_job_id(self._last_id)
+            return self._last_id
+
+    async def record(self, job: Job) -> None:
+        request = _request.get()
+        actor = request.actor if request is not None else self.stacker
+        async with self.ledger.transaction(actor) as tx:
+            item_id = await self._item_id(tx.conn, job.ref)
+            at = tx.at_us
+            await tx.conn.execute(
+                stacker_jobs.insert().values(
+                    stacker=self.stacker,
+                    job_id=job.job_id,
+                    room=self.room,
+                    kind=job.kind.value,
+                    state=job.state.value,
+                    ref=job.ref,
+                    item_id=item_id,
+                    created_us=seconds_to_us(job.created_at) if job.created_at else at,
+                    updated_us=at,
+                    body=_body(job),
+                )
+            )
+            tx.audit(
+                "stacker.job.created",
+                self._subject(job),
+                {
+                    "stacker": self.stacker,
+                    "job_id": job.job_id,
+                    "kind": job.kind.value,
+                    "source": self.places.code(job.source),
+                    "destination": self.places.code(job.destination),
+                    "box_id": job.box_id,
+                    "urgent": job.urgent,
+                    "purpose": job.purpose.value,
+                    "parent_id": job.parent_id,
+                },
+            )
+            tx.emit(_changed(job, at))
+        self._last_id = max(self._last_id or 0, job.job_id)
+
+    async def update(self, job: Job) -> None:
+        request = _request.get()
+        actor = request.actor if request is not None else self.stacker
+        async with self.ledger.transaction(actor) as tx:
+            row = (
+                await tx.conn.execute(
+                    select(stacker_jobs.c.state, stacker_jobs.c.item_id).where(
+                        stacker_jobs.c.stacker == self.stacker,
+                        stacker_jobs.c.job_id == job.job_id,
+                    )
+                )
+            ).first()
+            if row is None:
+                raise KeyError(f"stacker job {job.job_id} was never recorded")
+            item_id = row.item_id
+            if item_id is None and job.ref is not None:
+                item_id = await self._item_id(tx.conn, job.ref)
+            await tx.conn.execute(
+                update(stacker_jobs)
+                .where(stacker_jobs.c.stacker == self.stacker, stacker_jobs.c.job_id == job.job_id)
+                .values(
+                    state=job.state.value,
+                    ref=job.ref,
+                    item_id=item_id,
+                    updated_us=tx.at_us,
+                    body=_body(job),
+                )
+            )
+            if request is not None and request.decision is not None:
+                decided_id, decision, destination = request.decision
+                if decided_id == job.job_id:
+                    request.decision = None
+                    tx.audit(
+                        "stacker.job.decision",
+                        self._subject(job),
+                        {
+                            "stacker": self.stacker,
+                            "job_id": job.job_id,
+                            "decision": decision.name.lower(),
+                            "destination": destination,
+                            "exception": None if job.exception is None else int(job.exception),
+                        },
+                    )
+            if row.state != job.state.value:
+                tx.emit(_changed(job, tx.at_us))
+                if job.state.terminal and not JobState(row.state).terminal:
+                    await self._finished(tx, job, item_id)
+
+    async def unfinished(self) -> list[Job]:
+        async with self.ledger.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(stacker_jobs.c.body)
+                    .where(
+                        stacker_jobs.c.stacker == self.stacker,
+                        stacker_jobs.c.room == self.room,
+                        stacker_jobs.c.state.not_in(_TERMINAL_STATES),
+                    )
+                    .order_by(stacker_jobs.c.job_id)
+                )
+            ).all()
+        return [job_from_json(json.loads(r.body)) for r in rows]
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def get(self, job_id: int) -> Job | None:
+        async with self.ledger.store.read() as conn:
+            body = await conn.scalar(
+                select(stacker_jobs.c.body).where(
+                    stacker_jobs.c.stacker == self.stacker,
+                    stacker_jobs.c.room == self.room,
+                    stacker_jobs.c.job_id == job_id,
+                )
+            )
+        return None if body is None else job_from_json(json.loads(body))
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _subject(self, job: Job) -> str:
+        return job.ref or f"stacker {self.stacker}"
+
+    async def _item_id(self, conn: AsyncConnection, ref: str | None) -> int | None:
+        if ref is None:
+            return None
+        found = await conn.scalar(select(items.c.id).where(items.c.ref == ref))
+        return None if found is None else int(found)
+
+    async def _finished(self, tx: Tx, job: Job, item_id: int | None) -> None:
+        """The job's end in the ledger: where its item is now, and the audit entry."""
+        tx.audit(
+            "stacker.job.finished",
+            self._subject(job),
+            {
+                "stacker": self.stacker,
+                "job_id": job.job_id,
+                "kind": job.kind.value,
+                "state": job.state.value,
+                "result": job.result,
+                "source": self.places.code(job.source),
+                "destination": self.places.code(job.destination),
+                "read_box_id": job.read_box_id,
+                "note": job.note,
+            },
+            outcome="ok" if job.result == "ok" else "failed",
+        )
+        now_at = resting_place(job)
+        if now_at is None or item_id is None or job.ref is None:
+            return
+        code = self.places.code(now_at)
+        location_id = await self.locations.id_of(tx.conn, code)
+        await move(
+            tx,
+            item_id=item_id,
+            ref=job.ref,
+            to_location_id=location_id,
+            to_code=code,
+            source="stacker",
+            room=self.room,
+            details={"stacker": self.stacker, "job_id": job.job_id, "kind": job.kind.value},
+        )
+
+
+def resting_place(job: Job) -> CellAddress | None:
+    """Where a finished job leaves its item, when the stacker established it; else None.
+
+    A move that completed puts the box at its destination. A verify that read the expected
+    tag places the item in the scanned cell (without a tag to read, a box found there could be
+    any box). Anything else (rejected, cancelled, not executed, an exception's completion, an
+    RFID mismatch) leaves the records as they were: the alarm asks a person to look.
+    """
+    if job.state is not JobState.DONE or job.completion is not CompletionCode.OK:
+        return None
+    if job.kind is JobKind.VERIFY:
+        return job.source if job.box_id else None
+    return job.destination
+
+
+def _body(job: Job) -> str:
+    return json.dumps(job_to_json(job), separators=(",", ":"), sort_keys=True)
+
+
+def _changed(job: Job, at_us: int) -> StackerJobChanged:
+    return StackerJobChanged(
+        at_us=at_us,
+        job_id=job.job_id,
+        kind=job.kind.value,
+        ref=job.ref,
+        state=job.state.value,
+        result=job.result if job.state.terminal else None,
+    )
+
+
+# -- the service ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RackCounts:
+    cells: int
+    occupied: int
 
 
 class StackerService:
+    """One stacker of the room: jobs in, ledger records, alarms, metrics and state out."""
+
+    STATE_PERIOD_S = 1.0
+
+    def __init__(
+        self,
+        config: StackerConfig,
+        *,
+        ledger: Ledger,
+        locations: Locations,
+        alarms: Alarms,
+        metrics: Metrics,
+        retained: RetainedState,
+        health: Health,
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.alarms = alarms
+        self.metrics = metrics
+        self.retained = retained
+        self.health = health
+        self.room = ledger.room
+        stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
+        self.places = Places(self.room, config, stations)
+        self.journal = SqlJournal(ledger, locations, self.places)
+        self._events: asyncio.Queue[StackerEvent] = asyncio.Queue()
+        self.controller = StackerController(config, self.journal, on_event=self._events.put_nowait)
+        self._down_since: float | None = time.monotonic()
+
+    # -- start ------------------------------------------------------------------------------
+
+    async def load(self) -> int:
+        """Seed the cell model with the items the ledger places in this stacker's cells."""
+        active = tags.alias("active_tag")
+        async with self.ledger.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(items.c.ref, locations.c.code, active.c.epc)
+                    .select_from(
+                        item_locations.join(
+                            locations, locations.c.id == item_locations.c.location_id
+                        )
+                        .join(items, items.c.id == item_locations.c.item_id)
+                        .outerjoin(
+                            active,
+                            (active.c.item_id == items.c.id) & active.c.retired_us.is_(None),
+                        )
+                    )
+                    .where(locations.c.kind == "stacker-cell", locations.c.room == self.room)
+                )
+            ).all()
+        placed = 0
+        for r in rows:
+            cell = self.places.is_our_cell_code(r.code)
+            if cell is None or not self.controller.cells.is_valid(cell):
+                log.warning("stacker %s: %s is recorded at %s, outside the configured rack",
+                            self.config.id, r.ref, r.code)  # fmt: skip
+                continue
+            self.controller.cells.place(cell, Occupant(_box_id(r.epc), r.ref))
+            placed += 1
+        log.info("stacker %s: %d items in the rack", self.config.id, placed)
+        return placed
+
+    # -- what the API and other services call -------------------------------------------------
+
+    async def submit(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        ref: str | None = None,
+        cell: str | CellAddress | None = None,
+        destination: str | CellAddress | None = None,
+        station: str | None = None,
+        urgent: bool = False,
+    ) -> Job:
+        """Queue a job; raises NotFound (unknown item), Conflict (refused: the reason in words)
+        or Invalid (a malformed request)."""
+        try:
+            job_kind = JobKind(kind)
+        except ValueError:
+            raise Invalid(
+                f"unknown job kind {kind!r} (retrieve, store, relocate, verify)"
+            ) from None
+        source = self._cell(cell, "cell") if cell is not None else None
+        target = self._cell(destination, "destination") if destination is not None else None
+        box_id: str | None = None
+        if ref is not None:
+            current, epc = await self._item(ref)
+            box_id = _box_id(epc)
+            in_rack = self.controller.cells.locate(ref=ref)
+            if job_kind is JobKind.STORE:
+                here = self.places.is_our_cell_code(current) or in_rack
+                if here is not None:
+                    raise Conflict(f"{ref} is already in the stacker at {self.places.code(here)}")
+        elif job_kind is not JobKind.VERIFY:
+            raise Invalid(f"a {job_kind.value} job needs the item's ref")
+        elif source is None:
+            raise Invalid("a verify job needs the item's ref or a cell")
+        if source is not None and source.is_station and job_kind is not JobKind.STORE:
+            raise Invalid(f"{self.places.code(source)} is a station, not a rack cell")
+        if target is not None and target.is_station:
+            raise Invalid(f"{self.places.code(target)} is a station; name it as the station")
+        with _on_behalf_of(_Request(actor)):
+            try:
+                return await self.controller.submit(
+                    job_kind,
+                    ref=ref,
+                    box_id=box_id,
+                    source=source,
+                    destination=target,
+                    station=station,
+                    urgent=urgent,
+                )
+            except CommandRefused as e:
+                raise Conflict(e.reason) from None
+            except InvalidJob as e:
+                raise Invalid(str(e)) from None
+
+    async def queue_verify(
+        self, cell: CellAddress | str, *, actor: str = "archroom", urgent: bool = False
+    ) -> Job:
+        """Queue a verify (scan) of one rack cell, e.g. for an inventory campaign.
+
+        The scan expects the box the host believes is in the cell (its tag's short form), so a
+        different or missing box comes back as the job's result (``id_mismatch``,
+        ``empty_retrieval``); a scan that reads the expected tag confirms the item's location.
+        Raises Conflict when the stacker refuses commands now or the cell has a job pending,
+        Invalid for a cell that is not in this stacker's rack.
+        """
+        return await self.submit("verify", actor=actor, cell=cell, urgent=urgent)
+
+    async def decide(
+        self,
+        job_id: int,
+        decision: str,
+        *,
+        actor: str,
+        destination: str | CellAddress | None = None,
+    ) -> Job:
+        """An operator's answer to a job's exception (retry | cancel | redirect), or the
+        cancellation of a queued or running job. Written to the journal (audited), then to
+        EXC_DECISION. Raises NotFound, Conflict (does not apply now) or Invalid."""
+        try:
+            chosen = ExcDecision[decision.strip().upper()]
+        except KeyError:
+            raise Invalid(f"unknown decision {decision!r} (retry, cancel, redirect)") from None
+        if chosen is ExcDecision.NONE:
+            raise Invalid("decision must be retry, cancel or redirect")
+        target = self._cell(destination, "destination") if destination is not None else None
+        if target is not None and chosen is not ExcDecision.REDIRECT:
+            raise Invalid("only a redirect takes a destination")
+        if target is not None and target.is_station:
+            raise Invalid("a redirect goes to a rack cell, not a station")
+        code = None if target is None else self.places.code(target)
+        request = _Request(actor, (job_id, chosen, code))
+        with _on_behalf_of(request):
+            try:
+                job = await self.controller.decide(job_id, chosen, target)
+            except UnknownJob as e:
+                if await self.journal.get(job_id) is not None:
+                    raise Conflict(
+                        f"job {job_id} is finished; there is nothing to decide"
+                    ) from None
+                raise NotFound(str(e)) from None
+            except (DecisionRefused, CommandRefused) as e:
+                raise Conflict(str(e)) from None
+            except InvalidJob as e:
+                raise Invalid(str(e)) from None
+        return job
+
+    async def reset_faults(self, *, actor: str) -> None:
+        """Pulse HOST_CTRL.fault_reset; the PLC clears a latched fault once it is safe."""
+        try:
+            await self.controller.reset_faults()
+        except CommandRefused as e:
+            raise Conflict(e.reason) from None
+        async with self.ledger.transaction(actor) as tx:
+            tx.audit(
+                "stacker.fault_reset", f"stacker {self.config.id}", {"stacker": self.config.id}
+            )
+
+    async def job(self, job_id: int) -> Job:
+        job = await self.journal.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id} on stacker {self.config.id}")
+        return job
+
+    def status(self) -> StackerStatus:
+        return self.controller.status()
+
+    def decisions(self, job: Job) -> tuple[str, ...]:
+        """The decisions the job accepts now (empty unless it is in flight and waiting)."""
+        core = self.controller.core
+        if core.job is None or core.job.job_id != job.job_id:
+            return ()
+        if job.state is JobState.EXCEPTION and job.exception is not None:
+            return tuple(d.name.lower() for d in core.allowed_decisions(job.exception))
+        if job.state is JobState.UNCONFIRMED:
+            return ("retry", "cancel")
+        return ()
+
+    def rack(self) -> RackCounts:
+        g = self.controller.cells.geometry
+        return RackCounts(
+            g.aisles * g.sides * g.bays * g.levels * g.depths,
+            len(self.controller.cells.contents()),
+        )
+
+    # -- running ------------------------------------------------------------------------------
+
     async def run(self) -> None:
-        raise NotImplementedError
+        """The controller, the consumer of its events, the ledger follower and the state."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.controller.run(), name=f"stacker:{self.config.id}:plc")
+            group.create_task(self._consume(), name=f"stacker:{self.config.id}:events")
+            group.create_task(self._follow_ledger(), name=f"stacker:{self.config.id}:ledger")
+            group.create_task(self._publish_state(), name=f"stacker:{self.config.id}:state")
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await self._on(event)
+            except Exception:
+                log.exception("stacker %s: could not record %s", self.config.id,
+                              type(event).__name__)  # fmt: skip
+            self._state()
+
+    async def _publish_state(self) -> None:
+        while True:
+            self._state()
+            status = self.controller.status()
+            grace = max(10.0, 3 * self.config.heartbeat_stale_s)
+            if (
+                not status.up
+                and self._down_since is not None
+                and time.monotonic() - self._down_since >= grace
+            ):
+                await self._raise_down(status.down_reason or "stacker PLC unreachable")
+            await asyncio.sleep(self.STATE_PERIOD_S)
+
+    def _state(self) -> None:
+        status = self.controller.status()
+        if status.up:
+            self._down_since = None
+        elif self._down_since is None:
+            self._down_since = time.monotonic()
+        self.metrics.stacker_up.set(1 if status.up else 0)
+        if status.mode is not None:
+            self.metrics.stacker_mode.set(status.mode)
+        if not status.up:
+            self.health.set("stacker", "degraded", status.down_reason or "stacker PLC down")
+        elif status.refusal is not None:
+            self.health.set("stacker", "degraded", status.refusal)
+        else:
+            self.health.set("stacker", "ok", f"{status.mode_name}, ready for jobs")
+        self.retained.set("stacker/state", self.state_payload(status))
+
+    def state_payload(self, status: StackerStatus) -> dict[str, object]:
+        """The retained ``stacker/state`` message."""
+        active = status.active_job
+        return {
+            "stacker": status.id,
+            "up": status.up,
+            "connected": status.connected,
+            "down_reason": status.down_reason,
+            "refusal": status.refusal,
+            "mode": status.mode,
+            "mode_name": status.mode_name,
+            "status": list(status.status),
+            "faults": list(status.faults),
+            "fault_code": status.fault_code,
+            "position": None
+            if status.position is None
+            else dict(zip(("aisle", "side", "bay", "level", "fork"), status.position, strict=True)),
+            "active_job": None
+            if active is None
+            else {
+                "job_id": active.job_id,
+                "kind": active.kind.value,
+                "state": active.state.value,
+                "ref": active.ref,
+                "source": self.places.code(active.source),
+                "destination": self.places.code(active.destination),
+            },
+            "queue_length": len(status.queue),
+        }
+
+    # -- events -> alarms and metrics ---------------------------------------------------------
+
+    async def _on(self, event: StackerEvent) -> None:
+        sid = self.config.id
+        source = f"stacker {sid}"
+        if isinstance(event, StackerUp):
+            await self.alarms.clear(f"stacker.down:{sid}", reason="the stacker PLC answers again")
+        elif isinstance(event, StackerDown):
+            await self._raise_down(event.reason)
+        elif isinstance(event, ModeChanged):
+            log.info("stacker %s: mode %s", sid, event.mode_name)
+        elif isinstance(event, FaultRaised):
+            self.metrics.stacker_faults.labels(code=event.kind).inc()
+            await self.alarms.raise_(
+                f"stacker.fault:{sid}:{event.kind}",
+                kind="stacker.fault",
+                source=source,
+                severity="critical" if event.kind in ("e_stop", "door_open") else "warning",
+                message=f"stacker {sid}: {event.description}",
+            )
+        elif isinstance(event, FaultCleared):
+            await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
+        elif isinstance(event, JobAccepted):
+            await self.alarms.clear(
+                f"stacker.accept_timeout:{sid}:{event.job.job_id}", reason="accepted late"
+            )
+        elif isinstance(event, JobException):
+            for flag in event.exception:
+                if flag.name:
+                    self.metrics.stacker_faults.labels(code=flag.name.lower()).inc()
+            choices = ", ".join(d.name.lower() for d in event.decisions)
+            await self._job_alarm(
+                event.job,
+                "stacker.exception",
+                f"{_job_words(event.job)} waits for a decision ({choices}): {event.description}",
+                severity="critical",
+            )
+        elif isinstance(event, ExceptionCleared):
+            await self.alarms.clear(
+                f"stacker.exception:{sid}:{event.job.job_id}",
+                reason=f"decision: {event.decision.name.lower()}",
+            )
+        elif isinstance(event, AcceptTimeout):
+            self.metrics.stacker_faults.labels(code="accept_timeout").inc()
+            await self._job_alarm(
+                event.job,
+                "stacker.accept_timeout",
+                f"{_job_words(event.job)}: the PLC did not accept it within "
+                f"{self.config.accept_timeout_s:g} s; it is not resent (decide retry or cancel)",
+            )
+        elif isinstance(event, ExecutionTimeout):
+            self.metrics.stacker_faults.labels(code="execution_timeout").inc()
+            await self._job_alarm(
+                event.job,
+                "stacker.job_timeout",
+                f"{_job_words(event.job)} is still running after "
+                f"{self.config.execution_timeout_s:g} s",
+            )
+        elif isinstance(event, OutcomeUnknown):
+            await self._job_alarm(
+                event.job,
+                "stacker.outcome_unknown",
+                f"{_job_words(event.job)}: outcome unknown ({event.job.note}); "
+                "verify jobs are establishing it, it is not resent",
+            )
+        elif isinstance(event, IdMismatch):
+            self.metrics.stacker_faults.labels(code="id_mismatch").inc()
+            await self._failure_alarm(
+                event.job,
+                f"{_job_words(event.job)}: the PLC read box {event.read!r} where "
+                f"{event.expected!r} was expected; records unchanged, please check",
+            )
+        elif isinstance(event, ForeignResultAcknowledged):
+            await self.alarms.raise_(
+                f"stacker.foreign_result:{sid}",
+                kind="stacker.foreign_result",
+                source=source,
+                message=f"stacker {sid} reported a result for job {event.job_id} "
+                f"(completion {event.completion_code}), which this host never sent",
+            )
+        elif isinstance(event, JobFinished):
+            await self._finished(event)
+
+    async def _finished(self, event: JobFinished) -> None:
+        job = event.job
+        sid = self.config.id
+        self.metrics.stacker_jobs.labels(kind=job.kind.value, result=job.result).inc()
+        if event.duration_s is not None:
+            self.metrics.stacker_job_duration.observe(event.duration_s)
+        reason = f"job {job.job_id} ended: {job.result}"
+        for kind in (
+            "stacker.exception",
+            "stacker.accept_timeout",
+            "stacker.job_timeout",
+            "stacker.outcome_unknown",
+        ):
+            await self.alarms.clear(f"{kind}:{sid}:{job.job_id}", reason=reason)
+        if job.result == "ok":
+            await self.alarms.clear(
+                self._failure_key(job), reason=f"job {job.job_id} completed for it"
+            )
+            await self.alarms.clear(f"stacker.foreign_result:{sid}", reason=reason)
+        elif _is_failure(job):
+            await self._failure_alarm(job, f"{_job_words(job)} ended: {event.description}")
+
+    async def _raise_down(self, reason: str) -> None:
+        await self.alarms.raise_(
+            f"stacker.down:{self.config.id}",
+            kind="stacker.down",
+            source=f"stacker {self.config.id}",
+            severity="critical",
+            message=f"stacker {self.config.id} is unavailable: {reason}",
+        )
+
+    async def _job_alarm(
+        self, job: Job, kind: str, message: str, *, severity: Severity = "warning"
+    ) -> None:
+        await self.alarms.raise_(
+            f"{kind}:{self.config.id}:{job.job_id}",
+            kind=kind,
+            source=f"stacker {self.config.id}",
+            severity=severity,
+            subject=job.ref,
+            message=message,
+        )
+
+    def _failure_key(self, job: Job) -> str:
+        about = job.ref or self.places.code(job.source)
+        return f"stacker.job_failed:{self.config.id}:{about}"
+
+    async def _failure_alarm(self, job: Job, message: str) -> None:
+        await self.alarms.raise_(
+            self._failure_key(job),
+            kind="stacker.job_failed",
+            source=f"stacker {self.config.id}",
+            subject=job.ref,
+            message=message,
+        )
+
+    # -- following the ledger -------------------------------------------------------------------
+
+    async def _follow_ledger(self) -> None:
+        """Keep the cell model in step with what people and other services record."""
+        subscription = self.ledger.bus.subscribe(LocationChanged, TagBound, TagRetired)
+        try:
+            while True:
+                event = await subscription.get()
+                if not isinstance(event, (LocationChanged, TagBound, TagRetired)):
+                    continue
+                try:
+                    await self._ledger_event(event)
+                except Exception:
+                    log.exception("stacker %s: could not follow %s", self.config.id,
+                                  type(event).__name__)  # fmt: skip
+        finally:
+            subscription.close()
+
+    async def _ledger_event(self, event: LocationChanged | TagBound | TagRetired) -> None:
+        cells = self.controller.cells
+        if isinstance(event, LocationChanged):
+            if event.source == "stacker":
+                return  # the controller already applied its own job's result
+            for cell, occupant in list(cells.contents().items()):
+                if occupant.ref == event.ref:
+                    cells.clear(cell)
+            arrived = self.places.is_our_cell_code(event.to_location)
+            if arrived is not None and cells.is_valid(arrived):
+                _, epc = await self._item(event.ref)
+                cells.place(arrived, Occupant(_box_id(epc), event.ref))
+                log.info("stacker %s: %s recorded in cell %s by %s", self.config.id, event.ref,
+                         arrived, event.source)  # fmt: skip
+            return
+        where = cells.locate(ref=event.ref)
+        if where is not None:
+            box = _box_id(event.epc) if isinstance(event, TagBound) else ""
+            cells.place(where, Occupant(box, event.ref))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _cell(self, value: str | CellAddress, what: str) -> CellAddress:
+        cell = value if isinstance(value, CellAddress) else self.places.cell(value)
+        if cell is None or not self.controller.cells.is_valid(cell):
+            raise Invalid(f"{what}: {value} is not a cell or station of stacker {self.config.id}")
+        return cell
+
+    async def _item(self, ref: str) -> tuple[str | None, str | None]:
+        """(current location code, active tag EPC) of a catalogued item; NotFound otherwise."""
+        active = tags.alias("active_tag")
+        async with self.ledger.store.read() as conn:
+            row = (
+                await conn.execute(
+                    select(items.c.id, locations.c.code, active.c.epc)
+                    .select_from(
+                        items.outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+                        .outerjoin(locations, locations.c.id == item_locations.c.location_id)
+                        .outerjoin(
+                            active,
+                            (active.c.item_id == items.c.id) & active.c.retired_us.is_(None),
+                        )
+                    )
+                    .where(items.c.ref == ref)
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no catalogue record with ref {ref!r}")
+        return row.code, row.epc
+
+
+def _box_id(epc: str | None) -> str:
+    return "" if not epc else epc_short_form(epc)
+
+
+def _job_words(job: Job) -> str:
+    what = f"{job.kind.value} job {job.job_id}"
+    return f"{what} ({job.ref})" if job.ref else what
+
+
+def _is_failure(job: Job) -> bool:
+    """Whether a finished job needs a person: a verify's finding is information, a cancelled
+    job was someone's choice, a recovery scan only serves its parent."""
+    if job.purpose is JobPurpose.RECOVERY:
+        return False
+    if job.state is JobState.CANCELLED:
+        return False
+    if job.kind is JobKind.VERIFY:
+        return job.state in (JobState.REJECTED, JobState.UNRESOLVED)
+    return job.result != "ok"
+
+
+def iso_seconds(t: float | None) -> str | None:
+    """A job's wall-clock seconds as ISO 8601 UTC (None stays None)."""
+    return None if t is None else us_to_iso(seconds_to_us(t))
 
 
 async def build_stacker(
@@ -29,5 +929,19 @@ async def build_stacker(
     retained: RetainedState,
     health: Health,
 ) -> StackerService | None:
-    del config, ledger, locations, alarms, metrics, retained, health
-    return None
+    """The room's stacker service, its rack seeded from the ledger; None without ``[stacker]``."""
+    if config.stacker is None:
+        health.set("stacker", "disabled", "no [stacker] section in the configuration")
+        return None
+    health.set("stacker", "starting", config.stacker.url)
+    service = StackerService(
+        config.stacker,
+        ledger=ledger,
+        locations=locations,
+        alarms=alarms,
+        metrics=metrics,
+        retained=retained,
+        health=health,
+    )
+    await service.load()
+    return service

@@ -8,6 +8,7 @@ into one time-ordered trace.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,9 @@ from daemon.store.schema import (
     loans,
     locations,
     movements,
+    stacker_jobs,
 )
+from stacker.journal import job_from_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +309,48 @@ class Whereabout:
     async def _stacker_entries(
         self, conn: AsyncConnection, item_id: int, limit: int
     ) -> list[TraceEntry]:
-        """Stacker jobs of the item (the stacker journal adds its rows here)."""
-        del conn, item_id, limit
-        return []
+        """Stacker jobs of the item, each at its creation with its latest state and result."""
+        entries = []
+        for j in (
+            await conn.execute(
+                select(
+                    stacker_jobs.c.stacker,
+                    stacker_jobs.c.job_id,
+                    stacker_jobs.c.kind,
+                    stacker_jobs.c.state,
+                    stacker_jobs.c.room,
+                    stacker_jobs.c.created_us,
+                    stacker_jobs.c.updated_us,
+                    stacker_jobs.c.body,
+                )
+                .where(stacker_jobs.c.item_id == item_id)
+                .order_by(stacker_jobs.c.id.desc())
+                .limit(limit)
+            )
+        ).all():
+            try:
+                job = job_from_json(json.loads(j.body))
+            except (ValueError, KeyError, TypeError):
+                job = None
+            result = job.result if job is not None and job.state.terminal else None
+            entries.append(
+                TraceEntry(
+                    j.created_us,
+                    "stacker",
+                    f"{j.kind} job {j.job_id} on {j.stacker}: {result or j.state}"
+                    + (f" ({job.source} -> {job.destination})" if job is not None else ""),
+                    {
+                        "stacker": j.stacker,
+                        "job_id": j.job_id,
+                        "kind": j.kind,
+                        "state": j.state,
+                        "result": result,
+                        "source": None if job is None else job.source.code,
+                        "destination": None if job is None else job.destination.code,
+                        "note": "" if job is None else job.note,
+                        "updated_at_us": j.updated_us,
+                        "room": j.room,
+                    },
+                )
+            )
+        return entries
