@@ -336,6 +336,7 @@ campaign_locations = Table(
     Column("kind", String(12), nullable=False),
     Column("swept_us", BigInteger),
     Column("job_id", BigInteger),
+    Column("result", String(24)),
 )
 
 reconciliation_runs = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 02:45:59.892172
+Create Date: 2026-11-26 02:48:04.255266
 """
 
 # ruff: noqa
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('swept_us', sa.BigInteger(), nullable=True),
     sa.Column('job_id', sa.BigInteger(), nullable=True),
+    sa.Column('result', sa.String(length=24), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['inventory_campaigns.id'], name=op.f('fk_campaign_locations_campaign_id_inventory_campaigns')),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_campaign_locations_location_id_locations')),
     sa.PrimaryKeyConstraint('campaign_id', 'location_id', name=op.f('pk_campaign_locations'))
