@@ -33,6 +33,11 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): {S, F, A},
     ("GET", "/api/v1/audit"): {A},
     ("GET", "/api/v1/audit/verify"): {A},
+    ("GET", "/api/v1/stacker"): {S, F, A},
+    ("POST", "/api/v1/stacker/jobs"): {S, A},
+    ("GET", "/api/v1/stacker/jobs/{job_id}"): {S, F, A},
+    ("POST", "/api/v1/stacker/jobs/{job_id}/decision"): {S, A},
+    ("POST", "/api/v1/stacker/reset"): {S, A},
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/metrics")}
 PARAMS = {
@@ -41,6 +46,7 @@ PARAMS = {
     "code": "r1-desk",
     "loan_id": "1",
     "alarm_id": "1",
+    "job_id": "1",
 }
 
 
