@@ -34,6 +34,8 @@ from daemon.ledger.passages import Passages
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
+from daemon.reconcile.sightings import record_sighting
+from daemon.reconcile.sweeps import SweepCounter
 from daemon.room import SHELF_KINDS
 from daemon.store.schema import item_locations, items, locations, tags
 from daemon.supervisor import Supervisor
@@ -141,6 +143,8 @@ class RoomReaders(ReadSink):
         self.roles = {r.id: r.role for r in config.readers}
         self.drivers = {r.id: make_driver(r, config) for r in config.readers}
         self.shelf = ShelfEngine(shelf_antenna_locations(config.readers), config.shelf)
+        self.sweeps = SweepCounter(shelf_antenna_locations(config.readers))
+        """Full sweeps per shelf location, for inventory campaigns."""
         self.gates: dict[str, list[GateEngine]] = {}
         for g in config.gates:
             self.gates.setdefault(g.reader, []).append(
@@ -153,6 +157,7 @@ class RoomReaders(ReadSink):
         """EPCs no record claims, seen settled on a shelf: epc -> (location, when)."""
         self.recorded = 0
         self.up: dict[str, bool] = {}
+        self._recording = False
 
     # -- ReadSink (called by the drivers, in the loop; never blocks) -------------------------
 
@@ -175,6 +180,7 @@ class RoomReaders(ReadSink):
 
     def round_done(self, reader: str, antenna: int, t: float) -> None:
         if self.roles.get(reader) == "shelf":
+            self.sweeps.round_done(reader, antenna, t)
             for decision in self.shelf.round_done(reader, antenna, t):
                 self._put(_SHELF, decision)
 
@@ -313,9 +319,14 @@ class RoomReaders(ReadSink):
                 for decision in self.shelf.tick(now):
                     self._put(_SHELF, decision)
 
+    def idle(self) -> bool:
+        """Nothing the engines decided is waiting to be recorded (or being recorded)."""
+        return self._queue.empty() and not self._recording
+
     async def _recorder(self) -> None:
         while True:
             _priority, _seq, work = await self._queue.get()
+            self._recording = True
             try:
                 await self._record(work)
             except Exception:
@@ -323,6 +334,8 @@ class RoomReaders(ReadSink):
                 self._queue.put_nowait((_priority, _seq, work))
                 await asyncio.sleep(1.0)
                 continue
+            finally:
+                self._recording = False
             self.recorded += 1
 
     async def _record(self, work: Work) -> None:
@@ -379,10 +392,18 @@ class RoomReaders(ReadSink):
                     .where(tags.c.epc == work.epc, tags.c.retired_us.is_(None))
                 )
             ).first()
+            to_id = await self.locations.id_of(tx.conn, work.location)
             if item is None:
                 self.unknown_tags[work.epc] = (work.location, work.at)
+                await record_sighting(
+                    tx,
+                    room=self.ledger.room,
+                    epc=work.epc,
+                    location_id=to_id,
+                    location=work.location,
+                    at_us=tx.at_us,
+                )
                 return
-            to_id = await self.locations.id_of(tx.conn, work.location)
             await move(
                 tx,
                 item_id=item.id,
