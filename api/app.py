@@ -65,9 +65,9 @@ def create_app(services: Services) -> FastAPI:
         """Prometheus exposition (no token needed; bind the API to a trusted network)."""
         return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    from api.routes import alarms, audit, climate, items, loans, locations, stacker, tags
+    from api.routes import alarms, audit, climate, console, items, loans, locations, stacker, tags
 
-    for module in (items, tags, locations, loans, alarms, audit, stacker, climate):
+    for module in (items, tags, locations, loans, alarms, audit, stacker, climate, console):
         app.include_router(module.router(services, auth))
     return app
 

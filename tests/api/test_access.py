@@ -38,6 +38,10 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/stacker/jobs/{job_id}"): {S, F, A},
     ("POST", "/api/v1/stacker/jobs/{job_id}/decision"): {S, A},
     ("POST", "/api/v1/stacker/reset"): {S, A},
+    ("GET", "/api/v1/session"): {S, C, F, A},
+    ("GET", "/api/v1/search"): {S, C, A},
+    ("POST", "/api/v1/events/ticket"): {S, A},
+    ("GET", "/api/v1/events/stream"): {S, A},
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/metrics")}
 PARAMS = {

@@ -1,0 +1,295 @@
+// What every console page shares: the staff token, API calls whose errors come back in words,
+// the live feed (server-sent events), the header (who, alarms, live state) and a few DOM helpers.
+// Text reaches the page through textContent only, never as HTML.
+
+const TOKEN_KEY = "archroom.token";
+const messages = JSON.parse(document.getElementById("messages").textContent);
+export const lang = document.body.dataset.lang;
+const locale = lang === "zh" ? "zh-CN" : "en-GB";
+
+export function t(key, values = {}) {
+  const text = messages[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+export function has(key) {
+  return key in messages;
+}
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else if (name === "class") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) node.append(child);
+  }
+  return node;
+}
+
+export function $(selector) {
+  return document.querySelector(selector);
+}
+
+export function when(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(locale, { dateStyle: "medium", timeStyle: "medium" });
+}
+
+export function day(isoDate) {
+  if (!isoDate) return "";
+  return new Date(`${isoDate}T00:00:00`).toLocaleDateString(locale, { dateStyle: "medium" });
+}
+
+// definition list rows: [[label, value], ...]; empty values are left out
+export function fill(dl, rows) {
+  dl.replaceChildren(
+    ...rows
+      .filter(([, value]) => value !== null && value !== undefined && value !== "")
+      .flatMap(([label, value]) => [el("dt", { text: label }), el("dd", {}, value)]),
+  );
+}
+
+export function say(target, text, kind = "info") {
+  target.textContent = text;
+  target.dataset.kind = kind;
+}
+
+export function placeWords(place) {
+  const kind = has(`place.${place.kind}`) ? t(`place.${place.kind}`) : place.kind;
+  return place.kind === "unknown" || place.kind === "on-loan" ? kind : `${place.code} (${kind})`;
+}
+
+export function alarmWords(kind) {
+  return has(`alarm.${kind}`) ? t(`alarm.${kind}`) : kind;
+}
+
+// -- the token ------------------------------------------------------------------------------
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY),
+  set: (value) => sessionStorage.setItem(TOKEN_KEY, value),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+function toLogin(reason) {
+  const next = encodeURIComponent(location.pathname + location.search);
+  location.assign(`/console/login?next=${next}${reason ? `&reason=${reason}` : ""}`);
+}
+
+function sessionEnded() {
+  token.clear();
+  toLogin("ended");
+}
+
+// -- the API ---------------------------------------------------------------------------------
+
+export class ApiError extends Error {
+  constructor(status, words) {
+    super(words);
+    this.status = status;
+  }
+}
+
+function detailWords(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((e) => {
+        const where = (e.loc || []).filter((part) => part !== "body" && part !== "query");
+        return where.length ? `${where.join(".")}: ${e.msg}` : e.msg;
+      })
+      .join("; ");
+  }
+  return "";
+}
+
+export function errorWords(status, detail) {
+  const known = [400, 401, 403, 404, 409, 422, 429, 503];
+  const key = known.includes(status) ? `error.${status}` : status >= 500 ? "error.500" : "error.other";
+  const what = t(key, { status });
+  const why = detailWords(detail);
+  return why ? t("error.because", { what, why }) : what;
+}
+
+export async function api(method, path, body, { bearer = token.get() } = {}) {
+  const headers = { Accept: "application/json" };
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, t("error.network"));
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    if (response.status === 401 && bearer && bearer === token.get()) sessionEnded();
+    throw new ApiError(response.status, errorWords(response.status, data && data.detail));
+  }
+  return data;
+}
+
+export function itemPath(ref) {
+  return `/api/v1/items/${encodeURIComponent(ref)}`;
+}
+
+export function itemPage(ref) {
+  return `/console/item?ref=${encodeURIComponent(ref)}`;
+}
+
+// -- the live feed ---------------------------------------------------------------------------
+
+const LIVE_TYPES = [
+  "alarm.raised",
+  "alarm.cleared",
+  "location.changed",
+  "gate.passage",
+  "loan.opened",
+  "loan.returned",
+  "tag.bound",
+  "stacker.job",
+];
+const handlers = new Map();
+
+// on("alarm.raised", fn); on("reconnected", fn) after the feed was down or lost events
+export function on(type, handler) {
+  if (!handlers.has(type)) handlers.set(type, []);
+  handlers.get(type).push(handler);
+}
+
+function emit(type, data) {
+  for (const handler of handlers.get(type) || []) handler(data);
+}
+
+function liveState(state) {
+  const badge = $("#live");
+  badge.dataset.state = state;
+  badge.textContent = t(`live.${state}`);
+}
+
+const live = {
+  failures: 0,
+  connectedOnce: false,
+  source: null,
+
+  async connect() {
+    liveState("connecting");
+    let ticket;
+    try {
+      ticket = await api("POST", "/api/v1/events/ticket");
+    } catch (error) {
+      if (error.status !== 401) this.retry();
+      return;
+    }
+    const source = new EventSource(`${ticket.stream}?ticket=${encodeURIComponent(ticket.ticket)}`);
+    this.source = source;
+    source.addEventListener("hello", () => {
+      this.failures = 0;
+      liveState("on");
+      if (this.connectedOnce) emit("reconnected", {});
+      this.connectedOnce = true;
+    });
+    source.addEventListener("resync", () => emit("reconnected", {}));
+    for (const type of LIVE_TYPES) {
+      source.addEventListener(type, (message) => emit(type, JSON.parse(message.data)));
+    }
+    source.addEventListener("end", (message) => {
+      source.close();
+      if (JSON.parse(message.data).reason === "token") sessionEnded();
+      else this.retry();
+    });
+    source.onerror = () => {
+      source.close();
+      this.retry();
+    };
+  },
+
+  retry() {
+    liveState("off");
+    const delay = Math.min(30000, 1000 * 2 ** this.failures) * (0.5 + Math.random() / 2);
+    this.failures += 1;
+    setTimeout(() => this.connect(), delay);
+  },
+};
+
+addEventListener("pagehide", () => live.source && live.source.close());
+
+// -- the page header -------------------------------------------------------------------------
+
+async function countAlarms() {
+  try {
+    const active = await api("GET", "/api/v1/alarms");
+    const badge = $("#alarm-count");
+    badge.textContent = String(active.length);
+    badge.hidden = active.length === 0;
+  } catch {
+    // the alarms page says why; the badge just stays as it was
+  }
+}
+
+function toast(text, href) {
+  const note = el("a", { class: "toast", href, role: "status" }, text);
+  $("#toasts").append(note);
+  setTimeout(() => note.remove(), 15000);
+}
+
+// Every page but the login page starts here: no token -> log in; then the header and the feed.
+export async function startPage() {
+  if (!token.get()) {
+    toLogin();
+    return new Promise(() => {});
+  }
+  let session;
+  try {
+    session = await api("GET", "/api/v1/session");
+  } catch (error) {
+    const banner = $("#banner");
+    banner.textContent = error.message;
+    banner.hidden = false;
+    throw error;
+  }
+  if (!session.console) {
+    token.clear();
+    toLogin("role");
+    return new Promise(() => {});
+  }
+  $("#user").textContent = session.name;
+  for (const link of document.querySelectorAll("#nav [data-needs]")) {
+    link.hidden = !session[link.dataset.needs];
+  }
+  const current = document.querySelector(`#nav [data-nav="${document.body.dataset.page}"]`);
+  if (current) current.setAttribute("aria-current", "page");
+  $("#nav").hidden = false;
+  const logout = $("#logout");
+  logout.hidden = false;
+  logout.addEventListener("click", () => {
+    token.clear();
+    location.assign("/console/login");
+  });
+  on("alarm.raised", (alarm) => {
+    countAlarms();
+    toast(`${alarmWords(alarm.kind)}: ${alarm.subject || alarm.source}`, "/console/alarms");
+  });
+  on("alarm.cleared", countAlarms);
+  on("reconnected", countAlarms);
+  countAlarms();
+  live.connect();
+  return session;
+}

@@ -1,0 +1,46 @@
+// A stacker job in words, and the buttons that answer its exception (item page, stacker page).
+import { api, el, has, t, when } from "./console.js";
+
+function words(prefix, value) {
+  return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
+}
+
+export function jobState(job) {
+  if (job.state === "done" && job.result && job.result !== "ok") return words("job.result", job.result);
+  return words("job.state", job.state);
+}
+
+export function jobRows(job) {
+  return [
+    [t("job.id"), `#${job.job_id}`],
+    [t("job.kind"), words("job.kind", job.kind)],
+    [t("job.item"), job.ref],
+    [t("job.route"), `${job.source.code} → ${job.destination.code}`],
+    [t("job.state"), jobState(job)],
+    [t("job.exception"), job.exception],
+    [t("job.finished"), when(job.finished_at)],
+    [t("job.note"), job.note],
+  ];
+}
+
+// Buttons for the decisions the job accepts now (retry, cancel, redirect); onError(words).
+export function decisionButtons(job, onDone, onError) {
+  return job.decisions.map((decision) =>
+    el("button", {
+      type: "button",
+      class: decision === "cancel" ? "quiet" : "",
+      dataset: { decision },
+      text: words("job.decision", decision),
+      onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          await api("POST", `/api/v1/stacker/jobs/${job.job_id}/decision`, { decision });
+          onDone();
+        } catch (error) {
+          onError(error.message);
+          event.target.disabled = false;
+        }
+      },
+    }),
+  );
+}
