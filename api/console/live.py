@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -108,7 +108,7 @@ class LiveFeed:
         self.closed = True
         self.bus.publish(FeedClosed(at_us=0, reason=reason))
 
-    async def stream(self, grant: Grant) -> AsyncIterator[ServerSentEvent]:
+    async def stream(self, grant: Grant) -> AsyncGenerator[ServerSentEvent, None]:
         sub = self.bus.subscribe(*LIVE_EVENTS, FeedClosed, maxsize=self.queue_size)
         self.open_streams += 1
         log.debug("live stream opened for %s", grant.principal.name)

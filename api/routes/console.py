@@ -60,6 +60,12 @@ PAGES = {
 }
 
 
+def _same_page(request: Request, lang: str) -> str:
+    """This page's address (path and query, no host: proxies) in another language."""
+    url = request.url.include_query_params(lang=lang)
+    return f"{url.path}?{url.query}"
+
+
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(tags=["console"])
     messages = i18n.Messages.load(HERE / "messages")
@@ -91,11 +97,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             title=messages.translate(lang, PAGES[name]),
             t=lambda key, **values: messages.translate(lang, key, **values),
             messages=dict(messages.catalogue(lang)),
-            switch={
-                other: str(request.url.include_query_params(lang=other))
-                for other in i18n.LANGS
-                if other != lang
-            },
+            switch={other: _same_page(request, other) for other in i18n.LANGS if other != lang},
             version=__version__,
         )
         response = HTMLResponse(html, headers=SECURITY_HEADERS)

@@ -12,6 +12,7 @@ staff guide's pictures: ``ARCHROOM_SCREENSHOTS=docs/screenshots .venv/bin/pytest
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -29,6 +30,7 @@ from drivers.uhfreader18 import Variant
 from simulators.llrp_gate import LlrpGateSimulator
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
+from tests.api.conftest import Room, start_room
 from tests.harness import create_token, make_config, running_daemon
 
 CHROMIUM = os.environ.get("ARCHROOM_CHROMIUM", "/usr/bin/chromium")
@@ -140,6 +142,13 @@ async def room(tmp_path: Path, sqlite_url: str) -> AsyncIterator[ConsoleRoom]:
 
 
 @pytest.fixture
+async def api_room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
+    """A room without devices, on each kind of database: for the console's API routes."""
+    async for r in start_room(tmp_path, db_url):
+        yield r
+
+
+@pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run .ci/ensure-services (apt-get install chromium)")
@@ -196,3 +205,31 @@ async def open_console(
     context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
     return Console(page, room.url, screenshots)
+
+
+@dataclass(frozen=True)
+class Sse:
+    event: str
+    data: dict[str, object]
+
+
+async def next_event(lines: AsyncIterator[str]) -> Sse:
+    """The next server-sent event on a ``text/event-stream`` (comments and pings skipped)."""
+    event, data = "message", ""
+    async for line in lines:
+        if line.startswith(":"):
+            continue
+        if not line:
+            if data:
+                parsed = json.loads(data)
+                assert isinstance(parsed, dict)
+                return Sse(event, parsed)
+            event = "message"
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            data += value
+    raise EOFError("the stream ended")

@@ -111,6 +111,12 @@ function renderHistory(history) {
       ),
     );
   $("#history").tBodies[0].replaceChildren(...rows);
+  showHistoryNote();
+}
+
+function showHistoryNote() {
+  const shown = $("#history").querySelectorAll("tbody tr:not([hidden])").length;
+  $("#no-history").hidden = shown > 0;
 }
 
 async function load() {
@@ -141,6 +147,7 @@ $("#show-audit").addEventListener("change", (event) => {
   for (const row of $("#history").querySelectorAll("tr[data-kind=audit]")) {
     row.hidden = !event.target.checked;
   }
+  showHistoryNote();
 });
 
 // -- actions ---------------------------------------------------------------------------------
