@@ -322,8 +322,8 @@ inventory_campaigns = Table(
         "uq_inventory_campaigns_active_room",
         "room",
         unique=True,
-        postgresql_where=text("state = 'running'"),
-        sqlite_where=text("state = 'running'"),
+        postgresql_where=text("state IN ('running', 'finishing')"),
+        sqlite_where=text("state IN ('running', 'finishing')"),
     ),
     Index(None, "room", "id"),
 )

@@ -45,7 +45,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inventory_campaigns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inventory_campaigns_room_id'), ['room', 'id'], unique=False)
-        batch_op.create_index('uq_inventory_campaigns_active_room', ['room'], unique=True, postgresql_where=sa.text("state = 'running'"), sqlite_where=sa.text("state = 'running'"))
+        batch_op.create_index('uq_inventory_campaigns_active_room', ['room'], unique=True, postgresql_where=sa.text("state IN ('running', 'finishing')"), sqlite_where=sa.text("state IN ('running', 'finishing')"))
 
     op.create_table('campaign_locations',
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -169,7 +169,7 @@ def downgrade() -> None:
     op.drop_table('reconciliation_runs')
     op.drop_table('campaign_locations')
     with op.batch_alter_table('inventory_campaigns', schema=None) as batch_op:
-        batch_op.drop_index('uq_inventory_campaigns_active_room', postgresql_where=sa.text("state = 'running'"), sqlite_where=sa.text("state = 'running'"))
+        batch_op.drop_index('uq_inventory_campaigns_active_room', postgresql_where=sa.text("state IN ('running', 'finishing')"), sqlite_where=sa.text("state IN ('running', 'finishing')"))
         batch_op.drop_index(batch_op.f('ix_inventory_campaigns_room_id'))
 
     op.drop_table('inventory_campaigns')
