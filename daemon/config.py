@@ -130,6 +130,24 @@ class RackConfig(_Strict):
         return v
 
 
+class InventoryConfig(_Strict):
+    """Reconciliation runs and inventory campaigns (DESIGN §5, docs/reconciliation.md)."""
+
+    campaign_interval_days: float = Field(default=182.5, gt=0)
+    """A full inventory is due this long after the last one ended; the reminder alarm
+    ``inventory.due`` is raised when it is."""
+    reminder_check_s: float = Field(default=3600.0, gt=0)
+    """How often the schedule is checked."""
+    sweeps: int | None = Field(default=None, ge=1, le=10000)
+    """Full sweeps every shelf location needs during a campaign (default: shelf.missing_sweeps,
+    so that the shelf engine has reported every item that is not there)."""
+    unknown_tag_days: float = Field(default=30.0, gt=0)
+    """An unknown tag seen on a shelf within this many days is listed by a run outside a
+    campaign (a campaign's run lists those seen during the campaign)."""
+    chunk: int = Field(default=10_000, ge=100, le=1_000_000)
+    """Items read per query by a run."""
+
+
 class ArchroomConfig(BaseSettings):
     model_config = SettingsConfigDict(
         extra="forbid",
@@ -157,6 +175,7 @@ class ArchroomConfig(BaseSettings):
     buses: list[BusConfig] = Field(default_factory=list)
     sensors: list[SensorConfig] = Field(default_factory=list)
     stacker: StackerConfig | None = None
+    inventory: InventoryConfig = InventoryConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -91,6 +91,24 @@ class Metrics:
             ["room"],
             registry=r,
         )
+        self.inventory_coverage = Gauge(
+            "archroom_inventory_coverage_ratio",
+            "Locations swept / locations to sweep in the current (or last) inventory campaign",
+            ["room"],
+            registry=r,
+        )
+        self.reconciliation_discrepancies = Gauge(
+            "archroom_reconciliation_discrepancies",
+            "Discrepancies found by the last reconciliation run, by class",
+            ["discrepancy"],
+            registry=r,
+        )
+        self.reconciliation_last = Gauge(
+            "archroom_reconciliation_last_timestamp_seconds",
+            "End of the last reconciliation run",
+            ["room"],
+            registry=r,
+        )
         self.loop_lag = Histogram(
             "archroom_event_loop_lag_seconds",
             "Delay of the event loop in waking a timer",
