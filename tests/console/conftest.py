@@ -193,7 +193,7 @@ class Console:
 
 
 async def open_console(
-    browser: Browser, room: ConsoleRoom, screenshots: Path, *, locale: str, tablet: bool = False
+    browser: Browser, base_url: str, screenshots: Path, *, locale: str, tablet: bool = False
 ) -> Console:
     context = await browser.new_context(
         locale=locale,
@@ -204,7 +204,7 @@ async def open_console(
     )
     context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
-    return Console(page, room.url, screenshots)
+    return Console(page, base_url, screenshots)
 
 
 @dataclass(frozen=True)

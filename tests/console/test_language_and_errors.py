@@ -20,7 +20,7 @@ async def test_a_chinese_browser_gets_chinese_pages_and_the_switch_turns_them_en
 ) -> None:
     async with room.client() as staff:
         assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body(title=TITLE))).is_success
-    console = await open_console(browser, room, screenshots, locale="zh-CN", tablet=True)
+    console = await open_console(browser, room.url, screenshots, locale="zh-CN", tablet=True)
     page = console.page
 
     await console.open("/console/login")
@@ -62,7 +62,7 @@ async def test_a_chinese_browser_gets_chinese_pages_and_the_switch_turns_them_en
 async def test_api_refusals_are_shown_in_words(
     room: ConsoleRoom, browser: Browser, screenshots: Path
 ) -> None:
-    console = await open_console(browser, room, screenshots, locale="en-US")
+    console = await open_console(browser, room.url, screenshots, locale="en-US")
     page = console.page
 
     await console.open("/console/login")

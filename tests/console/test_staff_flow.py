@@ -26,7 +26,7 @@ async def test_staff_tag_store_retrieve_check_out_return_and_acknowledge_a_gate_
 ) -> None:
     async with room.client() as staff:
         assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body(title=TITLE))).is_success
-        console = await open_console(browser, room, screenshots, locale="en-GB")
+        console = await open_console(browser, room.url, screenshots, locale="en-GB")
         page = console.page
 
         await console.open("/console/login")

@@ -49,7 +49,6 @@ function renderJobs() {
       el("td", {}, job.ref ? el("a", { href: itemPage(job.ref), text: job.ref }) : ""),
       el("td", { text: `${job.source.code} → ${job.destination.code}` }),
       el("td", { text: jobState(job) }),
-      el("td", {}, decisionButtons(job, load, (text) => say(status, text, "error"))),
     ),
   );
   $("#jobs").tBodies[0].replaceChildren(...rows);
