@@ -37,6 +37,7 @@ from daemon.metrics import Metrics
 from daemon.mqtt import LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
 from daemon.readers import RoomReaders
+from daemon.reconcile.service import Inventory
 from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
@@ -158,7 +159,16 @@ async def build_services(
         retained=retained,
         health=health,
     )
-    return dataclasses.replace(services, stacker=stacker, climate=climate)
+    inventory = Inventory(
+        config,
+        ledger=ledger,
+        locations=locations,
+        alarms=alarms,
+        metrics=metrics,
+        readers=readers,
+        stacker=stacker,
+    )
+    return dataclasses.replace(services, stacker=stacker, climate=climate, inventory=inventory)
 
 
 class Daemon:
@@ -247,6 +257,8 @@ class Daemon:
                 tasks.append(self.supervisor.start(group, "stacker", services.stacker.run))
             if services.climate is not None:
                 tasks.append(self.supervisor.start(group, "climate", services.climate.run))
+            if services.inventory is not None:
+                tasks.append(self.supervisor.start(group, "inventory", services.inventory.run))
             while not server.started:
                 if api_task.done():
                     raise RuntimeError(f"the API server did not start on {self.listening}")

@@ -20,6 +20,7 @@ from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.readers import RoomReaders
+from daemon.reconcile.service import Inventory
 from daemon.stacker_service import StackerService
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
@@ -48,3 +49,4 @@ class Services:
     desk: DeskEncoder
     stacker: StackerService | None = None
     climate: ClimateService | None = None
+    inventory: Inventory | None = None

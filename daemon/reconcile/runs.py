@@ -1,0 +1,609 @@
+"""Reconciliation runs: the whole catalogue against the room, stored as a report.
+
+A run reads the catalogue in chunks of item ids, each chunk in one query that brings every
+fact the rules need (active tag, current and home place, open loan, the active ``missing``
+alarm of its tag, the box of a file, the catalogue service's key-field copy, compared in SQL so
+the values never reach this process), classifies each item with ``classify`` and writes the
+discrepancies in batches. All chunks are read in one read transaction (a snapshot: SQLite WAL
+gives it to a deferred transaction, PostgreSQL at REPEATABLE READ), while the rows are written
+by short transactions of their own, so a million-item run neither sees the room change under
+it nor holds the write lock the gate alarms need. Memory stays bounded by the chunk size and
+the location map (thousands of codes), never by the catalogue.
+
+A run is requested (``queued``), executed (``running``) and ends ``done`` with its counts per
+class, or ``failed`` with the error; a run the daemon was executing when it stopped is marked
+failed at the next start. The end of a run is one transaction with its audit entry and its
+``inventory.reconciled`` event (counts only: no references, no key fields).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import Row, and_, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daemon.events import Event
+from daemon.ledger.errors import NotFound
+from daemon.ledger.items import KEY_FIELDS
+from daemon.ledger.uow import Ledger
+from daemon.reconcile.classify import (
+    CLASSES,
+    Finding,
+    ItemFacts,
+    Place,
+    Sighting,
+    belongs_to,
+    classify,
+    unknown_tag,
+)
+from daemon.store.schema import (
+    alarms,
+    campaign_locations,
+    catalogue_copies,
+    inventory_campaigns,
+    item_locations,
+    items,
+    loans,
+    locations,
+    reconciliation_rows,
+    reconciliation_runs,
+    tag_sightings,
+    tags,
+)
+
+log = logging.getLogger(__name__)
+
+ACTOR = "reconciliation"
+_MAX_ID = 2**62
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InventoryReconciled(Event):
+    """A reconciliation run finished (MQTT ``events/inventory.reconciled``)."""
+
+    type: ClassVar[str] = "inventory.reconciled"
+    run_id: int
+    campaign_id: int | None
+    items_checked: int
+    tags_checked: int
+    discrepancies: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    room: str
+    state: str
+    campaign_id: int | None
+    requested_by: str
+    requested_us: int
+    started_us: int | None
+    finished_us: int | None
+    items_checked: int
+    tags_checked: int
+    counts: dict[str, int]
+    error: str | None
+
+    @property
+    def discrepancies(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    id: int
+    discrepancy: str
+    ref: str | None
+    epc: str | None
+    expected: str | None
+    seen: str | None
+    seen_us: int | None
+    detail: str
+
+
+def _run(row: Row[Any]) -> Run:
+    data = row._asdict()
+    counts = json.loads(data.pop("counts") or "{}")
+    return Run(**data, counts={c: int(counts.get(c, 0)) for c in CLASSES})
+
+
+def _report_row(row: Row[Any]) -> ReportRow:
+    return ReportRow(
+        row.id, row.discrepancy, row.ref, row.epc, row.expected, row.seen, row.seen_us, row.detail
+    )
+
+
+def _item_query(room: str, lo: int, hi: int) -> Any:
+    """One row per catalogued item with id in (lo, hi], with every fact the rules need.
+
+    The id range is repeated on every table keyed by item, so that PostgreSQL's merge joins
+    start their index scans at the chunk instead of at the first item (a quadratic run).
+    """
+    active = tags.alias("active")
+    box = items.alias("box")
+    box_at = item_locations.alias("box_at")
+    missing = alarms.alias("missing")
+    copy = catalogue_copies
+    return (
+        select(
+            items.c.id,
+            items.c.ref,
+            items.c.kind,
+            items.c.parent_ref,
+            items.c.home_location_id,
+            active.c.epc,
+            item_locations.c.location_id,
+            item_locations.c.since_us,
+            item_locations.c.source,
+            loans.c.id.label("loan_id"),
+            missing.c.raised_us.label("missing_us"),
+            box.c.home_location_id.label("box_home_id"),
+            box_at.c.location_id.label("box_at_id"),
+            copy.c.ref.label("copy_ref"),
+            *(items.c[f].is_distinct_from(copy.c[f]).label(f"differs_{f}") for f in KEY_FIELDS),
+        )
+        .select_from(
+            items.outerjoin(
+                active,
+                and_(
+                    active.c.item_id == items.c.id,
+                    active.c.retired_us.is_(None),
+                    active.c.item_id > lo,
+                    active.c.item_id <= hi,
+                ),
+            )
+            .outerjoin(
+                item_locations,
+                and_(
+                    item_locations.c.item_id == items.c.id,
+                    item_locations.c.item_id > lo,
+                    item_locations.c.item_id <= hi,
+                ),
+            )
+            .outerjoin(
+                loans,
+                and_(
+                    loans.c.item_id == items.c.id,
+                    loans.c.returned_us.is_(None),
+                    loans.c.item_id > lo,
+                    loans.c.item_id <= hi,
+                ),
+            )
+            .outerjoin(
+                missing,
+                and_(
+                    missing.c.room == room,
+                    missing.c.key == literal("item.missing:") + active.c.epc,
+                    missing.c.cleared_us.is_(None),
+                ),
+            )
+            .outerjoin(box, box.c.ref == items.c.parent_ref)
+            .outerjoin(box_at, box_at.c.item_id == box.c.id)
+            .outerjoin(copy, copy.c.ref == items.c.ref)
+        )
+        .where(items.c.id > lo, items.c.id <= hi)
+    )
+
+
+class Reconciler:
+    """Requests, executes and reads the reconciliation runs of one room."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        chunk: int = 10_000,
+        batch: int = 5_000,
+        sighting_window_s: float = 30 * 86_400,
+    ) -> None:
+        self.ledger = ledger
+        self.store = ledger.store
+        self.room = ledger.room
+        self.chunk = chunk
+        self.batch = batch
+        self.sighting_window_us = int(sighting_window_s * 1_000_000)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def request(self, *, actor: str, campaign_id: int | None = None) -> Run:
+        """Record a run to be executed (state ``queued``)."""
+        async with self.ledger.transaction(actor) as tx:
+            run_id = int(
+                (
+                    await tx.conn.execute(
+                        reconciliation_runs.insert()
+                        .values(
+                            room=self.room,
+                            state="queued",
+                            campaign_id=campaign_id,
+                            requested_by=actor,
+                            requested_us=tx.at_us,
+                        )
+                        .returning(reconciliation_runs.c.id)
+                    )
+                ).scalar_one()
+            )
+            tx.audit(
+                "reconciliation.requested",
+                f"reconciliation:{run_id}",
+                {"run_id": run_id, "campaign_id": campaign_id},
+            )
+        return await self.get(run_id)
+
+    async def reconcile(self, *, actor: str, campaign_id: int | None = None) -> Run:
+        """Request a run and execute it now."""
+        run = await self.request(actor=actor, campaign_id=campaign_id)
+        return await self.execute(run.id)
+
+    async def execute(self, run_id: int) -> Run:
+        """Compare catalogue and room; the run ends ``done`` (or ``failed``, and raises)."""
+        run = await self.get(run_id)
+        async with self.ledger.transaction(ACTOR) as tx:
+            await tx.conn.execute(
+                update(reconciliation_runs)
+                .where(reconciliation_runs.c.id == run_id)
+                .values(state="running", started_us=tx.at_us)
+            )
+            tx.audit("reconciliation.started", f"reconciliation:{run_id}", {"run_id": run_id})
+        try:
+            counts, items_checked, tags_checked = await self._compare(run)
+        except Exception as e:
+            await self._fail(run_id, f"{type(e).__name__}: {e}")
+            raise
+        async with self.ledger.transaction(ACTOR) as tx:
+            await tx.conn.execute(
+                update(reconciliation_runs)
+                .where(reconciliation_runs.c.id == run_id)
+                .values(
+                    state="done",
+                    finished_us=tx.at_us,
+                    items_checked=items_checked,
+                    tags_checked=tags_checked,
+                    counts=json.dumps(counts, separators=(",", ":")),
+                )
+            )
+            tx.audit(
+                "reconciliation.finished",
+                f"reconciliation:{run_id}",
+                {"run_id": run_id, "items_checked": items_checked, "counts": counts},
+            )
+            tx.emit(
+                InventoryReconciled(
+                    at_us=tx.at_us,
+                    run_id=run_id,
+                    campaign_id=run.campaign_id,
+                    items_checked=items_checked,
+                    tags_checked=tags_checked,
+                    discrepancies=sum(counts.values()),
+                    counts=counts,
+                )
+            )
+        log.info(
+            "reconciliation %d: %d items, %d discrepancies",
+            run_id,
+            items_checked,
+            sum(counts.values()),
+        )
+        return await self.get(run_id)
+
+    async def _fail(self, run_id: int, error: str) -> None:
+        async with self.ledger.transaction(ACTOR) as tx:
+            await tx.conn.execute(
+                update(reconciliation_runs)
+                .where(reconciliation_runs.c.id == run_id)
+                .values(state="failed", finished_us=tx.at_us, error=error[:2000])
+            )
+            tx.audit(
+                "reconciliation.failed",
+                f"reconciliation:{run_id}",
+                {"run_id": run_id, "error": error[:500]},
+                outcome="failed",
+            )
+
+    async def interrupted(self) -> list[int]:
+        """At start: runs left ``running`` failed with the daemon; the ``queued`` ones wait."""
+        async with self.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(reconciliation_runs.c.id, reconciliation_runs.c.state)
+                    .where(
+                        reconciliation_runs.c.room == self.room,
+                        reconciliation_runs.c.state.in_(("queued", "running")),
+                    )
+                    .order_by(reconciliation_runs.c.id)
+                )
+            ).all()
+        for r in rows:
+            if r.state == "running":
+                await self._fail(r.id, "interrupted: the daemon stopped during the run")
+        return [r.id for r in rows if r.state == "queued"]
+
+    # -- the comparison ---------------------------------------------------------------------------
+
+    async def _compare(self, run: Run) -> tuple[dict[str, int], int, int]:
+        places = await self._places()
+        failed_cells = await self._failed_verifies(run.campaign_id)
+        counts: Counter[str] = Counter()
+        pending: list[Finding] = []
+        items_checked = tags_checked = 0
+        async with self.store.read() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+                # A chunk is a few thousand items: index lookups per item are the right plan.
+                # Left to itself the planner hashes whole tables (every box, every copy) for
+                # each chunk, which makes a million-item run quadratic.
+                await conn.execute(text("SET LOCAL enable_hashjoin = off"))
+                await conn.execute(text("SET LOCAL enable_mergejoin = off"))
+            last = 0
+            while True:
+                hi = await conn.scalar(
+                    select(items.c.id)
+                    .where(items.c.id > last)
+                    .order_by(items.c.id)
+                    .offset(self.chunk - 1)
+                    .limit(1)
+                )
+                query = _item_query(self.room, last, _MAX_ID if hi is None else int(hi))
+                rows = (await conn.execute(query.order_by(items.c.id))).all()
+                if not rows:
+                    break
+                last = rows[-1].id
+                untagged = [r.id for r in rows if r.epc is None]
+                retired = await _ever_tagged(conn, untagged) if untagged else set()
+                for r in rows:
+                    facts = _facts(r, places, failed_cells, r.id in retired)
+                    if not belongs_to(facts, self.room):
+                        continue
+                    items_checked += 1
+                    tags_checked += facts.epc is not None
+                    for finding in classify(facts):
+                        counts[finding.discrepancy] += 1
+                        pending.append(finding)
+                if len(pending) >= self.batch:
+                    await self._write(run.id, pending)
+                    pending = []
+            async for sighting in self._unknown_tags(conn, places, run):
+                counts["unknown_tag"] += 1
+                pending.append(unknown_tag(sighting))
+                if len(pending) >= self.batch:
+                    await self._write(run.id, pending)
+                    pending = []
+        if pending:
+            await self._write(run.id, pending)
+        return {c: counts.get(c, 0) for c in CLASSES}, items_checked, tags_checked
+
+    async def _places(self) -> dict[int, Place]:
+        async with self.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(locations.c.id, locations.c.code, locations.c.kind, locations.c.room)
+                )
+            ).all()
+        return {r.id: Place(r.code, r.kind, r.room) for r in rows}
+
+    async def _failed_verifies(self, campaign_id: int | None) -> dict[int, str]:
+        """location id -> what the campaign's stacker verify of that cell found, when not ok."""
+        if campaign_id is None:
+            return {}
+        async with self.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        campaign_locations.c.location_id,
+                        campaign_locations.c.job_id,
+                        campaign_locations.c.result,
+                        locations.c.code,
+                    )
+                    .select_from(
+                        campaign_locations.join(
+                            locations, locations.c.id == campaign_locations.c.location_id
+                        )
+                    )
+                    .where(
+                        campaign_locations.c.campaign_id == campaign_id,
+                        campaign_locations.c.kind == "stacker-cell",
+                        campaign_locations.c.result.is_not(None),
+                        campaign_locations.c.result != "ok",
+                    )
+                )
+            ).all()
+        return {
+            r.location_id: f"stacker verify job {r.job_id} of {r.code}: {r.result}" for r in rows
+        }
+
+    async def _unknown_tags(
+        self, conn: AsyncConnection, places: dict[int, Place], run: Run
+    ) -> AsyncIterator[Sighting]:
+        """Sightings no active tag claims, seen during the campaign (else the last days)."""
+        since = run.requested_us - self.sighting_window_us
+        if run.campaign_id is not None:
+            started = await conn.scalar(
+                select(inventory_campaigns.c.started_us).where(
+                    inventory_campaigns.c.id == run.campaign_id
+                )
+            )
+            since = int(started) if started is not None else since
+        active = tags.alias("active")
+        last = 0
+        while True:
+            rows = (
+                await conn.execute(
+                    select(
+                        tag_sightings.c.id,
+                        tag_sightings.c.epc,
+                        tag_sightings.c.location_id,
+                        tag_sightings.c.last_us,
+                    )
+                    .select_from(
+                        tag_sightings.outerjoin(
+                            active,
+                            and_(
+                                active.c.epc == tag_sightings.c.epc, active.c.retired_us.is_(None)
+                            ),
+                        )
+                    )
+                    .where(
+                        tag_sightings.c.room == self.room,
+                        tag_sightings.c.last_us >= since,
+                        tag_sightings.c.id > last,
+                        active.c.id.is_(None),
+                    )
+                    .order_by(tag_sightings.c.id)
+                    .limit(self.chunk)
+                )
+            ).all()
+            if not rows:
+                return
+            last = rows[-1].id
+            for r in rows:
+                place = places.get(r.location_id)
+                if place is not None:
+                    yield Sighting(r.epc, place, r.last_us)
+
+    async def _write(self, run_id: int, findings: Sequence[Finding]) -> None:
+        async with self.store.write() as conn:
+            await conn.execute(
+                reconciliation_rows.insert(),
+                [
+                    {
+                        "run_id": run_id,
+                        "discrepancy": f.discrepancy,
+                        "item_id": f.item_id,
+                        "ref": f.ref,
+                        "epc": f.epc,
+                        "expected": f.expected,
+                        "seen": f.seen,
+                        "seen_us": f.seen_us,
+                        "detail": f.detail,
+                    }
+                    for f in findings
+                ],
+            )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def get(self, run_id: int) -> Run:
+        async with self.store.read() as conn:
+            row = (
+                await conn.execute(
+                    select(reconciliation_runs).where(
+                        reconciliation_runs.c.id == run_id, reconciliation_runs.c.room == self.room
+                    )
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no reconciliation run {run_id} in room {self.room}")
+        return _run(row)
+
+    async def recent(self, *, limit: int = 50) -> list[Run]:
+        async with self.store.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(reconciliation_runs)
+                    .where(reconciliation_runs.c.room == self.room)
+                    .order_by(reconciliation_runs.c.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [_run(r) for r in rows]
+
+    async def latest_done(self) -> Run | None:
+        async with self.store.read() as conn:
+            row = (
+                await conn.execute(
+                    select(reconciliation_runs)
+                    .where(
+                        reconciliation_runs.c.room == self.room,
+                        reconciliation_runs.c.state == "done",
+                    )
+                    .order_by(reconciliation_runs.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return _run(row) if row is not None else None
+
+    async def of_campaign(self, campaign_id: int) -> Run | None:
+        """The latest run of a campaign, if it has one."""
+        async with self.store.read() as conn:
+            row = (
+                await conn.execute(
+                    select(reconciliation_runs)
+                    .where(reconciliation_runs.c.campaign_id == campaign_id)
+                    .order_by(reconciliation_runs.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return _run(row) if row is not None else None
+
+    async def rows(
+        self,
+        run_id: int,
+        *,
+        discrepancy: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[ReportRow]:
+        """One page of a run's rows in id order (``after`` = the last id of the previous page)."""
+        query = select(reconciliation_rows).where(
+            reconciliation_rows.c.run_id == run_id, reconciliation_rows.c.id > after
+        )
+        if discrepancy is not None:
+            query = query.where(reconciliation_rows.c.discrepancy == discrepancy)
+        async with self.store.read() as conn:
+            rows = (await conn.execute(query.order_by(reconciliation_rows.c.id).limit(limit))).all()
+        return [_report_row(r) for r in rows]
+
+    async def iter_rows(self, run_id: int, *, page: int = 5000) -> AsyncIterator[list[ReportRow]]:
+        """Every row of a run, page by page (a short read each, so a slow reader holds nothing)."""
+        after = 0
+        while True:
+            rows = await self.rows(run_id, after=after, limit=page)
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].id
+
+
+async def _ever_tagged(conn: AsyncConnection, item_ids: Sequence[int]) -> set[int]:
+    """Which of these (untagged) items had a tag once."""
+    found: set[int] = set()
+    for i in range(0, len(item_ids), 1000):
+        rows = await conn.execute(
+            select(tags.c.item_id).where(tags.c.item_id.in_(item_ids[i : i + 1000])).distinct()
+        )
+        found.update(int(v) for v in rows.scalars())
+    return found
+
+
+def _facts(
+    r: Row[Any], places: dict[int, Place], failed_cells: dict[int, str], retired: bool
+) -> ItemFacts:
+    box_id = r.box_at_id if r.box_at_id is not None else r.box_home_id
+    return ItemFacts(
+        item_id=r.id,
+        ref=r.ref,
+        kind=r.kind,
+        epc=r.epc,
+        ever_tagged=r.epc is not None or retired,
+        home=places.get(r.home_location_id) if r.home_location_id is not None else None,
+        current=places.get(r.location_id) if r.location_id is not None else None,
+        since_us=r.since_us,
+        source=r.source,
+        loan_id=r.loan_id,
+        missing_since_us=r.missing_us,
+        box_ref=r.parent_ref,
+        box_place=places.get(box_id) if box_id is not None else None,
+        key_fields_differ=(
+            tuple(f for f in KEY_FIELDS if r._mapping[f"differs_{f}"])
+            if r.copy_ref is not None
+            else ()
+        ),
+        failed_verify=failed_cells.get(r.location_id) if r.location_id is not None else None,
+    )
