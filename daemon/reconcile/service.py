@@ -154,8 +154,9 @@ class Inventory:
         """Let the readers record what the engines decided (missing items) before the run."""
         if self.readers is None:
             return
-        deadline = time.monotonic() + limit_s
-        while not self.readers.idle() and time.monotonic() < deadline:
+        for _ in range(round(limit_s / 0.05)):
+            if self.readers.idle():
+                return
             await asyncio.sleep(0.05)
 
     async def _stacker_jobs(self) -> None:
@@ -163,11 +164,14 @@ class Inventory:
         try:
             while True:
                 event = await subscription.get()
-                if isinstance(event, StackerJobChanged) and event.kind == "verify":
-                    if event.result is not None:
-                        await self.campaigns.verify_finished(
-                            event.job_id, done=event.state == "done", result=event.result
-                        )
+                if (
+                    isinstance(event, StackerJobChanged)
+                    and event.kind == "verify"
+                    and event.result is not None
+                ):
+                    await self.campaigns.verify_finished(
+                        event.job_id, done=event.state == "done", result=event.result
+                    )
         finally:
             subscription.close()
 
@@ -233,4 +237,3 @@ class Inventory:
         last = await self.campaigns.last_done_us()
         if last is not None:
             self.metrics.inventory_last.labels(room=self.room).set(last / 1_000_000)
-
