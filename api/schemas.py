@@ -13,6 +13,10 @@ from daemon.ledger.items import Item, ItemFields
 from daemon.ledger.loans import Loan, LoanStatus
 from daemon.ledger.tags import Binding
 from daemon.ledger.whereabouts import TraceEntry, Whereabouts
+from daemon.reconcile.campaigns import Campaign, CampaignLocation
+from daemon.reconcile.copies import KeyFieldCopyRecord
+from daemon.reconcile.runs import ReportRow, Run
+from daemon.reconcile.spotcheck import CheckItem, Outcome, SpotCheck
 from daemon.stacker_service import StackerService, iso_seconds
 from stacker.cells import CellAddress
 from stacker.describe import exception_text
@@ -316,6 +320,234 @@ class VerifyOut(_Out):
     entries: int
     first_broken_seq: int | None
     reason: str
+
+
+# -- reconciliation, campaigns, spot checks, retention (docs/reconciliation.md) --------------
+
+
+class RunOut(_Out):
+    id: int
+    room: str
+    state: str
+    campaign_id: int | None
+    requested_by: str
+    requested_at: str
+    started_at: str | None
+    finished_at: str | None
+    items_checked: int
+    tags_checked: int
+    discrepancies: int
+    counts: dict[str, int]
+    error: str | None
+    spot_checks: list[SpotCheckSummaryOut]
+
+    @classmethod
+    def of(cls, run: Run, checks: list[SpotCheck] | None = None) -> RunOut:
+        return cls(
+            id=run.id,
+            room=run.room,
+            state=run.state,
+            campaign_id=run.campaign_id,
+            requested_by=run.requested_by,
+            requested_at=us_to_iso(run.requested_us),
+            started_at=iso(run.started_us),
+            finished_at=iso(run.finished_us),
+            items_checked=run.items_checked,
+            tags_checked=run.tags_checked,
+            discrepancies=run.discrepancies,
+            counts=run.counts,
+            error=run.error,
+            spot_checks=[SpotCheckSummaryOut.of(c) for c in checks or []],
+        )
+
+
+class ReportRowOut(_Out):
+    id: int
+    discrepancy: str
+    ref: str | None
+    epc: str | None
+    expected: str | None
+    seen: str | None
+    seen_at: str | None
+    detail: str
+
+    @classmethod
+    def of(cls, row: ReportRow) -> ReportRowOut:
+        return cls(
+            id=row.id,
+            discrepancy=row.discrepancy,
+            ref=row.ref,
+            epc=row.epc,
+            expected=row.expected,
+            seen=row.seen,
+            seen_at=iso(row.seen_us),
+            detail=row.detail,
+        )
+
+
+class ReportPageOut(_Out):
+    run_id: int
+    rows: list[ReportRowOut]
+    next_after: int | None
+    """Pass as ``after`` for the next page (null: this was the last)."""
+
+
+class KeyFieldCopiesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    copies: list[KeyFieldCopyRecord] = Field(min_length=1, max_length=10_000)
+
+
+class KeyFieldCopiesOut(_Out):
+    stored: int
+    not_found: list[str]
+
+
+class KeyFieldCopyOut(_Out):
+    ref: str
+    fields_set: list[str]
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stacker: bool = Field(default=False, description="also verify every occupied stacker cell")
+    note: str = Field(default="", max_length=2000)
+
+
+class CampaignLocationOut(_Out):
+    code: str
+    kind: str
+    swept_at: str | None
+    job_id: int | None
+    result: str | None
+
+
+class CampaignOut(_Out):
+    id: int
+    state: str
+    started_at: str
+    started_by: str
+    finished_at: str | None
+    stacker: bool
+    sweeps: int
+    locations_total: int
+    locations_swept: int
+    coverage: float
+    run_id: int | None
+    note: str
+    locations: list[CampaignLocationOut] | None = None
+
+    @classmethod
+    def of(cls, c: Campaign, locations: list[CampaignLocation] | None = None) -> CampaignOut:
+        return cls(
+            id=c.id,
+            state=c.state,
+            started_at=us_to_iso(c.started_us),
+            started_by=c.started_by,
+            finished_at=iso(c.finished_us),
+            stacker=c.stacker,
+            sweeps=c.sweeps,
+            locations_total=c.locations_total,
+            locations_swept=c.locations_swept,
+            coverage=c.coverage,
+            run_id=c.run_id,
+            note=c.note,
+            locations=None
+            if locations is None
+            else [
+                CampaignLocationOut(
+                    code=loc.code,
+                    kind=loc.kind,
+                    swept_at=iso(loc.swept_us),
+                    job_id=loc.job_id,
+                    result=loc.result,
+                )
+                for loc in locations
+            ],
+        )
+
+
+class SpotCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: int = Field(ge=1, le=10_000, description="items to sample")
+    seed: int | None = Field(
+        default=None, ge=0, lt=2**63, description="to redraw a sample (default: random)"
+    )
+    run_id: int | None = Field(
+        default=None, description="the run whose report it joins (default: the latest)"
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class SpotCheckItemOut(_Out):
+    position: int
+    ref: str
+    category: str
+    expected: str | None
+    outcome: str | None
+    found_at: str | None
+    note: str | None
+    recorded_at: str | None
+    recorded_by: str | None
+
+    @classmethod
+    def of(cls, i: CheckItem) -> SpotCheckItemOut:
+        return cls(
+            position=i.position,
+            ref=i.ref,
+            category=i.category,
+            expected=i.expected,
+            outcome=i.outcome,
+            found_at=i.found_at,
+            note=i.note,
+            recorded_at=iso(i.recorded_us),
+            recorded_by=i.recorded_by,
+        )
+
+
+class SpotCheckSummaryOut(_Out):
+    id: int
+    seed: int
+    size: int
+    outcomes: dict[str, int]
+
+    @classmethod
+    def of(cls, c: SpotCheck) -> SpotCheckSummaryOut:
+        return cls(id=c.id, seed=c.seed, size=c.size, outcomes=c.outcomes())
+
+
+class SpotCheckOut(_Out):
+    id: int
+    run_id: int | None
+    seed: int
+    size: int
+    created_at: str
+    created_by: str
+    note: str
+    outcomes: dict[str, int]
+    items: list[SpotCheckItemOut]
+
+    @classmethod
+    def of(cls, c: SpotCheck) -> SpotCheckOut:
+        return cls(
+            id=c.id,
+            run_id=c.run_id,
+            seed=c.seed,
+            size=c.size,
+            created_at=us_to_iso(c.created_us),
+            created_by=c.created_by,
+            note=c.note,
+            outcomes=c.outcomes(),
+            items=[SpotCheckItemOut.of(i) for i in c.items],
+        )
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    outcome: Outcome
+    location: str | None = Field(
+        default=None, max_length=100, description="where it was found (found_elsewhere)"
+    )
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class Problem(_Out):

@@ -348,10 +348,11 @@ class RoomReaders(ReadSink):
                 decided_us=seconds_to_us(work.decided_at),
             )
             if outcome.ref is not None:
+                # In: it belongs home again but is at the gate until a shelf reads it there.
+                # Out on loan: it belongs nowhere in the room for now.
                 home = await self._home_of(work.epc)
-                self.shelf.expect(
-                    work.epc, home if work.direction == "in" or not outcome.authorized else None
-                )
+                back = work.direction == "in" or not outcome.authorized
+                self.shelf.expect(work.epc, home if back else None, assume=False)
         elif isinstance(work, LocationChanged):
             await self._settled(work)
         elif isinstance(work, Misplaced):

@@ -103,14 +103,14 @@ class ShelfEngineConfig(_Strict):
 class GateParams(_Strict):
     """How the gate engine tells a crossing from a tag that only came close."""
 
-    smoothing_s: float = Field(default=1.0, gt=0)
+    smoothing_s: float = Field(default=0.5, gt=0)
     """Time constant of each side's smoothed strength: long enough to span the reader's
     antenna switching, short enough to follow a walking person."""
     dominance: float = Field(default=2.0, gt=1)
     """A side leads once its smoothed strength is this many times the other's."""
     min_side_reads: int = Field(default=2, ge=1, le=1000)
     """Reads a side needs while it leads before the tag counts as being on that side."""
-    confirm_s: float = Field(default=1.0, ge=0)
+    confirm_s: float = Field(default=0.5, ge=0)
     """How long a side must lead before the tag counts as being on that side, while the tag is
     still read (a tag that falls silent needs only ``min_side_reads``)."""
     exit_silence_s: float = Field(default=1.5, gt=0)

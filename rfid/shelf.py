@@ -231,6 +231,9 @@ class ShelfEngine:
             return []
         flags = self._flags[row] | _EXPECTED
         self._strangers.discard(row)
+        if not assume and loc >= 0 and self._at[row] == loc:
+            self._at[row] = _NONE  # the records say it left: report it when it settles back
+            flags &= ~_ASSUMED
         old = self._home[row]
         if loc == old:
             self._flags[row] = flags

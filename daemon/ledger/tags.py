@@ -116,6 +116,44 @@ class Tags:
             raise Conflict(f"tag {epc} or item {ref} was bound concurrently; try again") from None
         return Binding(epc, ref, scheme, epc_uri(epc), at, actor, None, None)
 
+    async def bind_new(self, refs: list[str], *, actor: str) -> dict[str, str]:
+        """Bind a new GIAI-96 EPC to each of ``refs`` that has no active tag (a tagging batch).
+
+        One transaction and one audit entry listing every (ref, EPC) pair; no ``tag.bound``
+        event per item, as a batch is a set-up step (the EPCs are in the audit entry).
+        Returns ref -> EPC for the items that were tagged.
+        """
+        bound: dict[str, str] = {}
+        async with self.ledger.transaction(actor) as tx:
+            rows = (
+                await tx.conn.execute(
+                    select(items.c.id, items.c.ref)
+                    .outerjoin(tags, (tags.c.item_id == items.c.id) & tags.c.retired_us.is_(None))
+                    .where(items.c.ref.in_(refs), tags.c.id.is_(None))
+                )
+            ).all()
+            values = []
+            for r in rows:
+                epc = giai96(self.company_prefix, int(r.id))
+                bound[r.ref] = epc
+                values.append(
+                    {
+                        "epc": epc,
+                        "item_id": r.id,
+                        "scheme": "giai",
+                        "bound_us": tx.at_us,
+                        "bound_by": actor,
+                    }
+                )
+            if values:
+                await tx.conn.execute(tags.insert(), values)
+                tx.audit(
+                    "tag.bound_batch",
+                    "tags",
+                    {"count": len(values), "bindings": sorted(bound.items())},
+                )
+        return bound
+
     async def retire(self, ref: str, *, actor: str) -> Binding:
         async with self.ledger.transaction(actor) as tx:
             row = (

@@ -374,3 +374,17 @@ def test_item_not_assumed_at_home_and_never_read_is_not_misplaced() -> None:
 
     assert of_type(decisions, Misplaced) == []
     assert [m.location for m in of_type(decisions, Missing)] == [B]
+
+
+def test_item_recorded_elsewhere_and_put_back_home_is_reported_again() -> None:
+    room, engine, _ = stocked_room()
+    room.sweeps(engine, 10)
+    room.place("E000", None)
+    room.sweeps(engine, 3)
+    engine.expect("E000", A, assume=False)  # e.g. it went out through the gate and came back in
+    room.place("E000", A)
+
+    decisions = room.sweeps(engine, 10)
+
+    assert [(d.epc, d.location) for d in of_type(decisions, LocationChanged)] == [("E000", A)]
+    assert of_type(decisions, Misplaced) == []

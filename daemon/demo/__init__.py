@@ -1,0 +1,113 @@
+"""``archroom demo``: the whole room on one machine, with no hardware and no setup.
+
+Every device is a simulator speaking its real protocol, started in this process: shelf readers
+and a desk reader of the UHFReader18 family on pseudo-terminals, an LLRP door gate on TCP,
+the stacker PLC on Modbus TCP and an RS485 climate bus (Modbus RTU over TCP). The demo writes
+its configuration into a state directory (a temporary one unless ``--state-dir`` keeps it),
+creates the SQLite schema, an admin token and a catalogue of ``--items`` tagged boxes on their
+shelves, runs the daemon, and plays a scenario on a loop (see ``daemon.demo.scenario``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from daemon.config import load_config
+from daemon.demo.devices import DemoDevices, demo_config_text
+from daemon.demo.scenario import Scenario, seed_catalogue
+from daemon.runtime import Daemon
+from daemon.store.db import Store
+from daemon.tokens import Role, Tokens
+
+
+def _broker_reachable(host: str = "127.0.0.1", port: int = 1883) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="archroom-demo-") as tmp:
+        state_dir = Path(args.state_dir or tmp).resolve()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        mqtt_url = args.mqtt or ("mqtt://127.0.0.1:1883" if _broker_reachable() else None)
+        return asyncio.run(_run(state_dir, args.port, mqtt_url, args.duration, args.items))
+
+
+async def _run(
+    state_dir: Path, port: int, mqtt_url: str | None, duration: float | None, items: int
+) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with DemoDevices(state_dir) as devices:
+            config_path = state_dir / "archroom.toml"
+            config_path.write_text(
+                demo_config_text(state_dir, devices, port=port, mqtt_url=mqtt_url)
+            )
+            config = load_config(config_path)
+            store = Store.connect(config.database_url())
+            try:
+                await store.upgrade()
+                token = await Tokens(store).create(
+                    name=f"demo-admin-{uuid.uuid4().hex[:8]}", role=Role.admin
+                )
+                placed = await seed_catalogue(config, store, devices, items)
+            finally:
+                await store.close()
+            daemon = Daemon(config, config_hint=f"--state-dir {state_dir}")
+            runner = asyncio.create_task(daemon.run(stop), name="daemon")
+            ready = asyncio.create_task(daemon.ready.wait())
+            await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)
+            if runner.done():
+                ready.cancel()
+                await runner  # raises what stopped it
+                return 1
+            assert daemon.listening is not None
+            assert daemon.services is not None
+            _announce(
+                daemon.listening.url, token, state_dir, f"{config.site.id}/{config.room}", mqtt_url
+            )
+            scenario = Scenario(daemon.services, devices, placed, daemon.listening.url, token)
+            play = asyncio.create_task(scenario.run(), name="scenario")
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), duration)
+            finally:
+                stop.set()
+                play.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await play
+                await runner
+            print(f"demo stopped: {scenario.summary()}", flush=True)
+            return 0
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def _announce(url: str, token: str, state_dir: Path, topic_room: str, mqtt_url: str | None) -> None:
+    print(f"api: {url}", flush=True)
+    print(f"docs: {url}/docs", flush=True)
+    print(f"console: {url}/console", flush=True)
+    print(f"metrics: {url}/metrics", flush=True)
+    print(f"health: {url}/healthz", flush=True)
+    print(f"token: {token}", flush=True)
+    print(f"state: {state_dir}", flush=True)
+    if mqtt_url:
+        print(f"mqtt: {mqtt_url} topics archroom/{topic_room}/#", flush=True)
+    else:
+        print("mqtt: no broker on 127.0.0.1:1883; running without MQTT", flush=True)
+    print("press Ctrl-C to stop", file=sys.stderr, flush=True)

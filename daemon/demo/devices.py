@@ -1,0 +1,140 @@
+"""The demo room's devices: simulators speaking the real protocols, in this process.
+
+Shelf readers are UHFReader288-dialect readers with four antennas each, on pseudo-terminals
+(the daemon opens them as serial ports); the desk reader is a one-antenna UHFReader18; the
+door gate is an LLRP reader on TCP. The stacker PLC and the climate bus are added by their own
+modules when present.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from types import TracebackType
+
+from drivers.uhfreader18 import Variant
+from simulators.llrp_gate import LlrpGateSimulator
+from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
+
+ROOM = "demo-room"
+SHELF_READERS = 4
+ANTENNAS = 4
+BAYS = 4  # rack A: bays 1-4, levels 1-4; reader k watches bay k+1, antenna n level n
+
+
+def shelf_code(reader: int, antenna: int) -> str:
+    return f"{ROOM}-A-{reader + 1:02d}-{antenna:02d}"
+
+
+class DemoDevices:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.shelves = [
+            Uhfreader18Simulator(
+                SimulatedReader(Variant.UHFREADER288, antennas=ANTENNAS), round_time_s=0.01
+            )
+            for _ in range(SHELF_READERS)
+        ]
+        self.desk = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18), round_time_s=0.01)
+        self.gate = LlrpGateSimulator(cycle_s=0.05, seed=7)
+        self.shelf_paths: list[str] = []
+        self.desk_path = ""
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> DemoDevices:
+        # The daemon opens the links (symlinks that survive a simulated hang-up), not the ptys.
+        for i, shelf in enumerate(self.shelves):
+            self._stack.push_async_callback(shelf.close)
+            link = self.state_dir / f"shelf-{i + 1}.pty"
+            await shelf.start_pty(link)
+            self.shelf_paths.append(str(link))
+        self._stack.push_async_callback(self.desk.close)
+        await self.desk.start_pty(self.state_dir / "desk-1.pty")
+        self.desk_path = str(self.state_dir / "desk-1.pty")
+        await self.gate.start()
+        self._stack.push_async_callback(self.gate.stop)
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._stack.aclose()
+
+    def locate(self, epc: str) -> tuple[int, int] | None:
+        """(shelf reader index, antenna) whose field holds ``epc``."""
+        for i, shelf in enumerate(self.shelves):
+            for antenna in range(1, ANTENNAS + 1):
+                if epc in shelf.reader._field(antenna):
+                    return i, antenna
+        return None
+
+
+def demo_config_text(
+    state_dir: Path, devices: DemoDevices, *, port: int, mqtt_url: str | None
+) -> str:
+    lines = [
+        "# Written by `archroom demo`: every device is a simulator on this machine.",
+        f'room = "{ROOM}"',
+        f'state_dir = "{state_dir}"',
+        "",
+        "[site]",
+        'id = "demo"',
+        'name = "Demo archive"',
+        "",
+        "[api]",
+        'bind = "127.0.0.1"',
+        f"port = {port}",
+        "",
+        "[[rooms]]",
+        f'id = "{ROOM}"',
+        'name = "Paper stacks"',
+        'class = "paper"',
+        "",
+        "[[racks]]",
+        'id = "A"',
+        f"bays = {BAYS}",
+        f"levels = {ANTENNAS}",
+        "",
+        "[shelf]",
+        "min_reads = 2",
+        "half_life_sweeps = 2.0",
+        "silence_s = 10.0",
+        "missing_sweeps = 20",
+        "misplaced_after_s = 3.0",
+    ]
+    for i, path in enumerate(devices.shelf_paths):
+        antennas = ", ".join(f'{a} = "{shelf_code(i, a)}"' for a in range(1, ANTENNAS + 1))
+        lines += [
+            "",
+            "[[readers]]",
+            'type = "uhfreader18"',
+            f'id = "shelf-{i + 1}"',
+            f'url = "serial://{path}"',
+            'role = "shelf"',
+            "poll_interval_s = 0.25",
+            f"antennas = {{ {antennas} }}",
+        ]
+    lines += [
+        "",
+        "[[readers]]",
+        'type = "uhfreader18"',
+        'id = "desk-1"',
+        f'url = "serial://{devices.desk_path}"',
+        'role = "desk"',
+        "",
+        "[[readers]]",
+        'type = "llrp"',
+        'id = "door-1"',
+        f'url = "tcp://127.0.0.1:{devices.gate.port}"',
+        'role = "gate"',
+        "",
+        "[[gates]]",
+        'id = "door-1"',
+        'reader = "door-1"',
+        "inside_antenna = 1",
+        "outside_antenna = 2",
+        "confirm_s = 0.5",
+    ]
+    if mqtt_url:
+        lines += ["", "[mqtt]", f'url = "{mqtt_url}"']
+    return "\n".join(lines) + "\n"
