@@ -1,0 +1,196 @@
+"""Reports as files: a run's discrepancies and spot checks, and the disposal-eligibility list.
+
+Archive staff open these in a spreadsheet and attach them to the inventory record, so the CSV
+has one header line, one row per discrepancy (then one per spot-checked item, with its
+outcome as ``spot_check:{outcome}``), UTF-8, times in ISO 8601 UTC. The JSON form carries the
+same rows under ``rows`` beside the run and its spot checks. Both stream page by page: a
+report of a million-item room is never built in memory. The API and the command line use the
+same functions, so the two give the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import date
+
+from daemon.clock import us_to_iso
+from daemon.reconcile.retention import EligibleItem, eligible_items
+from daemon.reconcile.runs import Reconciler, ReportRow, Run
+from daemon.reconcile.spotcheck import CheckItem, SpotCheck
+from daemon.store.db import Store
+
+REPORT_COLUMNS = ("run_id", "discrepancy", "ref", "epc", "expected", "seen", "seen_at", "detail")
+RETENTION_COLUMNS = (
+    "ref",
+    "title",
+    "category",
+    "kind",
+    "year",
+    "retention",
+    "eligible_from",
+    "location",
+    "location_kind",
+    "since",
+    "loan_id",
+    "loan_due",
+)
+
+
+def _iso(us: int | None) -> str | None:
+    return None if us is None else us_to_iso(us)
+
+
+def csv_line(values: Iterable[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+def run_fields(run: Run, checks: Sequence[SpotCheck] = ()) -> dict[str, object]:
+    return {
+        "id": run.id,
+        "room": run.room,
+        "state": run.state,
+        "campaign_id": run.campaign_id,
+        "requested_by": run.requested_by,
+        "requested_at": us_to_iso(run.requested_us),
+        "started_at": _iso(run.started_us),
+        "finished_at": _iso(run.finished_us),
+        "items_checked": run.items_checked,
+        "tags_checked": run.tags_checked,
+        "discrepancies": run.discrepancies,
+        "counts": run.counts,
+        "error": run.error,
+        "spot_checks": [
+            {"id": c.id, "seed": c.seed, "size": c.size, "outcomes": c.outcomes()} for c in checks
+        ],
+    }
+
+
+def row_fields(row: ReportRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "discrepancy": row.discrepancy,
+        "ref": row.ref,
+        "epc": row.epc,
+        "expected": row.expected,
+        "seen": row.seen,
+        "seen_at": _iso(row.seen_us),
+        "detail": row.detail,
+    }
+
+
+def check_item_fields(item: CheckItem) -> dict[str, object]:
+    return {
+        "position": item.position,
+        "ref": item.ref,
+        "category": item.category,
+        "expected": item.expected,
+        "outcome": item.outcome,
+        "found_at": item.found_at,
+        "note": item.note,
+        "recorded_at": _iso(item.recorded_us),
+        "recorded_by": item.recorded_by,
+    }
+
+
+def check_fields(check: SpotCheck) -> dict[str, object]:
+    return {
+        "id": check.id,
+        "run_id": check.run_id,
+        "seed": check.seed,
+        "size": check.size,
+        "created_at": us_to_iso(check.created_us),
+        "created_by": check.created_by,
+        "note": check.note,
+        "outcomes": check.outcomes(),
+        "items": [check_item_fields(i) for i in check.items],
+    }
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+async def report_csv(
+    reconciler: Reconciler, run: Run, checks: Sequence[SpotCheck]
+) -> AsyncIterator[str]:
+    yield csv_line(REPORT_COLUMNS)
+    async for page in reconciler.iter_rows(run.id):
+        yield "".join(
+            csv_line(
+                (
+                    run.id,
+                    row.discrepancy,
+                    row.ref,
+                    row.epc,
+                    row.expected,
+                    row.seen,
+                    _iso(row.seen_us),
+                    row.detail,
+                )
+            )
+            for row in page
+        )
+    for check in checks:
+        for item in check.items:
+            yield csv_line(
+                (
+                    run.id,
+                    f"spot_check:{item.outcome or 'pending'}",
+                    item.ref,
+                    None,
+                    item.expected,
+                    item.found_at,
+                    _iso(item.recorded_us),
+                    f"spot check {check.id}" + (f": {item.note}" if item.note else ""),
+                )
+            )
+
+
+async def report_json(
+    reconciler: Reconciler, run: Run, checks: Sequence[SpotCheck]
+) -> AsyncIterator[str]:
+    yield '{"run":' + _json(run_fields(run, checks)) + ',"rows":['
+    first = True
+    async for page in reconciler.iter_rows(run.id):
+        for row in page:
+            yield ("" if first else ",") + _json(row_fields(row))
+            first = False
+    yield '],"spot_checks":[' + ",".join(_json(check_fields(c)) for c in checks) + "]}"
+
+
+def eligible_fields(e: EligibleItem) -> dict[str, object]:
+    return {
+        "ref": e.ref,
+        "title": e.title,
+        "category": e.category,
+        "kind": e.kind,
+        "year": e.year,
+        "retention": e.retention,
+        "eligible_from": e.eligible_from.isoformat(),
+        "location": e.location,
+        "location_kind": e.location_kind,
+        "since": _iso(e.since_us),
+        "loan_id": e.loan_id,
+        "loan_due": e.loan_due,
+    }
+
+
+async def retention_csv(store: Store, room: str, on: date) -> AsyncIterator[str]:
+    yield csv_line(RETENTION_COLUMNS)
+    async for page in eligible_items(store, room, on):
+        yield "".join(csv_line(eligible_fields(e).values()) for e in page)
+
+
+async def retention_json(store: Store, room: str, on: date) -> AsyncIterator[str]:
+    yield '{"on":' + _json(on.isoformat()) + ',"items":['
+    first = True
+    async for page in eligible_items(store, room, on):
+        for e in page:
+            yield ("" if first else ",") + _json(eligible_fields(e))
+            first = False
+    yield "]}"
