@@ -9,15 +9,24 @@ export function setUpStacker(session, ref, reload) {
   const status = $("#stacker-status");
   const details = $("#job");
   let followed = null;
+  let reported = null;
 
-  async function show() {
+  // Show the followed job; once it has a result (it may finish before the request returns),
+  // say how it ended, once, and reload the item.
+  async function refresh() {
     const job = await api("GET", `/api/v1/stacker/jobs/${followed}`);
     fill(details, jobRows(job));
     details.hidden = false;
     details.dataset.state = job.state;
-    const buttons = decisionButtons(job, show, (words) => say(status, words, "error"));
+    const buttons = decisionButtons(job, refresh, (words) => say(status, words, "error"));
     if (buttons.length) details.append(el("dd", { class: "buttons" }, buttons));
-    return job;
+    if (job.result !== null && reported !== job.job_id) {
+      reported = job.job_id;
+      const ok = job.state === "done" && job.result === "ok";
+      const words = t(ok ? "stacker.finished" : "stacker.failed", { id: job.job_id, state: jobState(job) });
+      say(status, words, ok ? "ok" : "error");
+      reload();
+    }
   }
 
   async function request(kind, button) {
@@ -26,7 +35,7 @@ export function setUpStacker(session, ref, reload) {
       const job = await api("POST", "/api/v1/stacker/jobs", { kind, ref });
       followed = job.job_id;
       say(status, t("stacker.requested", { id: job.job_id }));
-      await show();
+      await refresh();
     } catch (error) {
       say(status, error.message, "error");
     } finally {
@@ -36,16 +45,7 @@ export function setUpStacker(session, ref, reload) {
 
   $("#retrieve").addEventListener("click", (event) => request("retrieve", event.target));
   $("#store").addEventListener("click", (event) => request("store", event.target));
-  on("stacker.job", async (event) => {
-    if (event.job_id !== followed) return;
-    try {
-      const job = await show();
-      if (!event.result) return;
-      const ok = job.state === "done" && job.result === "ok";
-      say(status, t(ok ? "stacker.finished" : "stacker.failed", { id: job.job_id, state: jobState(job) }), ok ? "ok" : "error");
-      reload();
-    } catch (error) {
-      say(status, error.message, "error");
-    }
+  on("stacker.job", (event) => {
+    if (event.job_id === followed) refresh().catch((error) => say(status, error.message, "error"));
   });
 }
