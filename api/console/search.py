@@ -38,9 +38,17 @@ class Hit:
     matched: Match
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _escaped(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it literally (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(text: str) -> str:
+    return f"%{_escaped(text)}%"
+
+
+def _starts_with(text: str) -> str:
+    return f"{_escaped(text)}%"
 
 
 def _matched(hit_ref: str, hit_epc: str | None, text: str, hex_text: str | None) -> Match:
@@ -56,16 +64,16 @@ async def search_items(store: Store, text: str, *, limit: int = 50) -> list[Hit]
     hex_text = compact.upper() if _HEX.fullmatch(compact) else None
     active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
     found = [
-        items.c.ref.ilike(_like(text), escape="\\"),
-        items.c.title.ilike(_like(text), escape="\\"),
+        items.c.ref.ilike(_contains(text), escape="\\"),
+        items.c.title.ilike(_contains(text), escape="\\"),
     ]
     exact = [items.c.ref == text]
     if hex_text is not None:
-        found.append(tags.c.epc.like(_like(hex_text), escape="\\"))
+        found.append(tags.c.epc.like(_contains(hex_text), escape="\\"))
         exact.append(tags.c.epc == hex_text)
     rank = case(
         (or_(*exact), 0),
-        (items.c.ref.ilike(_like(text)[1:], escape="\\"), 1),
+        (items.c.ref.ilike(_starts_with(text), escape="\\"), 1),
         else_=2,
     )
     query = (
