@@ -16,7 +16,13 @@ from daemon.tokens import Role
 from drivers.uhfreader18 import Variant
 from simulators.llrp_gate import LlrpGateSimulator
 from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
-from tests.api.conftest import item_body
+from tests.api.conftest import (  # noqa: F401 (fixtures shared with the API tests)
+    catalogue,
+    item_body,
+    room,
+    room_admin,
+    staff,
+)
 from tests.harness import create_token, make_config, running_daemon
 from tests.room.conftest import RoomRig, Subscriber, room_toml
 from tests.services import Mosquitto
