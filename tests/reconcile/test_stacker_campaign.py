@@ -1,0 +1,81 @@
+"""A campaign that verifies the stacker's occupied cells with the crane's RFID scan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from daemon.tokens import Role
+from simulators.stacker_plc import StackerPlcSimulator
+from tests.reconcile.conftest import rows
+from tests.stacker_room.conftest import (  # noqa: F401 (fixtures)
+    BOX_A,
+    BOX_B,
+    EPC_A,
+    EPC_B,
+    StackerRoom,
+    add_item,
+    open_room,
+    place_in_rack,
+    plc_settings,
+    sim,
+)
+
+CELL_A, CELL_B = "r1-S11-03-02-1", "r1-S11-05-02-1"
+
+
+@pytest.fixture
+async def stacker_room(
+    tmp_path: Path,
+    db_url: str,
+    sim: StackerPlcSimulator,  # noqa: F811
+) -> AsyncIterator[StackerRoom]:
+    async for r in open_room(tmp_path, db_url, sim):
+        yield r
+
+
+async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_not_find(
+    stacker_room: StackerRoom,
+) -> None:
+    room = stacker_room
+    async with room.client(Role.staff) as staff:
+        await add_item(staff, "R-1", EPC_A)
+        await add_item(staff, "R-2", EPC_B)
+        await place_in_rack(room, staff, "R-1", CELL_A, BOX_A)
+        await place_in_rack(room, staff, "R-2", CELL_B, BOX_B)
+        room.sim.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # not the box the records expect
+
+        r = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})
+        assert r.status_code == 201, r.text
+        campaign = r.json()
+        assert campaign["locations_total"] == 2
+        done = await _done(staff, campaign["id"])
+        cells = {c["code"]: c for c in done["locations"]}
+        assert set(cells) == {CELL_A, CELL_B}
+        assert (cells[CELL_A]["kind"], cells[CELL_A]["result"]) == ("stacker-cell", "ok")
+        assert cells[CELL_B]["result"] == "id_mismatch"
+        assert all(c["swept_at"] is not None for c in cells.values())
+
+        job = await staff.get(f"/api/v1/stacker/jobs/{cells[CELL_B]['job_id']}")
+        assert job.json()["kind"] == "verify"
+        [row] = await rows(staff, done["run_id"])
+        assert (row["discrepancy"], row["ref"], row["expected"]) == ("missing", "R-2", CELL_B)
+        assert row["detail"] == (
+            f"stacker verify job {cells[CELL_B]['job_id']} of {CELL_B}: id_mismatch"
+        )
+
+
+async def _done(client: httpx.AsyncClient, campaign_id: int) -> dict[str, Any]:
+    async with asyncio.timeout(60):
+        while True:
+            campaign: dict[str, Any] = (
+                await client.get(f"/api/v1/inventory/campaigns/{campaign_id}")
+            ).json()
+            if campaign["state"] == "done":
+                return campaign
+            await asyncio.sleep(0.1)
