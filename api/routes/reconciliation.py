@@ -22,6 +22,7 @@ from api.schemas import (
     SpotCheckItemOut,
     SpotCheckOut,
 )
+from daemon.ledger.errors import Conflict
 from daemon.ledger.items import KEY_FIELDS, REF_PATTERN
 from daemon.reconcile.classify import Discrepancy
 from daemon.reconcile.copies import KeyFieldCopy
@@ -102,6 +103,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     ) -> StreamingResponse:
         """The whole report, every row and every spot-check outcome, as CSV or JSON."""
         run = await inv.reconciler.get(run_id)
+        if run.state in ("queued", "running"):
+            raise Conflict(f"run {run_id} is {run.state}; its report is ready when it is done")
         checks = await inv.spot_checks.of_run(run_id)
         name = f"reconciliation-{run.room}-{run_id}"
         if format == "csv":
