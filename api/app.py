@@ -6,6 +6,7 @@ the daemon's own files: archive rooms are often on networks without internet acc
 """
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,11 +14,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.auth import Auth
 from daemon import __version__
 from daemon.ledger.errors import Conflict, Invalid, LedgerError, NotFound
 from daemon.services import Services
+from daemon.spool import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ def create_app(services: Services) -> FastAPI:
     )
     auth = Auth(services.tokens, failed_per_minute=services.config.api.failed_auth_per_minute)
     _install_error_handlers(app)
+    _declare_error_detail(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> HealthResponse:
@@ -76,10 +80,44 @@ def create_app(services: Services) -> FastAPI:
     return app
 
 
+def _declare_error_detail(app: FastAPI) -> None:
+    """A 422 carries either FastAPI's list of field errors or one sentence (``Invalid``): say
+    so in the OpenAPI document, which otherwise promises the list only."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                listed = schemas["HTTPValidationError"]["properties"]["detail"]
+                schemas["HTTPValidationError"]["properties"]["detail"] = {
+                    "title": "Detail",
+                    "anyOf": [
+                        {"type": "string", "description": "what is wrong, in words"},
+                        {key: value for key, value in listed.items() if key != "title"},
+                    ],
+                }
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 _LEDGER_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            raise exc
+        return JSONResponse(
+            {"detail": "the database is unreachable just now; nothing was recorded, try again"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(LedgerError)
     async def _ledger(_request: Request, exc: LedgerError) -> JSONResponse:
         code = next((c for t, c in _LEDGER_STATUS.items() if isinstance(exc, t)), 400)

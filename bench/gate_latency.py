@@ -32,7 +32,7 @@ from simulators.llrp_gate import Cross, LlrpGateSimulator
 
 def _serve_shelves(ports: list[int], tags: int) -> None:
     from drivers.uhfreader18 import Variant
-    from simulators.uhfreader18 import SimulatedReader, SimTag, Uhfreader18Simulator
+    from simulators.uhfreader18 import SimTag, SimulatedReader, Uhfreader18Simulator
 
     async def serve() -> None:
         sims = []
@@ -107,7 +107,7 @@ async def _measure(
             async with asyncio.timeout(crossings * 0.4 + 30):
                 async for message in client.messages:
                     received = time.time()
-                    event = json.loads(bytes(message.payload))  # type: ignore[arg-type]
+                    event = json.loads(bytes(message.payload))
                     decided = datetime.fromisoformat(
                         event["decided_at"].replace("Z", "+00:00")
                     ).timestamp()

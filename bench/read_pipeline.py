@@ -32,13 +32,15 @@ from daemon.alarms import Alarms
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import load_config
+from daemon.health import Health
 from daemon.ledger.locations import Locations
 from daemon.ledger.passages import Passages
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
-from daemon.mqtt import RetainedState
+from daemon.mqtt import FastLane, RetainedState
 from daemon.outbox import Outbox
 from daemon.readers import RoomReaders
+from daemon.spool import DatabaseGuard, Spool
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from drivers.tagread import TagRead
@@ -154,6 +156,8 @@ def make_sink(tmp: str) -> RoomReaders:
         metrics=metrics,
         retained=RetainedState(outbox),
         supervisor=Supervisor(metrics),
+        guard=DatabaseGuard(store, Spool(Path(tmp) / "spool.jsonl"), Health()),
+        fastlane=FastLane(site="b", room="bench"),
     )
     sink.shelf.expect_many((_epc(i).hex().upper(), _code(*_home(i))) for i in range(POPULATION))
     return sink

@@ -10,17 +10,23 @@ report a condition on every poll without touching the database.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 
+from daemon.clock import now_us
 from daemon.events import AlarmCleared, AlarmRaised
 from daemon.ledger.errors import Conflict, NotFound
 from daemon.ledger.uow import Ledger, Tx
 from daemon.metrics import Metrics
+from daemon.mqtt import FastLane
+from daemon.spool import DatabaseGuard
 from daemon.store.schema import alarms
+
+log = logging.getLogger(__name__)
 
 Severity = Literal["info", "warning", "critical"]
 EVENT_KINDS = frozenset({"gate.unauthorized", "stacker.job_timeout"})
@@ -46,13 +52,29 @@ class Alarm:
         return self.cleared_us is None
 
 
+PROVISIONAL = 0
+"""Alarm id of an alarm raised while the database was unreachable (spooled, not yet stored)."""
+
+
 class Alarms:
-    def __init__(self, ledger: Ledger, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        metrics: Metrics,
+        *,
+        guard: DatabaseGuard | None = None,
+        fastlane: FastLane | None = None,
+    ) -> None:
         self.ledger = ledger
         self.metrics = metrics
         self.room = ledger.room
+        self.guard = guard
+        self.fastlane = fastlane
         self._active: dict[str, tuple[int, str]] = {}  # key -> (id, kind)
         self._known_kinds: set[str] = set()
+        if guard is not None:
+            guard.handle("alarm.raise", self._replay_raise)
+            guard.handle("alarm.clear", self._replay_clear)
 
     async def load(self) -> None:
         async with self.ledger.store.read() as conn:
@@ -87,19 +109,66 @@ class Alarms:
         actor: str = "archroom",
         at_us: int | None = None,
     ) -> int | None:
-        """Raise the alarm unless it is already active; returns the new alarm id."""
+        """Raise the alarm unless it is already active; returns the new alarm id.
+
+        With the database unreachable, the alarm is spooled, announced at once as provisional
+        (MQTT and the log) and counted as active; it returns ``PROVISIONAL``.
+        """
         if key in self._active:
             return None
-        async with self.ledger.transaction(actor, at_us=at_us) as tx:
+        record = {
+            "key": key,
+            "kind": kind,
+            "source": source,
+            "message": message,
+            "severity": severity,
+            "subject": subject,
+            "actor": actor,
+            "at_us": at_us if at_us is not None else now_us(),
+        }
+        raised: list[int | None] = [None]
+
+        async def attempt() -> None:
+            raised[0] = await self._raise_stored(record)
+
+        if self.guard is None:
+            await attempt()
+            return raised[0]
+        if await self.guard.write("alarm.raise", record, attempt):
+            return raised[0]
+        self._active[key] = (PROVISIONAL, kind)
+        self._publish_metric()
+        log.error("ALARM %s (%s): %s [database unreachable: spooled]", kind, severity, message)
+        if self.fastlane is not None:
+            self.fastlane.announce(
+                "alarm.raised",
+                {
+                    "alarm_id": None,
+                    "kind": kind,
+                    "source": source,
+                    "severity": severity,
+                    "message": message,
+                    "subject": subject,
+                },
+            )
+        return PROVISIONAL
+
+    async def _raise_stored(self, record: dict[str, Any]) -> int | None:
+        async with self.ledger.transaction(record["actor"], at_us=record["at_us"]) as tx:
             return await self.raise_in(
                 tx,
-                key,
-                kind=kind,
-                source=source,
-                message=message,
-                severity=severity,
-                subject=subject,
+                record["key"],
+                kind=record["kind"],
+                source=record["source"],
+                message=record["message"],
+                severity=record["severity"],
+                subject=record["subject"],
             )
+
+    async def _replay_raise(self, record: dict[str, Any]) -> None:
+        if self._active.get(record["key"], (None,))[0] == PROVISIONAL:
+            del self._active[record["key"]]
+        await self._raise_stored(record)
 
     async def raise_in(
         self,
@@ -171,9 +240,48 @@ class Alarms:
         entry = self._active.get(key)
         if entry is None:
             return False
-        alarm_id, _kind = entry
-        await self._end(alarm_id, reason=reason, actor=actor, at_us=at_us)
+        record = {
+            "key": key,
+            "reason": reason,
+            "actor": actor,
+            "at_us": at_us if at_us is not None else now_us(),
+        }
+
+        async def attempt() -> None:
+            await self._clear_stored(record)
+
+        if self.guard is None:
+            await attempt()
+            return True
+        if not await self.guard.write("alarm.clear", record, attempt):
+            self._active.pop(key, None)
+            self._publish_metric()
+            log.warning("alarm %s cleared (%s) [database unreachable: spooled]", key, reason)
+            if self.fastlane is not None:
+                self.fastlane.announce(
+                    "alarm.cleared",
+                    {"alarm_id": None, "kind": entry[1], "source": key, "reason": reason},
+                )
         return True
+
+    async def _clear_stored(self, record: dict[str, Any]) -> None:
+        alarm_id = await self._active_id(record["key"])
+        if alarm_id is not None:
+            await self._end(
+                alarm_id, reason=record["reason"], actor=record["actor"], at_us=record["at_us"]
+            )
+
+    async def _replay_clear(self, record: dict[str, Any]) -> None:
+        await self._clear_stored(record)
+
+    async def _active_id(self, key: str) -> int | None:
+        async with self.ledger.store.read() as conn:
+            found = await conn.scalar(
+                select(alarms.c.id).where(
+                    alarms.c.room == self.room, alarms.c.key == key, alarms.c.cleared_us.is_(None)
+                )
+            )
+        return int(found) if found is not None else None
 
     async def _end(self, alarm_id: int, *, reason: str, actor: str, at_us: int | None) -> None:
         async with self.ledger.transaction(actor, at_us=at_us) as tx:

@@ -14,17 +14,64 @@ import asyncio
 import json
 import logging
 import ssl
+import uuid
 from urllib.parse import urlsplit
 
 import aiomqtt
 
 from daemon.backoff import Backoff
-from daemon.clock import now_us
+from daemon.clock import now_us, us_to_iso
 from daemon.config import MqttConfig, read_credential
 from daemon.metrics import Metrics
 from daemon.outbox import Outbox
+from daemon.spool import is_unavailable
 
 log = logging.getLogger(__name__)
+
+
+class FastLane:
+    """Safety announcements that cannot wait for the database: published at once, QoS 1, not
+    durable, flagged ``"provisional": true``. Used while the database is unreachable, so an
+    alarm reaches people now; its durable record (and event) follows when the spool is
+    replayed."""
+
+    def __init__(self, *, site: str, room: str) -> None:
+        self.site = site
+        self.room = room
+        self.prefix = f"archroom/{site}/{room}"
+        self.client: aiomqtt.Client | None = None
+        self.sent = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def announce(self, event_type: str, fields: dict[str, object]) -> None:
+        body = {
+            "event_id": str(uuid.uuid4()),
+            "type": event_type,
+            "at": us_to_iso(now_us()),
+            "site": self.site,
+            "room": self.room,
+            "provisional": True,
+            **fields,
+        }
+        client = self.client
+        if client is None:
+            log.warning(
+                "no broker either: %s %s only logged", event_type, fields.get("message", "")
+            )
+            return
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        task = asyncio.get_running_loop().create_task(
+            client.publish(f"{self.prefix}/events/{event_type}", payload, qos=1), name="fastlane"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            self.sent += 1
+        elif not task.cancelled():
+            log.warning("provisional announcement not delivered: %s", task.exception())
 
 
 class RetainedState:
@@ -52,6 +99,7 @@ class MqttPublisher:
         retained: RetainedState,
         metrics: Metrics,
         *,
+        fastlane: FastLane | None = None,
         batch: int = 200,
         prune_after_s: float = 7 * 86400,
     ) -> None:
@@ -59,6 +107,7 @@ class MqttPublisher:
         self.outbox = outbox
         self.retained = retained
         self.metrics = metrics
+        self.fastlane = fastlane
         self.batch = batch
         self.prune_after_us = int(prune_after_s * 1_000_000)
         self.status_topic = f"{outbox.prefix}/status"
@@ -134,21 +183,34 @@ class MqttPublisher:
         self.retained.dirty = set(self.retained.values)
         # An idle connection only notices a broker that went away through this iterator.
         lost = asyncio.create_task(anext(client.messages), name="mqtt-link-watch")
+        if self.fastlane is not None:
+            self.fastlane.client = client
         try:
             while True:
                 if lost.done():
                     lost.result()  # raises MqttError("Disconnected ...")
                 await self._flush_retained(client)
-                sent = await self._flush_outbox(client)
+                try:
+                    sent = await self._flush_outbox(client)
+                    if sent < self.batch:
+                        self.metrics.outbox_pending.set(await self.outbox.pending_count())
+                        await self._maybe_prune()
+                except Exception as e:
+                    # The outbox is in the database: while it is unreachable, keep the broker
+                    # session (status, retained state, provisional alarms) and wait.
+                    if not is_unavailable(e):
+                        raise
+                    sent = 0
+                    log.debug("outbox unreachable: %s", e)
                 if sent < self.batch:
-                    self.metrics.outbox_pending.set(await self.outbox.pending_count())
-                    await self._maybe_prune()
                     wake = asyncio.create_task(self.outbox.wait(1.0))
                     try:
                         await asyncio.wait({wake, lost}, return_when=asyncio.FIRST_COMPLETED)
                     finally:
                         wake.cancel()
         finally:
+            if self.fastlane is not None:
+                self.fastlane.client = None
             lost.cancel()
 
     async def _flush_retained(self, client: aiomqtt.Client) -> None:

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -26,18 +26,19 @@ from sqlalchemy import select
 from daemon.alarms import Alarms
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
-from daemon.events import ItemHomeChanged, TagBound, TagRetired
+from daemon.events import ItemHomeChanged, LoanOpened, LoanReturned, TagBound, TagRetired
 from daemon.events import LocationChanged as LedgerLocationChanged
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.passages import Passages
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
-from daemon.mqtt import RetainedState
+from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.sightings import record_sighting
 from daemon.reconcile.sweeps import SweepCounter
 from daemon.room import SHELF_KINDS
-from daemon.store.schema import item_locations, items, locations, tags
+from daemon.spool import DatabaseGuard, is_unavailable
+from daemon.store.schema import item_locations, items, loans, locations, tags
 from daemon.supervisor import Supervisor
 from drivers.links import parse_link
 from drivers.llrp import LlrpReaderService
@@ -129,6 +130,8 @@ class RoomReaders(ReadSink):
         metrics: Metrics,
         retained: RetainedState,
         supervisor: Supervisor,
+        guard: DatabaseGuard,
+        fastlane: FastLane,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -139,6 +142,12 @@ class RoomReaders(ReadSink):
         self.metrics = metrics
         self.retained = retained
         self.supervisor = supervisor
+        self.guard = guard
+        self.fastlane = fastlane
+        self.loan_epcs: set[str] = set()
+        """EPCs of items on loan: lets the gate decide without the database when it is down."""
+        guard.handle("rfid.passage", self._replay_passage)
+        guard.handle("rfid.settled", self._replay_settled)
         self.clock = clock
         self.roles = {r.id: r.role for r in config.readers}
         self.drivers = {r.id: make_driver(r, config) for r in config.readers}
@@ -248,8 +257,24 @@ class RoomReaders(ReadSink):
                     ((e, where) for e, where, there in expectations if not there), assume=False
                 )
                 count += len(rows)
-        log.info("shelf engine expects %d tagged items", count)
+        self.loan_epcs = set(await self._loan_epcs())
+        log.info("shelf engine expects %d tagged items (%d on loan)", count, len(self.loan_epcs))
         return count
+
+    async def _loan_epcs(self, ref: str | None = None) -> list[str]:
+        query = (
+            select(tags.c.epc)
+            .select_from(
+                tags.join(loans, loans.c.item_id == tags.c.item_id).join(
+                    items, items.c.id == tags.c.item_id
+                )
+            )
+            .where(tags.c.retired_us.is_(None), loans.c.returned_us.is_(None))
+        )
+        if ref is not None:
+            query = query.where(items.c.ref == ref)
+        async with self.ledger.store.read() as conn:
+            return [str(epc) for epc in (await conn.execute(query)).scalars()]
 
     async def _follow_ledger(self) -> None:
         """Keep the shelf engine's expectations in step with deliberate placements.
@@ -260,13 +285,20 @@ class RoomReaders(ReadSink):
         where they are recorded.
         """
         subscription = self.ledger.bus.subscribe(
-            TagBound, TagRetired, ItemHomeChanged, LedgerLocationChanged
+            TagBound, TagRetired, ItemHomeChanged, LedgerLocationChanged, LoanOpened, LoanReturned
         )
         try:
             while True:
                 event = await subscription.get()
                 if isinstance(event, TagRetired):
                     self.shelf.forget(event.epc)
+                    self.loan_epcs.discard(event.epc)
+                    continue
+                if isinstance(event, LoanOpened):
+                    self.loan_epcs.update(await self._loan_epcs(event.ref))
+                    continue
+                if isinstance(event, LoanReturned):
+                    self.loan_epcs.difference_update(await self._epcs_of(event.ref))
                     continue
                 if isinstance(event, LedgerLocationChanged) and event.source in (
                     "shelf-read",
@@ -340,21 +372,23 @@ class RoomReaders(ReadSink):
 
     async def _record(self, work: Work) -> None:
         if isinstance(work, Passage):
-            outcome = await self.passages.record(
-                gate=work.gate,
-                epc=work.epc,
-                direction=work.direction,
-                at_us=seconds_to_us(work.at),
-                decided_us=seconds_to_us(work.decided_at),
-            )
-            if outcome.ref is not None:
-                # In: it belongs home again but is at the gate until a shelf reads it there.
-                # Out on loan: it belongs nowhere in the room for now.
-                home = await self._home_of(work.epc)
-                back = work.direction == "in" or not outcome.authorized
-                self.shelf.expect(work.epc, home if back else None, assume=False)
+            record = {
+                "gate": work.gate,
+                "epc": work.epc,
+                "direction": work.direction,
+                "at": work.at,
+                "decided_at": work.decided_at,
+            }
+            if not await self.guard.write("rfid.passage", record, lambda: self._passage(work)):
+                self._provisional_passage(work)
         elif isinstance(work, LocationChanged):
-            await self._settled(work)
+            record = {
+                "epc": work.epc,
+                "location": work.location,
+                "previous": work.previous,
+                "at": work.at,
+            }
+            await self.guard.write("rfid.settled", record, lambda: self._settled(work))
         elif isinstance(work, Misplaced):
             ref = await self._ref_of(work.epc)
             await self.alarms.raise_(
@@ -383,6 +417,68 @@ class RoomReaders(ReadSink):
             )
         else:
             await self._link(work)
+
+    async def _passage(self, work: Passage) -> None:
+        outcome = await self.passages.record(
+            gate=work.gate,
+            epc=work.epc,
+            direction=work.direction,
+            at_us=seconds_to_us(work.at),
+            decided_us=seconds_to_us(work.decided_at),
+        )
+        if outcome.ref is not None:
+            # In: it belongs home again but is at the gate until a shelf reads it there.
+            # Out on loan: it belongs nowhere in the room for now.
+            home = await self._home_of(work.epc)
+            back = work.direction == "in" or not outcome.authorized
+            self.shelf.expect(work.epc, home if back else None, assume=False)
+
+    def _provisional_passage(self, work: Passage) -> None:
+        """The database is unreachable: decide from what is in memory and tell people now."""
+        fields: dict[str, object] = {
+            "gate": work.gate,
+            "epc": work.epc,
+            "ref": None,
+            "direction": work.direction,
+            "decided_at": us_to_iso(seconds_to_us(work.decided_at), precise=True),
+        }
+        authorized = work.direction == "in" or work.epc in self.loan_epcs
+        self.fastlane.announce(
+            "gate.passage", {**fields, "authorized": authorized, "loan_id": None}
+        )
+        if not authorized and self.shelf.is_expected(work.epc):
+            message = f"tag {work.epc} was carried out through gate {work.gate} without a loan"
+            log.error(
+                "ALARM gate.unauthorized (critical): %s [database unreachable: spooled]", message
+            )
+            self.metrics.gate_alarms.labels(gate=work.gate).inc()
+            self.fastlane.announce(
+                "alarm.raised",
+                {
+                    "alarm_id": None,
+                    "kind": "gate.unauthorized",
+                    "source": f"gate {work.gate}",
+                    "severity": "critical",
+                    "message": message,
+                    "subject": f"epc:{work.epc}",
+                },
+            )
+
+    async def _replay_passage(self, record: dict[str, Any]) -> None:
+        await self._passage(
+            Passage(
+                record["epc"],
+                record["gate"],
+                record["direction"],
+                record["at"],
+                record["decided_at"],
+            )
+        )
+
+    async def _replay_settled(self, record: dict[str, Any]) -> None:
+        await self._settled(
+            LocationChanged(record["epc"], record["location"], record["previous"], record["at"])
+        )
 
     async def _settled(self, work: LocationChanged) -> None:
         async with self.ledger.transaction("shelf-readers", at_us=seconds_to_us(work.at)) as tx:
@@ -429,13 +525,28 @@ class RoomReaders(ReadSink):
                 message=f"reader {change.reader} is unreachable: {change.reason}",
             )
 
-    async def _ref_of(self, epc: str) -> str | None:
+    async def _epcs_of(self, ref: str) -> list[str]:
         async with self.ledger.store.read() as conn:
-            ref = await conn.scalar(
-                select(items.c.ref)
-                .select_from(tags.join(items, items.c.id == tags.c.item_id))
-                .where(tags.c.epc == epc, tags.c.retired_us.is_(None))
+            rows = await conn.execute(
+                select(tags.c.epc)
+                .join(items, items.c.id == tags.c.item_id)
+                .where(items.c.ref == ref)
             )
+            return [str(epc) for epc in rows.scalars()]
+
+    async def _ref_of(self, epc: str) -> str | None:
+        """The ref of a tag, or None (unbound, or the database is unreachable just now)."""
+        try:
+            async with self.ledger.store.read() as conn:
+                ref = await conn.scalar(
+                    select(items.c.ref)
+                    .select_from(tags.join(items, items.c.id == tags.c.item_id))
+                    .where(tags.c.epc == epc, tags.c.retired_us.is_(None))
+                )
+        except Exception as e:
+            if not is_unavailable(e):
+                raise
+            return None
         return str(ref) if ref is not None else None
 
     async def _home_of(self, epc: str) -> str | None:

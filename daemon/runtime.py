@@ -34,13 +34,14 @@ from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
-from daemon.mqtt import LocalEventLog, MqttPublisher, RetainedState
+from daemon.mqtt import FastLane, LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
 from daemon.readers import RoomReaders
 from daemon.reconcile.service import Inventory
 from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
+from daemon.spool import DatabaseGuard, Spool
 from daemon.stacker_service import build_stacker
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
@@ -93,7 +94,9 @@ async def build_services(
     bus = Bus()
     ledger = Ledger(store, AuditChain(config.room), outbox, bus)
     locations = Locations(store)
-    alarms = Alarms(ledger, metrics)
+    fastlane = FastLane(site=config.site.id, room=config.room)
+    guard = DatabaseGuard(store, Spool(config.state_dir / "spool.jsonl"), health)
+    alarms = Alarms(ledger, metrics, guard=guard, fastlane=fastlane)
     retained = RetainedState(outbox)
     tags = Tags(ledger, config.ledger.company_prefix)
     passages = Passages(
@@ -108,6 +111,8 @@ async def build_services(
         metrics=metrics,
         retained=retained,
         supervisor=supervisor,
+        guard=guard,
+        fastlane=fastlane,
     )
     desks = {
         r.id: d
@@ -138,6 +143,8 @@ async def build_services(
         passages=passages,
         readers=readers,
         desk=DeskEncoder(desks, tags, ledger, locations),
+        guard=guard,
+        fastlane=fastlane,
     )
     await prepare_room(config, ledger, locations)
     await alarms.load()
@@ -232,6 +239,7 @@ class Daemon:
                 outbox,
                 retained,
                 self.metrics,
+                fastlane=services.fastlane,
                 batch=config.outbox.batch,
                 prune_after_s=config.outbox.prune_after_s,
             )
@@ -250,6 +258,7 @@ class Daemon:
                 self.supervisor.start(group, "outbox", deliver),
                 self.supervisor.start(group, "watchdog", lambda: self._watchdog(publisher)),
                 self.supervisor.start(group, "housekeeping", housekeeping.run),
+                self.supervisor.start(group, "database-guard", services.guard.run),
             ]
             if config.readers:
                 tasks.append(self.supervisor.start(group, "rfid", services.readers.run))

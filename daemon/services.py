@@ -18,9 +18,10 @@ from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
-from daemon.mqtt import RetainedState
+from daemon.mqtt import FastLane, RetainedState
 from daemon.readers import RoomReaders
 from daemon.reconcile.service import Inventory
+from daemon.spool import DatabaseGuard
 from daemon.stacker_service import StackerService
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
@@ -47,6 +48,8 @@ class Services:
     passages: Passages
     readers: RoomReaders
     desk: DeskEncoder
+    guard: DatabaseGuard
+    fastlane: FastLane
     stacker: StackerService | None = None
     climate: ClimateService | None = None
     inventory: Inventory | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from daemon.backoff import Backoff
 from daemon.metrics import Metrics
+from daemon.spool import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,11 @@ class Supervisor:
                 raise
             except Exception as e:
                 state.last_error = f"{type(e).__name__}: {e}"
-                log.exception("service %s crashed", name)
+                if is_unavailable(e):
+                    # Expected during a database outage: one line, no traceback.
+                    backoff.log_failure(log, "service %s waits for the database: %s", name, e)
+                else:
+                    log.exception("service %s crashed", name)
             else:
                 state.last_error = "returned"
                 log.error("service %s returned unexpectedly", name)

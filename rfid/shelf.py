@@ -200,6 +200,11 @@ class ShelfEngine:
             return None
         return self._codes[self._at[row]]
 
+    def is_expected(self, epc: str) -> bool:
+        """Has the daemon said where this tag belongs (i.e. it is bound to a record)?"""
+        row = self._rows.get(epc)
+        return row is not None and bool(self._flags[row] & _EXPECTED)
+
     def is_missing(self, epc: str) -> bool:
         row = self._rows.get(epc)
         return row is not None and bool(self._flags[row] & _MISSING)
