@@ -18,6 +18,7 @@ failed at the next start. The end of a run is one transaction with its audit ent
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import Counter
@@ -61,6 +62,8 @@ log = logging.getLogger(__name__)
 
 ACTOR = "reconciliation"
 _MAX_ID = 2**62
+_YIELD_EVERY = 1000
+"""Rows classified between two yields to the event loop (a few milliseconds of work)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -357,7 +360,9 @@ class Reconciler:
                 last = rows[-1].id
                 untagged = [r.id for r in rows if r.epc is None]
                 retired = await _ever_tagged(conn, untagged) if untagged else set()
-                for r in rows:
+                for n, r in enumerate(rows, 1):
+                    if n % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # the gates and shelves must not wait for us
                     facts = _facts(r, places, failed_cells, r.id in retired)
                     if not belongs_to(facts, self.room):
                         continue

@@ -3,15 +3,17 @@ run from the command line while the daemon is running."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
 
+from tests import harness
 from tests.api.conftest import VALID_RESIDENT_ID, Room, item_body
-from tests.harness import run_cli
 from tests.reconcile.conftest import reconcile, rows
 
 EPCS = {
@@ -72,39 +74,45 @@ async def test_run_finds_each_class_on_either_database(
     assert found["key_field_mismatch", "BOX-K"]["detail"] == "resident_id"
 
 
+async def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a thread: the daemon under test shares this event loop."""
+    return await asyncio.to_thread(harness.run_cli, *args)
+
+
 async def test_command_line_runs_and_exports_while_the_daemon_runs(
     room: Room, staff: httpx.AsyncClient, catalogue: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     await _records(staff, catalogue)
     config = str(tmp_path / "r1" / "archroom.toml")
-    done = run_cli("reconcile", "run", "-c", config)
+    done = await run_cli("reconcile", "run", "-c", config)
     assert done.returncode == 0, done.stderr
     first = done.stdout.splitlines()[0]
     assert first.startswith("run 1 (done) room r1: 6 items, 4 tags, 6 discrepancies"), first
     assert "  untagged: 2" in done.stdout
     assert "  key_field_mismatch: 1" in done.stdout
 
-    listed = run_cli("reconcile", "list", "-c", config)
+    listed = await run_cli("reconcile", "list", "-c", config)
     assert listed.stdout.split("\t")[:2] == ["1", "done"]
-    shown = run_cli("reconcile", "show", "1", "-c", config)
+    shown = await run_cli("reconcile", "show", "1", "-c", config)
     assert "misplaced\tBOX-M\tr1-A-01-01 -> r1-A-02-01" in shown.stdout
 
     out = tmp_path / "report.csv"
-    assert run_cli("reconcile", "export", "1", "-o", str(out), "-c", config).returncode == 0
+    exported_csv = await run_cli("reconcile", "export", "1", "-o", str(out), "-c", config)
+    assert exported_csv.returncode == 0
     exported = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(exported) == 6
     api_report = (await staff.get("/api/v1/reconciliations/1/report")).text
     assert out.read_bytes().decode() == api_report
-    as_json = json.loads(
-        run_cli("reconcile", "export", "1", "--format", "json", "-c", config).stdout
-    )
+    exported_json = await run_cli("reconcile", "export", "1", "--format", "json", "-c", config)
+    as_json = json.loads(exported_json.stdout)
     assert as_json["run"] == (await staff.get("/api/v1/reconciliations/1")).json()
 
-    eligible = run_cli("reconcile", "retention", "--on", "2099-01-01", "-c", config)
+    eligible = await run_cli("reconcile", "retention", "--on", "2099-01-01", "-c", config)
     assert eligible.stdout.splitlines()[0].startswith("ref,title,category,kind,year,retention")
     assert len(eligible.stdout.splitlines()) == 7  # every D30 record of 2023, and the header
 
-    missing = run_cli("reconcile", "show", "99", "-c", config)
+    missing = await run_cli("reconcile", "show", "99", "-c", config)
     assert missing.returncode == 1
     assert "no reconciliation run 99 in room r1" in missing.stderr
-    assert run_cli("reconcile", "run", "-c", str(tmp_path / "nope.toml")).returncode == 1
+    no_config = await run_cli("reconcile", "run", "-c", str(tmp_path / "nope.toml"))
+    assert no_config.returncode == 1
