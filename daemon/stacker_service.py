@@ -57,6 +57,7 @@ from stacker.controller import (
     StackerStatus,
     UnknownJob,
 )
+from stacker.describe import exception_text
 from stacker.events import (
     AcceptTimeout,
     ExceptionCleared,
@@ -169,9 +170,12 @@ class SqlJournal:
     and the audit entry of the result.
     """
 
-    def __init__(self, ledger: Ledger, locations_: Locations, places: Places) -> None:
+    def __init__(
+        self, ledger: Ledger, locations_: Locations, alarms: Alarms, places: Places
+    ) -> None:
         self.ledger = ledger
         self.locations = locations_
+        self.alarms = alarms
         self.places = places
         self.stacker = places.config.id
         self.room = ledger.room
@@ -279,6 +283,7 @@ class SqlJournal:
                     )
             if row.state != job.state.value:
                 tx.emit(_changed(job, tx.at_us))
+                await self._alarm(tx, job)
                 if job.state.terminal and not JobState(row.state).terminal:
                     await self._finished(tx, job, item_id)
 
@@ -314,6 +319,21 @@ class SqlJournal:
 
     def _subject(self, job: Job) -> str:
         return job.ref or f"stacker {self.stacker}"
+
+    async def _alarm(self, tx: Tx, job: Job) -> None:
+        """The alarm a job's new state rings, committed with the state itself, so whoever
+        sees the job waiting for a person also finds the alarm."""
+        alarm = job_alarm(job, self.places)
+        if alarm is not None:
+            await self.alarms.raise_in(
+                tx,
+                alarm.key,
+                kind=alarm.kind,
+                source=f"stacker {self.stacker}",
+                severity=alarm.severity,
+                subject=job.ref,
+                message=alarm.message,
+            )
 
     async def _item_id(self, conn: AsyncConnection, ref: str | None) -> int | None:
         if ref is None:
@@ -371,6 +391,78 @@ def resting_place(job: Job) -> CellAddress | None:
     return job.destination
 
 
+@dataclass(frozen=True, slots=True)
+class JobAlarm:
+    key: str
+    kind: str
+    message: str
+    severity: Severity
+
+
+def job_alarm(job: Job, places: Places) -> JobAlarm | None:
+    """The alarm a job in this state rings: waiting for a decision, unconfirmed, of unknown
+    outcome, or finished in a way that needs a person; None otherwise."""
+    sid = places.config.id
+    words = _job_words(job)
+    if job.state is JobState.EXCEPTION and job.exception:
+        text = exception_text(job.exception)
+        return JobAlarm(
+            job_alarm_key("stacker.exception", sid, job.job_id),
+            "stacker.exception",
+            f"{words} waits for a decision: {text}",
+            "critical",
+        )
+    if job.state is JobState.UNCONFIRMED:
+        timeout = places.config.accept_timeout_s
+        return JobAlarm(
+            job_alarm_key("stacker.accept_timeout", sid, job.job_id),
+            "stacker.accept_timeout",
+            f"{words}: the PLC did not accept it within {timeout:g} s; it is not resent "
+            "(decide retry or cancel)",
+            "warning",
+        )
+    if job.state is JobState.VERIFYING:
+        return JobAlarm(
+            job_alarm_key("stacker.outcome_unknown", sid, job.job_id),
+            "stacker.outcome_unknown",
+            f"{words}: outcome unknown ({job.note}); verify jobs are establishing it, "
+            "it is not resent",
+            "warning",
+        )
+    if job.state.terminal and needs_a_person(job):
+        return JobAlarm(
+            failure_key(places, job),
+            "stacker.job_failed",
+            f"{words} ended: {job.note or job.result}",
+            "warning",
+        )
+    return None
+
+
+def job_alarm_key(kind: str, stacker: str, job_id: int) -> str:
+    return f"{kind}:{stacker}:{job_id}"
+
+
+def failure_key(places: Places, job: Job) -> str:
+    """One failure alarm per item (or cell): a later job that succeeds for it ends the alarm."""
+    return f"stacker.job_failed:{places.config.id}:{job.ref or places.code(job.source)}"
+
+
+def needs_a_person(job: Job) -> bool:
+    """Whether a finished job needs a person: a verify's finding is information, a cancelled
+    job was someone's choice, a recovery scan only serves its parent."""
+    if job.purpose is JobPurpose.RECOVERY or job.state is JobState.CANCELLED:
+        return False
+    if job.kind is JobKind.VERIFY:
+        return job.state in (JobState.REJECTED, JobState.UNRESOLVED)
+    return job.result != "ok"
+
+
+def _job_words(job: Job) -> str:
+    what = f"{job.kind.value} job {job.job_id}"
+    return f"{what} ({job.ref})" if job.ref else what
+
+
 def _body(job: Job) -> str:
     return json.dumps(job_to_json(job), separators=(",", ":"), sort_keys=True)
 
@@ -398,7 +490,7 @@ class RackCounts:
 class StackerService:
     """One stacker of the room: jobs in, ledger records, alarms, metrics and state out."""
 
-    STATE_PERIOD_S = 1.0
+    STATE_PERIOD_S = 0.25
 
     def __init__(
         self,
@@ -420,7 +512,7 @@ class StackerService:
         self.room = ledger.room
         stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
         self.places = Places(self.room, config, stations)
-        self.journal = SqlJournal(ledger, locations, self.places)
+        self.journal = SqlJournal(ledger, locations, alarms, self.places)
         self._events: asyncio.Queue[StackerEvent] = asyncio.Queue()
         self.controller = StackerController(config, self.journal, on_event=self._events.put_nowait)
         self._down_since: float | None = time.monotonic()
@@ -565,7 +657,7 @@ class StackerService:
                 raise Conflict(str(e)) from None
             except InvalidJob as e:
                 raise Invalid(str(e)) from None
-        return job
+        return await self.journal.get(job_id) or job
 
     async def reset_faults(self, *, actor: str) -> None:
         """Pulse HOST_CTRL.fault_reset; the PLC clears a latched fault once it is safe."""
@@ -709,54 +801,36 @@ class StackerService:
             await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
         elif isinstance(event, JobAccepted):
             await self.alarms.clear(
-                f"stacker.accept_timeout:{sid}:{event.job.job_id}", reason="accepted late"
+                job_alarm_key("stacker.accept_timeout", sid, event.job.job_id),
+                reason="accepted late",
             )
         elif isinstance(event, JobException):
             for flag in event.exception:
                 if flag.name:
                     self.metrics.stacker_faults.labels(code=flag.name.lower()).inc()
-            choices = ", ".join(d.name.lower() for d in event.decisions)
-            await self._job_alarm(
-                event.job,
-                "stacker.exception",
-                f"{_job_words(event.job)} waits for a decision ({choices}): {event.description}",
-                severity="critical",
-            )
+            await self._ensure_job_alarm(event.job)
         elif isinstance(event, ExceptionCleared):
             await self.alarms.clear(
-                f"stacker.exception:{sid}:{event.job.job_id}",
+                job_alarm_key("stacker.exception", sid, event.job.job_id),
                 reason=f"decision: {event.decision.name.lower()}",
             )
         elif isinstance(event, AcceptTimeout):
             self.metrics.stacker_faults.labels(code="accept_timeout").inc()
-            await self._job_alarm(
-                event.job,
-                "stacker.accept_timeout",
-                f"{_job_words(event.job)}: the PLC did not accept it within "
-                f"{self.config.accept_timeout_s:g} s; it is not resent (decide retry or cancel)",
-            )
+            await self._ensure_job_alarm(event.job)
+        elif isinstance(event, OutcomeUnknown):
+            await self._ensure_job_alarm(event.job)
         elif isinstance(event, ExecutionTimeout):
             self.metrics.stacker_faults.labels(code="execution_timeout").inc()
-            await self._job_alarm(
-                event.job,
-                "stacker.job_timeout",
-                f"{_job_words(event.job)} is still running after "
+            await self.alarms.raise_(
+                job_alarm_key("stacker.job_timeout", sid, event.job.job_id),
+                kind="stacker.job_timeout",
+                source=source,
+                subject=event.job.ref,
+                message=f"{_job_words(event.job)} is still running after "
                 f"{self.config.execution_timeout_s:g} s",
-            )
-        elif isinstance(event, OutcomeUnknown):
-            await self._job_alarm(
-                event.job,
-                "stacker.outcome_unknown",
-                f"{_job_words(event.job)}: outcome unknown ({event.job.note}); "
-                "verify jobs are establishing it, it is not resent",
             )
         elif isinstance(event, IdMismatch):
             self.metrics.stacker_faults.labels(code="id_mismatch").inc()
-            await self._failure_alarm(
-                event.job,
-                f"{_job_words(event.job)}: the PLC read box {event.read!r} where "
-                f"{event.expected!r} was expected; records unchanged, please check",
-            )
         elif isinstance(event, ForeignResultAcknowledged):
             await self.alarms.raise_(
                 f"stacker.foreign_result:{sid}",
@@ -781,14 +855,14 @@ class StackerService:
             "stacker.job_timeout",
             "stacker.outcome_unknown",
         ):
-            await self.alarms.clear(f"{kind}:{sid}:{job.job_id}", reason=reason)
+            await self.alarms.clear(job_alarm_key(kind, sid, job.job_id), reason=reason)
         if job.result == "ok":
             await self.alarms.clear(
-                self._failure_key(job), reason=f"job {job.job_id} completed for it"
+                failure_key(self.places, job), reason=f"job {job.job_id} completed for it"
             )
             await self.alarms.clear(f"stacker.foreign_result:{sid}", reason=reason)
-        elif _is_failure(job):
-            await self._failure_alarm(job, f"{_job_words(job)} ended: {event.description}")
+        else:
+            await self._ensure_job_alarm(job)
 
     async def _raise_down(self, reason: str) -> None:
         await self.alarms.raise_(
@@ -799,30 +873,19 @@ class StackerService:
             message=f"stacker {self.config.id} is unavailable: {reason}",
         )
 
-    async def _job_alarm(
-        self, job: Job, kind: str, message: str, *, severity: Severity = "warning"
-    ) -> None:
-        await self.alarms.raise_(
-            f"{kind}:{self.config.id}:{job.job_id}",
-            kind=kind,
-            source=f"stacker {self.config.id}",
-            severity=severity,
-            subject=job.ref,
-            message=message,
-        )
-
-    def _failure_key(self, job: Job) -> str:
-        about = job.ref or self.places.code(job.source)
-        return f"stacker.job_failed:{self.config.id}:{about}"
-
-    async def _failure_alarm(self, job: Job, message: str) -> None:
-        await self.alarms.raise_(
-            self._failure_key(job),
-            kind="stacker.job_failed",
-            source=f"stacker {self.config.id}",
-            subject=job.ref,
-            message=message,
-        )
+    async def _ensure_job_alarm(self, job: Job) -> None:
+        """Raise the job's alarm unless active. The journal raised it with the state change;
+        this repeats it in event order, after any clearing of an earlier occurrence."""
+        alarm = job_alarm(job, self.places)
+        if alarm is not None:
+            await self.alarms.raise_(
+                alarm.key,
+                kind=alarm.kind,
+                source=f"stacker {self.config.id}",
+                severity=alarm.severity,
+                subject=job.ref,
+                message=alarm.message,
+            )
 
     # -- following the ledger -------------------------------------------------------------------
 
@@ -895,23 +958,6 @@ class StackerService:
 
 def _box_id(epc: str | None) -> str:
     return "" if not epc else epc_short_form(epc)
-
-
-def _job_words(job: Job) -> str:
-    what = f"{job.kind.value} job {job.job_id}"
-    return f"{what} ({job.ref})" if job.ref else what
-
-
-def _is_failure(job: Job) -> bool:
-    """Whether a finished job needs a person: a verify's finding is information, a cancelled
-    job was someone's choice, a recovery scan only serves its parent."""
-    if job.purpose is JobPurpose.RECOVERY:
-        return False
-    if job.state is JobState.CANCELLED:
-        return False
-    if job.kind is JobKind.VERIFY:
-        return job.state in (JobState.REJECTED, JobState.UNRESOLVED)
-    return job.result != "ok"
 
 
 def iso_seconds(t: float | None) -> str | None:

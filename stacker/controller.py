@@ -357,6 +357,7 @@ class StackerController:
         backoff = _Backoff(self.config.reconnect_min_s, self.config.reconnect_max_s)
         failures = 0
         while True:
+            _stop_if_cancelled()
             try:
                 await self._session(backoff)
                 reason = "stacker PLC session ended"
@@ -394,6 +395,7 @@ class StackerController:
             resynced = False
             last_beat = float("-inf")
             while True:
+                _stop_if_cancelled()
                 async with self._io_lock:
                     now = self._clock()
                     if now - last_beat >= config.heartbeat_interval_s:
@@ -880,6 +882,19 @@ class StackerController:
         if free is None:
             raise DecisionRefused("no free cell to redirect to")
         return free
+
+
+def _stop_if_cancelled() -> None:
+    """End the task if it was asked to stop but the request was lost on the way.
+
+    On Python 3.11, ``asyncio.wait_for`` (inside pymodbus' request handling) returns the
+    result instead of raising when the cancellation arrives in the same loop iteration as the
+    Modbus answer. A poll loop that asks several times a second meets that race often enough
+    for a shutdown to hang; the task's pending cancel count is the reliable signal.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _rank(job: Job) -> int:

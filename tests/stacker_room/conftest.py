@@ -196,3 +196,14 @@ async def audit_of(room: StackerRoom, subject: str) -> list[dict[str, Any]]:
     assert r.status_code == 200, r.text
     entries: list[dict[str, Any]] = r.json()
     return entries
+
+
+async def alarms_become(
+    client: httpx.AsyncClient, kind: str, subjects: list[str | None], timeout: float = 15.0
+) -> None:
+    """Wait until the active alarms of ``kind`` are about exactly ``subjects``."""
+
+    async def settled() -> bool:
+        return [a["subject"] for a in await active_alarms(client, kind)] == subjects
+
+    await eventually_async(settled, timeout)

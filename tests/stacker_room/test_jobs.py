@@ -230,8 +230,12 @@ async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_canno
     r = await staff.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-1"})
     assert (r.status_code, r.json()) == (409, {"detail": reason})
     assert sum(room.sim.model.strobes.values()) == 0
-    health = (await staff.get("/healthz")).json()["components"]["stacker"]
-    assert (health["status"], health["detail"]) == ("degraded", reason)
+
+    async def degraded() -> bool:
+        health = (await staff.get("/healthz")).json()["components"]["stacker"]
+        return bool((health["status"], health["detail"]) == ("degraded", reason))
+
+    await eventually_async(degraded)
     if alarm is not None:
         kind, message = alarm
 
