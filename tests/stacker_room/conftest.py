@@ -121,14 +121,25 @@ async def staff(room: StackerRoom) -> AsyncIterator[httpx.AsyncClient]:
 
 async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
     """Wait until ``check()`` holds; fail after ``timeout`` (a bound, not a measurement)."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
+
+    async def wrapped() -> bool:
+        return check()
+
+    await eventually_async(wrapped, timeout)
 
 
 async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
+    """Like :func:`eventually` for a check that awaits (an HTTP request, say).
+
+    The deadline is checked between attempts as well as enforced by ``asyncio.timeout``: a
+    cancellation lost inside a client library must not turn a failure into a hang.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with asyncio.timeout(timeout + 5):
         while not await check():
+            if loop.time() > deadline:
+                raise AssertionError(f"condition not reached within {timeout:g} s")
             await asyncio.sleep(0.02)
 
 
@@ -154,14 +165,16 @@ async def wait_job(
     client: httpx.AsyncClient, job_id: int, *states: str, timeout: float = 20.0
 ) -> dict[str, Any]:
     """The job once its state is one of ``states``."""
-    async with asyncio.timeout(timeout):
-        while True:
-            r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
-            assert r.status_code == 200, r.text
-            job: dict[str, Any] = r.json()
-            if job["state"] in states:
-                return job
-            await asyncio.sleep(0.02)
+    found: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
+        assert r.status_code == 200, r.text
+        found.update(r.json())
+        return found["state"] in states
+
+    await eventually_async(reached, timeout)
+    return found
 
 
 async def location_of(client: httpx.AsyncClient, ref: str) -> dict[str, Any]:
