@@ -7,7 +7,11 @@ the handshake and not the crane:
   PLC shows the job accepted (strobe write -> accepted seen);
 - ``controller``: :class:`~stacker.controller.StackerController` from ``submit()`` to the
   ``JobAccepted`` event (journal write, data block, strobe, poll) and to ``JobFinished`` (result
-  recorded, acknowledged).
+  recorded, acknowledged), with the JSON-lines journal;
+- ``api``: the whole daemon (SQLite journal in a temporary directory, ``synchronous=FULL``)
+  from the start of ``POST /api/v1/stacker/jobs`` to its 202 answer, to the ``stacker.job``
+  event with state ``accepted`` on the daemon's bus (committed to the journal), and to the
+  ``done`` event (result, movement and audit committed).
 
 Usage: ``python -m bench stacker_roundtrip -- --jobs 200``.
 """
@@ -22,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
@@ -137,6 +142,76 @@ async def _controller(sim: StackerPlcSimulator, jobs: int) -> tuple[list[float],
     return to_accept, to_finish
 
 
+async def _api(sim: StackerPlcSimulator, jobs: int) -> dict[str, list[float]]:
+    from daemon.config import load_config
+    from daemon.events import StackerJobChanged
+    from daemon.runtime import Daemon
+    from daemon.store.db import Store
+    from daemon.tokens import Role, Tokens
+
+    samples: dict[str, list[float]] = {"response": [], "accepted": [], "finished": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/archroom.db"
+        store = Store.connect(url)
+        try:
+            await store.upgrade()
+            token = await Tokens(store).create(name="bench", role=Role.staff)
+        finally:
+            await store.close()
+        config_path = Path(tmp) / "archroom.toml"
+        config_path.write_text(
+            f'room = "b1"\nstate_dir = "{tmp}"\nlog_level = "WARNING"\n'
+            f'[api]\nport = 0\n[database]\nurl = "{url}"\n'
+            f'[stacker]\nurl = "{sim.url}"\nbays = 10\nlevels = 5\n'
+        )
+        daemon = Daemon(load_config(config_path))
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+        try:
+            await asyncio.wait_for(daemon.ready.wait(), 30)
+            services = daemon.services
+            assert services is not None
+            assert services.stacker is not None
+            controller = services.stacker.controller
+            seen: dict[tuple[int, str], float] = {}
+            changed = asyncio.Event()
+            subscription = services.bus.subscribe(StackerJobChanged)
+
+            async def watch() -> None:
+                while True:
+                    event = await subscription.get()
+                    seen[(event.job_id, event.state)] = time.perf_counter()
+                    changed.set()
+
+            watcher = asyncio.create_task(watch())
+            assert daemon.listening is not None
+            headers = {"Authorization": f"Bearer {token}"}
+            body = {"kind": "verify", "cell": CELL.code}
+            async with httpx.AsyncClient(base_url=daemon.listening.url, headers=headers) as http:
+                await _until_ready(controller)
+                for _ in range(jobs):
+                    started = time.perf_counter()
+                    r = await http.post("/api/v1/stacker/jobs", json=body)
+                    answered = time.perf_counter()
+                    r.raise_for_status()
+                    job_id = r.json()["job_id"]
+                    while (job_id, "done") not in seen:
+                        changed.clear()
+                        await changed.wait()
+                    samples["response"].append(answered - started)
+                    samples["accepted"].append(seen[(job_id, "accepted")] - started)
+                    samples["finished"].append(seen[(job_id, "done")] - started)
+                    await _until_ready(controller)
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            subscription.close()
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+    return samples
+
+
 async def _run(jobs: int) -> None:
     settings = PlcSettings(bays=10, levels=5, host_watchdog_s=60.0)
     async with StackerPlcSimulator(settings) as sim:
@@ -145,10 +220,16 @@ async def _run(jobs: int) -> None:
     async with StackerPlcSimulator(settings) as sim:
         sim.put(CELL.coordinates(), "BOX-1")
         to_accept, to_finish = await _controller(sim, jobs)
+    async with StackerPlcSimulator(settings) as sim:
+        sim.put(CELL.coordinates(), "BOX-1")
+        api = await _api(sim, jobs)
     for name, samples in (
         ("raw_strobe_to_accepted", raw),
         ("controller_submit_to_accepted", to_accept),
         ("controller_submit_to_finished", to_finish),
+        ("api_post_to_response", api["response"]),
+        ("api_post_to_accepted", api["accepted"]),
+        ("api_post_to_finished", api["finished"]),
     ):
         median, p99 = _quantiles(samples)
         print(f"{name}_median: {median * 1000:.2f} ms")
