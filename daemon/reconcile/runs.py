@@ -588,27 +588,41 @@ async def _ever_tagged(conn: AsyncConnection, item_ids: Sequence[int]) -> set[in
 
 
 def _facts(
-    r: Row[Any], places: dict[int, Place], failed_cells: dict[int, str], retired: bool
+    r: Sequence[Any], places: dict[int, Place], failed_cells: dict[int, str], retired: bool
 ) -> ItemFacts:
-    box_id = r.box_at_id if r.box_at_id is not None else r.box_home_id
+    # Positional: a million attribute look-ups by name cost seconds (columns of _item_query).
+    (
+        item_id,
+        ref,
+        kind,
+        parent_ref,
+        home_id,
+        epc,
+        location_id,
+        since_us,
+        source,
+        loan_id,
+        missing_us,
+        box_home_id,
+        box_at_id,
+        copy_ref,
+        *differs,
+    ) = r
+    box_id = box_at_id if box_at_id is not None else box_home_id
     return ItemFacts(
-        item_id=r.id,
-        ref=r.ref,
-        kind=r.kind,
-        epc=r.epc,
-        ever_tagged=r.epc is not None or retired,
-        home=places.get(r.home_location_id) if r.home_location_id is not None else None,
-        current=places.get(r.location_id) if r.location_id is not None else None,
-        since_us=r.since_us,
-        source=r.source,
-        loan_id=r.loan_id,
-        missing_since_us=r.missing_us,
-        box_ref=r.parent_ref,
-        box_place=places.get(box_id) if box_id is not None else None,
-        key_fields_differ=(
-            tuple(f for f in KEY_FIELDS if r._mapping[f"differs_{f}"])
-            if r.copy_ref is not None
-            else ()
-        ),
-        failed_verify=failed_cells.get(r.location_id) if r.location_id is not None else None,
+        item_id,
+        ref,
+        kind,
+        epc,
+        epc is not None or retired,
+        None if home_id is None else places.get(home_id),
+        None if location_id is None else places.get(location_id),
+        since_us,
+        source,
+        loan_id,
+        missing_us,
+        parent_ref,
+        None if box_id is None else places.get(box_id),
+        () if copy_ref is None else tuple(f for f, d in zip(KEY_FIELDS, differs, strict=True) if d),
+        None if location_id is None else failed_cells.get(location_id),
     )
