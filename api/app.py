@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from api.auth import Auth
 from daemon import __version__
@@ -50,6 +50,7 @@ def create_app(services: Services) -> FastAPI:
     auth = Auth(services.tokens, failed_per_minute=services.config.api.failed_auth_per_minute)
     _install_error_handlers(app)
     _declare_error_detail(app)
+    _install_text_guard(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> HealthResponse:
@@ -103,6 +104,37 @@ def _declare_error_detail(app: FastAPI) -> None:
 
 
 _LEDGER_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+
+
+def unstorable_text(exc: BaseException) -> bool:
+    """The database refused a value's characters: a NUL (PostgreSQL has no NUL in text) or an
+    unpaired surrogate (valid in a JSON string escape, not UTF-8 on either database)."""
+    link: BaseException | None = exc
+    for _ in range(8):
+        if link is None:
+            return False
+        if isinstance(link, UnicodeEncodeError) or getattr(link, "sqlstate", None) == "22021":
+            return True
+        orig = getattr(link, "orig", None)
+        link = orig if isinstance(orig, BaseException) else link.__cause__
+    return False
+
+
+def _install_text_guard(app: FastAPI) -> None:
+    """Whatever route a request takes, such text is the client's error (422), not a 500."""
+
+    @app.exception_handler(UnicodeEncodeError)
+    @app.exception_handler(DBAPIError)
+    async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
+        if not unstorable_text(exc):
+            raise exc
+        return JSONResponse(
+            {
+                "detail": "the request holds a NUL character or an unpaired surrogate, "
+                "which cannot be stored"
+            },
+            status_code=422,
+        )
 
 
 def _install_error_handlers(app: FastAPI) -> None:

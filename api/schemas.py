@@ -473,7 +473,7 @@ class SpotCheckIn(BaseModel):
         default=None, ge=0, lt=2**63, description="to redraw a sample (default: random)"
     )
     run_id: int | None = Field(
-        default=None, description="the run whose report it joins (default: the latest)"
+        default=None, ge=1, lt=2**63, description="the run whose report it joins (default: latest)"
     )
     note: str = Field(default="", max_length=2000)
 

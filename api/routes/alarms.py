@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Auth
+from api.params import RowId
 from api.schemas import AlarmOut
 from daemon.services import Services
 from daemon.tokens import Principal, Role
@@ -26,7 +27,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return [AlarmOut.of(a) for a in found]
 
     @r.post("/alarms/{alarm_id}/ack")
-    async def acknowledge(alarm_id: int, who: Annotated[Principal, Depends(who_may)]) -> AlarmOut:
+    async def acknowledge(alarm_id: RowId, who: Annotated[Principal, Depends(who_may)]) -> AlarmOut:
         """Acknowledge an alarm; an event alarm (e.g. unauthorized removal) ends with it."""
         return AlarmOut.of(await svc.alarms.acknowledge(alarm_id, by=who.name))
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from api.auth import Auth
+from api.params import MAX_ROW_ID
 from api.schemas import AuditEntryOut, VerifyOut
 from daemon.audit import verify_chain
 from daemon.clock import us_to_iso
@@ -22,7 +23,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     async def entries(
         _who: Annotated[Principal, Depends(admin)],
         subject: Annotated[str | None, Query(max_length=200)] = None,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> list[AuditEntryOut]:
         """Audit entries in chain order, optionally for one subject (an item ref, a source)."""

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.auth import Auth
+from api.params import RowId
 from api.schemas import LoanIn, LoanOut, RenewIn, ReturnIn, StatusFilter
 from daemon.services import Services
 from daemon.tokens import Principal, Role
@@ -30,7 +31,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.post("/loans/{loan_id}/return")
     async def check_in(
-        loan_id: int, who: Annotated[Principal, Depends(staff)], body: ReturnIn | None = None
+        loan_id: RowId, who: Annotated[Principal, Depends(staff)], body: ReturnIn | None = None
     ) -> LoanOut:
         """Record the return at the desk."""
         return LoanOut.of(
@@ -41,7 +42,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.post("/loans/{loan_id}/renew")
     async def renew(
-        loan_id: int, who: Annotated[Principal, Depends(staff)], body: RenewIn | None = None
+        loan_id: RowId, who: Annotated[Principal, Depends(staff)], body: RenewIn | None = None
     ) -> LoanOut:
         """Extend the due date (up to the configured number of renewals)."""
         return LoanOut.of(
@@ -59,7 +60,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return [LoanOut.of(loan) for loan in await svc.loans.list(status, ref=ref, limit=limit)]
 
     @r.get("/loans/{loan_id}")
-    async def get_loan(loan_id: int, _who: Annotated[Principal, Depends(reader)]) -> LoanOut:
+    async def get_loan(loan_id: RowId, _who: Annotated[Principal, Depends(reader)]) -> LoanOut:
         return LoanOut.of(await svc.loans.get(loan_id))
 
     return r

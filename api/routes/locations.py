@@ -1,5 +1,6 @@
 """Locations: batch whereabouts for the catalogue service, shelf contents, rack creation."""
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
@@ -19,6 +20,10 @@ from daemon.ledger.errors import Invalid
 from daemon.ledger.locations import parse_range, rack_locations
 from daemon.services import Services
 from daemon.tokens import Principal, Role
+
+SIDE = re.compile(r"[A-Za-z0-9]{1,8}")
+MAX_RACK_LOCATIONS = 20_000
+"""A real rack has a few thousand shelves; anything bigger in one request is a typo."""
 
 
 def router(svc: Services, auth: Auth) -> APIRouter:
@@ -58,6 +63,11 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             bays, levels = parse_range(body.bays), parse_range(body.levels)
         except ValueError as e:
             raise Invalid(str(e)) from None
+        for side in body.sides:
+            if not SIDE.fullmatch(side):
+                raise Invalid(f"sides: {side!r} is not 1 to 8 letters or digits")
+        if len(bays) * len(levels) * max(len(body.sides), 1) > MAX_RACK_LOCATIONS:
+            raise Invalid(f"more than {MAX_RACK_LOCATIONS} shelf locations in one rack")
         room = svc.config.room
         new = rack_locations(room, body.rack, bays, levels, body.sides)
         async with svc.ledger.transaction(who.name) as tx:

@@ -63,6 +63,13 @@ class ItemFields(BaseModel):
     def _social_security_no(cls, v: str | None) -> str | None:
         return check_social_security_no(v.upper()) if v else None
 
+    @field_validator("title", "category", "record_id", "approval_no", "home_location")
+    @classmethod
+    def _storable(cls, v: str | None) -> str | None:
+        if v is not None and "\x00" in v:  # PostgreSQL text cannot hold it
+            raise ValueError("holds a NUL character, which cannot be stored")
+        return v
+
     @field_validator("parent_ref", "record_id", "approval_no", "home_location", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
@@ -139,36 +146,64 @@ def _describe(error: ValidationError) -> str:
 def parse_rows(
     data: bytes | str, *, fmt: Literal["csv", "jsonl"] | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield (line number, row) or (line number, error text) from CSV-with-header or JSON lines."""
+    """Yield (line number, row) or (line number, error text) from CSV-with-header or JSON lines.
+
+    Raises UnicodeDecodeError (before yielding anything) when ``data`` is not UTF-8; any other
+    defect of the text is reported against its line and the rows after it are still read.
+    """
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     if fmt is None:
         fmt = "jsonl" if text.lstrip().startswith("{") else "csv"
     if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield number, f"not JSON: {e.msg}"
-                continue
-            if not isinstance(value, dict):
-                yield number, "each line must be a JSON object"
-                continue
-            yield number, value
+        yield from _json_lines(text)
+    else:
+        yield from _csv_rows(text)
+
+
+def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    # Lines end at "\n" only: U+2028 and friends may sit inside a JSON string.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield number, f"not JSON: {e.msg}"
+            continue
+        except (ValueError, RecursionError):  # a number of thousands of digits; deep nesting
+            yield number, "not JSON that can be read: a number too long or nesting too deep"
+            continue
+        if not isinstance(value, dict):
+            yield number, "each line must be a JSON object"
+            continue
+        yield number, value
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    lines = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(lines, [])
+    except csv.Error as e:
+        yield lines.line_num, f"the header line cannot be read as CSV: {e}"
         return
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "ref" not in reader.fieldnames:
+    if "ref" not in header:
         yield 1, "the CSV needs a header line naming the columns, including 'ref'"
         return
-    for row in reader:
-        if None in row:
-            yield reader.line_num, "more values than header columns"
+    while True:
+        try:
+            values = next(lines)
+        except StopIteration:
+            return
+        except csv.Error as e:  # e.g. a field over the csv module's size limit
+            yield lines.line_num, f"not readable as CSV: {e}"
             continue
-        yield (
-            reader.line_num,
-            {k: v for k, v in row.items() if v is not None and (v != "" or k == "ref")},
-        )
+        if not values:
+            continue
+        if len(values) > len(header):
+            yield lines.line_num, "more values than header columns"
+            continue
+        row = dict(zip(header, values, strict=False))
+        yield lines.line_num, {k: v for k, v in row.items() if v != "" or k == "ref"}
 
 
 class Catalogue:

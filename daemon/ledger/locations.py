@@ -105,8 +105,8 @@ def rack_locations(
 def parse_range(spec: str | int | Sequence[int]) -> list[int]:
     """``"1-20"`` or ``20`` (meaning 1-20) or ``[1, 2, 5]``."""
     if isinstance(spec, int):
-        if spec < 1:
-            raise ValueError("a count must be at least 1")
+        if not 1 <= spec <= 1000:
+            raise ValueError(f"a count must be from 1 to 1000, not {spec}")
         return list(range(1, spec + 1))
     if isinstance(spec, str):
         lo, sep, hi = spec.partition("-")

@@ -1,0 +1,14 @@
+"""Path parameters that several routes share.
+
+Database row ids are 64-bit integers on both SQLite and PostgreSQL. An id beyond that range
+names no row, and the database drivers cannot even bind it, so it is refused with a 422 while
+the request is validated; the range is written into the OpenAPI document as well.
+"""
+
+from typing import Annotated
+
+from fastapi import Path
+
+MAX_ROW_ID = 2**63 - 1
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="row id")]
