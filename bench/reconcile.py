@@ -9,7 +9,8 @@ fresh process (so its peak RSS is the run's alone) executes one reconciliation r
 ``Reconciler``, exactly as the daemon does, and reports:
 
 - ``{db}_reconcile``: seconds for the run, with items and tags checked;
-- ``{db}_reconcile_peak_rss``: the peak resident memory of that process (MB);
+- ``{db}_reconcile_peak_rss``: the peak resident memory of that process (MB), and
+  ``{db}_reconcile_rss_before_run``: the same just before the run (libraries loaded);
 - ``{db}_reconcile_rows``: discrepancy rows written, and the counts per class;
 - ``{db}_prepare``: seconds to write the room (not part of the budget).
 
@@ -225,6 +226,7 @@ async def reconcile(url: str, chunk: int) -> dict[str, Any]:
     try:
         ledger = Ledger(store, AuditChain(ROOM), Outbox(store, site="b", room=ROOM), Bus())
         reconciler = Reconciler(ledger, chunk=chunk)
+        before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
         run = await reconciler.reconcile(actor="bench")
         seconds = time.perf_counter() - started
@@ -237,6 +239,7 @@ async def reconcile(url: str, chunk: int) -> dict[str, Any]:
         "rows": run.discrepancies,
         "counts": run.counts,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_mb": before_mb,
     }
 
 
@@ -273,6 +276,11 @@ def run_one(kind: str, n: int, chunk: int) -> None:
                 flush=True,
             )
             print(f"{kind}_reconcile_peak_rss: {figures['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"{kind}_reconcile_rss_before_run: {figures['rss_before_mb']:.0f} MB"
+                " (the process with its libraries loaded)",
+                flush=True,
+            )
             counts = " ".join(f"{k}={v}" for k, v in figures["counts"].items())
             print(f"{kind}_reconcile_rows: {figures['rows']} rows ({counts})", flush=True)
         finally:
