@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 ACTOR = "reconciliation"
 _MAX_ID = 2**62
+INTERRUPTED = "interrupted: the daemon stopped during the run"
 _YIELD_EVERY = 1000
 """Rows classified between two yields to the event loop (a few milliseconds of work)."""
 
@@ -325,7 +326,7 @@ class Reconciler:
             ).all()
         for r in rows:
             if r.state == "running":
-                await self._fail(r.id, "interrupted: the daemon stopped during the run")
+                await self._fail(r.id, INTERRUPTED)
         return [r.id for r in rows if r.state == "queued"]
 
     # -- the comparison ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from daemon.readers import RoomReaders
 from daemon.reconcile.campaigns import Campaigns
 from daemon.reconcile.classify import CLASSES
 from daemon.reconcile.copies import CatalogueCopies
-from daemon.reconcile.runs import Reconciler, Run
+from daemon.reconcile.runs import INTERRUPTED, Reconciler, Run
 from daemon.reconcile.spotcheck import SpotChecks
 from daemon.stacker_service import StackerService
 from daemon.store.schema import audit, tag_sightings
@@ -132,10 +132,7 @@ class Inventory:
             campaign = await self.campaigns.progress()
             if campaign is not None:
                 self.metrics.inventory_coverage.labels(room=self.room).set(campaign.coverage)
-                if (
-                    campaign.state == "finishing"
-                    and await self.reconciler.of_campaign(campaign.id) is None
-                ):
+                if campaign.state == "finishing" and await self._needs_run(campaign.id):
                     await self._settle()
                     run = await self.reconciler.request(
                         actor=f"campaign:{campaign.id}", campaign_id=campaign.id
@@ -149,6 +146,11 @@ class Inventory:
                 next_metrics = now + self.METRICS_S
                 await self.refresh_metrics()
             await asyncio.sleep(self.TICK_S)
+
+    async def _needs_run(self, campaign_id: int) -> bool:
+        """A finishing campaign without a run, or whose run the daemon's stop interrupted."""
+        run = await self.reconciler.of_campaign(campaign_id)
+        return run is None or (run.state == "failed" and (run.error or "").startswith(INTERRUPTED))
 
     async def _settle(self, limit_s: float = 10.0) -> None:
         """Let the readers record what the engines decided (missing items) before the run."""
