@@ -282,6 +282,8 @@ def load_config(path: Path | str | None, **overrides: Any) -> ArchroomConfig:
             raise ConfigError(source, [f"cannot read: {e.strerror}"]) from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(source, [f"TOML syntax: {e}"]) from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(source, [f"not UTF-8 text ({e.reason} at byte {e.start})"]) from None
     data.update(overrides)
     try:
         return ArchroomConfig(**data)
