@@ -50,6 +50,7 @@ def quiet_libraries() -> None:
         "mqtt",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)  # an ERROR per timeout
 
 
 def _add_db_target(p: argparse.ArgumentParser) -> None:

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from rfid.config import GateConfig, ReaderConfig, ShelfEngineConfig
-from sensors.config import ROOM_CLASSES, BusConfig, LimitsOverride, SensorConfig
+from sensors.config import ROOM_CLASSES, BusConfig, ClimateConfig, LimitsOverride, SensorConfig
+from sensors.profiles import profile_for
 from stacker.config import StackerConfig
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
@@ -174,6 +175,7 @@ class ArchroomConfig(BaseSettings):
     shelf: ShelfEngineConfig = ShelfEngineConfig()
     buses: list[BusConfig] = Field(default_factory=list)
     sensors: list[SensorConfig] = Field(default_factory=list)
+    climate: ClimateConfig = ClimateConfig()
     stacker: StackerConfig | None = None
     inventory: InventoryConfig = InventoryConfig()
 
@@ -214,6 +216,7 @@ class ArchroomConfig(BaseSettings):
                 problems.append(f"sensors[{i}].bus: unknown bus {sensor.bus!r}")
             if rooms and sensor.room not in rooms:
                 problems.append(f"sensors[{i}].room: unknown room {sensor.room!r}")
+        problems += _mixed_line_speeds(self.buses, self.sensors)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -237,6 +240,20 @@ class ArchroomConfig(BaseSettings):
             password = read_credential(self.database.password_credential)
             url = make_url(url).set(password=password).render_as_string(hide_password=False)
         return url
+
+
+def _mixed_line_speeds(buses: Sequence[BusConfig], sensors: Sequence[SensorConfig]) -> list[str]:
+    """An RS485 line runs at one speed: sensors whose defaults differ need the bus's baudrate."""
+    problems = []
+    for i, bus in enumerate(buses):
+        speeds = {profile_for(s).serial.baudrate for s in sensors if s.bus == bus.id}
+        if bus.framer == "rtu" and bus.baudrate is None and len(speeds) > 1:
+            listed = " and ".join(str(b) for b in sorted(speeds))
+            problems.append(
+                f"buses[{i}].baudrate: its sensors default to {listed} baud but one line runs "
+                "at one speed; set the devices to one speed and baudrate to it"
+            )
+    return problems
 
 
 def _unique(table: str, ids: Iterable[str], problems: list[str]) -> None:

@@ -78,6 +78,30 @@ class Metrics:
             ["sensor"],
             registry=r,
         )
+        self.climate_twpi = Gauge(
+            "archroom_climate_twpi_years",
+            "Time-weighted Preservation Index over a window (24h, 30d)",
+            ["room", "window"],
+            registry=r,
+        )
+        self.climate_mould_risk = Gauge(
+            "archroom_climate_mould_risk_seconds",
+            "Time at mould risk over a window (24h, 30d)",
+            ["room", "window"],
+            registry=r,
+        )
+        self.climate_bus_up = Gauge(
+            "archroom_climate_bus_up", "Climate sensor bus link is up", ["bus"], registry=r
+        )
+        self.sensor_readings = Counter(
+            "archroom_sensor_readings", "Sensor readings accepted", ["sensor"], registry=r
+        )
+        self.sensor_errors = Counter(
+            "archroom_sensor_errors",
+            "Sensor polls that failed (timeout, error-answer)",
+            ["sensor", "error"],
+            registry=r,
+        )
         self.alarms_active = Gauge("archroom_alarms_active", "Active alarms", ["kind"], registry=r)
         self.outbox_pending = Gauge(
             "archroom_outbox_pending", "Events not yet delivered to MQTT", registry=r

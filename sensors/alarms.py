@@ -195,6 +195,11 @@ class ClimateAlarms:
         self._humidity = MovingMean(smoothing_s)
         self._temperature_range = RollingRange()
         self._humidity_range = RollingRange()
+        self._smoothed: tuple[float, float] | None = None
+
+    def smoothed(self) -> tuple[float, float] | None:
+        """(temperature, humidity) as last judged: the means over ``smoothing_s``."""
+        return self._smoothed
 
     def active(self) -> tuple[AlarmKind, ...]:
         return tuple(c.kind for c in self._conditions if c.threshold.active)
@@ -206,6 +211,7 @@ class ClimateAlarms:
     def observe(self, t: float, temperature_c: float, humidity_pct: float) -> list[AlarmChange]:
         temperature = self._temperature.add(t, temperature_c)
         humidity = self._humidity.add(t, humidity_pct)
+        self._smoothed = (temperature, humidity)
         self._temperature_range.add(t, temperature)
         self._humidity_range.add(t, humidity)
         t_spread, h_spread = self.spreads(t)
@@ -277,5 +283,9 @@ def sensor_fault(sensor: str, room: str, up: bool, reason: str, t: float) -> Ala
         room=room,
         severity="warning",
         t=t,
-        message=f"{sensor}: " + (f"sensor answering again ({reason})" if up else reason),
+        message=f"{sensor}: " + (_answering(reason) if up else reason),
     )
+
+
+def _answering(reason: str) -> str:
+    return "sensor answering again" + ("" if reason == "answering" else f" ({reason})")

@@ -88,6 +88,19 @@ class Backoff:
         self.attempts = 0
 
 
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation that a library swallowed.
+
+    On Python 3.11 ``asyncio.wait_for`` returns the result instead of raising CancelledError
+    when the cancellation arrives in the same loop turn as the result. pymodbus awaits every
+    answer through it, so a poller cancelled while polling can find itself still running with
+    the cancellation pending; it must stop then, or the daemon's shutdown waits forever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def serial_parameters(bus: BusConfig, sensors: Sequence[SensorConfig]) -> BusConfig:
     """The bus with its line speed filled in from its sensors' profiles when unset."""
     if bus.baudrate is not None:
@@ -156,6 +169,7 @@ class BusPoller:
         self._backoff = Backoff(cap_s=self.bus.reconnect_max_s, rng=rng or random.Random())
         self.counters: dict[str, SensorCounters] = {s.id: SensorCounters() for s in mine}
         self.bus_counters = BusCounters()
+        self._last_error: dict[str, tuple[str, float]] = {}
         self._client: ModbusClient | None = None
         self._link_up = False
         self._link_reported: bool | None = None
@@ -167,6 +181,10 @@ class BusPoller:
 
     def health(self, sensor: str) -> Health:
         return self._schedule.health(sensor)
+
+    def last_error(self, sensor: str) -> tuple[str, float] | None:
+        """Why the latest failed poll of ``sensor`` failed, and when (wall clock); None if none."""
+        return self._last_error.get(sensor)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -191,6 +209,7 @@ class BusPoller:
     async def _loop(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._client is not None
         while True:
+            raise_if_cancelled()
             sensor, due = self._schedule.next_due()
             now = loop.time()
             if self._link_up and not self._client.connected:
@@ -204,7 +223,7 @@ class BusPoller:
                 continue
             if not self._link_up:
                 self.counters[sensor].skipped_link_down += 1
-                self._apply(self._schedule.failed(sensor, now, f"bus {self.bus.id} link down"))
+                self._failed(sensor, now, f"bus {self.bus.id} link down")
                 continue
             await self._poll(self._sensors[sensor], loop)
             if self._gap_s:
@@ -275,16 +294,16 @@ class BusPoller:
                 return
             except ModbusIOException:
                 counters.timeouts += 1
-                self._apply(self._schedule.failed(sensor.id, loop.time(), "no response"))
+                self._failed(sensor.id, loop.time(), "no response")
                 return
             except ModbusException as e:
                 counters.error_answers += 1
-                self._apply(self._schedule.failed(sensor.id, loop.time(), f"bad answer: {e}"))
+                self._failed(sensor.id, loop.time(), f"bad answer: {e}")
                 return
             if response.isError():
                 counters.error_answers += 1
                 reason = f"exception code {response.exception_code}"
-                self._apply(self._schedule.failed(sensor.id, loop.time(), reason))
+                self._failed(sensor.id, loop.time(), reason)
                 return
             self._backoff.reset()
             answers.append(list(response.registers))
@@ -298,7 +317,7 @@ class BusPoller:
             else:
                 counters.rejected_malformed += 1
             log.debug("sensor %s: rejected %s", sensor.id, decoded.reason)
-            self._apply(self._schedule.failed(sensor.id, now, f"rejected {decoded.reason}"))
+            self._failed(sensor.id, now, f"rejected {decoded.reason}")
             return
         outcome = self._schedule.succeeded(sensor.id, now, decoded.raw)
         self._apply(outcome.transition)
@@ -313,6 +332,10 @@ class BusPoller:
                     self._wall(),
                 )
             )
+
+    def _failed(self, sensor: str, now: float, reason: str) -> None:
+        self._last_error[sensor] = (reason, self._wall())
+        self._apply(self._schedule.failed(sensor, now, reason))
 
     def _apply(self, transition: Transition | None) -> None:
         if transition is None:

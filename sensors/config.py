@@ -186,3 +186,22 @@ class LimitsOverride(_Strict):
         ):
             raise ValueError("rh_min_pct must be below rh_max_pct")
         return self
+
+
+class ClimateConfig(_Strict):
+    """How the daemon judges its rooms and keeps their history (the ``[climate]`` table)."""
+
+    stale_after_s: float | None = Field(default=None, gt=0)
+    """A sensor's latest reading stops counting for its room after this long; unset: three
+    polling intervals of the slowest sensor, at least 30 s."""
+    smoothing_s: float = Field(default=300.0, ge=0)
+    """Alarms judge the mean of this many seconds of readings, not single readings."""
+    per_sensor_alarms: bool = False
+    """Also judge every sensor on its own against its room's limits (besides the room)."""
+    history_retention_days: float = Field(default=400.0, gt=0)
+    """Per-minute history older than this is deleted (default: a year and a season)."""
+    history_flush_s: float = Field(default=10.0, gt=0, le=600)
+    """How often finished minutes are written to the database, in one transaction."""
+    replay_history_s: float = Field(default=86400.0, ge=0, le=30 * 86400.0)
+    """At start, this much stored history is replayed into the rooms' judgement, so the 24 h
+    fluctuation rule and the preservation figures survive a restart; 0 starts afresh."""

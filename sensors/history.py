@@ -4,7 +4,10 @@ Readings arrive every few seconds per sensor; storing each one would make the hi
 grow by millions of rows a month for no gain, while a minute's min/avg/max keeps everything a
 chart or an audit of the storage climate needs. The aggregator is pure: it is fed readings and
 returns the minutes that are closed (a later minute has started for that sensor, or the clock
-has passed the minute's end), each exactly once.
+has passed the minute's end), each exactly once. ``drain`` hands over the open minutes as they
+stand without closing them (a periodic or final flush); a later reading of such a minute starts
+a second partial aggregate of it, and the store merges the two (counts add up, extremes widen,
+means are weighted by count), so a flush in the middle of a minute loses nothing.
 """
 
 from __future__ import annotations
@@ -95,6 +98,12 @@ class MinuteAggregator:
         """Close every open minute that ended at or before ``now`` (silent sensors)."""
         due = [s for s, o in self._open.items() if o.minute + MINUTE_S <= now]
         return [self._close(s) for s in due]
+
+    def drain(self) -> list[MinuteAggregate]:
+        """Hand over every open minute as it stands, leaving it open for later readings."""
+        drained = [o.close(s) for s, o in self._open.items()]
+        self._open.clear()
+        return drained
 
     def close_all(self) -> list[MinuteAggregate]:
         """Close everything still open (at shutdown)."""

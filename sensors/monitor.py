@@ -31,6 +31,9 @@ class ClimateSnapshot:
     """Time of the latest reading that went into the values (None: nothing yet)."""
     temperature_c: float | None
     humidity_pct: float | None
+    smoothed_temperature_c: float | None
+    smoothed_humidity_pct: float | None
+    """The values the alarms judge (means over the smoothing window); None without alarms."""
     dew_point_c: float | None
     preservation: Preservation
     temperature_spread_24h_c: float | None
@@ -153,12 +156,15 @@ class ClimateMonitor:
         last = state.last
         assert state.tracker is not None
         spreads = state.alarms.spreads(now) if state.alarms is not None else (None, None)
+        smoothed = state.alarms.smoothed() if state.alarms is not None else None
         return ClimateSnapshot(
             source=sensor,
             room=state.room,
             t=None if last is None else last.t,
             temperature_c=None if last is None else last.temperature_c,
             humidity_pct=None if last is None else last.humidity_pct,
+            smoothed_temperature_c=None if smoothed is None else smoothed[0],
+            smoothed_humidity_pct=None if smoothed is None else smoothed[1],
             dew_point_c=None
             if last is None
             else dew_point_c(last.temperature_c, last.humidity_pct),
@@ -173,6 +179,7 @@ class ClimateMonitor:
     def room(self, room: str, now: float) -> ClimateSnapshot:
         state = self._rooms[room]
         t_spread, h_spread = state.alarms.spreads(now)
+        smoothed = state.alarms.smoothed()
         fresh = self._room_mean(room, now)
         temperature, humidity = state.temperature_c, state.humidity_pct
         dew = None
@@ -184,6 +191,8 @@ class ClimateMonitor:
             t=state.t,
             temperature_c=temperature,
             humidity_pct=humidity,
+            smoothed_temperature_c=None if smoothed is None else smoothed[0],
+            smoothed_humidity_pct=None if smoothed is None else smoothed[1],
             dew_point_c=dew,
             preservation=state.tracker.snapshot(now),
             temperature_spread_24h_c=t_spread,

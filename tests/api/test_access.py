@@ -29,6 +29,8 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/loans/{loan_id}/renew"): {S, A},
     ("GET", "/api/v1/loans"): {S, C, A},
     ("GET", "/api/v1/loans/{loan_id}"): {S, C, A},
+    ("GET", "/api/v1/climate"): {S, F, A},
+    ("GET", "/api/v1/climate/history"): {S, F, A},
     ("GET", "/api/v1/alarms"): {S, F, A},
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): {S, F, A},
     ("GET", "/api/v1/audit"): {A},
