@@ -8,12 +8,15 @@ that records a job's end also records its consequence in the ledger: the movemen
 entry and the ``stacker.job`` event. So a result acknowledged to the PLC always has its
 movement, and a movement never exists for a job the journal does not call done.
 
-Everything else the controller reports (mode, faults, exceptions, timeouts, the link) arrives
-as typed events and becomes alarms, metrics, the health component and the retained
-``stacker/state`` topic, in one consumer task. The host's belief of the rack's contents is
-seeded from the ledger at start (items whose current location is one of the stacker's cells)
-and follows the ledger afterwards: an item a person moves into or out of a cell, or a tag bound
-to a stored box, updates the cell model.
+The alarm a job's state rings (waiting for a decision, unconfirmed, of unknown outcome,
+ended in a way that needs a person) is committed with that state, so whoever sees the job
+waiting also finds the alarm. Everything else the controller reports (the link, mode, faults,
+timeouts, resolutions) arrives as typed events and becomes alarms and their clearing, metrics,
+the health component and the retained ``stacker/state`` topic, in one consumer task.
+
+The host's belief of the rack's contents is seeded from the ledger at start (items whose
+current location is one of the stacker's cells) and follows the ledger afterwards: an item a
+person moves into or out of a cell, or a tag bound to a stored box, updates the cell model.
 
 A box's id on the PLC's reader is the short form of its active tag's EPC
 (``stacker.registers.epc_short_form``). An untagged item travels with an empty box id: the PLC
