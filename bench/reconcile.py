@@ -23,12 +23,12 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -221,12 +221,21 @@ async def _chunk(store: Store, lo: int, hi: int) -> None:
                 await conn.execute(insert(table), rows)
 
 
+def _memory_mb(field: str) -> float:
+    """VmHWM (peak) or VmRSS of this process's own memory. Not ``ru_maxrss``: Linux carries
+    that over from the parent across fork and exec, so it would report the data preparation."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 async def reconcile(url: str, chunk: int) -> dict[str, Any]:
     store = Store.connect(url)
     try:
         ledger = Ledger(store, AuditChain(ROOM), Outbox(store, site="b", room=ROOM), Bus())
         reconciler = Reconciler(ledger, chunk=chunk)
-        before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        before_mb = _memory_mb("VmHWM")
         started = time.perf_counter()
         run = await reconciler.reconcile(actor="bench")
         seconds = time.perf_counter() - started
@@ -238,7 +247,7 @@ async def reconcile(url: str, chunk: int) -> dict[str, Any]:
         "tags": run.tags_checked,
         "rows": run.discrepancies,
         "counts": run.counts,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _memory_mb("VmHWM"),
         "rss_before_mb": before_mb,
     }
 
