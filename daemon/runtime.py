@@ -63,11 +63,12 @@ class _ApiServer(uvicorn.Server):
 class Listening:
     host: str
     port: int
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 def bind_api(config: ArchroomConfig) -> socket.socket:
@@ -200,7 +201,7 @@ class Daemon:
         config = self.config
         sock = bind_api(config)
         host, port = sock.getsockname()[:2]
-        self.listening = Listening(host, port)
+        self.listening = Listening(host, port, "https" if config.api.tls_cert_file else "http")
         store = Store.connect(config.database_url())
         try:
             await store.check_schema(f"archroom db upgrade {self.config_hint}".strip())

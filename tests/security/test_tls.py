@@ -1,0 +1,156 @@
+"""TLS for the API and for MQTT, with a room's own certificate authority (docs/security.md).
+
+The API serves HTTPS when ``[api] tls_cert_file``/``tls_key_file`` are set; a client that trusts
+the room's CA connects, one that does not is refused, and plain HTTP gets nothing. The daemon
+talks to an ``mqtts://`` broker only if the certificate verifies against ``[mqtt] ca_file``:
+events reach a broker the CA vouches for, and a broker with any other certificate never gets
+the connection (nor the events, which stay in the outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from daemon.config import ArchroomConfig, load_config
+from daemon.runtime import Daemon
+from daemon.store.schema import outbox
+from daemon.tokens import Role
+from tests.api.conftest import RACKS, item_body
+from tests.harness import base_config_text, create_token, running_daemon
+from tests.security.certs import Certificates, TlsMosquitto, make_certificates
+from tests.security.subscriber import subscribed
+
+
+@pytest.fixture(scope="module")
+def room_ca(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("room-ca"), "archroom room")
+
+
+@pytest.fixture(scope="module")
+def stranger(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A certificate for the same address from a CA the room does not trust."""
+    return make_certificates(tmp_path_factory.mktemp("stranger-ca"), "someone else")
+
+
+def _config(
+    state_dir: Path,
+    db_url: str,
+    *,
+    api: Certificates | None = None,
+    broker: TlsMosquitto | None = None,
+    ca_file: Path | None = None,
+) -> ArchroomConfig:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    mqtt = f'[mqtt]\nurl = "{broker.url}"\nca_file = "{ca_file}"\n' if broker else ""
+    text = base_config_text(state_dir, db_url=db_url, extra=RACKS + mqtt)
+    if api is not None:
+        tls = f'tls_cert_file = "{api.cert}"\ntls_key_file = "{api.key}"\n'
+        text = text.replace("[api]\n", "[api]\n" + tls, 1)
+    path = state_dir / "archroom.toml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def _trusting(certificates: Certificates) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(certificates.ca))
+
+
+async def test_the_api_speaks_https_to_clients_that_trust_the_room_ca_only(
+    tmp_path: Path, sqlite_url: str, room_ca: Certificates, stranger: Certificates
+) -> None:
+    token = await create_token(sqlite_url, Role.staff)
+    async with running_daemon(_config(tmp_path / "r1", sqlite_url, api=room_ca)) as daemon:
+        assert daemon.listening is not None
+        url = daemon.listening.url
+        assert url.startswith("https://127.0.0.1:")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url, verify=_trusting(room_ca)) as client:
+            assert (await client.get("/healthz")).status_code == 200
+            assert (await client.get("/api/v1/loans", headers=headers)).status_code == 200
+        for verify in (True, _trusting(stranger)):  # the system's CAs; another CA
+            async with httpx.AsyncClient(base_url=url, verify=verify) as client:
+                with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                    await client.get("/healthz")
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(httpx.HTTPError):
+                await client.get(url.replace("https://", "http://", 1) + "/healthz")
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path, room_ca: Certificates) -> Iterator[TlsMosquitto]:
+    broker = TlsMosquitto(tmp_path / "broker", room_ca)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()
+
+
+@pytest.fixture
+def stranger_broker(tmp_path: Path, stranger: Certificates) -> Iterator[TlsMosquitto]:
+    broker = TlsMosquitto(tmp_path / "stranger-broker", stranger)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()
+
+
+async def _check_out(daemon: Daemon, token: str) -> None:
+    assert daemon.listening is not None
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=daemon.listening.url, headers=headers) as staff:
+        assert (await staff.put("/api/v1/items/BOX-1", json=item_body())).status_code == 201
+        loan = {"ref": "BOX-1", "borrower": "Li Na", "purpose": "appeal"}
+        assert (await staff.post("/api/v1/loans", json=loan)).status_code == 201
+
+
+async def test_events_reach_an_mqtts_broker_whose_certificate_the_ca_file_verifies(
+    tmp_path: Path, sqlite_url: str, room_ca: Certificates, tls_broker: TlsMosquitto
+) -> None:
+    token = await create_token(sqlite_url, Role.staff)
+    config = _config(tmp_path / "r1", sqlite_url, broker=tls_broker, ca_file=room_ca.ca)
+    async with (
+        subscribed(tls_broker.port, tls=_trusting(room_ca)) as broker_sees,
+        running_daemon(config) as daemon,
+    ):
+        await _check_out(daemon, token)
+        await broker_sees.wait_for(lambda topic, _: topic.endswith("/events/loan.opened"))
+        assert ("archroom/t/r1/status", b"online") in broker_sees.messages
+
+
+async def test_a_broker_whose_certificate_does_not_verify_never_gets_the_connection(
+    tmp_path: Path,
+    sqlite_url: str,
+    room_ca: Certificates,
+    stranger: Certificates,
+    stranger_broker: TlsMosquitto,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="daemon.mqtt")
+    token = await create_token(sqlite_url, Role.staff)
+    config = _config(tmp_path / "r1", sqlite_url, broker=stranger_broker, ca_file=room_ca.ca)
+    async with (
+        subscribed(stranger_broker.port, tls=_trusting(stranger)) as broker_sees,
+        running_daemon(config) as daemon,
+    ):
+        await _check_out(daemon, token)
+        async with asyncio.timeout(20):
+            while "CERTIFICATE_VERIFY_FAILED" not in caplog.text:
+                await asyncio.sleep(0.05)
+        assert daemon.services is not None
+        async with daemon.services.store.read() as conn:
+            queued = await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.delivered_us.is_(None))
+            )
+        assert b"\narchroom_mqtt_connected 0.0\n" in daemon.metrics.exposition()
+    assert (queued or 0) >= 1
+    assert broker_sees.messages == []
