@@ -234,3 +234,105 @@ async def rig(
         )
         daemon = await stack.enter_async_context(running_room(config))
         yield ClimateRig(daemon, climate_sim, subscriber, Retained(mosquitto), db_url, tokens)
+
+
+# -- the service alone, on an injected clock ---------------------------------------------------
+
+T0 = 1_767_225_600.0
+"""2026-01-01T00:00:00Z, on a minute boundary."""
+
+
+class ManualClock:
+    """Wall-clock time that moves only when a test moves it."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def probe_toml(port: int, *, room: str = "stack-9", limits: str = "", climate: str = "") -> str:
+    """One float32 sensor ``probe`` (the simulator's ``vault-b``) on Modbus TCP, in ``room``."""
+    return (
+        f"[rooms.limits]\n{limits}\n[climate]\n{climate}\n"
+        f'[[buses]]\nid = "tcp"\nurl = "tcp://127.0.0.1:{port}"\ntimeout_s = 0.2\n'
+        f'[[sensors]]\ntype = "generic"\nid = "probe"\nbus = "tcp"\nroom = "{room}"\n'
+        "device_id = 1\ninterval_s = 0.01\nlazy_error_count = 3\n"
+        '[sensors.temperature]\naddress = 0\ndata_type = "float32"\n'
+        '[sensors.humidity]\naddress = 2\ndata_type = "float32"\n'
+    )
+
+
+@dataclass
+class ClockedRoom:
+    """A daemon without sensors of its own, and climate services run by the test on its
+    ledger, alarms and metrics with a ``ManualClock`` (several in turn: restarts)."""
+
+    daemon: Daemon
+    sim: ClimateSimulator
+    clock: ManualClock
+    state_dir: Path
+    db_url: str
+
+    @property
+    def services(self) -> Services:
+        assert self.daemon.services is not None
+        return self.daemon.services
+
+    def config(self, *, limits: str = "", climate: str = "") -> ArchroomConfig:
+        text = probe_toml(self.sim.port("tcp"), limits=limits, climate=climate)
+        return make_config(self.state_dir, db_url=self.db_url, room="stack-9", extra=text)
+
+    @asynccontextmanager
+    async def service(self, config: ArchroomConfig) -> AsyncIterator[ClimateService]:
+        s = self.services
+        service = ClimateService(
+            config,
+            ledger=s.ledger,
+            alarms=s.alarms,
+            metrics=s.metrics,
+            retained=s.retained,
+            health=s.health,
+            clock=self.clock,
+        )
+        task = asyncio.create_task(service.run(), name="climate under test")
+        try:
+            yield service
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def step(
+        self, service: ClimateService, t: float, temperature: float, humidity: float
+    ) -> None:
+        """From time ``t`` the probe reads these values: wait for a few readings stamped ``t``
+        and for every alarm decision they caused to be recorded.
+
+        The clock and the values change together, so a reading still in flight carries an old
+        value with the new time at worst; the smoothing over several readings at ``t`` makes
+        its weight small."""
+        before = _readings(service)
+        self.sim.set_values("vault-b", temperature, humidity)
+        self.clock.t = t
+
+        async def enough() -> bool:
+            return _readings(service) >= before + 6
+
+        await eventually(enough)
+        await service.drained()
+
+
+def _readings(service: ClimateService) -> int:
+    (probe,) = (s for s in service.view().sensors if s.config.id == "probe")
+    return probe.counters.readings
+
+
+@pytest.fixture
+async def clocked(
+    tmp_path: Path, sqlite_url: str, climate_sim: ClimateSimulator
+) -> AsyncIterator[ClockedRoom]:
+    config = make_config(tmp_path / "daemon", db_url=sqlite_url)
+    async with running_room(config) as daemon:
+        yield ClockedRoom(daemon, climate_sim, ManualClock(T0), tmp_path / "service", sqlite_url)

@@ -1,0 +1,112 @@
+"""Climate settings the daemon checks before it starts, and what it keeps out of its log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import main, quiet_libraries
+from daemon.config import ConfigError, load_config
+from daemon.tokens import Role
+from sensors.bus import BusPoller
+from sensors.config import BusConfig, XyMd02Config
+from sensors.readings import QueueSink
+from simulators.climate import ClimateSimulator
+from tests.climate_room.conftest import eventually, running_room
+from tests.harness import api_client, create_token, make_config
+
+LINE = """
+[[buses]]
+id = "rs485"
+url = "serial:///dev/ttyUSB0"
+{baudrate}
+[[sensors]]
+type = "xy-md02"
+id = "a"
+bus = "rs485"
+room = "r1"
+
+[[sensors]]
+type = "rs-ws-n01"
+id = "b"
+bus = "rs485"
+room = "r1"
+device_id = 2
+"""
+
+
+def test_a_line_mixing_9600_and_4800_baud_sensors_needs_its_baudrate(tmp_path: Path) -> None:
+    path = tmp_path / "archroom.toml"
+    path.write_text(LINE.format(baudrate=""))
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    (line,) = [e for e in error.value.errors if "baudrate" in e]
+    assert line.startswith("buses[0].baudrate: its sensors default to 4800 and 9600 baud")
+    path.write_text(LINE.format(baudrate="baudrate = 9600"))
+    assert load_config(path).buses[0].baudrate == 9600
+
+
+def test_climate_table_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "archroom.toml"
+    path.write_text("[climate]\nhistory_retention_days = 0\nsmoothing = 5\n")
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "climate.history_retention_days:" in err
+    assert "climate.smoothing: unknown setting" in err
+
+
+async def test_a_daemon_without_sensors_has_no_climate_service(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    config = make_config(tmp_path / "room", db_url=sqlite_url)
+    token = await create_token(sqlite_url, Role.facilities)
+    async with running_room(config) as daemon, api_client(daemon, token) as client:
+        assert daemon.services is not None
+        assert daemon.services.climate is None
+        health = (await client.get("/healthz")).json()["components"]["climate"]
+        assert health["status"] == "disabled"
+        body = (await client.get("/api/v1/climate")).json()
+        assert (body["rooms"], body["sensors"], body["buses"]) == ([], [], [])
+
+
+@pytest.fixture
+def daemon_logging() -> Iterator[None]:
+    """The daemon's library log levels, for one test."""
+    names = ("pymodbus", "pymodbus.logging")
+    levels = {n: logging.getLogger(n).level for n in names}
+    quiet_libraries()
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+async def test_a_dead_sensor_leaves_no_frame_dumps_in_the_log(
+    climate_sim: ClimateSimulator, daemon_logging: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    climate_sim.set_fault("stack-1-a", "dead")
+    bus = BusConfig(id="rs485", url=f"socket://127.0.0.1:{climate_sim.port('rs485')}",
+                    timeout_s=0.1)  # fmt: skip
+    sensor = XyMd02Config(type="xy-md02", id="stack-1-a", bus="rs485", room="stack-1",
+                          interval_s=0.05)  # fmt: skip
+    poller = BusPoller(bus, [sensor], QueueSink())
+    caplog.set_level(logging.DEBUG, logger="sensors")
+    task = asyncio.create_task(poller.run())
+    try:
+
+        async def timed_out_thrice() -> bool:
+            return poller.counters["stack-1-a"].timeouts >= 3
+
+        await eventually(timed_out_thrice)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert [r for r in caplog.records if r.name.startswith("pymodbus")] == []
+    assert any("stack-1-a down" in r.getMessage() for r in caplog.records)
