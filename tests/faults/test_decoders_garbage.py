@@ -411,3 +411,26 @@ def test_a_json_line_may_hold_unicode_line_separators_inside_its_strings() -> No
     assert list(parse_rows(line, fmt="jsonl")) == [
         (1, {"ref": "A-1", "title": "a\u2028b\x85c", "retention": "Y"})
     ]
+
+
+async def test_a_row_the_database_could_not_store_costs_no_other_row(db_url: str) -> None:
+    """PostgreSQL text cannot hold NUL: such a row is reported, its batch still loads."""
+    store = Store.connect(db_url)
+    try:
+        ledger = Ledger(store, AuditChain("r1"), Outbox(store, site="t", room="r1"), Bus())
+        data = (
+            "ref,title,retention,approval_no\n"
+            "N-1,Pensions,Y,\n"
+            "N-2,Pen\x00sions,Y,\n"
+            "N-3,Pensions,Y,RSJ\x00-1\n"
+            "N-4,Pensions,Y,RSJ-2\n"
+        )
+        report = await Catalogue(ledger).import_rows(parse_rows(data), actor="test")
+        assert report.loaded == 2
+        assert [(e.line, e.ref) for e in report.errors] == [(3, "N-2"), (4, "N-3")]
+        assert all("NUL" in e.error for e in report.errors)
+        async with store.read() as conn:
+            refs = (await conn.execute(select(items.c.ref).order_by(items.c.ref))).scalars()
+            assert list(refs) == ["N-1", "N-4"]
+    finally:
+        await store.close()
