@@ -29,7 +29,9 @@ from daemon.store.schema import alarms
 log = logging.getLogger(__name__)
 
 Severity = Literal["info", "warning", "critical"]
-EVENT_KINDS = frozenset({"gate.unauthorized", "stacker.job_timeout"})
+EVENT_KINDS = frozenset(
+    {"gate.unauthorized", "stacker.job_timeout", "stacker.job_failed", "stacker.foreign_result"}
+)
 
 
 @dataclass(frozen=True, slots=True)

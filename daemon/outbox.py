@@ -74,8 +74,11 @@ class Outbox:
 
     async def wait(self, seconds: float) -> None:
         """Until rung, or ``seconds`` at most."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the wait completes, and the daemon would not stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
         self._wakeup.clear()
 
     async def pending(self, limit: int) -> list[PendingMessage]:
