@@ -60,7 +60,9 @@ class Store:
     def connect(cls, url: str, *, pool_size: int = 5) -> Store:
         """Create the engine (no I/O yet). ``url`` is an async SQLAlchemy URL."""
         parsed = make_url(url)
-        kwargs: dict[str, Any] = {}
+        # A failed statement's message would otherwise carry its parameters (resident IDs
+        # among them) into whatever logs the exception.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
             if database and database != ":memory:":

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from daemon.cli import quiet_libraries
-from daemon.store.schema import alarms, audit, outbox
+from daemon.store.db import Store
+from daemon.store.schema import alarms, audit, items, outbox
 from daemon.tokens import Role
 from tests.api.conftest import RACKS, VALID_CREDIT_CODE, VALID_RESIDENT_ID, item_body
 from tests.harness import create_token, make_config, running_daemon
@@ -159,8 +161,6 @@ async def _drive(url: str, tokens: dict[Role, str]) -> list[str]:
 
 async def _delivered(subscriber: Subscriber, db_url: str, room_url: str) -> None:
     """Wait until the broker has carried every outbox row."""
-    from daemon.store.db import Store
-
     store = Store.connect(db_url)
     try:
         async with asyncio.timeout(30):
@@ -212,3 +212,25 @@ async def test_key_fields_and_token_secrets_reach_no_log_message_metric_or_audit
     assert _found(published, needles) == []
     assert _found(public, needles) == []
     assert _found("\n".join(stored), needles) == []
+
+
+async def test_a_failed_statement_names_none_of_the_values_it_was_given(store: Store) -> None:
+    """Tracebacks reach the log (a 500, a crashed service): they must not carry row values."""
+    row = {
+        "ref": "BOX-1",
+        "title": "Pensions",
+        "retention": "Y",
+        "kind": "box",
+        "resident_id": RESIDENT_IDS[1],
+        "approval_no": APPROVALS[0],
+        "created_us": 1,
+        "updated_us": 1,
+    }
+    async with store.write() as conn:
+        await conn.execute(insert(items).values(row))
+    with pytest.raises(Exception) as failed:  # noqa: PT011 (whatever the driver raises)
+        async with store.write() as conn:
+            await conn.execute(insert(items).values(row))
+    text = "".join(traceback.format_exception(failed.value))
+    assert "items" in text
+    assert _found(text, [RESIDENT_IDS[1], APPROVALS[0]]) == []
