@@ -99,44 +99,33 @@ class Whereabout:
     async def _locate_chunk(
         self, conn: AsyncConnection, refs: Sequence[str], found: dict[str, Whereabouts]
     ) -> None:
-        rows = (
-            await conn.execute(
-                select(
-                    items.c.id,
-                    items.c.ref,
-                    locations.c.code,
-                    locations.c.kind,
-                    locations.c.room,
-                    item_locations.c.since_us,
-                    item_locations.c.source,
-                )
-                .select_from(
-                    items.outerjoin(
-                        item_locations, item_locations.c.item_id == items.c.id
-                    ).outerjoin(locations, locations.c.id == item_locations.c.location_id)
-                )
-                .where(items.c.ref.in_(refs))
+        """One query: item, current location and open loan (at most one, by a unique index)."""
+        open_loan = loans.alias("open_loan")
+        rows = await conn.execute(
+            select(
+                items.c.ref,
+                locations.c.code,
+                locations.c.kind,
+                locations.c.room,
+                item_locations.c.since_us,
+                item_locations.c.source,
+                *(open_loan.c[c.name] for c in _LOAN_COLUMNS),
             )
-        ).all()
-        if not rows:
-            return
-        ids = {r.id: r.ref for r in rows}
-        loan_rows = (
-            await conn.execute(
-                select(loans.c.item_id, *_LOAN_COLUMNS).where(
-                    loans.c.item_id.in_(list(ids)), loans.c.returned_us.is_(None)
+            .select_from(
+                items.outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+                .outerjoin(locations, locations.c.id == item_locations.c.location_id)
+                .outerjoin(
+                    open_loan,
+                    (open_loan.c.item_id == items.c.id) & open_loan.c.returned_us.is_(None),
                 )
             )
-        ).all()
-        open_loans = {
-            lr.item_id: Loan(
-                ref=ids[lr.item_id], **{k: v for k, v in lr._asdict().items() if k != "item_id"}
-            )
-            for lr in loan_rows
-        }
+            .where(items.c.ref.in_(refs))
+        )
         for r in rows:
-            place = Place(r.code, r.kind, r.room) if r.code is not None else UNKNOWN_PLACE
-            found[r.ref] = Whereabouts(r.ref, place, r.since_us, r.source, open_loans.get(r.id))
+            ref, code, kind, room, since_us, source, loan_id, *loan_rest = r
+            place = Place(code, kind, room) if code is not None else UNKNOWN_PLACE
+            loan = Loan(loan_id, ref, *loan_rest) if loan_id is not None else None
+            found[ref] = Whereabouts(ref, place, since_us, source, loan)
 
     async def locate_one(self, ref: str) -> Whereabouts:
         result, _ = await self.locate([ref])
