@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,27 @@ from tests.api.conftest import RACKS, item_body
 from tests.harness import base_config_text, create_token, running_daemon
 from tests.security.certs import Certificates, TlsMosquitto, make_certificates
 from tests.security.subscriber import subscribed
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+
+
+def test_the_certificate_commands_of_the_security_guide_make_a_verifying_pair(
+    tmp_path: Path,
+) -> None:
+    section = GUIDE.read_text().split("### Certificates", 1)[1]
+    script = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert script is not None
+    done = subprocess.run(
+        ["bash", "-euc", script[1]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "server.crt: OK" in done.stdout
+    assert {"ca.crt", "server.crt", "server.key"} <= {p.name for p in tmp_path.iterdir()}
 
 
 @pytest.fixture(scope="module")
