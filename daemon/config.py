@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from rfid.config import GateConfig, ReaderConfig, ShelfEngineConfig
 from sensors.config import ROOM_CLASSES, BusConfig, ClimateConfig, LimitsOverride, SensorConfig
+from sensors.limits import limits_for
 from sensors.profiles import profile_for
 from stacker.config import StackerConfig
 
@@ -217,6 +218,11 @@ class ArchroomConfig(BaseSettings):
             if rooms and sensor.room not in rooms:
                 problems.append(f"sensors[{i}].room: unknown room {sensor.room!r}")
         problems += _mixed_line_speeds(self.buses, self.sensors)
+        for i, room in enumerate(self.rooms):
+            try:
+                limits_for(room.room_class, room.limits)
+            except ValueError as e:
+                problems.append(f"rooms[{i}].limits: {e}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

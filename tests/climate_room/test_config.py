@@ -51,6 +51,15 @@ def test_a_line_mixing_9600_and_4800_baud_sensors_needs_its_baudrate(tmp_path: P
     assert load_config(path).buses[0].baudrate == 9600
 
 
+def test_room_limits_that_leave_an_empty_range_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "archroom.toml"
+    path.write_text('room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
+                    "[rooms.limits]\ntemp_min_c = 30\n")  # fmt: skip
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "rooms[0].limits: temperature limits 30..24 °C are empty" in error.value.errors
+
+
 def test_climate_table_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "archroom.toml"
     path.write_text("[climate]\nhistory_retention_days = 0\nsmoothing = 5\n")
