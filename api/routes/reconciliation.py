@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
+from api.params import RowId
 from api.schemas import (
     CampaignIn,
     CampaignOut,
@@ -67,14 +68,16 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return [RunOut.of(run) for run in await inv.reconciler.recent(limit=limit)]
 
     @r.get("/reconciliations/{run_id}")
-    async def get_run(run_id: int, inv: Inv, _who: Annotated[Principal, Depends(reader)]) -> RunOut:
+    async def get_run(
+        run_id: RowId, inv: Inv, _who: Annotated[Principal, Depends(reader)]
+    ) -> RunOut:
         """A run: state, counts per class, and the spot checks that joined it."""
         run = await inv.reconciler.get(run_id)
         return RunOut.of(run, await inv.spot_checks.of_run(run_id))
 
     @r.get("/reconciliations/{run_id}/rows")
     async def run_rows(
-        run_id: int,
+        run_id: RowId,
         inv: Inv,
         _who: Annotated[Principal, Depends(reader)],
         discrepancy: Annotated[Discrepancy | None, Query()] = None,
@@ -96,7 +99,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
     )
     async def run_report(
-        run_id: int,
+        run_id: RowId,
         inv: Inv,
         _who: Annotated[Principal, Depends(reader)],
         format: Annotated[Format, Query()] = "csv",
@@ -163,7 +166,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.get("/inventory/campaigns/{campaign_id}")
     async def get_campaign(
-        campaign_id: int, inv: Inv, _who: Annotated[Principal, Depends(staff)]
+        campaign_id: RowId, inv: Inv, _who: Annotated[Principal, Depends(staff)]
     ) -> CampaignOut:
         """A campaign with its coverage, location by location."""
         campaign = await inv.campaigns.get(campaign_id)
@@ -171,14 +174,14 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.post("/inventory/campaigns/{campaign_id}/finish")
     async def finish_campaign(
-        campaign_id: int, inv: Inv, who: Annotated[Principal, Depends(staff)]
+        campaign_id: RowId, inv: Inv, who: Annotated[Principal, Depends(staff)]
     ) -> CampaignOut:
         """Reconcile now with the coverage reached (e.g. a reader is out of order)."""
         return CampaignOut.of(await inv.campaigns.request_finish(campaign_id, actor=who.name))
 
     @r.post("/inventory/campaigns/{campaign_id}/cancel")
     async def cancel_campaign(
-        campaign_id: int, inv: Inv, who: Annotated[Principal, Depends(staff)]
+        campaign_id: RowId, inv: Inv, who: Annotated[Principal, Depends(staff)]
     ) -> CampaignOut:
         return CampaignOut.of(await inv.campaigns.cancel(campaign_id, actor=who.name))
 
@@ -196,13 +199,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.get("/spot-checks/{check_id}")
     async def get_spot_check(
-        check_id: int, inv: Inv, _who: Annotated[Principal, Depends(staff)]
+        check_id: RowId, inv: Inv, _who: Annotated[Principal, Depends(staff)]
     ) -> SpotCheckOut:
         return SpotCheckOut.of(await inv.spot_checks.get(check_id))
 
     @r.put("/spot-checks/{check_id}/items/{ref}")
     async def record_outcome(
-        check_id: int,
+        check_id: RowId,
         ref: RefPath,
         body: OutcomeIn,
         inv: Inv,
