@@ -3,12 +3,17 @@ pruned after its retention, served page by page through the API — on SQLite an
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from daemon.climate import ClimateHistory
+from daemon.climate import ClimateHistory, MinuteRow
 from daemon.store.db import Store
+from daemon.store.schema import climate_minutes
 from sensors.history import MinuteAggregate
 from tests.climate_room.conftest import ClimateRig, eventually
 
@@ -141,3 +146,48 @@ async def test_history_requests_are_checked(rig: ClimateRig) -> None:
         )
         assert local.status_code == 200, local.text
         assert local.json() == {"points": [], "truncated": False, "next_from": None}
+
+
+values = st.floats(min_value=-40, max_value=100, allow_nan=False, allow_infinity=False)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    readings=st.lists(st.tuples(values, values), min_size=1, max_size=40),
+    cuts=st.lists(st.integers(min_value=1, max_value=39), max_size=5),
+)
+def test_a_minute_written_in_any_parts_is_the_minute_of_all_its_readings(
+    sqlite_url: str, readings: list[tuple[float, float]], cuts: list[int]
+) -> None:
+    bounds = sorted({0, len(readings), *(c for c in cuts if c < len(readings))})
+    parts = [readings[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def part(chunk: list[tuple[float, float]]) -> MinuteAggregate:
+        ts, hs = [t for t, _ in chunk], [h for _, h in chunk]
+        return minute("p", M, len(chunk), (min(ts), sum(ts) / len(ts), max(ts)),
+                      (min(hs), sum(hs) / len(hs), max(hs)))  # fmt: skip
+
+    async def written() -> MinuteRow:
+        store = Store.connect(sqlite_url)
+        try:
+            history = ClimateHistory(store)
+            async with store.write() as conn:
+                await conn.execute(climate_minutes.delete())
+            for chunk in parts:
+                await history.write([part(chunk)])
+            page = await history.query(rooms=["stack-1"], room=None, sensor="p",
+                                       from_us=0, to_us=(M + 60) * US, limit=10)  # fmt: skip
+        finally:
+            await store.close()
+        (row,) = page.points
+        return row
+
+    row = asyncio.run(written())
+    ts, hs = [t for t, _ in readings], [h for _, h in readings]
+    assert row.samples == len(readings)
+    assert (row.temp_min, row.temp_max) == (min(ts), max(ts))
+    assert (row.rh_min, row.rh_max) == (min(hs), max(hs))
+    assert row.temp_avg == pytest.approx(sum(ts) / len(ts), abs=1e-9)
+    assert row.rh_avg == pytest.approx(sum(hs) / len(hs), abs=1e-9)
