@@ -258,6 +258,9 @@ class RoomReaders(ReadSink):
                 )
                 count += len(rows)
         self.loan_epcs = set(await self._loan_epcs())
+        # Missing items stay missing across a restart, so that their next read clears the alarm.
+        for alarm in await self.alarms.list(kind="item.missing", limit=1_000_000):
+            self.shelf.mark_missing(alarm.key.removeprefix("item.missing:"))
         log.info("shelf engine expects %d tagged items (%d on loan)", count, len(self.loan_epcs))
         return count
 

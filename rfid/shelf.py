@@ -200,6 +200,15 @@ class ShelfEngine:
             return None
         return self._codes[self._at[row]]
 
+    def mark_missing(self, epc: str) -> bool:
+        """Restore a missing state the records hold (after a restart): the next read of the tag
+        reports ``Found``. False if the engine does not know the tag."""
+        row = self._rows.get(epc)
+        if row is None:
+            return False
+        self._flags[row] |= _MISSING
+        return True
+
     def is_expected(self, epc: str) -> bool:
         """Has the daemon said where this tag belongs (i.e. it is bound to a record)?"""
         row = self._rows.get(epc)

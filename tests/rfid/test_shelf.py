@@ -388,3 +388,14 @@ def test_item_recorded_elsewhere_and_put_back_home_is_reported_again() -> None:
 
     assert [(d.epc, d.location) for d in of_type(decisions, LocationChanged)] == [("E000", A)]
     assert of_type(decisions, Misplaced) == []
+
+
+def test_missing_state_restored_after_a_restart_is_found_at_the_next_read() -> None:
+    room, engine, _ = stocked_room()
+    assert engine.mark_missing("E000")
+    assert not engine.mark_missing("NEVER-SEEN")
+    assert engine.is_missing("E000")
+
+    decisions = room.sweeps(engine, 3)
+
+    assert [(d.epc, d.location) for d in of_type(decisions, Found)] == [("E000", A)]
