@@ -60,11 +60,6 @@ async def test_a_spot_check_joining_a_run_beyond_64_bits_is_refused(
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/reconciliation.py: run_id, campaign_id and check_id path parameters are "
-    "plain int (reported; the fix is api.params.RowId)",
-)
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_reconciliation_ids_beyond_64_bits_are_refused(admin: httpx.AsyncClient) -> None:
     for url in (
