@@ -15,6 +15,7 @@ import json
 import logging
 import ssl
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiomqtt
@@ -27,6 +28,23 @@ from daemon.outbox import Outbox
 from daemon.spool import is_unavailable
 
 log = logging.getLogger(__name__)
+
+
+async def _publish(client: aiomqtt.Client, topic: str, payload: str, **kwargs: Any) -> None:
+    """``client.publish``, then re-raise a cancellation it swallowed.
+
+    aiomqtt waits for each PUBACK with ``asyncio.wait_for``, which on Python 3.11 returns the
+    result instead of raising when a cancellation arrives in the same loop turn; the daemon
+    would then never stop.
+    """
+    await client.publish(topic, payload, **kwargs)
+    _raise_if_cancelled()
+
+
+def _raise_if_cancelled() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class FastLane:
@@ -179,7 +197,7 @@ class MqttPublisher:
             log.debug("could not publish offline status on the way out")
 
     async def _session(self, client: aiomqtt.Client) -> None:
-        await client.publish(self.status_topic, "online", qos=1, retain=True)
+        await _publish(client, self.status_topic, "online", qos=1, retain=True)
         self.retained.dirty = set(self.retained.values)
         # An idle connection only notices a broker that went away through this iterator.
         lost = asyncio.create_task(anext(client.messages), name="mqtt-link-watch")
@@ -218,8 +236,8 @@ class MqttPublisher:
             subtopic = self.retained.dirty.pop()
             payload = self.retained.values[subtopic]
             try:
-                await client.publish(
-                    f"{self.outbox.prefix}/{subtopic}", payload, qos=1, retain=True
+                await _publish(
+                    client, f"{self.outbox.prefix}/{subtopic}", payload, qos=1, retain=True
                 )
             except aiomqtt.MqttError:
                 self.retained.dirty.add(subtopic)
@@ -233,6 +251,7 @@ class MqttPublisher:
             *(client.publish(r.topic, r.payload, qos=1, retain=r.retain) for r in rows),
             return_exceptions=True,
         )
+        _raise_if_cancelled()
         acked = []
         failure: BaseException | None = None
         for row, result in zip(rows, results, strict=True):

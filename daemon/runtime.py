@@ -286,6 +286,8 @@ class Daemon:
             await stop.wait()
             log.info("stopping")
             self.notifier.notify("STOPPING=1")
+            for hook in services.stop_hooks:
+                hook()
             server.should_exit = True
             for task in tasks:
                 task.cancel()

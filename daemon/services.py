@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from daemon.alarms import Alarms
 from daemon.bus import Bus
@@ -53,3 +54,5 @@ class Services:
     stacker: StackerService | None = None
     climate: ClimateService | None = None
     inventory: Inventory | None = None
+    stop_hooks: list[Callable[[], None]] = field(default_factory=list)
+    """Called once when the daemon begins to stop (before the API drains): e.g. end live streams."""

@@ -78,6 +78,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         templates.get_template(f"{name}.html")  # a broken template stops start-up, not a page
     tickets = Tickets()
     feed = LiveFeed(svc.bus, svc.tokens)
+    svc.stop_hooks.append(feed.close)
     anyone = auth.require(*Role)
     staff = auth.require(Role.staff)
     reader = auth.require(Role.staff, Role.catalogue)

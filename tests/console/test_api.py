@@ -208,6 +208,7 @@ async def test_an_open_stream_ends_when_the_daemon_stops(tmp_path: Path, sqlite_
         async with browser.stream("GET", f"/api/v1/events/stream?ticket={ticket}") as s:
             lines = s.aiter_lines()
             assert (await next_event(lines)).event == "hello"
-            await rooms.aclose()  # stops the daemon
+            await rooms.aclose()  # stops the daemon: the stream says so and ends
+            assert (await next_event(lines)).event == "end"
             with pytest.raises((EOFError, httpx.RemoteProtocolError)):
                 await next_event(lines)
