@@ -48,7 +48,9 @@ def start_daemon(config: Path, api_port: int) -> subprocess.Popen[bytes]:
         capture_output=True,
     )
     with (config.parent / "daemon.log").open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

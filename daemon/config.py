@@ -29,22 +29,32 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class SiteConfig(_Strict):
+    """The site (one body's archive): the first level of MQTT topics."""
+
     id: Identifier = "site"
+    """Short id used in MQTT topics ``archroom/{site}/{room}/...``."""
     name: str = "Archive"
+    """Display name."""
 
 
 class RoomConfig(_Strict):
     """A climate-controlled room; the daemon owns the one named by ``ArchroomConfig.room``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
+    )
 
     id: Identifier
+    """Room id; location codes of the room start with it."""
     name: str = ""
+    """Display name."""
     room_class: str = Field(default="paper", alias="class")
+    """Storage class of JGJ 25-2010 §5.2: ``paper``, ``special``, ``av``, ``film-copy``,
+    ``film-master``; it sets the climate limits."""
     limits: LimitsOverride = LimitsOverride()
 
     @field_validator("room_class")
@@ -56,6 +66,8 @@ class RoomConfig(_Strict):
 
 
 class DatabaseConfig(_Strict):
+    """Where the room's records live."""
+
     url: str | None = None
     """``sqlite:///PATH`` or ``postgresql+asyncpg://user@host/db``; default: SQLite in state_dir."""
     password_credential: str | None = None
@@ -72,11 +84,18 @@ class DatabaseConfig(_Strict):
 
 
 class ApiConfig(_Strict):
+    """The REST API, the staff console, ``/metrics`` and ``/healthz``."""
+
     bind: str = "127.0.0.1"
+    """Address to listen on (``0.0.0.0`` for every interface)."""
     port: int = Field(default=8080, ge=0, le=65535)
+    """TCP port (0: any free port)."""
     tls_cert_file: Path | None = None
+    """PEM certificate (chain) to serve HTTPS; goes with ``tls_key_file``."""
     tls_key_file: Path | None = None
+    """PEM private key of ``tls_cert_file``."""
     failed_auth_per_minute: int = Field(default=30, ge=1)
+    """Failed token attempts per client per minute before it gets 429."""
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiConfig:
@@ -86,13 +105,20 @@ class ApiConfig(_Strict):
 
 
 class MqttConfig(_Strict):
+    """The MQTT broker; leave the table out to run without MQTT."""
+
     url: str = "mqtt://127.0.0.1:1883"
     """``mqtt://host:port`` or ``mqtts://host:port`` (TLS)."""
     client_id: str | None = None
+    """MQTT client id (default ``archroom-{site}-{room}``)."""
     username: str | None = None
+    """Broker user name."""
     password_credential: str | None = None
+    """Name of a credential file holding the broker password."""
     ca_file: Path | None = None
+    """CA certificate that signed the broker's (with ``mqtts://``; default: the system's)."""
     keepalive_s: int = Field(default=30, ge=5)
+    """MQTT keepalive; the broker publishes the ``offline`` Last Will after 1.5 times this."""
 
     @field_validator("url")
     @classmethod
@@ -103,25 +129,39 @@ class MqttConfig(_Strict):
 
 
 class OutboxConfig(_Strict):
+    """The durable queue of events for MQTT."""
+
     prune_after_s: float = Field(default=7 * 86400, gt=0)
+    """Delivered events are deleted after this long."""
     batch: int = Field(default=200, ge=1, le=10000)
+    """Events published at once (in order) before their acknowledgements are awaited."""
 
 
 class LedgerConfig(_Strict):
+    """Catalogue, tags and circulation rules."""
+
     company_prefix: str = Field(default="0614141", pattern=r"^\d{6,12}$")
     """GS1 company prefix for new GIAI-96 tags."""
     loan_days: int = Field(default=30, ge=1)
+    """Loan period when a check-out gives no due date, and the extension of a renewal."""
     max_renewals: int = Field(default=2, ge=0)
+    """Renewals allowed per loan."""
     gate_in_returns: bool = False
+    """A passage in through a gate returns the item's open loan (default: returns happen at
+    the desk)."""
 
 
 class RackConfig(_Strict):
     """Shelving created as locations at start-up: ``bays = "1-20"``, ``levels = 6``."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
+    """Rack letter or number; shelf codes are ``{room}-{rack}-{bay:02}-{level:02}``."""
     bays: str | int
+    """Bays as a range (``"1-20"``) or a count (``20``)."""
     levels: str | int
+    """Levels as a range or a count."""
     sides: list[str] = Field(default_factory=list)
+    """Sides of a double-sided rack (e.g. ``["L", "R"]``), none for a single-sided one."""
 
     @field_validator("bays", "levels")
     @classmethod
@@ -157,13 +197,17 @@ class ArchroomConfig(BaseSettings):
         env_prefix="ARCHROOM_",
         env_nested_delimiter="__",
         populate_by_name=True,
+        use_attribute_docstrings=True,
     )
 
     site: SiteConfig = SiteConfig()
     room: Identifier = "room-1"
     """The room this daemon owns: MQTT topics, and the room of its locations."""
     state_dir: Path = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/archroom").split(":")[0])
+    """SQLite database and the local spool (default: systemd's ``$STATE_DIRECTORY``, else
+    ``/var/lib/archroom``)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Log level (libraries that log request contents stay at WARNING)."""
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
     mqtt: MqttConfig | None = None

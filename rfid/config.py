@@ -27,14 +27,21 @@ class Uhfreader18Config(_Strict):
     """A UHFReader18 / CF-RU5102 family reader on a serial port or a serial server."""
 
     type: Literal["uhfreader18"]
+    """UHFReader18 / CF-RU5102 family (UHFReader288 dialect detected from the reader type)."""
     id: ReaderId
+    """Reader id (lower case, digits, ``-``, ``_``): metric labels, alarms, captures."""
     url: str
+    """``serial:///dev/ttyUSB0``, ``socket://host:port`` (serial server) or a device path."""
     role: ReaderRole = "shelf"
+    """``shelf`` (locates items), ``gate`` (a door gate's reader) or ``desk`` (tagging)."""
     address: int = Field(default=0, ge=0, le=255)
+    """Reader address on the bus (0xFF broadcast)."""
     baudrate: int = 57600
+    """Serial line speed (8N1)."""
     antennas: dict[int, str] = Field(default_factory=dict)
     """Antenna number -> location code it watches (shelf readers)."""
     poll_interval_s: float = Field(default=0.2, gt=0)
+    """Pause between two inventory rounds of one antenna."""
 
     @field_validator("url")
     @classmethod
@@ -47,11 +54,17 @@ class LlrpReaderConfig(_Strict):
     """An LLRP fixed reader (gates, ceiling readers), TCP port 5084."""
 
     type: Literal["llrp"]
+    """LLRP fixed reader."""
     id: ReaderId
+    """Reader id (lower case, digits, ``-``, ``_``): metric labels, alarms, captures."""
     url: str
+    """``tcp://host:5084``."""
     role: ReaderRole = "gate"
+    """``gate`` (a door gate's reader) or ``shelf`` (antennas watching shelves)."""
     antennas: dict[int, str] = Field(default_factory=dict)
+    """Antenna number -> location code it watches (shelf role)."""
     keepalive_s: float = Field(default=5.0, gt=0)
+    """Keepalive period asked of the reader; a missed keepalive means a dead link."""
 
     @field_validator("url")
     @classmethod
@@ -125,9 +138,13 @@ class GateConfig(GateParams):
     """A door gate: one reader, an antenna facing the room and one facing out."""
 
     id: ReaderId
+    """Gate id (metric label; the gate's location is ``{room}-gate-{id}``)."""
     reader: str
+    """Id of the gate's reader (role ``gate``)."""
     inside_antenna: int
+    """Antenna facing into the room."""
     outside_antenna: int
+    """Antenna facing out of the room."""
 
     @model_validator(mode="after")
     def _two_antennas(self) -> GateConfig:

@@ -21,21 +21,27 @@ from drivers.links import parse_link
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class BusConfig(_Strict):
     """One Modbus bus: RTU on a serial port, RTU over a serial server, or Modbus TCP."""
 
     id: str
+    """Bus id (sensors name their bus by it)."""
     url: str
+    """``serial:///dev/ttyUSB0`` (RS485), ``socket://host:port`` (RTU over TCP) or
+    ``tcp://host:502`` (Modbus TCP)."""
     framer: Literal["rtu", "tcp"] = "rtu"
     """Frame format: ``tcp://`` URLs default to ``tcp`` (MBAP header), the others to ``rtu``."""
     baudrate: int | None = Field(default=None, gt=0)
     """Line speed; unset: the default of the bus's sensor profiles (9600 if they differ)."""
     bytesize: Literal[7, 8] = 8
+    """Data bits."""
     parity: Literal["N", "E", "O"] = "N"
+    """Parity: none, even, odd."""
     stopbits: Literal[1, 2] = 1
+    """Stop bits."""
     timeout_s: float = Field(default=0.5, gt=0, le=10)
     """How long to wait for one answer; keep it short so a dead sensor costs the bus little."""
     gap_s: float | None = Field(default=None, ge=0, le=1)
@@ -75,10 +81,15 @@ class BusConfig(_Strict):
 
 class _SensorBase(_Strict):
     id: str
+    """Sensor id: metric label, MQTT topic ``climate/{id}``; unique across a site."""
     bus: str
+    """Id of the bus it is wired to."""
     room: str
+    """Room whose climate it measures."""
     device_id: int = Field(default=1, ge=1, le=247)
+    """Modbus address of the sensor on its bus."""
     interval_s: float = Field(default=10.0, gt=0)
+    """Seconds between two polls of this sensor."""
     lazy_error_count: int = Field(default=3, ge=1, le=1000)
     """Failed polls in a row (no answer, error answer, rejected value) before the sensor is down."""
     stuck_after_s: float | None = Field(default=6 * 3600.0, gt=0)
@@ -91,10 +102,12 @@ class _SensorBase(_Strict):
 
 class XyMd02Config(_SensorBase):
     type: Literal["xy-md02"]
+    """XY-MD02 (SHT20) profile: FC04, T at 0x0001, RH at 0x0002, x0.1; 9600 8N1."""
 
 
 class RsWsN01Config(_SensorBase):
     type: Literal["rs-ws-n01"]
+    """Renke RS-WS-N01 profile: FC03, RH at 0x0000, T at 0x0001, x0.1; 4800 8N1."""
 
 
 DataType = Literal["int16", "uint16", "int32", "uint32", "float32"]
@@ -109,14 +122,17 @@ class GenericChannel(_Strict):
     address: int = Field(ge=0, le=65535)
     """0-based PDU address (subtract 1 from a "40001"/"30001"-style register number's tail)."""
     data_type: DataType = "int16"
+    """``int16``, ``uint16``, ``int32``, ``uint32`` or ``float32``."""
     byte_order: ByteOrder = "ABCD"
     """ABCD big-endian, CDAB word-swapped, BADC byte-swapped, DCBA little-endian.
 
     For 16-bit types only the swap within the word counts (ABCD/CDAB = AB, BADC/DCBA = BA)."""
     scale: float = 1.0
+    """Multiplier of the raw value."""
     offset: float = 0.0
     """value = raw * scale + offset."""
     valid_min: float | None = None
+    """Lowest accepted value after scaling."""
     valid_max: float | None = None
     """Accepted range after scaling; unset: -40..125 °C for temperature, 0..100 % for humidity."""
     error_codes: tuple[float, ...] = ()
@@ -144,7 +160,10 @@ class GenericChannel(_Strict):
 
 
 class GenericConfig(_SensorBase):
+    """Any Modbus temperature/humidity sensor, described register by register."""
+
     type: Literal["generic"]
+    """Registers, data types and scaling given in ``temperature`` and ``humidity``."""
     temperature: GenericChannel
     humidity: GenericChannel
 
@@ -160,14 +179,21 @@ class LimitsOverride(_Strict):
     """Per-room overrides of the class limits (°C and % RH); unset fields keep the class value."""
 
     temp_min_c: float | None = None
+    """Lowest acceptable temperature, °C."""
     temp_max_c: float | None = None
+    """Highest acceptable temperature, °C."""
     rh_min_pct: float | None = Field(default=None, ge=0, le=100)
+    """Lowest acceptable relative humidity, %."""
     rh_max_pct: float | None = Field(default=None, ge=0, le=100)
+    """Highest acceptable relative humidity, %."""
     temp_swing_c: float | None = Field(default=None, gt=0)
+    """Largest temperature range allowed within 24 h, °C (JGJ 25-2010 §5.2.3: 2)."""
     rh_swing_pct: float | None = Field(default=None, gt=0)
+    """Largest humidity range allowed within 24 h, % (JGJ 25-2010 §5.2.3: 5)."""
     temp_hysteresis_c: float | None = Field(default=None, ge=0)
     """How far back inside a limit the temperature must come before its alarm clears."""
     rh_hysteresis_pct: float | None = Field(default=None, ge=0)
+    """How far back inside a limit the humidity must come before its alarm clears."""
     min_duration_s: float | None = Field(default=None, ge=0)
     """How long a condition must hold before its alarm is raised (and its end before it clears)."""
 

@@ -16,7 +16,7 @@ from drivers.links import parse_link
 class StationConfig(BaseModel):
     """A pick/drop station; stations sit in the reserved aisle 0."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
     side: int = Field(default=1, ge=0, le=65535)
@@ -27,32 +27,48 @@ class StationConfig(BaseModel):
 class StackerConfig(BaseModel):
     """One AS/RS crane reached over Modbus TCP (register map: stacker.registers)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str = "stacker-1"
+    """Stacker id (labels, alarms); unique among rooms sharing a database."""
     url: str
+    """Modbus TCP link of the PLC, ``tcp://host:502``."""
     device_id: int = Field(default=1, ge=0, le=247)
+    """Modbus unit (device) id of the PLC."""
 
     aisles: int = Field(default=1, ge=1, le=99)
+    """Aisles served by the crane."""
     sides: int = Field(default=2, ge=1, le=2)
+    """Rack sides along each aisle (1 or 2)."""
     bays: int = Field(default=20, ge=1, le=999)
+    """Bays per rack side."""
     levels: int = Field(default=8, ge=1, le=99)
+    """Levels per bay."""
     depths: int = Field(default=1, ge=1, le=2)
     """1 = single-deep; 2 = double-deep (depth 1 is the outer cell, next to the aisle)."""
     stations: tuple[StationConfig, ...] = (StationConfig(name="io-1"),)
+    """Pick/drop stations (aisle 0 in the register map)."""
     default_station: str | None = None
     """Where retrievals go and stores come from when a job names none (default: the first)."""
 
     heartbeat_interval_s: float = Field(default=0.5, gt=0, le=1.0)
+    """How often the host heartbeat (HR0) is incremented (the PLC holds motion after ~3 s)."""
     poll_interval_s: float = Field(default=0.15, gt=0, le=1.0)
+    """How often the PLC's input registers are read."""
     fast_poll_interval_s: float = Field(default=0.01, gt=0, le=1.0)
     """Polling while a strobe waits for its answer."""
     heartbeat_stale_s: float = Field(default=3.0, gt=0)
+    """PLC heartbeat (IR0) unchanged this long: stacker down, alarm, no commands."""
     accept_timeout_s: float = Field(default=5.0, gt=0)
+    """A strobed job not accepted within this raises an alarm (never a blind resend)."""
     execution_timeout_s: float = Field(default=600.0, gt=0)
+    """An accepted job not done within this raises an alarm."""
     request_timeout_s: float = Field(default=1.0, gt=0)
+    """Timeout of one Modbus request."""
     reconnect_min_s: float = Field(default=0.5, gt=0)
+    """First delay before reconnecting to the PLC."""
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    """Cap of the exponential reconnect backoff."""
     verify_rfid: bool = True
     """Ask the PLC to read the box's tag at the pick whenever the job names a box id."""
 

@@ -120,3 +120,32 @@ def test_missing_credential_is_a_config_error(
     )
     with pytest.raises(ConfigError, match="credential 'db-password' unreadable"):
         load_config(path).database_url()
+
+
+def test_configuration_reference_is_current() -> None:
+    from daemon.config_reference import render
+
+    reference = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert reference.read_text(encoding="utf-8") == render(), (
+        "run: python -m daemon.config_reference > docs/configuration.md"
+    )
+
+
+def test_configuration_reference_describes_every_setting() -> None:
+    from daemon.config_reference import render
+
+    text = render()
+    for section in (
+        "[api]",
+        "[mqtt]",
+        "[[readers]]",
+        "[[sensors]]",
+        "[stacker]",
+        "[climate]",
+        "[inventory]",
+    ):
+        assert f"## {section}" in text
+    undocumented = [
+        line for line in text.splitlines() if line.startswith("| `") and line.endswith("|  |")
+    ]
+    assert undocumented == []
