@@ -64,7 +64,7 @@ async def _run(
                 token = await Tokens(store).create(
                     name=f"demo-admin-{uuid.uuid4().hex[:8]}", role=Role.admin
                 )
-                placed = await seed_catalogue(config, store, devices, items)
+                placed, stored = await seed_catalogue(config, store, devices, items)
             finally:
                 await store.close()
             daemon = Daemon(config, config_hint=f"--state-dir {state_dir}")
@@ -80,7 +80,14 @@ async def _run(
             _announce(
                 daemon.listening.url, token, state_dir, f"{config.site.id}/{config.room}", mqtt_url
             )
-            scenario = Scenario(daemon.services, devices, placed, daemon.listening.url, token)
+            scenario = Scenario(
+                daemon.services,
+                devices=devices,
+                placed=placed,
+                stored=stored,
+                url=daemon.listening.url,
+                token=token,
+            )
             play = asyncio.create_task(scenario.run(), name="scenario")
             try:
                 with contextlib.suppress(TimeoutError):

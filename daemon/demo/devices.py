@@ -2,8 +2,9 @@
 
 Shelf readers are UHFReader288-dialect readers with four antennas each, on pseudo-terminals
 (the daemon opens them as serial ports); the desk reader is a one-antenna UHFReader18; the
-door gate is an LLRP reader on TCP. The stacker PLC and the climate bus are added by their own
-modules when present.
+door gate is an LLRP reader on TCP; the stacker PLC serves Modbus TCP (a single-deep 2 x 6 x 4
+rack with real motion times); the climate bus has four sensors in two rooms, three on an
+RS485 line (Modbus RTU over TCP, as through a serial server) and one on Modbus TCP.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from pathlib import Path
 from types import TracebackType
 
 from drivers.uhfreader18 import Variant
+from simulators.climate import ClimateSimulator, default_layout
 from simulators.llrp_gate import LlrpGateSimulator
+from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
 
-ROOM = "demo-room"
+ROOM = "stack-1"  # the paper stack this daemon owns; "film-vault" is watched for its climate
+STACKER_BAYS = 6
+STACKER_LEVELS = 4
 SHELF_READERS = 4
 ANTENNAS = 4
 BAYS = 4  # rack A: bays 1-4, levels 1-4; reader k watches bay k+1, antenna n level n
@@ -37,6 +42,18 @@ class DemoDevices:
         ]
         self.desk = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18), round_time_s=0.01)
         self.gate = LlrpGateSimulator(cycle_s=0.05, seed=7)
+        self.stacker = StackerPlcSimulator(
+            PlcSettings(
+                bays=STACKER_BAYS,
+                levels=STACKER_LEVELS,
+                depths=1,
+                seconds_per_bay=0.3,
+                seconds_per_level=0.5,
+                seconds_per_fork=1.0,
+                host_watchdog_s=10.0,
+            )
+        )
+        self.climate = ClimateSimulator(*default_layout(), seed=3)
         self.shelf_paths: list[str] = []
         self.desk_path = ""
         self._stack = contextlib.AsyncExitStack()
@@ -53,6 +70,10 @@ class DemoDevices:
         self.desk_path = str(self.state_dir / "desk-1.pty")
         await self.gate.start()
         self._stack.push_async_callback(self.gate.stop)
+        await self.stacker.start()
+        self._stack.push_async_callback(self.stacker.stop)
+        await self.climate.start()
+        self._stack.push_async_callback(self.climate.stop)
         return self
 
     async def __aexit__(
@@ -89,6 +110,18 @@ def demo_config_text(
         f'id = "{ROOM}"',
         'name = "Paper stacks"',
         'class = "paper"',
+        "[rooms.limits]",
+        "min_duration_s = 5.0  # a real room waits longer (default 600 s); the demo is impatient",
+        "",
+        "[[rooms]]",
+        'id = "film-vault"',
+        'name = "Film masters"',
+        'class = "film-master"',
+        "[rooms.limits]",
+        "min_duration_s = 5.0",
+        "",
+        "[climate]",
+        "smoothing_s = 5.0",
         "",
         "[[racks]]",
         'id = "A"',
@@ -134,6 +167,49 @@ def demo_config_text(
         "inside_antenna = 1",
         "outside_antenna = 2",
         "confirm_s = 0.5",
+    ]
+    lines += [
+        "",
+        "[stacker]",
+        'id = "stacker-1"',
+        f'url = "tcp://127.0.0.1:{devices.stacker.port}"',
+        "bays = 6",
+        "levels = 4",
+        "depths = 1",
+        'stations = [{ name = "io-1", side = 1, bay = 0, level = 1 }]',
+        "",
+        "[[buses]]",
+        'id = "rs485"',
+        f'url = "socket://127.0.0.1:{devices.climate.port("rs485")}"',
+        "baudrate = 9600",
+        "",
+        "[[buses]]",
+        'id = "tcp"',
+        f'url = "tcp://127.0.0.1:{devices.climate.port("tcp")}"',
+    ]
+    for sensor_type, sensor, bus, room, address in (
+        ("xy-md02", "stack-1-a", "rs485", ROOM, 1),
+        ("rs-ws-n01", "stack-1-b", "rs485", ROOM, 2),
+        ("xy-md02", "vault-a", "rs485", "film-vault", 3),
+        ("generic", "vault-b", "tcp", "film-vault", 1),
+    ):
+        lines += [
+            "",
+            "[[sensors]]",
+            f'type = "{sensor_type}"',
+            f'id = "{sensor}"',
+            f'bus = "{bus}"',
+            f'room = "{room}"',
+            f"device_id = {address}",
+            "interval_s = 2.0",
+        ]
+    lines += [
+        "[sensors.temperature]",
+        "address = 0",
+        'data_type = "float32"',
+        "[sensors.humidity]",
+        "address = 2",
+        'data_type = "float32"',
     ]
     if mqtt_url:
         lines += ["", "[mqtt]", f'url = "{mqtt_url}"']

@@ -11,7 +11,7 @@ excursion and its recovery (the last two when the stacker and climate services r
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import contextvars
 import logging
 import time
 from collections import Counter
@@ -19,23 +19,39 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import select
 
 from daemon.audit import AuditChain
-from daemon.bus import Bus, Subscription
+from daemon.bus import Bus
 from daemon.config import ArchroomConfig
-from daemon.demo.devices import ANTENNAS, SHELF_READERS, DemoDevices, shelf_code
-from daemon.events import AlarmCleared, AlarmRaised, GatePassageRecorded, LocationChanged
+from daemon.demo.devices import (
+    ANTENNAS,
+    SHELF_READERS,
+    STACKER_BAYS,
+    STACKER_LEVELS,
+    DemoDevices,
+    shelf_code,
+)
+from daemon.events import (
+    AlarmCleared,
+    AlarmRaised,
+    GatePassageRecorded,
+    LocationChanged,
+    StackerJobChanged,
+)
 from daemon.ledger.items import Catalogue, ItemRecord
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.outbox import Outbox
-from daemon.room import prepare_room
+from daemon.room import prepare_room, stacker_cell_code
 from daemon.services import Services
 from daemon.store.db import Store
-from daemon.store.schema import items
+from daemon.store.schema import items, tags
 from simulators.llrp_gate import Cross
+from stacker.cells import CellAddress
+from stacker.registers import epc_short_form
 
 log = logging.getLogger("archroom.demo")
 
@@ -55,99 +71,166 @@ class Placed:
         return shelf_code(self.reader, self.antenna)
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    ref: str
+    epc: str
+    cell: CellAddress
+
+
+def stacker_cells() -> list[CellAddress]:
+    return [
+        CellAddress(1, side, bay, level, 1)
+        for side in (1, 2)
+        for bay in range(1, STACKER_BAYS + 1)
+        for level in range(1, STACKER_LEVELS + 1)
+    ]
+
+
+def _record(i: int, home: str | None) -> ItemRecord:
+    return ItemRecord(
+        ref=f"0001-WS·{2000 + i % 25}-{RETENTIONS[i % 3]}-RS-{i + 1:05d}",
+        title=f"{CATEGORIES[i % 4].capitalize()} file {i + 1}",
+        category=CATEGORIES[i % 4],
+        year=2000 + i % 25,
+        retention=RETENTIONS[i % 3],
+        kind="box",
+        home_location=home,
+    )
+
+
 async def seed_catalogue(
     config: ArchroomConfig, store: Store, devices: DemoDevices, n: int
-) -> list[Placed]:
-    """``n`` catalogued, tagged boxes on their home shelves, and the simulated readers told so."""
+) -> tuple[list[Placed], list[Stored]]:
+    """``n`` catalogued, tagged boxes: every 50th in the stacker (filling at most half its
+    cells), the others on their home shelves; the simulated readers and PLC are told so.
+
+    A kept state directory (``--state-dir``) is seeded once; later runs only tell the
+    simulators where the boxes are.
+    """
     ledger = Ledger(
         store, AuditChain(config.room), Outbox(store, site=config.site.id, room=config.room), Bus()
     )
     locations = Locations(store)
     await prepare_room(config, ledger, locations)
-    async with store.read() as conn:
-        existing = await conn.scalar(items.select().with_only_columns(items.c.id).limit(1))
     shelves = SHELF_READERS * ANTENNAS
-    records = [
-        ItemRecord(
-            ref=f"0001-WS·{2000 + i % 25}-{RETENTIONS[i % 3]}-RS-{i + 1:05d}",
-            title=f"{CATEGORIES[i % 4].capitalize()} file {i + 1}",
-            category=CATEGORIES[i % 4],
-            year=2000 + i % 25,
-            retention=RETENTIONS[i % 3],
-            kind="box",
-            home_location=shelf_code(i % shelves // ANTENNAS, 1 + i % ANTENNAS),
-        )
-        for i in range(n)
-    ]
-    if existing is None:
+    cells = stacker_cells()
+    in_stacker = {i: cells[k] for k, i in enumerate(range(0, n, 50)) if k < len(cells) // 2}
+    shelf_of = {
+        i: (i % shelves // ANTENNAS, 1 + i % ANTENNAS) for i in range(n) if i not in in_stacker
+    }
+    records = [_record(i, shelf_code(*shelf_of[i]) if i in shelf_of else None) for i in range(n)]
+    async with store.read() as conn:
+        seeded = await conn.scalar(select(items.c.id).limit(1)) is not None
+    if not seeded:
         await Catalogue(ledger).import_rows(
             ((i, r.model_dump()) for i, r in enumerate(records, 1)), actor="demo"
         )
-        epcs = await Tags(ledger, config.ledger.company_prefix).bind_new(
+        await Tags(ledger, config.ledger.company_prefix).bind_new(
             [r.ref for r in records], actor="demo"
         )
+        places = {
+            r.ref: r.home_location or stacker_cell_code(config.room, in_stacker[i])
+            for i, r in enumerate(records)
+        }
         async with ledger.transaction("demo") as tx:
             ids = {
-                r.ref: r.id
-                for r in (
-                    await tx.conn.execute(items.select().with_only_columns(items.c.id, items.c.ref))
-                ).all()
+                row.ref: row.id
+                for row in (await tx.conn.execute(select(items.c.id, items.c.ref))).all()
             }
-            codes = await locations.ids(
-                tx.conn, {r.home_location for r in records if r.home_location}
-            )
+            codes = await locations.ids(tx.conn, set(places.values()))
             for r in records:
-                assert r.home_location is not None
                 await move(
                     tx,
                     item_id=ids[r.ref],
                     ref=r.ref,
-                    to_location_id=codes[r.home_location],
-                    to_code=r.home_location,
+                    to_location_id=codes[places[r.ref]],
+                    to_code=places[r.ref],
                     source="manual",
                     room=config.room,
-                    epc=epcs.get(r.ref),
                     details={"note": "initial shelving"},
                 )
-    else:
-        epcs = {}
-        from daemon.store.schema import tags
-
-        async with store.read() as conn:
-            rows = (
+    async with store.read() as conn:
+        epcs = {
+            row.ref: row.epc
+            for row in (
                 await conn.execute(
-                    items.select()
-                    .with_only_columns(items.c.ref, tags.c.epc)
-                    .join(tags, (tags.c.item_id == items.c.id) & tags.c.retired_us.is_(None))
+                    select(items.c.ref, tags.c.epc)
+                    .join(tags, tags.c.item_id == items.c.id)
+                    .where(tags.c.retired_us.is_(None))
                 )
             ).all()
-        epcs = {r.ref: r.epc for r in rows}
-    placed = []
+        }
+    placed: list[Placed] = []
+    stored: list[Stored] = []
     for i, r in enumerate(records):
         epc = epcs.get(r.ref)
         if epc is None:
             continue
-        reader, antenna = i % shelves // ANTENNAS, 1 + i % ANTENNAS
-        devices.shelves[reader].reader.place(antenna, epc)
-        placed.append(Placed(r.ref, epc, reader, antenna))
-    return placed
+        if i in in_stacker:
+            cell = in_stacker[i]
+            devices.stacker.put(
+                (cell.aisle, cell.side, cell.bay, cell.level, cell.depth), epc_short_form(epc)
+            )
+            stored.append(Stored(r.ref, epc, cell))
+        else:
+            reader, antenna = shelf_of[i]
+            devices.shelves[reader].reader.place(antenna, epc)
+            placed.append(Placed(r.ref, epc, reader, antenna))
+    return placed, stored
+
+
+class _Watch:
+    """The events one step sees: its own bus subscription, from the moment the step starts."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._events = bus.subscribe(
+            GatePassageRecorded, AlarmRaised, AlarmCleared, LocationChanged, StackerJobChanged
+        )
+        self._seen: list[object] = []
+        self.waiting_for = ""
+
+    async def wait(self, what: str, predicate: Callable[[object], bool], within_s: float) -> object:
+        self.waiting_for = what
+        for event in self._seen:
+            if predicate(event):
+                self._seen.remove(event)
+                return event
+        async with asyncio.timeout(within_s):
+            while True:
+                event = await self._events.get()
+                if predicate(event):
+                    return event
+                self._seen.append(event)
+                del self._seen[:-500]
+
+    def close(self) -> None:
+        self._events.close()
+
+
+_WATCH: contextvars.ContextVar[_Watch] = contextvars.ContextVar("demo_watch")
 
 
 class Scenario:
     def __init__(
-        self, services: Services, devices: DemoDevices, placed: list[Placed], url: str, token: str
+        self,
+        services: Services,
+        *,
+        devices: DemoDevices,
+        placed: list[Placed],
+        stored: list[Stored],
+        url: str,
+        token: str,
     ) -> None:
         self.services = services
         self.devices = devices
         self.placed = placed
+        self.stored = stored
         self.url = url
         self.token = token
         self.done: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self._next = 0
-        self._events: Subscription[object] | None = None
-        self._backlog: list[object] = []
-        self.waiting_for = ""
 
     def summary(self) -> str:
         parts = [f"{step} x{n}" for step, n in sorted(self.done.items())]
@@ -164,56 +247,53 @@ class Scenario:
         return item
 
     async def run(self) -> None:
-        bus = self.services.bus
-        self._events = bus.subscribe(
-            GatePassageRecorded, AlarmRaised, AlarmCleared, LocationChanged
-        )
+        """Every step on its own loop, all at once, as in a room where several things happen."""
         steps: list[tuple[str, Callable[[httpx.AsyncClient], Awaitable[str]]]] = [
             ("checkout", self.check_out_and_return),
             ("misplaced", self.misplace_and_put_back),
             ("unauthorized", self.unauthorized_removal),
         ]
+        if self.services.stacker is not None and self.stored:
+            steps.append(("stacker", self.retrieve_and_store))
+        if self.services.climate is not None:
+            steps.append(("humidity", self.humidity_excursion))
         headers = {"Authorization": f"Bearer {self.token}"}
-        status = asyncio.create_task(self._status_line(), name="demo-status")
-        try:
-            async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30) as client:
-                await asyncio.sleep(10.0)  # readers connect and confirm the shelves
-                while True:
-                    for name, step in steps:
-                        try:
-                            message = await asyncio.wait_for(step(client), 60)
-                        except (TimeoutError, httpx.HTTPError, AssertionError) as e:
-                            self.failed[name] += 1
-                            print(
-                                f"scenario: {name} did not complete: {self.waiting_for}: {e!r}",
-                                flush=True,
-                            )
-                        else:
-                            self.done[name] += 1
-                            print(f"scenario: {message}", flush=True)
-                        await asyncio.sleep(1.0)
-        finally:
-            status.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await status
-            self._events.close()
+        async with (
+            httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30) as client,
+            asyncio.TaskGroup() as group,
+        ):
+            group.create_task(self._status_line(), name="demo-status")
+            for k, (name, step) in enumerate(steps):
+                group.create_task(self._loop(name, step, client, 4.0 + k), name=f"demo-{name}")
+
+    async def _loop(
+        self,
+        name: str,
+        step: Callable[[httpx.AsyncClient], Awaitable[str]],
+        client: httpx.AsyncClient,
+        first_after_s: float,
+    ) -> None:
+        await asyncio.sleep(first_after_s)  # readers connect and confirm the shelves
+        while True:
+            watch = _Watch(self.services.bus)
+            token = _WATCH.set(watch)
+            try:
+                message = await asyncio.wait_for(step(client), 150)
+            except (TimeoutError, httpx.HTTPError, AssertionError) as e:
+                self.failed[name] += 1
+                print(f"scenario: {name} did not complete: {watch.waiting_for}: {e!r}", flush=True)
+            else:
+                self.done[name] += 1
+                print(f"scenario: {message}", flush=True)
+            finally:
+                _WATCH.reset(token)
+                watch.close()
+            await asyncio.sleep(5.0)
 
     async def _wait(
         self, what: str, predicate: Callable[[object], bool], within_s: float = 30.0
     ) -> object:
-        assert self._events is not None
-        self.waiting_for = what
-        for event in self._backlog:
-            if predicate(event):
-                self._backlog.remove(event)
-                return event
-        async with asyncio.timeout(within_s):
-            while True:
-                event = await self._events.get()
-                if predicate(event):
-                    return event
-                self._backlog.append(event)
-                del self._backlog[:-200]
+        return await _WATCH.get().wait(what, predicate, within_s)
 
     async def _at_home(self, item: Placed) -> None:
         self.devices.shelves[item.reader].reader.place(item.antenna, item.epc)
@@ -304,6 +384,57 @@ class Scenario:
             f"{item.ref} carried out without a loan: unauthorized-removal alarm {alarm.alarm_id},"
             " acknowledged; brought back"
         )
+
+    async def _job_done(
+        self, client: httpx.AsyncClient, body: dict[str, object]
+    ) -> dict[str, object]:
+        r = await client.post("/api/v1/stacker/jobs", json=body)
+        assert r.status_code == 202, r.text
+        job = r.json()
+        done = await self._wait(
+            f"stacker job {job['job_id']} ({body['kind']} {body.get('ref')}) done",
+            lambda e: (
+                isinstance(e, StackerJobChanged)
+                and e.job_id == job["job_id"]
+                and e.state in ("done", "rejected", "cancelled", "unresolved", "not_executed")
+            ),
+            within_s=60,
+        )
+        assert isinstance(done, StackerJobChanged)
+        assert done.state == "done", (done.state, done.result)
+        assert done.result == "ok", (done.state, done.result)
+        return dict(job)
+
+    async def retrieve_and_store(self, client: httpx.AsyncClient) -> str:
+        item = self.stored[self._next % len(self.stored)]
+        self._next += 3
+        retrieved = await self._job_done(client, {"kind": "retrieve", "ref": item.ref})
+        where = (await client.get(f"/api/v1/items/{item.ref}/location")).json()["location"]["code"]
+        await asyncio.sleep(2.0)  # staff take the box out of the station and put it back
+        stored = await self._job_done(client, {"kind": "store", "ref": item.ref})
+        back = (await client.get(f"/api/v1/items/{item.ref}/location")).json()["location"]["code"]
+        return (
+            f"{item.ref} retrieved by the stacker to {where} (job {retrieved['job_id']}),"
+            f" stored again in {back} (job {stored['job_id']})"
+        )
+
+    async def humidity_excursion(self, client: httpx.AsyncClient) -> str:
+        del client
+        climate = self.devices.climate
+        climate.dehumidifier_failure("stack-1", rise_pct=18.0, tau_s=15.0)
+        raised = await self._wait(
+            "humidity alarm in stack-1",
+            lambda e: isinstance(e, AlarmRaised) and e.kind == "climate.humidity-high",
+            within_s=90,
+        )
+        climate.clear_steps("stack-1")
+        await self._wait(
+            "humidity alarm in stack-1 cleared",
+            lambda e: isinstance(e, AlarmCleared) and e.kind == "climate.humidity-high",
+            within_s=120,
+        )
+        assert isinstance(raised, AlarmRaised)
+        return f"dehumidifier failure in stack-1: {raised.message}; repaired, alarm cleared"
 
     async def _status_line(self) -> None:
         metrics = self.services.metrics

@@ -1,0 +1,164 @@
+"""``archroom demo --duration 60``: the whole room comes up and every scenario step happens.
+
+The demo runs as its own process with a private broker; this test follows it as a newcomer
+would, from what it prints (the API address and a token), through the API while it runs and
+through MQTT, and checks each step of the scenario left its trace in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+
+import aiomqtt
+import httpx
+import pytest
+
+from tests.services import Mosquitto, free_port
+
+pytestmark = pytest.mark.slow
+
+STEPS = ("checkout", "misplaced", "unauthorized", "stacker", "humidity")
+
+
+class Events:
+    def __init__(self, broker: Mosquitto) -> None:
+        self.broker = broker
+        self.seen: list[tuple[str, object]] = []
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(aiomqtt.MqttError):
+                async with aiomqtt.Client("127.0.0.1", self.broker.port) as client:
+                    await client.subscribe("archroom/#", qos=1)
+                    self.ready.set()
+                    async for m in client.messages:
+                        text = bytes(m.payload).decode()
+                        with contextlib.suppress(json.JSONDecodeError):
+                            self.seen.append((str(m.topic), json.loads(text)))
+            await asyncio.sleep(0.1)
+
+    def of(self, event_type: str) -> list[dict[str, object]]:
+        return [
+            p for t, p in self.seen if t.endswith(f"/events/{event_type}") and isinstance(p, dict)
+        ]
+
+
+async def test_demo_runs_every_scenario_step_and_stops_cleanly(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    events = Events(mosquitto)
+    listening = asyncio.create_task(events.run())
+    await asyncio.wait_for(events.ready.wait(), 10)
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "daemon",
+        "demo",
+        "--duration",
+        "60",
+        "--items",
+        "600",
+        "--port",
+        str(port),
+        "--mqtt",
+        mosquitto.url,
+        "--state-dir",
+        str(tmp_path / "demo"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    printed: dict[str, str] = {}
+    done: set[str] = set()
+    lines: list[str] = []
+    api_checked = False
+    try:
+        async with asyncio.timeout(120):
+            while line := (await proc.stdout.readline()).decode():
+                lines.append(line.rstrip())
+                key, _, value = line.partition(": ")
+                if key in ("api", "token", "metrics", "mqtt"):
+                    printed[key] = value.strip()
+                if key == "scenario" and "did not complete" not in value:
+                    done.update(step for step in STEPS if _is_step(step, value))
+                if done == set(STEPS) and not api_checked:
+                    await _check_api(printed["api"], printed["token"])
+                    api_checked = True
+        assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+
+    assert printed["api"] == f"http://127.0.0.1:{port}"
+    assert printed["token"].startswith("arc_")
+    assert printed["mqtt"].startswith(mosquitto.url)
+    assert done == set(STEPS), "\n".join(lines)
+    assert api_checked
+    assert lines[-1].startswith("demo stopped:")
+
+    alarm_kinds = {e["kind"] for e in events.of("alarm.raised")}
+    assert {"gate.unauthorized", "item.misplaced", "climate.humidity-high"} <= alarm_kinds
+    assert {"item.misplaced", "climate.humidity-high"} <= {
+        e["kind"] for e in events.of("alarm.cleared")
+    }
+    passages = events.of("gate.passage")
+    assert {(p["direction"], p["authorized"]) for p in passages} >= {
+        ("out", True),
+        ("out", False),
+        ("in", True),
+    }
+    assert events.of("loan.opened")
+    assert events.of("loan.returned")
+    assert {e["state"] for e in events.of("stacker.job")} >= {"accepted", "done"}
+    assert {e["source"] for e in events.of("location.changed")} >= {
+        "gate",
+        "shelf-read",
+        "stacker",
+        "desk",
+    }
+    climate_topics = {t for t, _ in events.seen if "/climate/" in t}
+    assert len(climate_topics) == 4
+
+
+def _is_step(step: str, message: str) -> bool:
+    return {
+        "checkout": "checked out",
+        "misplaced": "misplaced alarm",
+        "unauthorized": "without a loan",
+        "stacker": "retrieved by the stacker",
+        "humidity": "dehumidifier failure",
+    }[step] in message
+
+
+async def _check_api(api: str, token: str) -> None:
+    async with httpx.AsyncClient(
+        base_url=api, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        health = (await client.get("/healthz")).json()
+        assert health["components"]["database"]["status"] == "ok"
+        alarms = (await client.get("/api/v1/alarms?state=all")).json()
+        assert {"gate.unauthorized", "item.misplaced", "climate.humidity-high"} <= {
+            a["kind"] for a in alarms
+        }
+        assert any(a["acknowledged_by"] for a in alarms if a["kind"] == "gate.unauthorized")
+        returned = (await client.get("/api/v1/loans?status=returned")).json()
+        assert returned
+        stacker = (await client.get("/api/v1/stacker")).json()
+        assert stacker
+        climate = (await client.get("/api/v1/climate")).json()
+        assert climate
+        metrics = (await client.get("/metrics")).text
+        assert "archroom_gate_alarms_total" in metrics
+        assert 'archroom_rfid_reader_up{reader="door-1"} 1.0' in metrics
+        assert "archroom_stacker_up 1.0" in metrics
