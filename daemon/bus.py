@@ -31,6 +31,7 @@ class Subscription(Generic[E]):
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped += 1
+            self._bus.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 log.error(  # noqa: TRY400 - a full queue is not an error with a traceback
                     "event subscriber for %s is behind: %d dropped", self.types, self.dropped
@@ -56,6 +57,8 @@ class Subscription(Generic[E]):
 class Bus:
     def __init__(self) -> None:
         self._subs: list[Subscription[Any]] = []
+        self.dropped = 0
+        """Events dropped by subscribers that fell too far behind (all subscribers)."""
 
     def subscribe(self, *types: type[E], maxsize: int = 100_000) -> Subscription[E]:
         sub: Subscription[E] = Subscription(self, types, maxsize)

@@ -139,6 +139,11 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5),
             registry=r,
         )
+        self.bus_dropped = Gauge(
+            "archroom_bus_dropped_events",
+            "Events dropped by in-process subscribers that fell behind (should stay 0)",
+            registry=r,
+        )
         self.service_restarts = Counter(
             "archroom_service_restarts",
             "Supervised services restarted after a crash",

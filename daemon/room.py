@@ -151,6 +151,7 @@ class Housekeeping:
             await asyncio.sleep(self.period_s)
 
     async def refresh(self) -> None:
+        self.metrics.bus_dropped.set(self.ledger.bus.dropped)
         open_n, overdue_n = await self.loans.counts()
         self.metrics.loans_open.set(open_n)
         self.metrics.loans_overdue.set(overdue_n)
