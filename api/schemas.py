@@ -158,6 +158,18 @@ class LocationOut(_Out):
     source: str | None
     loan: LoanOut | None
 
+    @staticmethod
+    def plain(w: Whereabouts) -> dict[str, object]:
+        """The same JSON as ``of(w)``, built without model objects: a batch lookup answers for
+        ten thousand items, and constructing two models each costs more than the query."""
+        return {
+            "ref": w.ref,
+            "location": {"code": w.location.code, "kind": w.location.kind, "room": w.location.room},
+            "since": iso(w.since_us),
+            "source": w.source,
+            "loan": LoanOut.of(w.loan).model_dump(mode="json") if w.loan else None,
+        }
+
     @classmethod
     def of(cls, w: Whereabouts) -> LocationOut:
         return cls(

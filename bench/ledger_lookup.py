@@ -36,7 +36,7 @@ from daemon.ledger.items import Catalogue, parse_rows
 from daemon.ledger.uow import Ledger
 from daemon.outbox import Outbox
 from daemon.store.db import Store
-from daemon.store.schema import item_locations, items, locations
+from daemon.store.schema import item_locations, items, locations, tags
 from daemon.tokens import Role, Tokens
 
 PG_ADMIN = os.environ.get(
@@ -104,6 +104,19 @@ async def _prepare(url: str, n: int) -> tuple[float, str]:
                     )
                     .scalars()
                     .all()
+                )
+                await conn.execute(
+                    insert(tags),
+                    [
+                        {
+                            "epc": f"E2801170{i:016X}",
+                            "item_id": i,
+                            "scheme": "foreign",
+                            "bound_us": 1,
+                            "bound_by": "bench",
+                        }
+                        for i in ids
+                    ],
                 )
                 await conn.execute(
                     insert(item_locations),
@@ -187,16 +200,22 @@ def run_one(kind: str, n: int, singles: int, batches: int) -> None:
             )
             port = _free_port()
             config = Path(tmp) / "archroom.toml"
+            # A shelf reader (never reachable here) makes the daemon load the shelf engine's
+            # expectations for every tagged item, as in a real room.
+            antennas = ", ".join(f'{a} = "bench-A-01-0{a}"' for a in range(1, 5))
             config.write_text(
                 f'room = "bench"\nstate_dir = "{tmp}"\n'
                 f'[database]\nurl = "{url}"\n[api]\nport = {port}\n'
+                f'[[readers]]\ntype = "uhfreader18"\nid = "shelf-1"\nurl = "socket://127.0.0.1:9"\n'
+                f"antennas = {{ {antennas} }}\n"
             )
             load_config(config)
             started = time.perf_counter()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "daemon", "run", "-c", str(config)],
-                stderr=subprocess.DEVNULL,
-            )
+            log_path = Path(tmp) / "daemon.log"
+            with log_path.open("wb") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log
+                )
             try:
                 while True:
                     try:
@@ -207,6 +226,11 @@ def run_one(kind: str, n: int, singles: int, batches: int) -> None:
                             raise RuntimeError("daemon exited") from None
                         time.sleep(0.05)
                 startup = time.perf_counter() - started
+                while "shelf engine expects" not in log_path.read_text(errors="replace"):
+                    if proc.poll() is not None:
+                        raise RuntimeError("daemon exited")
+                    time.sleep(0.1)
+                expectations = time.perf_counter() - started
                 figures = asyncio.run(
                     _measure(f"http://127.0.0.1:{port}", token, n, singles, batches)
                 )
@@ -215,6 +239,10 @@ def run_one(kind: str, n: int, singles: int, batches: int) -> None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=15)
             print(f"{kind}_daemon_startup: {startup:.2f} s with {n} items", flush=True)
+            print(
+                f"{kind}_shelf_engine_loaded: {expectations:.2f} s after start ({n} tagged items)",
+                flush=True,
+            )
             print(f"{kind}_daemon_rss: {rss:.0f} MB with {n} items", flush=True)
             for name, value in figures.items():
                 print(f"{kind}_location_{name}: {value:.2f} ms", flush=True)

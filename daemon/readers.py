@@ -28,6 +28,7 @@ from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
 from daemon.events import ItemHomeChanged, LoanOpened, LoanReturned, TagBound, TagRetired
 from daemon.events import LocationChanged as LedgerLocationChanged
+from daemon.heap import settle_heap
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.passages import Passages
@@ -219,37 +220,28 @@ class RoomReaders(ReadSink):
             self.supervisor.start(group, "rfid:recorder", self._recorder)
 
     async def load_expectations(self) -> int:
-        """Tell the shelf engine where every tagged item belongs (its home, else its shelf)."""
+        """Tell the shelf engine where every tagged item belongs (its home, else its shelf).
+
+        One streamed query (a server-side cursor on PostgreSQL), consumed in slices: paging
+        with ``id > last`` would make PostgreSQL hash-join whole tables once per page.
+        """
         home = locations.alias("home")
         current = locations.alias("current")
         count = 0
-        last = 0
+        query = (
+            select(tags.c.epc, home.c.code, current.c.code, current.c.kind)
+            .select_from(
+                tags.join(items, items.c.id == tags.c.item_id)
+                .outerjoin(home, home.c.id == items.c.home_location_id)
+                .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+                .outerjoin(current, current.c.id == item_locations.c.location_id)
+            )
+            .where(tags.c.retired_us.is_(None))
+        )
         async with self.ledger.store.read() as conn:
-            while True:
-                rows = (
-                    await conn.execute(
-                        select(
-                            tags.c.id,
-                            tags.c.epc,
-                            home.c.code.label("home"),
-                            current.c.code.label("current"),
-                            current.c.kind,
-                        )
-                        .select_from(
-                            tags.join(items, items.c.id == tags.c.item_id)
-                            .outerjoin(home, home.c.id == items.c.home_location_id)
-                            .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
-                            .outerjoin(current, current.c.id == item_locations.c.location_id)
-                        )
-                        .where(tags.c.retired_us.is_(None), tags.c.id > last)
-                        .order_by(tags.c.id)
-                        .limit(20_000)
-                    )
-                ).all()
-                if not rows:
-                    break
-                last = rows[-1].id
-                expectations = [_expectation(r.epc, r.home, r.current, r.kind) for r in rows]
+            result = await conn.stream(query)
+            async for rows in result.partitions(20_000):
+                expectations = [_expectation(epc, h, c, kind) for epc, h, c, kind in rows]
                 self.shelf.expect_many(
                     ((e, where) for e, where, there in expectations if there), assume=True
                 )
@@ -257,11 +249,13 @@ class RoomReaders(ReadSink):
                     ((e, where) for e, where, there in expectations if not there), assume=False
                 )
                 count += len(rows)
+                await asyncio.sleep(0)  # let the API and the readers in between slices
         self.loan_epcs = set(await self._loan_epcs())
         # Missing items stay missing across a restart, so that their next read clears the alarm.
         for alarm in await self.alarms.list(kind="item.missing", limit=1_000_000):
             self.shelf.mark_missing(alarm.key.removeprefix("item.missing:"))
         log.info("shelf engine expects %d tagged items (%d on loan)", count, len(self.loan_epcs))
+        settle_heap()
         return count
 
     async def _loan_epcs(self, ref: str | None = None) -> list[str]:

@@ -26,6 +26,7 @@ from daemon.climate import build_climate
 from daemon.config import ArchroomConfig
 from daemon.desk import DeskEncoder
 from daemon.health import Health
+from daemon.heap import settle_heap
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
@@ -278,6 +279,7 @@ class Daemon:
                 "READY=1", f"STATUS=serving on {self.listening.url if self.listening else '?'}"
             )
             self.ready.set()
+            settle_heap()
             log.info(
                 "archroom ready: room %s, API %s",
                 config.room,

@@ -1,9 +1,10 @@
 """Locations: batch whereabouts for the catalogue service, shelf contents, rack creation."""
 
+import json
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from api.auth import Auth
 from api.schemas import (
@@ -31,11 +32,15 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     reader = auth.require(Role.staff, Role.catalogue)
     admin = auth.require(Role.admin)
 
-    @r.post("/locations/lookup")
-    async def lookup(body: LookupIn, _who: Annotated[Principal, Depends(reader)]) -> LookupOut:
+    @r.post("/locations/lookup", response_model=LookupOut)
+    async def lookup(body: LookupIn, _who: Annotated[Principal, Depends(reader)]) -> Response:
         """Whereabouts of up to 10,000 items in one call; unknown refs are listed."""
         found, missing = await svc.whereabouts.locate(body.refs)
-        return LookupOut(locations=[LocationOut.of(w) for w in found], not_found=missing)
+        body_out = {"locations": [LocationOut.plain(w) for w in found], "not_found": missing}
+        return Response(
+            json.dumps(body_out, ensure_ascii=False, separators=(",", ":")),
+            media_type="application/json",
+        )
 
     @r.get("/locations/{code}")
     async def get_location(

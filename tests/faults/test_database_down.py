@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -20,13 +20,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from daemon.tokens import Role
-from drivers.uhfreader18 import Variant
-from simulators.llrp_gate import Cross, LlrpGateSimulator
-from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
+from simulators.llrp_gate import Cross
 from tests.api.conftest import item_body
 from tests.faults.proxy import CuttableProxy
-from tests.harness import create_token, make_config, running_daemon
-from tests.room.conftest import RoomRig, Subscriber, room_toml
+from tests.room.conftest import RoomRig, open_rig
 from tests.services import Mosquitto
 
 pytestmark = pytest.mark.slow
@@ -45,37 +42,9 @@ async def rig_with_cuttable_db(
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(proxy.close)
-        shelf = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER288, antennas=2))
-        await shelf.start_tcp()
-        stack.push_async_callback(shelf.close)
-        desk = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18))
-        await desk.start_tcp()
-        stack.push_async_callback(desk.close)
-        gate = LlrpGateSimulator(cycle_s=0.05, seed=3)
-        await gate.start()
-        stack.push_async_callback(gate.stop)
-        subscriber = Subscriber(mosquitto, "archroom/t/r1/#")
-        sub_task = asyncio.create_task(subscriber.run())
-
-        async def stop_subscriber() -> None:
-            sub_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await sub_task
-
-        stack.push_async_callback(stop_subscriber)
-        await asyncio.wait_for(subscriber.ready.wait(), 10)
-        tokens = {role: await create_token(pg_url, role, f"{role.value}-db") for role in Role}
-        config = make_config(
-            tmp_path / "room",
-            db_url=proxied,
-            mqtt_url=mosquitto.url,
-            extra=room_toml(shelf.port, desk.port, gate.port),
+        rig = await open_rig(
+            stack, tmp_path / "room", mosquitto, pg_url, daemon_db_url=proxied, token_name="db"
         )
-        daemon = await stack.enter_async_context(running_daemon(config))
-        rig = RoomRig(daemon, shelf, desk, gate, subscriber, tokens)
-        async with asyncio.timeout(20):
-            while not all(rig.services.readers.up.get(r) for r in ("shelf-a", "desk-1", "door-1")):
-                await asyncio.sleep(0.05)
         rig.services.guard.probe_s = 0.5
         yield rig, proxy
 

@@ -134,38 +134,52 @@ levels = 2
 """
 
 
+async def open_rig(
+    stack: AsyncExitStack,
+    state_dir: Path,
+    mosquitto: Mosquitto,
+    db_url: str,
+    *,
+    daemon_db_url: str | None = None,
+    token_name: str = "rig",
+) -> RoomRig:
+    """Simulated readers, a subscriber and a daemon, all closed by ``stack``; returns once every
+    reader is up. ``daemon_db_url`` lets the daemon reach the database another way (a proxy)."""
+    shelf = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER288, antennas=2))
+    await shelf.start_tcp()
+    stack.push_async_callback(shelf.close)
+    desk = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18))
+    await desk.start_tcp()
+    stack.push_async_callback(desk.close)
+    gate = LlrpGateSimulator(cycle_s=0.05, seed=3)
+    await gate.start()
+    stack.push_async_callback(gate.stop)
+    subscriber = Subscriber(mosquitto, "archroom/t/r1/#")
+    sub_task = asyncio.create_task(subscriber.run())
+
+    async def stop_subscriber() -> None:
+        sub_task.cancel()
+        with suppress(asyncio.CancelledError):
+            await sub_task
+
+    stack.push_async_callback(stop_subscriber)
+    await asyncio.wait_for(subscriber.ready.wait(), 10)
+    tokens = {role: await create_token(db_url, role, f"{role.value}-{token_name}") for role in Role}
+    config = make_config(
+        state_dir,
+        db_url=daemon_db_url or db_url,
+        mqtt_url=mosquitto.url,
+        extra=room_toml(shelf.port, desk.port, gate.port),
+    )
+    daemon = await stack.enter_async_context(running_daemon(config))
+    rig = RoomRig(daemon, shelf, desk, gate, subscriber, tokens)
+    async with asyncio.timeout(20):
+        while not all(rig.services.readers.up.get(r) for r in ("shelf-a", "desk-1", "door-1")):
+            await asyncio.sleep(0.05)
+    return rig
+
+
 @pytest.fixture
 async def rig(tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str) -> AsyncIterator[RoomRig]:
     async with AsyncExitStack() as stack:
-        shelf = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER288, antennas=2))
-        await shelf.start_tcp()
-        stack.push_async_callback(shelf.close)
-        desk = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18))
-        await desk.start_tcp()
-        stack.push_async_callback(desk.close)
-        gate = LlrpGateSimulator(cycle_s=0.05, seed=3)
-        await gate.start()
-        stack.push_async_callback(gate.stop)
-        subscriber = Subscriber(mosquitto, "archroom/t/r1/#")
-        sub_task = asyncio.create_task(subscriber.run())
-
-        async def stop_subscriber() -> None:
-            sub_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await sub_task
-
-        stack.push_async_callback(stop_subscriber)
-        await asyncio.wait_for(subscriber.ready.wait(), 10)
-        tokens = {role: await create_token(sqlite_url, role, f"{role.value}-rig") for role in Role}
-        config = make_config(
-            tmp_path / "room",
-            db_url=sqlite_url,
-            mqtt_url=mosquitto.url,
-            extra=room_toml(shelf.port, desk.port, gate.port),
-        )
-        daemon = await stack.enter_async_context(running_daemon(config))
-        rig = RoomRig(daemon, shelf, desk, gate, subscriber, tokens)
-        async with asyncio.timeout(20):
-            while not all(rig.services.readers.up.get(r) for r in ("shelf-a", "desk-1", "door-1")):
-                await asyncio.sleep(0.05)
-        yield rig
+        yield await open_rig(stack, tmp_path / "room", mosquitto, sqlite_url)
