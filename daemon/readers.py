@@ -38,6 +38,7 @@ from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.sightings import record_sighting
 from daemon.reconcile.sweeps import SweepCounter
 from daemon.room import SHELF_KINDS
+from daemon.sounder import Sounder
 from daemon.spool import DatabaseGuard, is_unavailable
 from daemon.store.schema import item_locations, items, loans, locations, tags
 from daemon.supervisor import Supervisor
@@ -155,6 +156,7 @@ class RoomReaders(ReadSink):
         self.shelf = ShelfEngine(shelf_antenna_locations(config.readers), config.shelf)
         self.sweeps = SweepCounter(shelf_antenna_locations(config.readers))
         """Full sweeps per shelf location, for inventory campaigns."""
+        self.sounders = {g.id: Sounder(g.id, g.sounder) for g in config.gates if g.sounder}
         self.gates: dict[str, list[GateEngine]] = {}
         for g in config.gates:
             self.gates.setdefault(g.reader, []).append(
@@ -211,6 +213,13 @@ class RoomReaders(ReadSink):
     async def run(self) -> None:
         """Load expectations, then run drivers, engine ticks and the recorder until cancelled."""
         await self.load_expectations()
+        try:
+            await self._run_all()
+        finally:
+            for sounder in self.sounders.values():
+                await sounder.close()
+
+    async def _run_all(self) -> None:
         async with asyncio.TaskGroup() as group:
             for reader_id, driver in self.drivers.items():
                 self.metrics.rfid_reader_up.labels(reader=reader_id).set(0)
@@ -423,6 +432,8 @@ class RoomReaders(ReadSink):
             at_us=seconds_to_us(work.at),
             decided_us=seconds_to_us(work.decided_at),
         )
+        if outcome.alarm_id is not None:
+            self._sound(work.gate)
         if outcome.ref is not None:
             # In: it belongs home again but is at the gate until a shelf reads it there.
             # Out on loan: it belongs nowhere in the room for now.
@@ -449,6 +460,7 @@ class RoomReaders(ReadSink):
                 "ALARM gate.unauthorized (critical): %s [database unreachable: spooled]", message
             )
             self.metrics.gate_alarms.labels(gate=work.gate).inc()
+            self._sound(work.gate)
             self.fastlane.announce(
                 "alarm.raised",
                 {
@@ -460,6 +472,11 @@ class RoomReaders(ReadSink):
                     "subject": f"epc:{work.epc}",
                 },
             )
+
+    def _sound(self, gate: str) -> None:
+        sounder = self.sounders.get(gate)
+        if sounder is not None:
+            sounder.sound()
 
     async def _replay_passage(self, record: dict[str, Any]) -> None:
         await self._passage(

@@ -134,6 +134,27 @@ class GateParams(_Strict):
     """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
 
 
+class SounderConfig(_Strict):
+    """A sounder or beacon on a Modbus coil (an I/O module or the door PLC), switched on when
+    an item leaves without a loan."""
+
+    url: str
+    """``tcp://host:502`` of the Modbus TCP device."""
+    device_id: int = Field(default=1, ge=0, le=247)
+    """Modbus unit (device) id."""
+    coil: int = Field(default=0, ge=0, le=65535)
+    """Coil (0-based) that switches the sounder."""
+    seconds: float = Field(default=10.0, gt=0, le=600)
+    """How long it sounds after the last unauthorized removal."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if parse_link(v, default_port=502).scheme != "tcp":
+            raise ValueError("the sounder is reached over Modbus TCP: tcp://host:port")
+        return v
+
+
 class GateConfig(GateParams):
     """A door gate: one reader, an antenna facing the room and one facing out."""
 
@@ -145,6 +166,8 @@ class GateConfig(GateParams):
     """Antenna facing into the room."""
     outside_antenna: int
     """Antenna facing out of the room."""
+    sounder: SounderConfig | None = None
+    """Optional sounder switched on by an unauthorized removal through this gate."""
 
     @model_validator(mode="after")
     def _two_antennas(self) -> GateConfig:

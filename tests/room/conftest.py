@@ -87,7 +87,7 @@ class RoomRig:
         )
 
 
-def room_toml(shelf_port: int, desk_port: int, gate_port: int) -> str:
+def room_toml(shelf_port: int, desk_port: int, gate_port: int, *, gate_extra: str = "") -> str:
     return f"""
 [[readers]]
 type = "uhfreader18"
@@ -119,7 +119,7 @@ smoothing_s = 0.5
 confirm_s = 0.5
 exit_silence_s = 0.8
 cooldown_s = 1.0
-
+{gate_extra}
 [shelf]
 min_reads = 2
 half_life_sweeps = 2.0
@@ -142,6 +142,7 @@ async def open_rig(
     *,
     daemon_db_url: str | None = None,
     token_name: str = "rig",
+    gate_extra: str = "",
 ) -> RoomRig:
     """Simulated readers, a subscriber and a daemon, all closed by ``stack``; returns once every
     reader is up. ``daemon_db_url`` lets the daemon reach the database another way (a proxy)."""
@@ -169,7 +170,7 @@ async def open_rig(
         state_dir,
         db_url=daemon_db_url or db_url,
         mqtt_url=mosquitto.url,
-        extra=room_toml(shelf.port, desk.port, gate.port),
+        extra=room_toml(shelf.port, desk.port, gate.port, gate_extra=gate_extra),
     )
     daemon = await stack.enter_async_context(running_daemon(config))
     rig = RoomRig(daemon, shelf, desk, gate, subscriber, tokens)

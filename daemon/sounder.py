@@ -1,0 +1,85 @@
+"""The door sounder: an unauthorized removal is heard at the door, not only read on a screen.
+
+Gates are usually fitted with a sounder or a beacon switched by a digital output: a channel of
+a Modbus TCP I/O module or of the door's PLC. On an unauthorized removal the coil is switched
+on for ``seconds`` and off again; another alarm while it sounds extends it. The output is
+best effort and never holds up the alarm itself: a sounder that does not answer is logged
+and counted, and the alarm still goes to MQTT, the API and the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusException
+
+from drivers.links import parse_link
+from rfid.config import SounderConfig
+
+log = logging.getLogger(__name__)
+
+
+class Sounder:
+    def __init__(self, gate: str, config: SounderConfig) -> None:
+        self.gate = gate
+        self.config = config
+        link = parse_link(config.url, default_port=502)
+        self.host, self.port = link.host, link.port
+        self.until = 0.0
+        self.sounded = 0
+        self.failures = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def sound(self) -> None:
+        """Switch the sounder on for ``seconds`` from now (or keep it on that much longer)."""
+        self.until = time.monotonic() + self.config.seconds
+        self.sounded += 1
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"sounder:{self.gate}"
+            )
+
+    async def _run(self) -> None:
+        client = AsyncModbusTcpClient(self.host, port=self.port, timeout=1.0, retries=0)
+        try:
+            await self._connect(client)
+            await self._write(client, on=True)
+            try:
+                await self._hold()
+            finally:
+                with contextlib.suppress(ModbusException, ConnectionError, OSError, TimeoutError):
+                    await asyncio.wait_for(self._write(client, on=False), 2.0)
+        except (ModbusException, ConnectionError, OSError, TimeoutError) as e:
+            self.failures += 1
+            log.warning("sounder of gate %s (%s) did not answer: %s", self.gate, self.config.url, e)
+        finally:
+            client.close()
+
+    async def _connect(self, client: AsyncModbusTcpClient) -> None:
+        if not await client.connect():
+            raise ConnectionError(f"no answer from {self.host}:{self.port}")
+
+    async def _hold(self) -> None:
+        """Until ``until``, which a new alarm may push further while we wait."""
+        left = self.until - time.monotonic()
+        while left > 0:
+            await asyncio.sleep(left)
+            left = self.until - time.monotonic()
+
+    async def _write(self, client: AsyncModbusTcpClient, *, on: bool) -> None:
+        response = await client.write_coil(self.config.coil, on, device_id=self.config.device_id)
+        if response.isError():
+            raise ModbusException(f"coil {self.config.coil} write refused: {response}")
+
+    async def close(self) -> None:
+        """Stop sounding (the coil is switched off) and wait for that."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            self.until = 0.0
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
