@@ -72,6 +72,8 @@ from stacker.events import (
     JobAccepted,
     JobException,
     JobFinished,
+    JournalRestored,
+    JournalUnavailable,
     ModeChanged,
     OutcomeUnknown,
     StackerDown,
@@ -844,6 +846,21 @@ class StackerService:
             )
         elif isinstance(event, JobFinished):
             await self._finished(event)
+        elif isinstance(event, JournalUnavailable):
+            self.metrics.stacker_faults.labels(code="journal_unavailable").inc()
+            await self.alarms.raise_(
+                f"stacker.journal:{sid}",
+                kind="stacker.journal",
+                source=source,
+                severity="critical",
+                message=f"stacker {sid}: its job journal cannot be written ({event.reason}); "
+                "results wait at the PLC and no command is sent until it can",
+            )
+        elif isinstance(event, JournalRestored):
+            await self.alarms.clear(
+                f"stacker.journal:{sid}",
+                reason=f"journal written again ({event.written} held record(s))",
+            )
 
     async def _finished(self, event: JobFinished) -> None:
         job = event.job

@@ -12,6 +12,12 @@ sent again is for the journal and the PLC's duplicate-id record to decide, not f
 timeout. Jobs run one at a time per stacker, urgent ones first, otherwise first come first
 served; a retrieval from a double-deep inner cell behind an occupied outer cell is preceded by a
 *shuffle* move of the outer box.
+
+When the journal cannot be written (its database is unreachable), the records are *held* in
+memory, in order, and retried: meanwhile the heartbeat goes on, the PLC keeps running the job it
+has, its result waits unacknowledged in its registers, and no register other than the heartbeat
+is written and no command is sent. Once the held records are written the PLC is acknowledged and
+the queue moves again.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from stacker.describe import doors_text, mode_name, status_words
 from stacker.events import (
     JobFinished,
     JobQueued,
+    JournalRestored,
+    JournalUnavailable,
     OutcomeUnknown,
     StackerEvent,
 )
@@ -116,6 +124,8 @@ class StackerMetrics:
     """fault kind or exception kind -> occurrences."""
     read_errors_total: int = 0
     reconnects_total: int = 0
+    journal_failures_total: int = 0
+    """Journal writes that failed and were held for a retry."""
 
 
 class _LinkError(Exception):
@@ -140,6 +150,7 @@ class _Backoff:
 
 
 _FINISHED_KEPT = 1000
+_JOURNAL_RETRY_S = 1.0
 
 
 class StackerController:
@@ -190,6 +201,12 @@ class StackerController:
         self._recovered = False
         self._healthy = False
         self._beat = 0
+        self._unsaved: list[Job] = []
+        """Journal records not yet written, oldest first (each state change once)."""
+        self._unqueued: list[tuple[Job, CellAddress]] = []
+        """Verify jobs (parent, cell) that could not be recorded yet."""
+        self._journal_error: str | None = None
+        self._journal_retry_at = 0.0
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -268,11 +285,12 @@ class StackerController:
                 ) from None
         if decision is ExcDecision.NONE:
             raise InvalidJob("decision must be retry, cancel or redirect")
+        if self.journal_held:
+            raise CommandRefused(self._held_reason())
         queued = next((j for j in self._queue if j.job_id == job_id), None)
         if queued is not None:
             if decision is not ExcDecision.CANCEL:
                 raise DecisionRefused(f"job {job_id} is queued: it can only be cancelled")
-            self._queue.remove(queued)
             cancelled = replace(
                 queued,
                 state=JobState.CANCELLED,
@@ -281,6 +299,8 @@ class StackerController:
                 note="cancelled before it was sent",
             )
             await self.journal.update(cancelled)
+            if queued in self._queue:
+                self._queue.remove(queued)
             await self._handle(
                 JobFinished(self.config.id, self._wall(), cancelled, cancelled.note, None)
             )
@@ -308,10 +328,17 @@ class StackerController:
         async with self._io_lock:
             if self._client is None:
                 raise CommandRefused("stacker PLC is not connected")
+            if self.journal_held:
+                raise CommandRefused(self._held_reason())
             await self._perform(self.core.reset_faults())
 
     def job(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id) or self._finished.get(job_id)
+
+    @property
+    def journal_held(self) -> int:
+        """How many journal records wait to be written (0: the journal is up to date)."""
+        return len(self._unsaved) + len(self._unqueued)
 
     def queue(self) -> tuple[Job, ...]:
         return tuple(self._queue)
@@ -402,6 +429,8 @@ class StackerController:
                         self._beat = (self._beat + 1) & 0xFFFF
                         await self._write(self.core.heartbeat(self._beat))
                         last_beat = now
+                    if self.journal_held and now >= self._journal_retry_at:
+                        await self._write_held()
                     snap = decode_inputs(await self._read_inputs())
                     await self._perform(self.core.observe(snap))
                     if self.core.up and not resynced:
@@ -416,6 +445,8 @@ class StackerController:
                         continue  # read the answer to the strobe at once
                 fast = self.core.phase is Phase.AWAIT_ACCEPT
                 delay = config.fast_poll_interval_s if fast else config.poll_interval_s
+                if self.journal_held:
+                    delay = min(delay, max(0.0, self._journal_retry_at - now))
                 delay = min(delay, max(0.0, last_beat + config.heartbeat_interval_s - now))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
@@ -463,13 +494,16 @@ class StackerController:
     async def _perform(self, actions: list[Action]) -> None:
         """Journal, registers, events, in order. After a failed write the remaining writes are
         skipped (the core repeats the idempotent ones) but records and events still happen,
-        because the core has already moved on; then the link error is raised."""
+        because the core has already moved on; then the link error is raised. While journal
+        records are held no register is written: what they would acknowledge waits."""
         link_error: _LinkError | None = None
         for action in actions:
             if isinstance(action, Persist):
-                await self.journal.update(action.job)
+                await self._save(action.job)
                 self._track(action.job)
             elif isinstance(action, Write):
+                if self.journal_held:
+                    continue  # repeated by the core, or by resync_writes once written
                 if link_error is None:
                     try:
                         await self._write(action)
@@ -482,7 +516,7 @@ class StackerController:
 
     async def _dispatch(self) -> bool:
         """Send the next job if the stacker can take it; True if a strobe was written."""
-        while self._queue and self.core.can_send():
+        while self._queue and self.core.can_send() and not self._holding():
             job = self._queue[0]
             blocker = self.cells.blocker(job.source) if job.kind is not JobKind.STORE else None
             if blocker is not None and job.purpose is not JobPurpose.SHUFFLE:
@@ -496,6 +530,10 @@ class StackerController:
             persist, data, strobe = actions[0], actions[1:-1], actions[-1]
             try:
                 await self._perform([persist])
+                if self._holding():  # not recorded as sending: it is not sent
+                    self._enqueue(job, front=True)
+                    await self._perform(self.core.send_failed())
+                    return False
                 await self._perform(data)
             except _LinkError:
                 await self._perform(self.core.send_failed())
@@ -603,6 +641,16 @@ class StackerController:
             await self._enqueue_verify(job, scan_plan(job)[0])
 
     async def _enqueue_verify(self, parent: Job, cell: CellAddress) -> None:
+        if self.journal_held:
+            self._unqueued.append((parent, cell))
+            return
+        try:
+            await self._record_verify(parent, cell)
+        except Exception as e:
+            self._unqueued.append((parent, cell))
+            self._journal_failed(e)
+
+    async def _record_verify(self, parent: Job, cell: CellAddress) -> None:
         verify_id = await self.journal.next_job_id()
         verify = Job(
             job_id=verify_id,
@@ -620,6 +668,60 @@ class StackerController:
         await self.journal.record(verify)
         self._enqueue(verify)
         self._emit(JobQueued(self.config.id, self._wall(), verify))
+
+    # -- the journal, and holding its records while it cannot be written -------------------------
+
+    async def _save(self, job: Job) -> None:
+        """Record a job's new state, or hold it (behind any already held) for a retry."""
+        if not self.journal_held:
+            try:
+                await self.journal.update(job)
+                return
+            except Exception as e:
+                self._journal_failed(e)
+        self._unsaved.append(job)
+
+    def _journal_failed(self, error: Exception) -> None:
+        self.metrics.journal_failures_total += 1
+        self._journal_retry_at = self._clock() + _JOURNAL_RETRY_S
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        if self._journal_error is None:
+            log.error("stacker %s: the job journal cannot be written (%s); the PLC's answers "
+                      "are held and no command is sent until it can", self.config.id,
+                      reason)  # fmt: skip
+            self._emit(JournalUnavailable(self.config.id, self._wall(), reason))
+        self._journal_error = reason
+
+    def _holding(self) -> bool:
+        return self.journal_held > 0
+
+    def _held_reason(self) -> str:
+        return (
+            "the stacker's job journal cannot be written (database unavailable); "
+            "commands wait until it can"
+        )
+
+    async def _write_held(self) -> None:
+        """Write the held records in order; when all are written, repeat the skipped writes."""
+        written = 0
+        try:
+            while self._unsaved:
+                await self.journal.update(self._unsaved[0])
+                self._unsaved.pop(0)
+                written += 1
+            while self._unqueued:
+                await self._record_verify(*self._unqueued[0])
+                self._unqueued.pop(0)
+                written += 1
+        except Exception as e:
+            self._journal_failed(e)
+            return
+        log.warning("stacker %s: the job journal is written again (%d held record(s))",
+                    self.config.id, written)  # fmt: skip
+        self._journal_error = None
+        self._emit(JournalRestored(self.config.id, self._wall(), written))
+        self.core.rewrite_soon()
+        await self._perform(self.core.resync_writes())
 
     # -- events and bookkeeping -----------------------------------------------------------------
 
@@ -678,7 +780,8 @@ class StackerController:
             finished_at=self._wall(),
             note=resolution.note,
         )
-        await self.journal.update(finished)
+        await self._save(finished)
+        self._track(finished)
         await self._handle(
             JobFinished(self.config.id, self._wall(), finished, resolution.note, None)
         )
@@ -687,7 +790,8 @@ class StackerController:
         job = replace(
             job, state=state, updated_at=self._wall(), finished_at=self._wall(), note=note
         )
-        await self.journal.update(job)
+        await self._save(job)
+        self._track(job)
         await self._handle(JobFinished(self.config.id, self._wall(), job, note, None))
 
     def _apply_result(self, job: Job) -> None:
@@ -774,6 +878,8 @@ class StackerController:
     # -- planning ------------------------------------------------------------------------------
 
     def _refusal(self) -> str | None:
+        if self.journal_held:
+            return self._held_reason()
         refusal = self.core.refusal()
         if refusal is None and not self._recovered:
             return "stacker is starting up (comparing its job journal with the PLC)"

@@ -177,6 +177,27 @@ class ForeignResultAcknowledged:
     alarm: ClassVar[bool] = True
 
 
+@dataclass(frozen=True, slots=True)
+class JournalUnavailable:
+    """The job journal cannot be written: the PLC's answers are held unacknowledged and no
+    command is sent until it can (journal first, DESIGN §4.3); heartbeats go on."""
+
+    stacker: str
+    at: float
+    reason: str
+    alarm: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRestored:
+    """The held journal records are written; the PLC is acknowledged and commands resume."""
+
+    stacker: str
+    at: float
+    written: int
+    alarm: ClassVar[bool] = False
+
+
 StackerEvent = (
     StackerUp
     | StackerDown
@@ -194,4 +215,6 @@ StackerEvent = (
     | OutcomeUnknown
     | IdMismatch
     | ForeignResultAcknowledged
+    | JournalUnavailable
+    | JournalRestored
 )

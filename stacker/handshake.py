@@ -377,8 +377,19 @@ class Handshake:
         if snap is not None and not snap.exc_req and self._decision is ExcDecision.NONE:
             out.append(Write(HR.EXC_ACK, (0, 0)))
         elif snap is not None and snap.exc_req and self._exc_acked == snap.exc_req:
+            job = self.job
+            if self._decision is ExcDecision.REDIRECT and job is not None:
+                out.append(Write(HR.DST, job.destination.coordinates()))
             out.append(Write(HR.EXC_ACK, (int(snap.exc_req),), single=True))
+            if self._decision is not ExcDecision.NONE:
+                # The PLC has not taken the decision yet (EXC_REQ still set): say it again.
+                out.append(Write(HR.EXC_DECISION, (int(self._decision),), single=True))
         return out
+
+    def rewrite_soon(self) -> None:
+        """Repeat a pending acknowledgement at the next observation instead of after
+        ``rewrite_s`` (used once held journal records have been written)."""
+        self._clear_writes_at = self._clock() - self.timing.rewrite_s
 
     def startup_writes(self) -> list[Action]:
         """Bring the host's registers to a clean state after a (re)start.

@@ -40,7 +40,9 @@ class CuttableProxy:
                 await task
 
     async def restore(self) -> None:
-        await self.start()
+        """Accept connections again (nothing to do if it is not cut)."""
+        if self._server is None:
+            await self.start()
 
     async def close(self) -> None:
         await self.cut()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
 import pytest
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
@@ -12,15 +16,18 @@ from stacker.events import (
     JobAccepted,
     JobException,
     JobQueued,
+    JournalRestored,
+    JournalUnavailable,
     StackerDown,
     StackerUp,
 )
 from stacker.handshake import DecisionRefused
-from stacker.journal import JobPurpose, JobState, JsonlJournal
-from stacker.registers import CompletionCode, ExcReq, Mode
+from stacker.journal import Job, JobPurpose, JobState, JsonlJournal
+from stacker.registers import IR, CompletionCode, ExcReq, Mode, Status, join_u32
 from tests.stacker.conftest import (
     STATION,
     Recorder,
+    eventually,
     eventually_true,
     running,
     stacker_config,
@@ -373,3 +380,77 @@ async def test_store_behind_an_unexpected_outer_box_is_redirected_and_the_obstac
         assert ctl.cells.occupant(new) == Occupant("BOX-NEW", "R-NEW")
         assert ctl.cells.occupant(inner) is None
     assert sim.model.contents[new.coordinates()] == "BOX-NEW"
+
+
+class _OutageJournal(JsonlJournal):
+    """The durable JSON-lines journal, whose state updates fail while ``down`` is set (the way
+    the daemon's journal fails while its database is unreachable)."""
+
+    down = False
+
+    async def update(self, job: Job) -> None:
+        if self.down:
+            raise OSError("journal storage unreachable")
+        await super().update(job)
+
+
+@pytest.mark.parametrize(
+    "plc_settings",
+    [
+        PlcSettings(
+            bays=10, levels=5, seconds_per_bay=0.1, heartbeat_period_s=0.05, host_watchdog_s=1.0
+        )
+    ],
+)
+async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
+    sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
+) -> None:
+    journal = _OutageJournal(tmp_path / "journal.jsonl")
+    far = CellAddress(1, 1, 9, 1, 1)
+    sim.put(far.coordinates(), "BOX-F")
+    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
+        job = await ctl.submit("retrieve", ref="RF")
+        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
+        journal.down = True
+        await recorder.wait_for(JournalUnavailable)
+        await recorder.finished(job.job_id)  # the PLC reported it; the journal could not take it
+
+        async def result_waits() -> bool:
+            status = sim.model.status()
+            last_done = sim.model.input_registers()[IR.LAST_DONE_JOB_ID : IR.LAST_DONE_JOB_ID + 2]
+            return bool(status & Status.DONE) and join_u32(*last_done) == job.job_id
+
+        await eventually(result_waits)
+        refusal = ctl.status().refusal
+        assert refusal is not None
+        assert "journal" in refusal
+        with pytest.raises(CommandRefused, match="journal"):
+            await ctl.submit("verify", destination=far)
+        await asyncio.sleep(2.0)  # twice the PLC's host watchdog: heartbeats must go on
+        assert await result_waits()  # not acknowledged before it is recorded
+        assert not sim.model.status() & Status.HOST_WATCHDOG_TRIPPED
+        assert recorder.of(StackerDown) == []
+        stored = await journal.get(job.job_id)
+        assert stored is not None
+        assert stored.state is JobState.ACCEPTED
+        assert ctl.journal_held > 0
+
+        journal.down = False
+        restored = await recorder.wait_for(JournalRestored)
+        assert restored.written >= 1
+        await eventually(lambda: _not(result_waits))
+        stored = await journal.get(job.job_id)
+        assert stored is not None
+        assert stored.state is JobState.DONE
+        assert stored.result == "ok"
+        assert ctl.journal_held == 0
+        assert ctl.status().refusal is None
+        back = await ctl.submit("store", ref="RF", box_id="BOX-F")
+        assert (await recorder.finished(back.job_id)).result == "ok"
+    assert sim.executions(job.job_id) == 1
+    assert sim.model.strobes[job.job_id] == 1
+    assert len(recorder.of(JournalUnavailable)) == 1
+
+
+async def _not(check: Callable[[], Awaitable[bool]]) -> bool:
+    return not await check()

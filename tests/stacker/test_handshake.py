@@ -476,6 +476,20 @@ def test_taken_decision_clears_exc_ack_and_exc_decision(d: Driver) -> None:
     assert persisted(actions)[0].state is JobState.ACCEPTED
 
 
+def test_a_decision_not_yet_taken_is_written_again_after_a_resync(d: Driver) -> None:
+    j, _ = exception_raised(d, ExcReq.DOUBLE_STORAGE, on_fork=True)
+    new = CellAddress(1, 1, 7, 2, 1)
+    d.hs.decide(j.job_id, ExcDecision.REDIRECT, new)  # its writes were lost (link, journal)
+    assert writes(d.hs.resync_writes()) == [
+        Write(24, (0,), single=True),  # the strobe, cleared as after any reconnect
+        Write(10, (1, 1, 7, 2, 1)),
+        Write(27, (int(ExcReq.DOUBLE_STORAGE),), single=True),
+        Write(28, (3,), single=True),
+    ]
+    d.feed(status=RUNNING, active_job_id=j.job_id)  # the PLC took it
+    assert Write(28, (3,), single=True) not in writes(d.hs.resync_writes())
+
+
 def test_cancelling_a_running_job_pulses_host_abort(d: Driver) -> None:
     j = accepted(d)
     actions = d.hs.decide(j.job_id, ExcDecision.CANCEL)
