@@ -151,6 +151,8 @@ tags = Table(
         sqlite_where=text("retired_us IS NULL"),
     ),
     Index(None, "item_id"),
+    Index(None, "bound_us"),
+    Index(None, "retired_us"),
 )
 
 movements = Table(
@@ -165,6 +167,7 @@ movements = Table(
     Column("room", String(32), nullable=False),
     Column("actor", String(100), nullable=False),
     Index(None, "item_id", "id"),
+    Index(None, "at_us"),
 )
 
 item_locations = Table(
@@ -201,6 +204,8 @@ loans = Table(
         sqlite_where=text("returned_us IS NULL"),
     ),
     Index(None, "item_id", "id"),
+    Index(None, "opened_us"),
+    Index(None, "returned_us"),
 )
 
 gate_passages = Table(
@@ -216,6 +221,7 @@ gate_passages = Table(
     Column("loan_id", BigInteger),
     Column("authorized", Boolean, nullable=False),
     Index(None, "item_id", "id"),
+    Index(None, "at_us"),
 )
 
 alarms = Table(

@@ -38,3 +38,20 @@ async def test_sqlite_runs_with_wal_foreign_keys_and_full_sync(sqlite_url: str) 
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()
+
+
+async def test_the_migrations_build_exactly_the_schema_the_code_declares(store: Store) -> None:
+    """A column, index or constraint added to ``schema.py`` without its migration (or the
+    other way round) is reported here, on each database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.engine import Connection
+
+    from daemon.store.schema import metadata
+
+    def differences(conn: Connection) -> list[object]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with store.read() as conn:
+        assert await conn.run_sync(differences) == []

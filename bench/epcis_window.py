@@ -1,0 +1,138 @@
+"""The EPCIS export's time-window queries at catalogue scale.
+
+For each database (SQLite file, and a private database on the local PostgreSQL server):
+import N catalogue records with a tag each through the real import path, then add one
+shelf movement per item and a loan (opened and returned) for every fifth item, spread over a
+year. Then time, in this process, what ``GET /api/v1/epcis/events`` does before it answers:
+gather the room's events in a window from the records (limit 1,000) and build the EPCIS 2.0
+document. Median of a few repetitions per window: one hour, one day, and one item over the
+whole year. HTTP is not included (the location lookup benchmark covers the API's own cost).
+
+    python -m bench epcis_window -- --items 1000000 [--db sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+import uuid
+
+from sqlalchemy import insert, select, text
+
+from bench.ledger_lookup import PG_ADMIN, _pg, _prepare, _ref
+from daemon.reconcile.epcis import EventSource, Window, document
+from daemon.store.db import Store
+from daemon.store.schema import loans, locations, movements
+
+DAY_US = 86_400_000_000
+T0_US = 1_750_000_000_000_000
+ROOM = "bench"
+BATCH = 50_000
+
+
+async def _add_history(url: str, n: int) -> None:
+    store = Store.connect(url)
+    try:
+        async with store.read() as conn:
+            locs = (await conn.execute(select(locations.c.id))).scalars().all()
+        rnd = random.Random(1)
+        for first in range(1, n + 1, BATCH):
+            ids = range(first, min(first + BATCH, n + 1))
+            async with store.write() as conn:
+                await conn.execute(
+                    insert(movements),
+                    [
+                        {
+                            "item_id": i,
+                            "to_location_id": locs[i % len(locs)],
+                            "at_us": T0_US + rnd.randrange(365 * DAY_US),
+                            "source": "shelf-read",
+                            "room": ROOM,
+                            "actor": "bench",
+                        }
+                        for i in ids
+                    ],
+                )
+                await conn.execute(
+                    insert(loans),
+                    [
+                        {
+                            "item_id": i,
+                            "borrower": "bench",
+                            "purpose": "bench",
+                            "due": "2026-12-31",
+                            "opened_us": T0_US + rnd.randrange(365 * DAY_US),
+                            "opened_by": "bench",
+                            "returned_us": T0_US + rnd.randrange(365 * DAY_US),
+                        }
+                        for i in ids
+                        if i % 5 == 0
+                    ],
+                )
+        if store.dialect == "postgresql":
+            async with store.write() as conn:
+                await conn.execute(text("ANALYZE"))
+    finally:
+        await store.close()
+
+
+async def _measure(url: str, n: int, repeat: int) -> dict[str, tuple[float, int]]:
+    store = Store.connect(url)
+    source = EventSource(store, ROOM)
+    windows = {
+        "1h": Window(T0_US + 100 * DAY_US, T0_US + 100 * DAY_US + DAY_US // 24),
+        "1d": Window(T0_US + 100 * DAY_US, T0_US + 101 * DAY_US),
+        "one_item_1y": Window(T0_US, T0_US + 365 * DAY_US, ref=_ref(n // 2)),
+    }
+    figures: dict[str, tuple[float, int]] = {}
+    try:
+        for name, window in windows.items():
+            times: list[float] = []
+            count = 0
+            for _ in range(repeat):
+                started = time.perf_counter()
+                events, _more = await source.events(window, limit=1000)
+                document(events, site="b", room=ROOM, created_us=T0_US).json_ld()
+                times.append((time.perf_counter() - started) * 1000)
+                count = len(events)
+            figures[name] = (statistics.median(times), count)
+    finally:
+        await store.close()
+    return figures
+
+
+def run_one(kind: str, n: int, repeat: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
+        db_name = None
+        if kind == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp}/archroom.db"
+        else:
+            db_name = f"archroom_bench_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_pg(f'CREATE DATABASE "{db_name}"'))
+            url = (
+                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+                + f"/{db_name}"
+            )
+        try:
+            asyncio.run(_prepare(url, n))
+            asyncio.run(_add_history(url, n))
+            for name, (ms, count) in asyncio.run(_measure(url, n, repeat)).items():
+                print(f"{kind}_epcis_{name}: {ms:.1f} ms ({count} events, {n} items)", flush=True)
+        finally:
+            if db_name:
+                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench epcis_window")
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=5)
+    args, _ = parser.parse_known_args(argv)
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        run_one(kind, args.items, args.repeat)
+    return 0
