@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from daemon.alarms import Alarm
-from daemon.climate import ClimateView, HistoryPage, MinuteRow, RoomView, SensorView, alarm_owner
+from daemon.climate import ClimateView, RoomView, SensorView, alarm_owner
+from daemon.climate_history import HistoryPage, MinuteRow
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.ledger.items import Item, ItemFields
 from daemon.ledger.loans import Loan, LoanStatus

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import Auth
 from api.schemas import ClimateHistoryOut, ClimateOut
-from daemon.climate import ClimateHistory
+from daemon.climate_history import ClimateHistory
 from daemon.clock import datetime_to_us, now_us, us_to_iso
 from daemon.ledger.errors import Invalid, NotFound
 from daemon.services import Services

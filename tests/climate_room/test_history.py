@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.climate import ClimateHistory, MinuteRow
+from daemon.climate_history import ClimateHistory, MinuteRow
 from daemon.store.db import Store
 from daemon.store.schema import climate_minutes
 from sensors.history import MinuteAggregate
