@@ -403,6 +403,8 @@ class StackerController:
             log.log(level, "stacker %s: %s; reconnecting", self.config.id, reason)
             async with self._io_lock:
                 await self._perform(self.core.link_lost(reason))
+                if self._holding():  # the journal need not wait for the PLC to come back
+                    await self._write_held()
             await asyncio.sleep(backoff.next_delay())
 
     async def _session(self, backoff: _Backoff) -> None:
@@ -720,8 +722,9 @@ class StackerController:
                     self.config.id, written)  # fmt: skip
         self._journal_error = None
         self._emit(JournalRestored(self.config.id, self._wall(), written))
-        self.core.rewrite_soon()
-        await self._perform(self.core.resync_writes())
+        if self._client is not None:  # else the next session resynchronises anyway
+            self.core.rewrite_soon()
+            await self._perform(self.core.resync_writes())
 
     # -- events and bookkeeping -----------------------------------------------------------------
 

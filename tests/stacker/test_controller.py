@@ -454,3 +454,38 @@ async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
 
 async def _not(check: Callable[[], Awaitable[bool]]) -> bool:
     return not await check()
+
+
+@pytest.mark.parametrize(
+    "plc_settings",
+    [PlcSettings(bays=10, levels=5, seconds_per_bay=0.1, heartbeat_period_s=0.05)],
+)
+async def test_held_records_are_written_while_the_plc_is_away_and_acknowledged_on_its_return(
+    sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
+) -> None:
+    journal = _OutageJournal(tmp_path / "journal.jsonl")
+    far = CellAddress(1, 1, 9, 1, 1)
+    sim.put(far.coordinates(), "BOX-F")
+    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
+        job = await ctl.submit("retrieve", ref="RF")
+        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
+        journal.down = True
+        await recorder.finished(job.job_id)
+        assert ctl.journal_held > 0
+        await sim.stop()  # the PLC's Modbus server goes away too
+        await recorder.wait_for(StackerDown)
+        journal.down = False
+        await recorder.wait_for(JournalRestored)  # without waiting for the PLC
+        stored = await journal.get(job.job_id)
+        assert stored is not None
+        assert stored.state is JobState.DONE
+        assert bool(sim.model.status() & Status.DONE)  # still unacknowledged
+
+        await sim.start()
+        await eventually(lambda: _not(lambda: _done_flag(sim)))
+        assert ctl.status().refusal is None
+    assert sim.executions(job.job_id) == 1
+
+
+async def _done_flag(sim: StackerPlcSimulator) -> bool:
+    return bool(sim.model.status() & Status.DONE)
