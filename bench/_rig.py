@@ -1,15 +1,65 @@
-"""Shared plumbing for benchmarks that run the real daemon: a private broker, ports, the daemon."""
+"""Shared plumbing for benchmarks: a scratch database, a private broker, ports, the daemon."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
+
+PG_ADMIN = os.environ.get(
+    "ARCHROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+"""The local PostgreSQL server's maintenance database, where scratch databases are made."""
+
+
+async def pg_admin(sql: str, *, database: str | None = None) -> None:
+    """Run one statement on the local PostgreSQL server (in ``database`` if given)."""
+    dsn = PG_ADMIN if database is None else PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ScratchDatabase:
+    url: str
+    """Its async SQLAlchemy URL (also accepted by the daemon's configuration)."""
+    directory: Path
+    """A temporary directory for this run (the SQLite file, configs, logs)."""
+    pg_name: str | None
+    """The PostgreSQL database's name; None for SQLite."""
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str) -> Iterator[ScratchDatabase]:
+    """An empty database for one benchmark run: an SQLite file in a temporary directory, or a
+    private database on the local PostgreSQL server, dropped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
+        if kind == "sqlite":
+            yield ScratchDatabase(f"sqlite+aiosqlite:///{tmp}/archroom.db", Path(tmp), None)
+            return
+        name = f"archroom_bench_{uuid.uuid4().hex[:8]}"
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        try:
+            yield ScratchDatabase(f"{url}/{name}", Path(tmp), name)
+        finally:
+            asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def free_port() -> int:

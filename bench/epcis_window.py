@@ -17,13 +17,12 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
-import uuid
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
-from bench.ledger_lookup import PG_ADMIN, _pg, _prepare, _ref
+from bench._rig import pg_admin, scratch_database
+from bench.ledger_lookup import _prepare, _ref
 from daemon.reconcile.epcis import EventSource, Window, document
 from daemon.store.db import Store
 from daemon.store.schema import loans, locations, movements
@@ -73,9 +72,6 @@ async def _add_history(url: str, n: int) -> None:
                         if i % 5 == 0
                     ],
                 )
-        if store.dialect == "postgresql":
-            async with store.write() as conn:
-                await conn.execute(text("ANALYZE"))
     finally:
         await store.close()
 
@@ -106,25 +102,13 @@ async def _measure(url: str, n: int, repeat: int) -> dict[str, tuple[float, int]
 
 
 def run_one(kind: str, n: int, repeat: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
-        db_name = None
-        if kind == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp}/archroom.db"
-        else:
-            db_name = f"archroom_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_pg(f'CREATE DATABASE "{db_name}"'))
-            url = (
-                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-                + f"/{db_name}"
-            )
-        try:
-            asyncio.run(_prepare(url, n))
-            asyncio.run(_add_history(url, n))
-            for name, (ms, count) in asyncio.run(_measure(url, n, repeat)).items():
-                print(f"{kind}_epcis_{name}: {ms:.1f} ms ({count} events, {n} items)", flush=True)
-        finally:
-            if db_name:
-                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+    with scratch_database(kind) as db:
+        asyncio.run(_prepare(db.url, n))
+        asyncio.run(_add_history(db.url, n))
+        if db.pg_name:
+            asyncio.run(pg_admin("ANALYZE", database=db.pg_name))
+        for name, (ms, count) in asyncio.run(_measure(db.url, n, repeat)).items():
+            print(f"{kind}_epcis_{name}: {ms:.1f} ms ({count} events, {n} items)", flush=True)
 
 
 def main(argv: list[str]) -> int:

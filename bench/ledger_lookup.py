@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy import insert, select
 
+from bench._rig import free_port, scratch_database
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import load_config
@@ -38,16 +35,6 @@ from daemon.outbox import Outbox
 from daemon.store.db import Store
 from daemon.store.schema import item_locations, items, locations, tags
 from daemon.tokens import Role, Tokens
-
-PG_ADMIN = os.environ.get(
-    "ARCHROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ref(i: int) -> str:
@@ -179,84 +166,58 @@ async def _measure(base: str, token: str, n: int, singles: int, batches: int) ->
 
 
 def run_one(kind: str, n: int, singles: int, batches: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
-        db_name = None
-        if kind == "sqlite":
-            url = f"sqlite:///{tmp}/archroom.db"
-            async_url = f"sqlite+aiosqlite:///{tmp}/archroom.db"
-        else:
-            db_name = f"archroom_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_pg(f'CREATE DATABASE "{db_name}"'))
-            url = async_url = (
-                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-                + f"/{db_name}"
+    with scratch_database(kind) as db:
+        import_s, token = asyncio.run(_prepare(db.url, n))
+        print(
+            f"{kind}_catalogue_import: {import_s:.1f} s for {n} rows ({n / import_s:,.0f} rows/s)",
+            flush=True,
+        )
+        port = free_port()
+        config = db.directory / "archroom.toml"
+        # A shelf reader (never reachable here) makes the daemon load the shelf engine's
+        # expectations for every tagged item, as in a real room.
+        antennas = ", ".join(f'{a} = "bench-A-01-0{a}"' for a in range(1, 5))
+        config.write_text(
+            f'room = "bench"\nstate_dir = "{db.directory}"\n'
+            f'[database]\nurl = "{db.url}"\n[api]\nport = {port}\n'
+            f'[[readers]]\ntype = "uhfreader18"\nid = "shelf-1"\nurl = "socket://127.0.0.1:9"\n'
+            f"antennas = {{ {antennas} }}\n"
+        )
+        load_config(config)
+        started = time.perf_counter()
+        log_path = db.directory / "daemon.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log
             )
         try:
-            import_s, token = asyncio.run(_prepare(async_url, n))
-            print(
-                f"{kind}_catalogue_import: {import_s:.1f} s for {n} rows"
-                f" ({n / import_s:,.0f} rows/s)",
-                flush=True,
-            )
-            port = _free_port()
-            config = Path(tmp) / "archroom.toml"
-            # A shelf reader (never reachable here) makes the daemon load the shelf engine's
-            # expectations for every tagged item, as in a real room.
-            antennas = ", ".join(f'{a} = "bench-A-01-0{a}"' for a in range(1, 5))
-            config.write_text(
-                f'room = "bench"\nstate_dir = "{tmp}"\n'
-                f'[database]\nurl = "{url}"\n[api]\nport = {port}\n'
-                f'[[readers]]\ntype = "uhfreader18"\nid = "shelf-1"\nurl = "socket://127.0.0.1:9"\n'
-                f"antennas = {{ {antennas} }}\n"
-            )
-            load_config(config)
-            started = time.perf_counter()
-            log_path = Path(tmp) / "daemon.log"
-            with log_path.open("wb") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log
-                )
-            try:
-                while True:
-                    try:
-                        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                        break
-                    except httpx.HTTPError:
-                        if proc.poll() is not None:
-                            raise RuntimeError("daemon exited") from None
-                        time.sleep(0.05)
-                startup = time.perf_counter() - started
-                while "shelf engine expects" not in log_path.read_text(errors="replace"):
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
                     if proc.poll() is not None:
-                        raise RuntimeError("daemon exited")
-                    time.sleep(0.1)
-                expectations = time.perf_counter() - started
-                figures = asyncio.run(
-                    _measure(f"http://127.0.0.1:{port}", token, n, singles, batches)
-                )
-                rss = _rss_mb(proc.pid)
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=15)
-            print(f"{kind}_daemon_startup: {startup:.2f} s with {n} items", flush=True)
-            print(
-                f"{kind}_shelf_engine_loaded: {expectations:.2f} s after start ({n} tagged items)",
-                flush=True,
-            )
-            print(f"{kind}_daemon_rss: {rss:.0f} MB with {n} items", flush=True)
-            for name, value in figures.items():
-                print(f"{kind}_location_{name}: {value:.2f} ms", flush=True)
+                        raise RuntimeError("daemon exited") from None
+                    time.sleep(0.05)
+            startup = time.perf_counter() - started
+            while "shelf engine expects" not in log_path.read_text(errors="replace"):
+                if proc.poll() is not None:
+                    raise RuntimeError("daemon exited")
+                time.sleep(0.1)
+            expectations = time.perf_counter() - started
+            figures = asyncio.run(_measure(f"http://127.0.0.1:{port}", token, n, singles, batches))
+            rss = _rss_mb(proc.pid)
         finally:
-            if db_name:
-                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-
-
-async def _pg(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=15)
+        print(f"{kind}_daemon_startup: {startup:.2f} s with {n} items", flush=True)
+        print(
+            f"{kind}_shelf_engine_loaded: {expectations:.2f} s after start ({n} tagged items)",
+            flush=True,
+        )
+        print(f"{kind}_daemon_rss: {rss:.0f} MB with {n} items", flush=True)
+        for name, value in figures.items():
+            print(f"{kind}_location_{name}: {value:.2f} ms", flush=True)
 
 
 def main(argv: list[str]) -> int:

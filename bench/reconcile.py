@@ -22,18 +22,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import insert
 
+from bench._rig import pg_admin, scratch_database
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.ledger.uow import Ledger
@@ -51,9 +48,6 @@ from daemon.store.schema import (
     tags,
 )
 
-PG_ADMIN = os.environ.get(
-    "ARCHROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 ROOM = "bench"
 SHELVES = 600
 BATCH = 50_000
@@ -253,57 +247,32 @@ async def reconcile(url: str, chunk: int) -> dict[str, Any]:
 
 
 def run_one(kind: str, n: int, chunk: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
-        db_name = None
-        if kind == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp}/archroom.db"
-        else:
-            db_name = f"archroom_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_pg(f'CREATE DATABASE "{db_name}"'))
-            url = (
-                PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-                + f"/{db_name}"
-            )
-        try:
-            started = time.perf_counter()
-            asyncio.run(prepare(url, n))
-            if db_name:
-                asyncio.run(_pg("ANALYZE", database=db_name))
-            print(
-                f"{kind}_prepare: {time.perf_counter() - started:.1f} s for {n} items", flush=True
-            )
-            out = subprocess.run(
-                [sys.executable, "-m", "bench.reconcile", "--child", url, str(chunk)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            figures = json.loads(out.stdout.strip().splitlines()[-1])
-            print(
-                f"{kind}_reconcile: {figures['seconds']:.1f} s for {figures['items']} items"
-                f" and {figures['tags']} tags",
-                flush=True,
-            )
-            print(f"{kind}_reconcile_peak_rss: {figures['peak_rss_mb']:.0f} MB", flush=True)
-            print(
-                f"{kind}_reconcile_rss_before_run: {figures['rss_before_mb']:.0f} MB"
-                " (the process with its libraries loaded)",
-                flush=True,
-            )
-            counts = " ".join(f"{k}={v}" for k, v in figures["counts"].items())
-            print(f"{kind}_reconcile_rows: {figures['rows']} rows ({counts})", flush=True)
-        finally:
-            if db_name:
-                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-
-
-async def _pg(sql: str, *, database: str | None = None) -> None:
-    dsn = PG_ADMIN if database is None else PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+    with scratch_database(kind) as db:
+        started = time.perf_counter()
+        asyncio.run(prepare(db.url, n))
+        if db.pg_name:
+            asyncio.run(pg_admin("ANALYZE", database=db.pg_name))
+        print(f"{kind}_prepare: {time.perf_counter() - started:.1f} s for {n} items", flush=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.reconcile", "--child", db.url, str(chunk)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{kind}_reconcile: {figures['seconds']:.1f} s for {figures['items']} items"
+            f" and {figures['tags']} tags",
+            flush=True,
+        )
+        print(f"{kind}_reconcile_peak_rss: {figures['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"{kind}_reconcile_rss_before_run: {figures['rss_before_mb']:.0f} MB"
+            " (the process with its libraries loaded)",
+            flush=True,
+        )
+        counts = " ".join(f"{k}={v}" for k, v in figures["counts"].items())
+        print(f"{kind}_reconcile_rows: {figures['rows']} rows ({counts})", flush=True)
 
 
 def main(argv: list[str]) -> int:
