@@ -151,6 +151,9 @@ class _Backoff:
 
 _FINISHED_KEPT = 1000
 _JOURNAL_RETRY_S = 1.0
+_HELD = (
+    "the stacker's job journal cannot be written (database unavailable); commands wait until it can"
+)
 
 
 class StackerController:
@@ -205,7 +208,7 @@ class StackerController:
         """Journal records not yet written, oldest first (each state change once)."""
         self._unqueued: list[tuple[Job, CellAddress]] = []
         """Verify jobs (parent, cell) that could not be recorded yet."""
-        self._journal_error: str | None = None
+        self._journal_failing = False
         self._journal_retry_at = 0.0
 
     # -- public API -----------------------------------------------------------------------------
@@ -286,7 +289,7 @@ class StackerController:
         if decision is ExcDecision.NONE:
             raise InvalidJob("decision must be retry, cancel or redirect")
         if self.journal_held:
-            raise CommandRefused(self._held_reason())
+            raise CommandRefused(_HELD)
         queued = next((j for j in self._queue if j.job_id == job_id), None)
         if queued is not None:
             if decision is not ExcDecision.CANCEL:
@@ -329,7 +332,7 @@ class StackerController:
             if self._client is None:
                 raise CommandRefused("stacker PLC is not connected")
             if self.journal_held:
-                raise CommandRefused(self._held_reason())
+                raise CommandRefused(_HELD)
             await self._perform(self.core.reset_faults())
 
     def job(self, job_id: int) -> Job | None:
@@ -687,21 +690,15 @@ class StackerController:
         self.metrics.journal_failures_total += 1
         self._journal_retry_at = self._clock() + _JOURNAL_RETRY_S
         reason = f"{type(error).__name__}: {error}".splitlines()[0]
-        if self._journal_error is None:
+        if not self._journal_failing:
+            self._journal_failing = True
             log.error("stacker %s: the job journal cannot be written (%s); the PLC's answers "
                       "are held and no command is sent until it can", self.config.id,
                       reason)  # fmt: skip
             self._emit(JournalUnavailable(self.config.id, self._wall(), reason))
-        self._journal_error = reason
 
     def _holding(self) -> bool:
         return self.journal_held > 0
-
-    def _held_reason(self) -> str:
-        return (
-            "the stacker's job journal cannot be written (database unavailable); "
-            "commands wait until it can"
-        )
 
     async def _write_held(self) -> None:
         """Write the held records in order; when all are written, repeat the skipped writes."""
@@ -720,7 +717,7 @@ class StackerController:
             return
         log.warning("stacker %s: the job journal is written again (%d held record(s))",
                     self.config.id, written)  # fmt: skip
-        self._journal_error = None
+        self._journal_failing = False
         self._emit(JournalRestored(self.config.id, self._wall(), written))
         if self._client is not None:  # else the next session resynchronises anyway
             self.core.rewrite_soon()
@@ -882,7 +879,7 @@ class StackerController:
 
     def _refusal(self) -> str | None:
         if self.journal_held:
-            return self._held_reason()
+            return _HELD
         refusal = self.core.refusal()
         if refusal is None and not self._recovered:
             return "stacker is starting up (comparing its job journal with the PLC)"
