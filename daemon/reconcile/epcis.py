@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, FromClause, Table, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Table, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.clock import us_to_iso
 from daemon.ledger.tags import epc_uri
@@ -239,17 +240,32 @@ class EventSource:
         merged = list(heapq.merge(*streams, key=lambda e: (e.at_us, e.key)))
         return merged[:limit], len(merged) > limit
 
-    def _of_room_items(
-        self, table: Table, item_id: ColumnElement[Any], window: Window
-    ) -> tuple[FromClause, ColumnElement[bool]]:
-        """``table`` joined to the items of this room (and to ``window.ref``), as a FROM and a
-        WHERE. Joined row by row, so that a time window found by index stays cheap however
-        large the catalogue."""
+    async def _in_window(
+        self,
+        conn: AsyncConnection,
+        table: Table,
+        columns: Sequence[ColumnElement[Any]],
+        at: ColumnElement[Any],
+        *,
+        window: Window,
+        limit: int,
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
+        """``columns`` and ``at_us`` of the rows of ``table`` whose ``at`` falls in the window,
+        for the items of this room (and of ``window.ref``), oldest first. The items are joined
+        row by row, so that a window found by its time index stays cheap however large the
+        catalogue."""
         scope = in_room(self.room)
-        where = scope.where
+        where = and_(window.has(at), scope.where)
         if window.ref is not None:
             where = and_(where, items.c.ref == window.ref)
-        return table.join(scope.source, item_id == items.c.id), where
+        query = (
+            select(*columns, at.label("at_us"))
+            .select_from(table.join(scope.source, table.c.item_id == items.c.id))
+            .where(where)
+            .order_by(at)
+            .limit(limit + 1)
+        )
+        return (await conn.execute(query)).all()
 
     async def _loans(self, window: Window, limit: int) -> list[ArchiveEvent]:
         out: list[ArchiveEvent] = []
@@ -257,16 +273,8 @@ class EventSource:
         async with self.store.read() as conn:
             for at, kind in ((loans.c.opened_us, "check_out"), (loans.c.returned_us, "return")):
                 epc = _tag_at(loans.c.item_id, at).label("epc")
-                source, in_scope = self._of_room_items(loans, loans.c.item_id, window)
-                rows = (
-                    await conn.execute(
-                        select(loans.c.id, loans.c.borrower, at.label("at_us"), epc)
-                        .select_from(source)
-                        .where(window.has(at), in_scope)
-                        .order_by(at)
-                        .limit(limit + 1)
-                    )
-                ).all()
+                columns = (loans.c.id, loans.c.borrower, epc)
+                rows = await self._in_window(conn, loans, columns, at, window=window, limit=limit)
                 out += [
                     ArchiveEvent(
                         r.at_us,
@@ -351,16 +359,8 @@ class EventSource:
         out: list[ArchiveEvent] = []
         async with self.store.read() as conn:
             for at, kind in ((tags.c.bound_us, "tag_bound"), (tags.c.retired_us, "tag_retired")):
-                source, in_scope = self._of_room_items(tags, tags.c.item_id, window)
-                rows = (
-                    await conn.execute(
-                        select(tags.c.id, tags.c.epc, at.label("at_us"))
-                        .select_from(source)
-                        .where(window.has(at), in_scope)
-                        .order_by(at)
-                        .limit(limit + 1)
-                    )
-                ).all()
+                columns = (tags.c.id, tags.c.epc)
+                rows = await self._in_window(conn, tags, columns, at, window=window, limit=limit)
                 out += [
                     ArchiveEvent(
                         r.at_us,
