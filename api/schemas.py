@@ -8,10 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daemon.alarms import Alarm
-from daemon.climate import ClimateView, RoomView, SensorView, alarm_owner
-from daemon.climate_history import HistoryPage, MinuteRow
 from daemon.clock import seconds_to_us, us_to_iso
+from daemon.ledger.alarms import Alarm
 from daemon.ledger.items import Item, ItemFields
 from daemon.ledger.loans import Loan, LoanStatus
 from daemon.ledger.tags import Binding
@@ -20,12 +18,14 @@ from daemon.reconcile.campaigns import Campaign, CampaignLocation
 from daemon.reconcile.copies import KeyFieldCopyRecord
 from daemon.reconcile.runs import ReportRow, Run
 from daemon.reconcile.spotcheck import CheckItem, Outcome, SpotCheck
-from daemon.stacker_service import StackerService, iso_seconds
 from sensors.derived import Preservation
 from sensors.limits import ClimateLimits
+from sensors.service.climate import ClimateView, RoomView, SensorView, alarm_owner
+from sensors.service.history_store import HistoryPage, MinuteRow
 from stacker.cells import CellAddress
 from stacker.describe import exception_text
 from stacker.journal import Job
+from stacker.service.room import StackerService, iso_seconds
 
 
 class _Out(BaseModel):

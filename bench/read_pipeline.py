@@ -28,23 +28,23 @@ import time
 from pathlib import Path
 
 from bench import llrp_reference
-from daemon.alarms import Alarms
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import load_config
 from daemon.health import Health
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.passages import Passages
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
 from daemon.outbox import Outbox
-from daemon.readers import RoomReaders
 from daemon.spool import DatabaseGuard, Spool
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from drivers.tagread import TagRead
 from drivers.uhfreader18 import ResponseDecoder, Variant, encode_inventory_frames, parse_inventory
+from rfid.service.readers import RoomReaders
 
 VARIANT = Variant.UHFREADER288
 READERS = 20

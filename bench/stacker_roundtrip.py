@@ -5,7 +5,7 @@ the handshake and not the crane:
 
 - ``raw``: a plain pymodbus client writes the strobe and polls the input registers until the
   PLC shows the job accepted (strobe write -> accepted seen);
-- ``controller``: :class:`~stacker.controller.StackerController` from ``submit()`` to the
+- ``controller``: :class:`~stacker.service.controller.StackerController` from ``submit()`` to the
   ``JobAccepted`` event (journal write, data block, strobe, poll) and to ``JobFinished`` (result
   recorded, acknowledged), with the JSON-lines journal;
 - ``api``: the whole daemon (SQLite journal in a temporary directory, ``synchronous=FULL``)
@@ -32,7 +32,6 @@ from pymodbus.client import AsyncModbusTcpClient
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig, StationConfig
-from stacker.controller import StackerController
 from stacker.events import JobAccepted, JobFinished, StackerEvent
 from stacker.journal import JsonlJournal
 from stacker.registers import (
@@ -45,6 +44,7 @@ from stacker.registers import (
     join_u32,
     split_u32,
 )
+from stacker.service.controller import StackerController
 
 CELL = CellAddress(1, 1, 1, 1, 1)
 

@@ -400,7 +400,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
         known = ", ".join(r.id for r in config.readers) or "none configured"
         print(f"archroom: no reader {args.reader!r} (readers: {known})", file=sys.stderr)
         return 1
-    from daemon.capture import capture
+    from rfid.service.capture import capture
 
     return asyncio.run(
         capture(config, reader, args.output, duration=args.duration, epoch=args.epoch)

@@ -12,9 +12,9 @@ import logging
 
 from sqlalchemy import func, select
 
-from daemon.alarms import Alarms
 from daemon.clock import now_us
 from daemon.config import ArchroomConfig
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import (
     ON_LOAN,

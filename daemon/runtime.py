@@ -19,14 +19,12 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from daemon.alarms import Alarms
 from daemon.audit import AuditChain
 from daemon.bus import Bus
-from daemon.climate import build_climate
 from daemon.config import ArchroomConfig
-from daemon.desk import DeskEncoder
 from daemon.health import Health
 from daemon.heap import settle_heap
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
@@ -37,17 +35,19 @@ from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
-from daemon.readers import RoomReaders
 from daemon.reconcile.service import Inventory
 from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
 from daemon.spool import DatabaseGuard, Spool
-from daemon.stacker_service import build_stacker
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
 from drivers.uhfreader18_client import Uhfreader18Poller
+from rfid.service.desk import DeskEncoder
+from rfid.service.readers import RoomReaders
+from sensors.service.climate import build_climate
+from stacker.service.room import build_stacker
 
 log = logging.getLogger(__name__)
 

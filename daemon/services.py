@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from daemon.alarms import Alarms
 from daemon.bus import Bus
-from daemon.climate import ClimateService
 from daemon.config import ArchroomConfig
-from daemon.desk import DeskEncoder
 from daemon.health import Health
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
@@ -20,13 +18,15 @@ from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
-from daemon.readers import RoomReaders
 from daemon.reconcile.service import Inventory
 from daemon.spool import DatabaseGuard
-from daemon.stacker_service import StackerService
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
+from rfid.service.desk import DeskEncoder
+from rfid.service.readers import RoomReaders
+from sensors.service.climate import ClimateService
+from stacker.service.room import StackerService
 
 
 @dataclass(frozen=True, slots=True)

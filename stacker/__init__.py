@@ -2,6 +2,7 @@
 
 ``registers`` is the PLC register map (DESIGN §4.3), ``handshake`` the host's pure state
 machine, ``journal`` the job records written before anything reaches the PLC, ``cells`` the
-rack's occupancy, ``recovery`` what a restarted host does with unfinished jobs, and
-``controller`` the asyncio shell the daemon runs. See docs/stacker.md.
+rack's occupancy, ``recovery`` what a restarted host does with unfinished jobs; these are
+pure. ``service`` holds the asyncio shell the daemon runs (controller, journal in the store,
+the stacker in the room). See docs/stacker.md.
 """

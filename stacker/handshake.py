@@ -2,9 +2,9 @@
 
 It is fed decoded input-register snapshots, the passage of time (an injected clock) and the
 operator's commands, and it answers with *actions*: journal records to make, registers to write
-and events to emit, in the order they must happen. The asyncio shell (``stacker.controller``)
-performs them one by one, so the rules that keep a crane from moving a box twice live here
-where tests can check them without a network:
+and events to emit, in the order they must happen. The asyncio shell
+(``stacker.service.controller``) performs them one by one, so the rules that keep a crane from
+moving a box twice live here where tests can check them without a network:
 
 - a command is sent only while the PLC's heartbeat is fresh, MODE is auto, STATUS says ready
   and no fault, e-stop or open door is reported; otherwise the refusal is given in words;

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import Auth
 from api.schemas import ClimateHistoryOut, ClimateOut
-from daemon.climate_history import ClimateHistory
 from daemon.clock import datetime_to_us, now_us, us_to_iso
 from daemon.ledger.errors import Invalid, NotFound
 from daemon.services import Services
 from daemon.tokens import Principal, Role
+from sensors.service.history_store import ClimateHistory
 
 DAY_US = 86_400_000_000
 MAX_POINTS = 20_000

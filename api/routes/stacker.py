@@ -20,8 +20,8 @@ from api.schemas import (
 )
 from daemon.ledger.errors import NotFound
 from daemon.services import Services
-from daemon.stacker_service import StackerService
 from daemon.tokens import Principal, Role
+from stacker.service.room import StackerService
 
 JobId = Annotated[int, Path(ge=1, le=0xFFFF_FFFF, description="stacker job id (uint32)")]
 

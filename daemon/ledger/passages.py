@@ -15,9 +15,9 @@ from typing import Literal
 
 from sqlalchemy import select, update
 
-from daemon.alarms import Alarms
 from daemon.clock import us_to_iso
 from daemon.events import GatePassageRecorded, LoanReturned
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import ON_LOAN, UNKNOWN, Locations
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger

@@ -30,14 +30,14 @@ from daemon.clock import seconds_to_us
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
-from daemon.readers import RoomReaders
-from daemon.stacker_service import StackerService
 from daemon.store.schema import (
     campaign_locations,
     inventory_campaigns,
     item_locations,
     locations,
 )
+from rfid.service.readers import RoomReaders
+from stacker.service.room import StackerService
 
 log = logging.getLogger(__name__)
 

@@ -22,21 +22,21 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select, update
 
-from daemon.alarms import Alarms
 from daemon.clock import now_us, seconds_to_us
 from daemon.config import ArchroomConfig
 from daemon.events import StackerJobChanged
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
-from daemon.readers import RoomReaders
 from daemon.reconcile.campaigns import Campaigns
 from daemon.reconcile.classify import CLASSES
 from daemon.reconcile.copies import CatalogueCopies
 from daemon.reconcile.runs import INTERRUPTED, Reconciler, Run
 from daemon.reconcile.spotcheck import SpotChecks
-from daemon.stacker_service import StackerService
 from daemon.store.schema import audit, tag_sightings
+from rfid.service.readers import RoomReaders
+from stacker.service.room import StackerService
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ import aiomqtt
 import httpx
 import pytest
 
-from daemon.climate import ClimateService
 from daemon.config import ArchroomConfig
 from daemon.runtime import Daemon
 from daemon.services import Services
 from daemon.tokens import Role
+from sensors.service.climate import ClimateService
 from simulators.climate import ClimateSimulator, default_layout
 from tests.harness import create_token, make_config
 from tests.room.conftest import Subscriber

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.climate_history import ClimateHistory, MinuteRow
 from daemon.store.db import Store
 from daemon.store.schema import climate_minutes
 from sensors.history import MinuteAggregate
+from sensors.service.history_store import ClimateHistory, MinuteRow
 from tests.climate_room.conftest import ClimateRig, eventually
 
 M = 1_767_225_600  # 2026-01-01T00:00:00Z

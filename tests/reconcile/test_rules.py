@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daemon.reconcile.classify import ItemFacts, Place, belongs_to, classify
-from daemon.reconcile.sweeps import SweepCounter
+from rfid.sweeps import SweepCounter
 
 SHELF_1 = Place("r1-A-01-01", "level", "r1")
 SHELF_2 = Place("r1-A-01-02", "level", "r1")

@@ -13,9 +13,9 @@ from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.config import StackerConfig, StationConfig
-from stacker.controller import StackerController
 from stacker.events import JobFinished, StackerEvent
 from stacker.journal import Job, JsonlJournal
+from stacker.service.controller import StackerController
 
 E = TypeVar("E")
 

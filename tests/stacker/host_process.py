@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from stacker.cells import CellAddress, Occupant
-from stacker.controller import StackerController
 from stacker.events import JobAccepted, StackerEvent
 from stacker.journal import JsonlJournal
+from stacker.service.controller import StackerController
 from tests.stacker.conftest import stacker_config
 
 CELL = CellAddress(1, 1, 9, 1, 1)

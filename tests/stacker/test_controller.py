@@ -10,7 +10,6 @@ import pytest
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import CellAddress, Occupant
-from stacker.controller import CommandRefused, StackerController
 from stacker.events import (
     AcceptTimeout,
     JobAccepted,
@@ -24,6 +23,7 @@ from stacker.events import (
 from stacker.handshake import DecisionRefused
 from stacker.journal import Job, JobPurpose, JobState, JsonlJournal
 from stacker.registers import IR, CompletionCode, ExcReq, Mode, Status, join_u32
+from stacker.service.controller import CommandRefused, StackerController
 from tests.stacker.conftest import (
     STATION,
     Recorder,

@@ -13,7 +13,6 @@ import pytest
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import CellAddress, Occupant
-from stacker.controller import StackerController
 from stacker.events import JobAccepted, OutcomeUnknown
 from stacker.journal import Job, JobKind, JobPurpose, JobState, JsonlJournal
 from stacker.recovery import Recovery, assess, resolve, scan_plan
@@ -30,6 +29,7 @@ from stacker.registers import (
     encode_command,
     split_u32,
 )
+from stacker.service.controller import StackerController
 from tests.stacker.conftest import STATION, Recorder, eventually_true, running, stacker_config
 
 FAR = CellAddress(1, 1, 9, 1, 1)

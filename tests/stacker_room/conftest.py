@@ -14,9 +14,9 @@ import pytest
 
 from daemon.runtime import Daemon
 from daemon.services import Services
-from daemon.stacker_service import StackerService
 from daemon.tokens import Role
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
+from stacker.service.room import StackerService
 from tests.harness import create_token, make_config, running_daemon
 
 STATION = (0, 1, 0, 1, 1)

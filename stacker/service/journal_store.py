@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from daemon.alarms import Alarms, Severity
 from daemon.clock import seconds_to_us
 from daemon.events import StackerJobChanged
+from daemon.ledger.alarms import Alarms, Severity
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger, Tx

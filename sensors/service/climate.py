@@ -43,12 +43,11 @@ from typing import Literal
 
 from prometheus_client import Gauge
 
-from daemon.alarms import Alarms
 from daemon.backoff import Backoff
-from daemon.climate_history import ClimateHistory
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig, RoomConfig
 from daemon.health import Health
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
@@ -62,6 +61,7 @@ from sensors.history import MINUTE_S, MinuteAggregate, MinuteAggregator
 from sensors.limits import ClimateLimits, limits_for
 from sensors.monitor import ClimateMonitor, ClimateSnapshot
 from sensors.readings import BusLinkChange, Reading, SensorStateChange
+from sensors.service.history_store import ClimateHistory
 
 log = logging.getLogger(__name__)
 

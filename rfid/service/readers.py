@@ -23,12 +23,12 @@ from typing import Any, Protocol
 from prometheus_client import Counter
 from sqlalchemy import select
 
-from daemon.alarms import Alarms
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
 from daemon.events import ItemHomeChanged, LoanOpened, LoanReturned, TagBound, TagRetired
 from daemon.events import LocationChanged as LedgerLocationChanged
 from daemon.heap import settle_heap
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.passages import Passages
@@ -36,14 +36,13 @@ from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.sightings import record_sighting
-from daemon.reconcile.sweeps import SweepCounter
 from daemon.room import SHELF_KINDS
-from daemon.sounder import Sounder
 from daemon.spool import DatabaseGuard, is_unavailable
 from daemon.store.schema import item_locations, items, loans, locations, tags
 from daemon.supervisor import Supervisor
 from drivers.links import parse_link
 from drivers.llrp import LlrpReaderService
+from drivers.sounder import Sounder
 from drivers.tagread import ReadSink, TagRead
 from drivers.uhfreader18_client import Uhfreader18Poller
 from rfid.config import ReaderConfig, Uhfreader18Config, shelf_antenna_locations
@@ -57,6 +56,7 @@ from rfid.shelf import (
     ShelfDecision,
     ShelfEngine,
 )
+from rfid.sweeps import SweepCounter
 
 log = logging.getLogger(__name__)
 

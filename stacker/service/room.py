@@ -1,7 +1,7 @@
 """The stacker in the room: the controller, its journal in the store, jobs through the API.
 
-The controller (``stacker.controller``) drives the PLC; its journal is the room's database
-(``daemon.stacker_journal``), so every job and state change, with its consequence in the
+The controller (``stacker.service.controller``) drives the PLC; its journal is the room's database
+(``stacker.service.journal_store``), so every job and state change, with its consequence in the
 ledger, is committed before the registers that follow from it are written. Everything the
 controller reports (the link, mode, faults, timeouts, resolutions, a journal it cannot write)
 arrives as typed events and becomes alarms and their clearing, metrics, the health component
@@ -26,36 +26,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from daemon.alarms import Alarms
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
 from daemon.events import LocationChanged, TagBound, TagRetired
 from daemon.health import Health
+from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
-from daemon.stacker_journal import (
-    Places,
-    Request,
-    SqlJournal,
-    failure_key,
-    job_alarm,
-    job_alarm_key,
-    job_words,
-    on_behalf_of,
-)
 from daemon.store.schema import item_locations, items, locations, tags
 from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig
-from stacker.controller import (
-    CommandRefused,
-    InvalidJob,
-    StackerController,
-    StackerStatus,
-    UnknownJob,
-)
 from stacker.events import (
     AcceptTimeout,
     ExceptionCleared,
@@ -78,6 +61,23 @@ from stacker.events import (
 from stacker.handshake import DecisionRefused
 from stacker.journal import Job, JobKind, JobState
 from stacker.registers import ExcDecision, epc_short_form
+from stacker.service.controller import (
+    CommandRefused,
+    InvalidJob,
+    StackerController,
+    StackerStatus,
+    UnknownJob,
+)
+from stacker.service.journal_store import (
+    Places,
+    Request,
+    SqlJournal,
+    failure_key,
+    job_alarm,
+    job_alarm_key,
+    job_words,
+    on_behalf_of,
+)
 
 log = logging.getLogger(__name__)
 

@@ -13,18 +13,31 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Protocol
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from drivers.links import parse_link
-from rfid.config import SounderConfig
 
 log = logging.getLogger(__name__)
 
 
+class CoilOutput(Protocol):
+    """Where the sounder is wired: a coil of a Modbus TCP device, and how long it sounds."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def device_id(self) -> int: ...
+    @property
+    def coil(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+
+
 class Sounder:
-    def __init__(self, gate: str, config: SounderConfig) -> None:
+    def __init__(self, gate: str, config: CoilOutput) -> None:
         self.gate = gate
         self.config = config
         link = parse_link(config.url, default_port=502)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TextIO
 
 from daemon.config import ArchroomConfig
-from daemon.readers import make_driver
 from drivers.tagread import TagRead
 from rfid.capture import CaptureWriter
 from rfid.config import ReaderConfig
+from rfid.service.readers import make_driver
 
 
 class _CaptureSink:
