@@ -325,6 +325,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     from daemon.audit import AuditChain
     from daemon.bus import Bus
     from daemon.ledger.items import Catalogue, parse_rows
+    from daemon.ledger.pairing import Pairing
     from daemon.ledger.uow import Ledger
     from daemon.outbox import Outbox
     from daemon.store.db import SchemaError, Store
@@ -342,7 +343,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
             await store.check_schema(f"archroom db upgrade {hint}")
             outbox = Outbox(store, site=config.site.id, room=config.room)
             ledger = Ledger(store, AuditChain(config.room), outbox, Bus())
-            report = await Catalogue(ledger).import_rows(
+            report = await Catalogue(ledger, Pairing.of(config.pairing)).import_rows(
                 parse_rows(data, fmt=args.format), actor=f"cli:{getpass.getuser()}"
             )
         except SchemaError as e:

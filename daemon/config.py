@@ -151,6 +151,41 @@ class LedgerConfig(_Strict):
     the desk)."""
 
 
+class CategoryPairing(_Strict):
+    """How one catalogue category pairs the paper original with its electronic record (双套制)."""
+
+    category: str = Field(min_length=1, max_length=100)
+    """The catalogue category, as items and catalogue records name it (e.g. ``personnel``)."""
+    electronic_record: Literal["require", "warn", "none"] = "none"
+    """A paper item of this category must name its electronic record (``record_id``):
+    ``require`` refuses an item without one (422), ``warn`` accepts it; both are reported by
+    reconciliation as ``no_electronic_record``, as is a ``record_id`` the catalogue service
+    has not pushed."""
+    paper_original: bool = False
+    """Electronic records of this category have a paper original: a record pushed by the
+    catalogue service that no item names is reported as ``no_paper_original``."""
+
+
+class PairingConfig(_Strict):
+    """Paper and electronic records kept as one archive, checked both ways
+    (docs/reconciliation.md)."""
+
+    categories: list[CategoryPairing] = Field(default_factory=list)
+    """One entry per category with a rule; categories not listed are not checked."""
+    report_records_without_paper: bool = True
+    """This room's reconciliation lists electronic records without a paper original. Records
+    belong to no room: with several rooms on one database, leave this on in one of them."""
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, v: list[CategoryPairing]) -> list[CategoryPairing]:
+        seen = [c.category for c in v]
+        repeated = sorted({c for c in seen if seen.count(c) > 1})
+        if repeated:
+            raise ValueError(f"category listed twice: {', '.join(repeated)}")
+        return v
+
+
 class RackConfig(_Strict):
     """Shelving created as locations at start-up: ``bays = "1-20"``, ``levels = 6``."""
 
@@ -213,6 +248,7 @@ class ArchroomConfig(BaseSettings):
     mqtt: MqttConfig | None = None
     outbox: OutboxConfig = OutboxConfig()
     ledger: LedgerConfig = LedgerConfig()
+    pairing: PairingConfig = PairingConfig()
     rooms: list[RoomConfig] = Field(default_factory=list)
     racks: list[RackConfig] = Field(default_factory=list)
     readers: list[ReaderConfig] = Field(default_factory=list)

@@ -28,6 +28,7 @@ from daemon.ledger.alarms import Alarms
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
+from daemon.ledger.pairing import Pairing
 from daemon.ledger.passages import Passages
 from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
@@ -131,7 +132,7 @@ async def build_services(
         bus=bus,
         retained=retained,
         ledger=ledger,
-        catalogue=Catalogue(ledger),
+        catalogue=Catalogue(ledger, Pairing.of(config.pairing)),
         tags=tags,
         locations=locations,
         loans=Loans(

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from daemon.events import ItemHomeChanged
 from daemon.ledger.errors import Invalid, NotFound
 from daemon.ledger.keys import check_resident_id, check_social_security_no, mask
+from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger, Tx
 from daemon.store.schema import items, locations, tags
 
@@ -207,9 +208,10 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 
 class Catalogue:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, pairing: Pairing | None = None) -> None:
         self.ledger = ledger
         self.store = ledger.store
+        self.pairing = pairing or Pairing()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -283,6 +285,9 @@ class Catalogue:
 
     async def put(self, record: ItemRecord, *, actor: str) -> tuple[Item, bool]:
         """Create or replace one record; returns it and whether it was new."""
+        refusal = self.pairing.refusal(record.category, record.record_id)
+        if refusal is not None:
+            raise Invalid(refusal)
         async with self.ledger.transaction(actor) as tx:
             existed = await tx.conn.scalar(select(items.c.id).where(items.c.ref == record.ref))
             home_id = None
@@ -324,6 +329,10 @@ class Catalogue:
                 report.add_error(
                     RowError(number, ref if isinstance(ref, str) else None, _describe(e))
                 )
+                continue
+            refusal = self.pairing.refusal(record.category, record.record_id)
+            if refusal is not None:
+                report.add_error(RowError(number, record.ref, refusal))
                 continue
             if record.ref in seen:
                 report.add_error(

@@ -28,6 +28,7 @@ from daemon.store.schema import (
     locations,
     movements,
     stacker_jobs,
+    tags,
 )
 from stacker.journal import job_from_json
 
@@ -271,6 +272,31 @@ class Whereabout:
                             "loan.returned",
                             "returned",
                             {"loan_id": loan.id, "by": loan.returned_by},
+                        )
+                    )
+            for t in (
+                await conn.execute(
+                    select(tags)
+                    .where(tags.c.item_id == item_id)
+                    .order_by(tags.c.id.desc())
+                    .limit(limit)
+                )
+            ).all():
+                trace.append(
+                    TraceEntry(
+                        t.bound_us,
+                        "tag.bound",
+                        f"tag {t.epc} bound by {t.bound_by}",
+                        {"epc": t.epc, "scheme": t.scheme, "by": t.bound_by},
+                    )
+                )
+                if t.retired_us is not None:
+                    trace.append(
+                        TraceEntry(
+                            t.retired_us,
+                            "tag.retired",
+                            f"tag {t.epc} retired by {t.retired_by}",
+                            {"epc": t.epc, "by": t.retired_by},
                         )
                     )
             for a in (

@@ -19,6 +19,11 @@ class, with the place the records expect and the place the readers saw:
   for a box never located, belongs), while the file itself is not on loan.
 - ``key_field_mismatch``: the catalogue service's copy of a key field differs from the paper
   record's; the discrepancy names the fields, never their values.
+- ``no_electronic_record``: a paper item of a category that pairs with electronic records
+  (``[pairing]``) names no electronic record, or names one the catalogue service has not
+  pushed (checked once the catalogue service pushes records at all).
+- ``no_paper_original``: an electronic record of a category kept on paper that no paper
+  item names.
 
 An item may have several discrepancies (misplaced *and* on loan). A missing item is not also
 misplaced: where it was last seen is part of its ``missing`` row instead. Evidence from the
@@ -44,6 +49,8 @@ Discrepancy = Literal[
     "unknown_tag",
     "file_outside_box",
     "key_field_mismatch",
+    "no_electronic_record",
+    "no_paper_original",
 ]
 CLASSES: Final[tuple[Discrepancy, ...]] = (
     "untagged",
@@ -53,6 +60,8 @@ CLASSES: Final[tuple[Discrepancy, ...]] = (
     "unknown_tag",
     "file_outside_box",
     "key_field_mismatch",
+    "no_electronic_record",
+    "no_paper_original",
 )
 PHYSICAL_KINDS: Final = frozenset(SHELF_KINDS) | (frozenset(STACKER_KINDS) - {"station"})
 """Places where an item is stored: a shelf (any level of a rack) or a stacker cell."""
@@ -94,6 +103,12 @@ class ItemFacts:
     """Names of the key fields whose catalogue copy differs from the paper record."""
     failed_verify: str | None = None
     """The campaign's stacker verify of the cell it is recorded in failed: job and result."""
+    record_id: str | None = None
+    """The electronic record it names."""
+    needs_record: bool = False
+    """Its category pairs with electronic records (``[pairing]``)."""
+    record_known: bool | None = None
+    """The catalogue service has pushed the record it names (None: nothing pushed at all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +178,40 @@ def classify(f: ItemFacts) -> list[Finding]:
                 ",".join(f.key_fields_differ),
             )
         )
+    if f.needs_record and (f.record_id is None or f.record_known is False):
+        out.append(
+            Finding(
+                "no_electronic_record",
+                f.item_id,
+                f.ref,
+                f.epc,
+                None,
+                None,
+                None,
+                "names no electronic record"
+                if f.record_id is None
+                else f"names electronic record {f.record_id}, which the catalogue has not pushed",
+            )
+        )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class UnpairedRecord:
+    """An electronic record of a category kept on paper that no paper item names."""
+
+    record_id: str
+    ref: str | None
+    category: str
+    ref_catalogued: bool
+    """A paper item with the record's reference code exists (but names another record or none)."""
+
+
+def no_paper_original(r: UnpairedRecord) -> Finding:
+    detail = f"electronic record {r.record_id} ({r.category}) has no paper item"
+    if r.ref_catalogued:
+        detail += f"; item {r.ref} exists but does not name this record"
+    return Finding("no_paper_original", None, r.ref, None, None, None, None, detail)
 
 
 def _physical(f: ItemFacts, out: list[Finding]) -> None:

@@ -65,7 +65,7 @@ class CatalogueCopies:
             known = await tx.conn.scalar(select(items.c.id).where(items.c.ref == ref))
             if known is None:
                 raise NotFound(f"no catalogue record with ref {ref!r}")
-            await self._upsert(tx, [(ref, copy)])
+            await self.upsert(tx, [(ref, copy)])
             tx.audit("catalogue_copy.stored", ref, {"fields_set": _fields_set(copy)})
 
     async def put_many(
@@ -82,7 +82,7 @@ class CatalogueCopies:
                 known.update(rows.scalars())
             latest = {r.ref: r for r in records if r.ref in known}
             if latest:
-                await self._upsert(tx, list(latest.items()))
+                await self.upsert(tx, list(latest.items()))
                 tx.audit(
                     "catalogue_copy.stored",
                     "catalogue",
@@ -90,7 +90,8 @@ class CatalogueCopies:
                 )
         return len(latest), [r for r in refs if r not in known]
 
-    async def _upsert(self, tx: Tx, copies: Sequence[tuple[str, KeyFieldCopy]]) -> None:
+    async def upsert(self, tx: Tx, copies: Sequence[tuple[str, KeyFieldCopy]]) -> None:
+        """Replace the copies of these refs inside ``tx`` (a ref need not be catalogued yet)."""
         insert = postgresql.insert if tx.conn.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(catalogue_copies)
         stmt = stmt.on_conflict_do_update(

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from daemon.events import Event
 from daemon.ledger.errors import NotFound
 from daemon.ledger.items import KEY_FIELDS
+from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger
 from daemon.reconcile.classify import (
     CLASSES,
@@ -39,14 +40,17 @@ from daemon.reconcile.classify import (
     ItemFacts,
     Place,
     Sighting,
+    UnpairedRecord,
     belongs_to,
     classify,
+    no_paper_original,
     unknown_tag,
 )
 from daemon.store.schema import (
     alarms,
     campaign_locations,
     catalogue_copies,
+    catalogue_records,
     inventory_campaigns,
     item_locations,
     items,
@@ -150,6 +154,9 @@ def _item_query(room: str, lo: int, hi: int) -> Any:
             missing.c.raised_us.label("missing_us"),
             box.c.home_location_id.label("box_home_id"),
             box_at.c.location_id.label("box_at_id"),
+            items.c.category,
+            items.c.record_id,
+            catalogue_records.c.record_id.label("record_known"),
             copy.c.ref.label("copy_ref"),
             *(items.c[f].is_distinct_from(copy.c[f]).label(f"differs_{f}") for f in KEY_FIELDS),
         )
@@ -191,6 +198,7 @@ def _item_query(room: str, lo: int, hi: int) -> Any:
             .outerjoin(box, box.c.ref == items.c.parent_ref)
             .outerjoin(box_at, box_at.c.item_id == box.c.id)
             .outerjoin(copy, copy.c.ref == items.c.ref)
+            .outerjoin(catalogue_records, catalogue_records.c.record_id == items.c.record_id)
         )
         .where(items.c.id > lo, items.c.id <= hi)
     )
@@ -206,8 +214,10 @@ class Reconciler:
         chunk: int = 10_000,
         batch: int = 5_000,
         sighting_window_s: float = 30 * 86_400,
+        pairing: Pairing | None = None,
     ) -> None:
         self.ledger = ledger
+        self.pairing = pairing or Pairing()
         self.store = ledger.store
         self.room = ledger.room
         self.chunk = chunk
@@ -345,6 +355,9 @@ class Reconciler:
                 # each chunk, which makes a million-item run quadratic.
                 await conn.execute(text("SET LOCAL enable_hashjoin = off"))
                 await conn.execute(text("SET LOCAL enable_mergejoin = off"))
+            records_pushed = (
+                await conn.scalar(select(catalogue_records.c.record_id).limit(1))
+            ) is not None
             last = 0
             while True:
                 hi = await conn.scalar(
@@ -364,7 +377,14 @@ class Reconciler:
                 for n, r in enumerate(rows, 1):
                     if n % _YIELD_EVERY == 0:
                         await asyncio.sleep(0)  # the gates and shelves must not wait for us
-                    facts = _facts(r, places, failed_cells, r.id in retired)
+                    facts = _facts(
+                        r,
+                        places,
+                        failed_cells,
+                        r.id in retired,
+                        pairing=self.pairing,
+                        records_pushed=records_pushed,
+                    )
                     if not belongs_to(facts, self.room):
                         continue
                     items_checked += 1
@@ -378,6 +398,12 @@ class Reconciler:
             async for sighting in self._unknown_tags(conn, places, run):
                 counts["unknown_tag"] += 1
                 pending.append(unknown_tag(sighting))
+                if len(pending) >= self.batch:
+                    await self._write(run.id, pending)
+                    pending = []
+            async for record in self._records_without_paper(conn):
+                counts["no_paper_original"] += 1
+                pending.append(no_paper_original(record))
                 if len(pending) >= self.batch:
                     await self._write(run.id, pending)
                     pending = []
@@ -472,6 +498,43 @@ class Reconciler:
                 place = places.get(r.location_id)
                 if place is not None:
                     yield Sighting(r.epc, place, r.last_us)
+
+    async def _records_without_paper(self, conn: AsyncConnection) -> AsyncIterator[UnpairedRecord]:
+        """Electronic records of the categories kept on paper that no paper item names."""
+        categories = sorted(self.pairing.paper_categories)
+        if not categories or not self.pairing.report_records_without_paper:
+            return
+        paper = items.alias("paper")
+        same_ref = items.alias("same_ref")
+        last = ""
+        while True:
+            rows = (
+                await conn.execute(
+                    select(
+                        catalogue_records.c.record_id,
+                        catalogue_records.c.ref,
+                        catalogue_records.c.category,
+                        same_ref.c.id.label("ref_item"),
+                    )
+                    .select_from(
+                        catalogue_records.outerjoin(
+                            paper, paper.c.record_id == catalogue_records.c.record_id
+                        ).outerjoin(same_ref, same_ref.c.ref == catalogue_records.c.ref)
+                    )
+                    .where(
+                        catalogue_records.c.category.in_(categories),
+                        catalogue_records.c.record_id > last,
+                        paper.c.id.is_(None),
+                    )
+                    .order_by(catalogue_records.c.record_id)
+                    .limit(self.chunk)
+                )
+            ).all()
+            if not rows:
+                return
+            last = rows[-1].record_id
+            for r in rows:
+                yield UnpairedRecord(r.record_id, r.ref, r.category, r.ref_item is not None)
 
     async def _write(self, run_id: int, findings: Sequence[Finding]) -> None:
         async with self.store.write() as conn:
@@ -589,7 +652,13 @@ async def _ever_tagged(conn: AsyncConnection, item_ids: Sequence[int]) -> set[in
 
 
 def _facts(
-    r: Sequence[Any], places: dict[int, Place], failed_cells: dict[int, str], retired: bool
+    r: Sequence[Any],
+    places: dict[int, Place],
+    failed_cells: dict[int, str],
+    retired: bool,
+    *,
+    pairing: Pairing,
+    records_pushed: bool,
 ) -> ItemFacts:
     # Positional: a million attribute look-ups by name cost seconds (columns of _item_query).
     (
@@ -606,6 +675,9 @@ def _facts(
         missing_us,
         box_home_id,
         box_at_id,
+        category,
+        record_id,
+        record_known,
         copy_ref,
         *differs,
     ) = r
@@ -626,4 +698,7 @@ def _facts(
         None if box_id is None else places.get(box_id),
         () if copy_ref is None else tuple(f for f, d in zip(KEY_FIELDS, differs, strict=True) if d),
         None if location_id is None else failed_cells.get(location_id),
+        record_id,
+        pairing.needs_record(category),
+        (record_known is not None) if records_pushed else None,
     )

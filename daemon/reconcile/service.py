@@ -27,6 +27,7 @@ from daemon.config import ArchroomConfig
 from daemon.events import StackerJobChanged
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
+from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.reconcile.campaigns import Campaigns
@@ -71,7 +72,10 @@ class Inventory:
         self.interval_us = int(settings.campaign_interval_days * _DAY_US)
         self.reminder_check_s = settings.reminder_check_s
         self.reconciler = Reconciler(
-            ledger, chunk=settings.chunk, sighting_window_s=settings.unknown_tag_days * 86_400
+            ledger,
+            chunk=settings.chunk,
+            sighting_window_s=settings.unknown_tag_days * 86_400,
+            pairing=Pairing.of(config.pairing),
         )
         self.campaigns = Campaigns(
             ledger,

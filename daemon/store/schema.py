@@ -123,6 +123,20 @@ items = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
     Index(None, "parent_ref"),
+    Index(None, "record_id"),
+)
+
+catalogue_records = Table(
+    "catalogue_records",
+    metadata,
+    Column("record_id", String(200), primary_key=True),
+    Column("ref", String(100)),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("category", String(100), nullable=False, server_default=""),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Index(None, "ref"),
+    Index(None, "category"),
 )
 
 tags = Table(
