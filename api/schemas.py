@@ -106,6 +106,8 @@ class LoanOut(_Out):
     returned_by: str | None
     renewals: int
     status: LoanStatus
+    borrower_kind: str | None
+    request_id: int | None
 
     @classmethod
     def of(cls, loan: Loan) -> LoanOut:
@@ -122,6 +124,8 @@ class LoanOut(_Out):
             returned_by=loan.returned_by,
             renewals=loan.renewals,
             status=loan.status(),
+            borrower_kind=loan.borrower_kind,
+            request_id=loan.request_id,
         )
 
 
@@ -132,6 +136,10 @@ class LoanIn(BaseModel):
     purpose: str = Field(min_length=1, max_length=2000)
     approval_no: str | None = Field(default=None, max_length=100)
     due: date | None = None
+    borrower_kind: str | None = Field(default=None, min_length=1, max_length=40)
+    """Who borrows (e.g. ``internal``, ``unit``, ``court``), where a loan rule limits it."""
+    request_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    """The approved loan request this check-out fulfils (found by item when omitted)."""
 
 
 class ReturnIn(BaseModel):

@@ -151,6 +151,24 @@ class LedgerConfig(_Strict):
     the desk)."""
 
 
+class LoanRule(_Strict):
+    """Circulation rules of one catalogue category (e.g. personnel files leave only with an
+    approval)."""
+
+    category: str = Field(min_length=1, max_length=100)
+    """The catalogue category the rule governs."""
+    approval: bool = False
+    """A check-out needs a loan request approved by an ``approver`` (with its approval
+    number); the desk checks out against the request."""
+    max_days: int | None = Field(default=None, ge=1, le=3650)
+    """Longest term of a loan and of a renewal (default: ``ledger.loan_days``)."""
+    max_renewals: int | None = Field(default=None, ge=0, le=100)
+    """Renewals allowed (default: ``ledger.max_renewals``)."""
+    borrower_kinds: list[str] = Field(default_factory=list)
+    """Kinds of borrower who may borrow (e.g. ``internal``, ``unit``, ``court``); empty:
+    anyone, and the kind need not be given."""
+
+
 class CategoryPairing(_Strict):
     """How one catalogue category pairs the paper original with its electronic record (双套制)."""
 
@@ -249,6 +267,7 @@ class ArchroomConfig(BaseSettings):
     outbox: OutboxConfig = OutboxConfig()
     ledger: LedgerConfig = LedgerConfig()
     pairing: PairingConfig = PairingConfig()
+    loan_rules: list[LoanRule] = Field(default_factory=list)
     rooms: list[RoomConfig] = Field(default_factory=list)
     racks: list[RackConfig] = Field(default_factory=list)
     readers: list[ReaderConfig] = Field(default_factory=list)

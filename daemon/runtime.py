@@ -26,6 +26,8 @@ from daemon.health import Health
 from daemon.heap import settle_heap
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.items import Catalogue
+from daemon.ledger.loan_requests import LoanRequests
+from daemon.ledger.loan_rules import LoanRules
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
 from daemon.ledger.pairing import Pairing
@@ -135,12 +137,8 @@ async def build_services(
         catalogue=Catalogue(ledger, Pairing.of(config.pairing)),
         tags=tags,
         locations=locations,
-        loans=Loans(
-            ledger,
-            locations,
-            loan_days=config.ledger.loan_days,
-            max_renewals=config.ledger.max_renewals,
-        ),
+        loans=Loans(ledger, locations, rules=LoanRules.of(config)),
+        loan_requests=LoanRequests(ledger, LoanRules.of(config)),
         alarms=alarms,
         whereabouts=Whereabout(store),
         passages=passages,

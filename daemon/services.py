@@ -10,6 +10,7 @@ from daemon.config import ArchroomConfig
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.items import Catalogue
+from daemon.ledger.loan_requests import LoanRequests
 from daemon.ledger.loans import Loans
 from daemon.ledger.locations import Locations
 from daemon.ledger.passages import Passages
@@ -44,6 +45,7 @@ class Services:
     tags: Tags
     locations: Locations
     loans: Loans
+    loan_requests: LoanRequests
     alarms: Alarms
     whereabouts: Whereabout
     passages: Passages

@@ -28,6 +28,8 @@ class Role(StrEnum):
     catalogue = "catalogue"
     facilities = "facilities"
     admin = "admin"
+    approver = "approver"
+    """Approves or rejects loan requests and disposals (with the approval number)."""
 
 
 @dataclass(frozen=True, slots=True)

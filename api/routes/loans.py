@@ -18,7 +18,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.post("/loans", status_code=status.HTTP_201_CREATED)
     async def check_out(body: LoanIn, who: Annotated[Principal, Depends(staff)]) -> LoanOut:
-        """Check an item out (404 unknown item, 409 already on loan)."""
+        """Check an item out (404 unknown item; 409 already on loan, or refused by its
+        category's loan rule, in words)."""
         loan = await svc.loans.open(
             ref=body.ref,
             borrower=body.borrower,
@@ -26,6 +27,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             approval_no=body.approval_no,
             due=body.due,
             actor=who.name,
+            borrower_kind=body.borrower_kind,
+            request_id=body.request_id,
         )
         return LoanOut.of(loan)
 

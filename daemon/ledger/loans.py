@@ -15,13 +15,15 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.events import LoanOpened, LoanReturned
 from daemon.ledger.errors import Conflict, Invalid, NotFound
+from daemon.ledger.loan_rules import LoanRules
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger
-from daemon.store.schema import items, loans
+from daemon.store.schema import items, loan_requests, loans
 
 LoanStatus = Literal["open", "overdue", "returned"]
 
@@ -43,6 +45,8 @@ class Loan:
     renewals: int
     returned_us: int | None
     returned_by: str | None
+    borrower_kind: str | None = None
+    request_id: int | None = None
 
     def status(self, on: date | None = None) -> LoanStatus:
         if self.returned_us is not None:
@@ -63,17 +67,16 @@ def _select() -> Select[Any]:
         loans.c.renewals,
         loans.c.returned_us,
         loans.c.returned_by,
+        loans.c.borrower_kind,
+        loans.c.request_id,
     ).select_from(loans.join(items, items.c.id == loans.c.item_id))
 
 
 class Loans:
-    def __init__(
-        self, ledger: Ledger, locations: Locations, *, loan_days: int, max_renewals: int
-    ) -> None:
+    def __init__(self, ledger: Ledger, locations: Locations, *, rules: LoanRules) -> None:
         self.ledger = ledger
         self.locations = locations
-        self.loan_days = loan_days
-        self.max_renewals = max_renewals
+        self.rules = rules
 
     @property
     def desk_code(self) -> str:
@@ -88,15 +91,31 @@ class Loans:
         approval_no: str | None,
         due: date | None,
         actor: str,
+        borrower_kind: str | None = None,
+        request_id: int | None = None,
     ) -> Loan:
-        due = due or (today() + timedelta(days=self.loan_days))
-        if due < today():
+        """Check ``ref`` out; Conflict with the rule in words when its category's rules refuse."""
+        if due is not None and due < today():
             raise Invalid(f"due date {due.isoformat()} is in the past")
         try:
             async with self.ledger.transaction(actor) as tx:
-                item_id = await tx.conn.scalar(select(items.c.id).where(items.c.ref == ref))
-                if item_id is None:
+                item = (
+                    await tx.conn.execute(
+                        select(items.c.id, items.c.category, items.c.disposition).where(
+                            items.c.ref == ref
+                        )
+                    )
+                ).first()
+                if item is None:
                     raise NotFound(f"no catalogue record with ref {ref!r}")
+                if item.disposition is not None:
+                    raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
+                item_id = int(item.id)
+                terms = self.rules.terms(item.category)
+                due = due or (today() + timedelta(days=terms.max_days))
+                refusal = terms.refusal(borrower_kind=borrower_kind, due=due, today=today())
+                if refusal is not None:
+                    raise Conflict(refusal)
                 open_id = await tx.conn.scalar(
                     select(loans.c.id).where(
                         loans.c.item_id == item_id, loans.c.returned_us.is_(None)
@@ -104,6 +123,19 @@ class Loans:
                 )
                 if open_id is not None:
                     raise Conflict(f"{ref} is already on loan (loan {open_id})")
+                if terms.approval or request_id is not None:
+                    request = await approved_request(tx.conn, item_id, request_id)
+                    if request is None:
+                        raise Conflict(
+                            f"loan rule of category {item.category!r}: a check-out needs a loan "
+                            f"request approved by an approver; none is approved for {ref}"
+                        )
+                    if request.borrower != borrower:
+                        raise Conflict(
+                            f"loan request {request.id} was approved for {request.borrower}, "
+                            f"not {borrower}"
+                        )
+                    request_id, approval_no = request.id, request.approval_no
                 loan_id = int(
                     (
                         await tx.conn.execute(
@@ -111,20 +143,33 @@ class Loans:
                             .values(
                                 item_id=item_id,
                                 borrower=borrower,
+                                borrower_kind=borrower_kind,
                                 purpose=purpose,
                                 approval_no=approval_no,
                                 due=due.isoformat(),
                                 opened_us=tx.at_us,
                                 opened_by=actor,
+                                request_id=request_id,
                             )
                             .returning(loans.c.id)
                         )
                     ).scalar_one()
                 )
+                if request_id is not None:
+                    await tx.conn.execute(
+                        update(loan_requests)
+                        .where(loan_requests.c.id == request_id)
+                        .values(state="fulfilled", loan_id=loan_id)
+                    )
                 tx.audit(
                     "loan.opened",
                     ref,
-                    {"loan_id": loan_id, "borrower": borrower, "due": due.isoformat()},
+                    {
+                        "loan_id": loan_id,
+                        "borrower": borrower,
+                        "due": due.isoformat(),
+                        "request_id": request_id,
+                    },
                 )
                 tx.emit(
                     LoanOpened(
@@ -176,13 +221,23 @@ class Loans:
         loan = await self.get(loan_id)
         if loan.returned_us is not None:
             raise Conflict(f"loan {loan_id} was already returned")
-        if loan.renewals >= self.max_renewals:
-            raise Conflict(f"loan {loan_id} has been renewed {loan.renewals} times, the maximum")
-        new_due = due or (
-            max(date.fromisoformat(loan.due), today()) + timedelta(days=self.loan_days)
-        )
+        async with self.ledger.store.read() as conn:
+            category = await conn.scalar(select(items.c.category).where(items.c.ref == loan.ref))
+        terms = self.rules.terms(category or "")
+        if loan.renewals >= terms.max_renewals:
+            rule = f" (loan rule of category {category!r})" if terms.category else ""
+            raise Conflict(
+                f"loan {loan_id} has been renewed {loan.renewals} times, the maximum{rule}"
+            )
+        start = max(date.fromisoformat(loan.due), today())
+        new_due = due or (start + timedelta(days=terms.max_days))
         if new_due <= date.fromisoformat(loan.due):
             raise Invalid(f"the new due date must be after {loan.due}")
+        if terms.category and (new_due - start).days > terms.max_days:
+            raise Conflict(
+                f"loan rule{f' of category {category!r}' if terms.category else ''}: a renewal "
+                f"extends by at most {terms.max_days} days"
+            )
         async with self.ledger.transaction(actor) as tx:
             result = await tx.conn.execute(
                 update(loans)
@@ -242,3 +297,23 @@ class Loans:
                 .where(loans.c.returned_us.is_(None), loans.c.due < today().isoformat())
             )
         return int(open_n or 0), int(overdue_n or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedRequest:
+    id: int
+    borrower: str
+    approval_no: str | None
+
+
+async def approved_request(
+    conn: AsyncConnection, item_id: int, request_id: int | None
+) -> ApprovedRequest | None:
+    """The approved, not yet used request of this item (the one named, if any)."""
+    query = select(loan_requests.c.id, loan_requests.c.borrower, loan_requests.c.approval_no).where(
+        loan_requests.c.item_id == item_id, loan_requests.c.state == "approved"
+    )
+    if request_id is not None:
+        query = query.where(loan_requests.c.id == request_id)
+    row = (await conn.execute(query.order_by(loan_requests.c.id).limit(1))).first()
+    return None if row is None else ApprovedRequest(row.id, row.borrower, row.approval_no)

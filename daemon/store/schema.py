@@ -122,8 +122,67 @@ items = Table(
     Column("home_location_id", ForeignKey("locations.id")),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
+    Column("disposition", String(12)),
+    Column("disposed_us", BigInteger),
     Index(None, "parent_ref"),
     Index(None, "record_id"),
+)
+
+loan_requests = Table(
+    "loan_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("room", String(32), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("borrower", String(200), nullable=False),
+    Column("borrower_kind", String(40)),
+    Column("purpose", Text, nullable=False),
+    Column("due", String(10)),
+    Column("state", String(10), nullable=False),
+    Column("requested_us", BigInteger, nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("decided_us", BigInteger),
+    Column("decided_by", String(100)),
+    Column("approval_no", String(100)),
+    Column("reason", Text),
+    Column("loan_id", BigInteger),
+    Column("retrieval", Text),
+    Index(None, "item_id", "state"),
+    Index(None, "state", "id"),
+)
+
+dispositions = Table(
+    "dispositions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("room", String(32), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("receiver", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("proposed_us", BigInteger, nullable=False),
+    Column("proposed_by", String(100), nullable=False),
+    Column("approver", String(100)),
+    Column("approver_us", BigInteger),
+    Column("approval_no", String(100)),
+    Column("admin", String(100)),
+    Column("admin_us", BigInteger),
+    Column("done_us", BigInteger),
+    Column("done_by", String(100)),
+    Column("note", Text),
+)
+
+disposition_items = Table(
+    "disposition_items",
+    metadata,
+    Column("disposition_id", ForeignKey("dispositions.id"), primary_key=True),
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("ref", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("year", Integer),
+    Column("retention", String(3), nullable=False),
+    Column("epc", String(64)),
+    Index(None, "item_id"),
 )
 
 catalogue_records = Table(
@@ -210,6 +269,8 @@ loans = Table(
     Column("returned_us", BigInteger),
     Column("returned_by", String(100)),
     Column("overdue_alarm_us", BigInteger),
+    Column("borrower_kind", String(40)),
+    Column("request_id", BigInteger),
     Index(
         "uq_loans_open_item",
         "item_id",

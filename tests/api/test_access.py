@@ -9,7 +9,7 @@ import pytest
 from daemon.tokens import Role
 from tests.api.conftest import Room
 
-S, C, F, A = Role.staff, Role.catalogue, Role.facilities, Role.admin
+S, C, F, A, AP = Role.staff, Role.catalogue, Role.facilities, Role.admin, Role.approver
 ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("PUT", "/api/v1/items/{ref}"): {S, C, A},
     ("GET", "/api/v1/items/{ref}"): {S, C, A},
@@ -42,6 +42,17 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/reconciliations/{run_id}/report"): {S, C, A},
     ("PUT", "/api/v1/catalogue-copies/{ref}"): {C, A},
     ("POST", "/api/v1/catalogue-copies"): {C, A},
+    ("PUT", "/api/v1/catalogue-records/{record_id}"): {C, A},
+    ("POST", "/api/v1/catalogue-records"): {C, A},
+    ("GET", "/api/v1/catalogue-records/{record_id}"): {S, C, A},
+    ("GET", "/api/v1/changes"): {C, A},
+    ("GET", "/api/v1/changes/head"): {C, A},
+    ("POST", "/api/v1/loan-requests"): {S, A},
+    ("GET", "/api/v1/loan-requests"): {S, AP, A},
+    ("GET", "/api/v1/loan-requests/{request_id}"): {S, AP, A},
+    ("POST", "/api/v1/loan-requests/{request_id}/approve"): {AP, A},
+    ("POST", "/api/v1/loan-requests/{request_id}/reject"): {AP, A},
+    ("POST", "/api/v1/loan-requests/{request_id}/cancel"): {S, A},
     ("POST", "/api/v1/inventory/campaigns"): {S, A},
     ("GET", "/api/v1/inventory/campaigns"): {S, A},
     ("GET", "/api/v1/inventory/campaigns/{campaign_id}"): {S, A},
@@ -57,7 +68,7 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/stacker/jobs/{job_id}"): {S, F, A},
     ("POST", "/api/v1/stacker/jobs/{job_id}/decision"): {S, A},
     ("POST", "/api/v1/stacker/reset"): {S, A},
-    ("GET", "/api/v1/session"): {S, C, F, A},
+    ("GET", "/api/v1/session"): {S, C, F, A, AP},
     ("GET", "/api/v1/search"): {S, C, A},
     ("POST", "/api/v1/events/ticket"): {S, A},
     ("GET", "/api/v1/events/stream"): {S, A},
@@ -73,6 +84,8 @@ PARAMS = {
     "run_id": "1",
     "campaign_id": "1",
     "check_id": "1",
+    "record_id": "EA-1",
+    "request_id": "1",
 }
 
 

@@ -20,6 +20,13 @@ paper_original = true
 [[pairing.categories]]
 category = "arbitration"
 electronic_record = "warn"
+
+[[loan_rules]]
+category = "personnel"
+approval = true
+max_days = 14
+max_renewals = 0
+borrower_kinds = ["internal"]
 """
 
 
@@ -38,4 +45,10 @@ async def desk(paired_room: Room) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def catalogue_service(paired_room: Room) -> AsyncIterator[httpx.AsyncClient]:
     async with paired_room.client(Role.catalogue) as c:
+        yield c
+
+
+@pytest.fixture
+async def approver(paired_room: Room) -> AsyncIterator[httpx.AsyncClient]:
+    async with paired_room.client(Role.approver) as c:
         yield c

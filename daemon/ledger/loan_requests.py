@@ -1,0 +1,215 @@
+"""Loan requests: an approval before a file that may not leave freely is checked out.
+
+Personnel and arbitration files leave the room only with a written approval. The desk (or the
+reading room) files a request naming the item, the borrower and the purpose; a person holding
+the ``approver`` role approves it with the approval number, or rejects it with a reason; the
+desk then checks the item out against the approved request, and the loan carries the request's
+approval number. The rules a request must meet (borrower kind, term) are its category's
+(``[[loan_rules]]``), checked when it is filed and again at check-out. Whoever files a request
+cannot decide it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daemon.ledger.errors import Conflict, Invalid, NotFound
+from daemon.ledger.loan_rules import LoanRules
+from daemon.ledger.loans import today
+from daemon.ledger.uow import Ledger
+from daemon.store.schema import items, loan_requests
+
+RequestState = Literal["pending", "approved", "rejected", "fulfilled", "cancelled"]
+OPEN_STATES = ("pending", "approved")
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRequest:
+    id: int
+    ref: str
+    room: str
+    borrower: str
+    borrower_kind: str | None
+    purpose: str
+    due: str | None
+    state: str
+    requested_us: int
+    requested_by: str
+    decided_us: int | None
+    decided_by: str | None
+    approval_no: str | None
+    reason: str | None
+    loan_id: int | None
+    retrieval: str | None
+    """What was done to bring the item to the desk (a stacker job, or why none was queued)."""
+
+
+def _select() -> Select[Any]:
+    return select(
+        loan_requests.c.id,
+        items.c.ref,
+        loan_requests.c.room,
+        loan_requests.c.borrower,
+        loan_requests.c.borrower_kind,
+        loan_requests.c.purpose,
+        loan_requests.c.due,
+        loan_requests.c.state,
+        loan_requests.c.requested_us,
+        loan_requests.c.requested_by,
+        loan_requests.c.decided_us,
+        loan_requests.c.decided_by,
+        loan_requests.c.approval_no,
+        loan_requests.c.reason,
+        loan_requests.c.loan_id,
+        loan_requests.c.retrieval,
+    ).select_from(loan_requests.join(items, items.c.id == loan_requests.c.item_id))
+
+
+class LoanRequests:
+    def __init__(self, ledger: Ledger, rules: LoanRules) -> None:
+        self.ledger = ledger
+        self.rules = rules
+
+    async def create(
+        self,
+        *,
+        ref: str,
+        borrower: str,
+        borrower_kind: str | None,
+        purpose: str,
+        due: date | None,
+        actor: str,
+    ) -> LoanRequest:
+        if due is not None and due < today():
+            raise Invalid(f"due date {due.isoformat()} is in the past")
+        async with self.ledger.transaction(actor) as tx:
+            item = (
+                await tx.conn.execute(
+                    select(items.c.id, items.c.category, items.c.disposition).where(
+                        items.c.ref == ref
+                    )
+                )
+            ).first()
+            if item is None:
+                raise NotFound(f"no catalogue record with ref {ref!r}")
+            if item.disposition is not None:
+                raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
+            terms = self.rules.terms(item.category)
+            asked = due or (today() + timedelta(days=terms.max_days))
+            refusal = terms.refusal(borrower_kind=borrower_kind, due=asked, today=today())
+            if refusal is not None:
+                raise Conflict(refusal)
+            pending = await tx.conn.scalar(
+                select(loan_requests.c.id).where(
+                    loan_requests.c.item_id == item.id, loan_requests.c.state.in_(OPEN_STATES)
+                )
+            )
+            if pending is not None:
+                raise Conflict(f"loan request {pending} for {ref} is already open")
+            request_id = int(
+                (
+                    await tx.conn.execute(
+                        loan_requests.insert()
+                        .values(
+                            room=self.ledger.room,
+                            item_id=item.id,
+                            borrower=borrower,
+                            borrower_kind=borrower_kind,
+                            purpose=purpose,
+                            due=None if due is None else due.isoformat(),
+                            state="pending",
+                            requested_us=tx.at_us,
+                            requested_by=actor,
+                        )
+                        .returning(loan_requests.c.id)
+                    )
+                ).scalar_one()
+            )
+            tx.audit("loan_request.created", ref, {"request_id": request_id, "borrower": borrower})
+        return await self.get(request_id)
+
+    async def approve(self, request_id: int, *, approval_no: str, actor: str) -> LoanRequest:
+        return await self._decide(request_id, "approved", actor, approval_no=approval_no)
+
+    async def reject(self, request_id: int, *, reason: str, actor: str) -> LoanRequest:
+        return await self._decide(request_id, "rejected", actor, reason=reason)
+
+    async def cancel(self, request_id: int, *, actor: str) -> LoanRequest:
+        request = await self.get(request_id)
+        if request.state not in OPEN_STATES:
+            raise Conflict(f"loan request {request_id} is {request.state}")
+        async with self.ledger.transaction(actor) as tx:
+            await self._set_state(tx.conn, request, "cancelled", {})
+            tx.audit("loan_request.cancelled", request.ref, {"request_id": request_id})
+        return await self.get(request_id)
+
+    async def _decide(
+        self,
+        request_id: int,
+        state: RequestState,
+        actor: str,
+        *,
+        approval_no: str | None = None,
+        reason: str | None = None,
+    ) -> LoanRequest:
+        request = await self.get(request_id)
+        if request.state != "pending":
+            raise Conflict(f"loan request {request_id} is {request.state}, not pending")
+        if request.requested_by == actor:
+            raise Conflict(f"loan request {request_id} was filed by {actor}, who cannot decide it")
+        async with self.ledger.transaction(actor) as tx:
+            values = {
+                "decided_us": tx.at_us,
+                "decided_by": actor,
+                "approval_no": approval_no,
+                "reason": reason,
+            }
+            await self._set_state(tx.conn, request, state, values)
+            details: dict[str, Any] = {"request_id": request_id}
+            if approval_no is not None:
+                details["approval_no"] = approval_no
+            tx.audit(f"loan_request.{state}", request.ref, details)
+        return await self.get(request_id)
+
+    async def _set_state(
+        self, conn: AsyncConnection, request: LoanRequest, state: str, values: dict[str, Any]
+    ) -> None:
+        result = await conn.execute(
+            update(loan_requests)
+            .where(loan_requests.c.id == request.id, loan_requests.c.state == request.state)
+            .values(state=state, **values)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"loan request {request.id} changed meanwhile; look again")
+
+    async def note_retrieval(self, request_id: int, note: str) -> None:
+        async with self.ledger.store.write() as conn:
+            await conn.execute(
+                update(loan_requests).where(loan_requests.c.id == request_id).values(retrieval=note)
+            )
+
+    async def get(self, request_id: int) -> LoanRequest:
+        async with self.ledger.store.read() as conn:
+            row = (await conn.execute(_select().where(loan_requests.c.id == request_id))).first()
+        if row is None:
+            raise NotFound(f"no loan request {request_id}")
+        return LoanRequest(**row._asdict())
+
+    async def list(
+        self, state: RequestState | None = None, *, ref: str | None = None, limit: int = 1000
+    ) -> list[LoanRequest]:
+        query = _select()
+        if state is not None:
+            query = query.where(loan_requests.c.state == state)
+        if ref is not None:
+            query = query.where(items.c.ref == ref)
+        async with self.ledger.store.read() as conn:
+            rows = (
+                await conn.execute(query.order_by(loan_requests.c.id.desc()).limit(limit))
+            ).all()
+        return [LoanRequest(**r._asdict()) for r in rows]

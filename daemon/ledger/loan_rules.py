@@ -1,0 +1,69 @@
+"""Circulation rules per category: who may borrow, for how long, how often renewed, and
+whether an approval must come first.
+
+Archives do not lend every file alike: a personnel or arbitration file leaves the room only
+with an approval, for a short term, to an internal borrower; a routine record goes to anyone
+for the usual month. The rules come from ``[[loan_rules]]``; categories without a rule follow
+``[ledger]``'s term and renewals. This module answers, without I/O, whether a loan may be
+opened or renewed, and if not, gives the rule in words for the 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from daemon.config import ArchroomConfig
+
+
+@dataclass(frozen=True, slots=True)
+class LoanTerms:
+    category: str
+    """The category whose rule these are; empty for the defaults of ``[ledger]``, whose
+    term is only the default due date, not a limit."""
+    approval: bool
+    max_days: int
+    max_renewals: int
+    borrower_kinds: frozenset[str]
+
+    def refusal(self, *, borrower_kind: str | None, due: date, today: date) -> str | None:
+        """Why a loan (or a request) on these terms is refused, or None when it may go ahead."""
+        name = f"loan rule of category {self.category!r}" if self.category else "loan rule"
+        if self.borrower_kinds:
+            allowed = ", ".join(sorted(self.borrower_kinds))
+            if borrower_kind is None:
+                return f"{name}: say the borrower's kind (borrower_kind: one of {allowed})"
+            if borrower_kind not in self.borrower_kinds:
+                return f"{name}: borrowers of kind {borrower_kind!r} may not borrow ({allowed} may)"
+        if self.category and (due - today).days > self.max_days:
+            latest = (today + timedelta(days=self.max_days)).isoformat()
+            return f"{name}: a loan lasts at most {self.max_days} days (due by {latest})"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRules:
+    default: LoanTerms
+    by_category: Mapping[str, LoanTerms] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: ArchroomConfig) -> LoanRules:
+        ledger = config.ledger
+        default = LoanTerms("", False, ledger.loan_days, ledger.max_renewals, frozenset())
+        return cls(
+            default,
+            {
+                r.category: LoanTerms(
+                    r.category,
+                    r.approval,
+                    r.max_days or ledger.loan_days,
+                    ledger.max_renewals if r.max_renewals is None else r.max_renewals,
+                    frozenset(r.borrower_kinds),
+                )
+                for r in config.loan_rules
+            },
+        )
+
+    def terms(self, category: str) -> LoanTerms:
+        return self.by_category.get(category, self.default)

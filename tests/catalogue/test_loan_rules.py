@@ -1,0 +1,166 @@
+"""Loan rules per category and approvals: a personnel file leaves only with an approval."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from daemon.tokens import Role
+from tests.api.conftest import Room, item_body
+
+
+async def _personnel(desk: httpx.AsyncClient, ref: str = "P-1") -> None:
+    body = item_body(category="personnel", record_id=f"EA-{ref}", retention="Y")
+    assert (await desk.put(f"/api/v1/items/{ref}", json=body)).status_code == 201
+
+
+def _loan(ref: str = "P-1", **extra: object) -> dict[str, object]:
+    return {"ref": ref, "borrower": "Li Na", "purpose": "pension review", **extra}
+
+
+def _in_days(n: int) -> str:
+    return (datetime.now(tz=UTC).date() + timedelta(days=n)).isoformat()
+
+
+async def test_personnel_file_without_an_approved_request_is_refused_in_words(
+    desk: httpx.AsyncClient,
+) -> None:
+    await _personnel(desk)
+    r = await desk.post("/api/v1/loans", json=_loan(borrower_kind="internal"))
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        "loan rule of category 'personnel': a check-out needs a loan request approved by an "
+        "approver; none is approved for P-1"
+    )
+    free = item_body(category="social insurance")
+    assert (await desk.put("/api/v1/items/S-1", json=free)).status_code == 201
+    assert (await desk.post("/api/v1/loans", json=_loan("S-1"))).status_code == 201
+
+
+async def test_request_approved_then_checked_out_carries_the_approval_number(
+    desk: httpx.AsyncClient, approver: httpx.AsyncClient
+) -> None:
+    await _personnel(desk)
+    filed = await desk.post(
+        "/api/v1/loan-requests",
+        json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "review"},
+    )
+    assert filed.status_code == 201, filed.text
+    request = filed.json()
+    assert request["state"] == "pending"
+    queue = (await approver.get("/api/v1/loan-requests", params={"state": "pending"})).json()
+    assert [q["id"] for q in queue] == [request["id"]]
+    approved = await approver.post(
+        f"/api/v1/loan-requests/{request['id']}/approve", json={"approval_no": "SP-2026-0042"}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["state"] == "approved"
+    assert approved.json()["retrieval"] is None  # not in the stacker: nothing to retrieve
+    wrong = await desk.post(
+        "/api/v1/loans", json=_loan(borrower="Wang Wu", borrower_kind="internal")
+    )
+    assert wrong.status_code == 409
+    assert "approved for Li Na" in wrong.json()["detail"]
+    loan = await desk.post("/api/v1/loans", json=_loan(borrower_kind="internal"))
+    assert loan.status_code == 201, loan.text
+    assert loan.json()["approval_no"] == "SP-2026-0042"
+    assert loan.json()["request_id"] == request["id"]
+    done = (await desk.get(f"/api/v1/loan-requests/{request['id']}")).json()
+    assert done["state"] == "fulfilled"
+    assert done["loan_id"] == loan.json()["id"]
+
+
+async def test_rule_limits_borrower_kind_term_and_renewals(
+    desk: httpx.AsyncClient, approver: httpx.AsyncClient
+) -> None:
+    await _personnel(desk)
+    outside = await desk.post(
+        "/api/v1/loan-requests",
+        json={"ref": "P-1", "borrower": "X", "borrower_kind": "public", "purpose": "p"},
+    )
+    assert outside.status_code == 409
+    assert outside.json()["detail"] == (
+        "loan rule of category 'personnel': borrowers of kind 'public' may not borrow "
+        "(internal may)"
+    )
+    unnamed = await desk.post(
+        "/api/v1/loan-requests", json={"ref": "P-1", "borrower": "X", "purpose": "p"}
+    )
+    assert unnamed.status_code == 409
+    assert "borrower_kind" in unnamed.json()["detail"]
+    too_long = await desk.post(
+        "/api/v1/loan-requests",
+        json={
+            "ref": "P-1",
+            "borrower": "Li Na",
+            "borrower_kind": "internal",
+            "purpose": "p",
+            "due": _in_days(30),
+        },
+    )
+    assert too_long.status_code == 409
+    assert "at most 14 days" in too_long.json()["detail"]
+    filed = await desk.post(
+        "/api/v1/loan-requests",
+        json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "p"},
+    )
+    request_id = filed.json()["id"]
+    await approver.post(f"/api/v1/loan-requests/{request_id}/approve", json={"approval_no": "SP-1"})
+    loan = await desk.post("/api/v1/loans", json=_loan(borrower_kind="internal"))
+    assert loan.json()["due"] == _in_days(14)
+    renewed = await desk.post(f"/api/v1/loans/{loan.json()['id']}/renew")
+    assert renewed.status_code == 409
+    assert "loan rule of category 'personnel'" in renewed.json()["detail"]
+
+
+async def test_rejected_request_and_the_filer_cannot_decide(
+    desk: httpx.AsyncClient, approver: httpx.AsyncClient, paired_room: object
+) -> None:
+    await _personnel(desk)
+    filed = await desk.post(
+        "/api/v1/loan-requests",
+        json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "p"},
+    )
+    request_id = filed.json()["id"]
+    again = await desk.post(
+        "/api/v1/loan-requests",
+        json={"ref": "P-1", "borrower": "Zhao", "borrower_kind": "internal", "purpose": "p"},
+    )
+    assert again.status_code == 409
+    assert f"loan request {request_id} for P-1 is already open" in again.json()["detail"]
+    rejected = await approver.post(
+        f"/api/v1/loan-requests/{request_id}/reject", json={"reason": "no business need"}
+    )
+    assert rejected.json()["state"] == "rejected"
+    assert rejected.json()["reason"] == "no business need"
+    twice = await approver.post(
+        f"/api/v1/loan-requests/{request_id}/approve", json={"approval_no": "SP-9"}
+    )
+    assert twice.status_code == 409
+    assert (
+        await desk.post("/api/v1/loans", json=_loan(borrower_kind="internal"))
+    ).status_code == 409
+    assert (
+        await approver.post("/api/v1/loan-requests/999999/approve", json={"approval_no": "x"})
+    ).status_code == 404
+    assert (
+        await approver.post(f"/api/v1/loan-requests/{request_id}/approve", json={})
+    ).status_code == 422
+
+
+async def test_whoever_files_a_request_cannot_approve_it(
+    desk: httpx.AsyncClient, paired_room: Room
+) -> None:
+    await _personnel(desk)
+    async with paired_room.client(Role.admin) as admin:
+        filed = await admin.post(
+            "/api/v1/loan-requests",
+            json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "p"},
+        )
+        request_id = filed.json()["id"]
+        own = await admin.post(
+            f"/api/v1/loan-requests/{request_id}/approve", json={"approval_no": "SP-1"}
+        )
+    assert own.status_code == 409
+    assert "cannot decide it" in own.json()["detail"]
