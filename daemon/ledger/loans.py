@@ -123,18 +123,19 @@ class Loans:
                 )
                 if open_id is not None:
                     raise Conflict(f"{ref} is already on loan (loan {open_id})")
-                if terms.approval or request_id is not None:
-                    request = await approved_request(tx.conn, item_id, request_id)
-                    if request is None:
-                        raise Conflict(
-                            f"loan rule of category {item.category!r}: a check-out needs a loan "
-                            f"request approved by an approver; none is approved for {ref}"
-                        )
-                    if request.borrower != borrower:
-                        raise Conflict(
-                            f"loan request {request.id} was approved for {request.borrower}, "
-                            f"not {borrower}"
-                        )
+                required = terms.approval or request_id is not None
+                request = await approved_request(tx.conn, item_id, request_id)
+                if request is None and required:
+                    raise Conflict(
+                        f"loan rule of category {item.category!r}: a check-out needs a loan "
+                        f"request approved by an approver; none is approved for {ref}"
+                    )
+                if request is not None and request.borrower != borrower and required:
+                    raise Conflict(
+                        f"loan request {request.id} was approved for {request.borrower}, "
+                        f"not {borrower}"
+                    )
+                if request is not None and request.borrower == borrower:
                     request_id, approval_no = request.id, request.approval_no
                 loan_id = int(
                     (
