@@ -46,6 +46,8 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/catalogue-records"): {C, A},
     ("GET", "/api/v1/catalogue-records/{record_id}"): {S, C, A},
     ("GET", "/api/v1/changes"): {C, A},
+    ("GET", "/api/v1/statistics/loans"): {S, C, A},
+    ("GET", "/api/v1/statistics/annual"): {S, C, A},
     ("GET", "/api/v1/changes/head"): {C, A},
     ("POST", "/api/v1/loan-requests"): {S, A},
     ("GET", "/api/v1/loan-requests"): {S, AP, A},
