@@ -41,6 +41,8 @@ KINDS: Final[Mapping[str, str]] = {
     "loan.opened": "loan",
     "loan.returned": "loan",
     "loan.renewed": "loan",
+    "item.destroyed": "disposition",
+    "item.transferred": "disposition",
 }
 """Audit actions that are changes of the feed, and the kind of change each is."""
 

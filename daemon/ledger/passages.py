@@ -70,6 +70,18 @@ class Passages:
                     .where(tags.c.epc == epc, tags.c.retired_us.is_(None))
                 )
             ).first()
+            handed_over = False
+            if item is None:
+                item = (
+                    await tx.conn.execute(
+                        select(items.c.id, items.c.ref)
+                        .select_from(tags.join(items, items.c.id == tags.c.item_id))
+                        .where(tags.c.epc == epc, items.c.disposition == "transferred")
+                        .order_by(tags.c.retired_us.desc())
+                        .limit(1)
+                    )
+                ).first()
+                handed_over = item is not None  # transferred to another body: it may leave
             loan_id = None
             if item is not None:
                 loan_id = await tx.conn.scalar(
@@ -77,7 +89,7 @@ class Passages:
                         loans.c.item_id == item.id, loans.c.returned_us.is_(None)
                     )
                 )
-            authorized = direction == "in" or loan_id is not None
+            authorized = direction == "in" or loan_id is not None or handed_over
             passage_id = int(
                 (
                     await tx.conn.execute(

@@ -83,7 +83,13 @@ async def eligible_items(
                         loans.c.due,
                     )
                     .select_from(source)
-                    .where(scope.where, due, items.c.year.is_not(None), items.c.id > last)
+                    .where(
+                        scope.where,
+                        due,
+                        items.c.year.is_not(None),
+                        items.c.disposition.is_(None),
+                        items.c.id > last,
+                    )
                     .order_by(items.c.id)
                     .limit(page)
                 )

@@ -200,7 +200,7 @@ def _item_query(room: str, lo: int, hi: int) -> Any:
             .outerjoin(copy, copy.c.ref == items.c.ref)
             .outerjoin(catalogue_records, catalogue_records.c.record_id == items.c.record_id)
         )
-        .where(items.c.id > lo, items.c.id <= hi)
+        .where(items.c.id > lo, items.c.id <= hi, items.c.disposition.is_(None))
     )
 
 
