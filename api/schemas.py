@@ -1,4 +1,4 @@
-"""Request and response bodies of the REST API (DESIGN §6.2 field names are a contract)."""
+"""Request and response bodies of the REST API (docs/design.md §6.2 field names are a contract)."""
 
 from __future__ import annotations
 

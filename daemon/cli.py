@@ -1,4 +1,4 @@
-"""The ``archroom`` command (DESIGN §6.1).
+"""The ``archroom`` command (docs/design.md §6.1).
 
 Commands that touch the database take ``-c FILE`` (the daemon's configuration) or
 ``--state-dir DIR`` (e.g. a demo's state directory), so the same tools work on a server and on

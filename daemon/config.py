@@ -173,7 +173,7 @@ class RackConfig(_Strict):
 
 
 class InventoryConfig(_Strict):
-    """Reconciliation runs and inventory campaigns (DESIGN §5, docs/reconciliation.md)."""
+    """Reconciliation runs and inventory campaigns (docs/reconciliation.md, docs/design.md §5.6)."""
 
     campaign_interval_days: float = Field(default=182.5, gt=0)
     """A full inventory is due this long after the last one ended; the reminder alarm

@@ -1,4 +1,4 @@
-"""The daemon's Prometheus metrics (DESIGN §6.4): one registry per daemon, base units.
+"""The daemon's Prometheus metrics (docs/design.md §6.4): one registry per daemon, base units.
 
 Labels stay bounded: reader, gate, sensor, room and kind names come from the configuration;
 EPCs, references and user names never become labels.

@@ -1,4 +1,4 @@
-"""The MQTT side of the daemon (DESIGN §6.3): outbox delivery and retained state.
+"""The MQTT side of the daemon (docs/design.md §6.3): outbox delivery and retained state.
 
 One connection per daemon. ``status`` is retained ``online`` while connected and the broker's
 Last Will turns it into ``offline`` if the daemon dies; a clean stop publishes ``offline``

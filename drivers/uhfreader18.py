@@ -1,4 +1,4 @@
-"""Wire codec of the UHFReader18 / CF-RU5102 serial reader family (DESIGN §4.1). Pure: no I/O.
+"""Wire codec of the UHFReader18 / CF-RU5102 serial readers (docs/design.md §4.1). Pure: no I/O.
 
 The reader speaks a host-initiated request/response protocol over RS232/RS485 (57600 8N1):
 

@@ -1,7 +1,7 @@
 """Talking to a UHFReader18 / CF-RU5102 family reader: one command at a time, and a poller.
 
 The reader executes one command at a time and silently drops a command sent while it is busy
-(DESIGN §4.1), so every exchange goes through one lock: write the command, then read frames
+(docs/design.md §4.1), so every exchange goes through one lock: write the command, then read frames
 until the answer to *that* command is complete (an inventory may take several frames, status
 0x03 meaning "more follow"). Frames that answer something else, such as a late answer to a
 command that timed out, are counted and dropped. After a timeout the next command first waits

@@ -2,8 +2,8 @@
 
 Besides the link, the host needs the rack's shape (to choose free cells and to know when a
 double-deep cell is blocked), the pick/drop stations, and the handshake's timing. The timing
-defaults are those of DESIGN §4.3: heartbeat at least every second, PLC heartbeat stale after
-3 s, accept within 5 s, execution within 10 minutes.
+defaults are those of docs/design.md §4.3: heartbeat at least every second, PLC heartbeat stale
+after 3 s, accept within 5 s, execution within 10 minutes.
 """
 
 from __future__ import annotations

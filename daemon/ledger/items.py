@@ -37,7 +37,7 @@ KEY_FIELDS = ("resident_id", "approval_no", "social_security_no")
 
 
 class ItemFields(BaseModel):
-    """What the catalogue says about one paper item (DESIGN §3)."""
+    """What the catalogue says about one paper item (docs/design.md §3)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def magnus_dew_point(t: float, rh: float) -> float:
-    """DESIGN §5: alpha = ln(RH/100) + a T / (b + T), Td = b alpha / (a - alpha)."""
+    """docs/design.md §5.2: alpha = ln(RH/100) + a T / (b + T), Td = b alpha / (a - alpha)."""
     a, b = 17.625, 243.04
     alpha = math.log(rh / 100) + a * t / (b + t)
     return b * alpha / (a - alpha)
@@ -90,7 +90,7 @@ async def test_a_room_is_judged_on_the_mean_of_its_sensors_with_its_preservation
     assert (limits["temp_min_c"], limits["temp_max_c"]) == (14.0, 24.0)
     assert (limits["rh_min_pct"], limits["rh_max_pct"]) == (45.0, 60.0)
     assert (limits["temp_swing_c"], limits["rh_swing_pct"]) == (2.0, 5.0)
-    assert room["dew_point_c"] == pytest.approx(9.26, abs=0.01)  # DESIGN §5: 20 °C / 50 %
+    assert room["dew_point_c"] == pytest.approx(9.26, abs=0.01)  # docs/design.md §5.2: 20 °C / 50 %
     assert room["preservation"]["pi_years"] == pytest.approx(44.6, abs=0.05)
     assert room["preservation"]["mould_risk"] is False
     assert room["sensors"] == ["stack-1-a", "stack-1-b"]
