@@ -7,6 +7,8 @@ from a scratch working directory. What the test changes, and nothing else:
 
 - the lines that set ``API=`` and ``STATE=`` to the reader's values are left out: the test sets
   them from the demo's printed ``api:`` line (plus ``/api/v1``) and its state directory;
+- each guide's session starts with ``TOKEN``, ``STAFF``, ``FACILITIES`` (created with
+  ``archroom token create``) and ``ADMIN`` (the demo's printed token), as docs/api.md sets them;
 - ``-c /etc/archroom/archroom.toml`` becomes the demo's own configuration file;
 - ``curl`` is called with ``--fail-with-body -sS`` (so a 4xx or 5xx fails the block), and a
   streaming ``curl -N`` is cut after a few seconds.
@@ -159,6 +161,7 @@ class Demo:
     api: str
     state: Path
     bin: Path
+    tokens: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +192,23 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         )
     try:
         printed = _printed(proc, log, START_S)
-        yield Demo(api=printed["api"] + "/api/v1", state=state, bin=shim)
+        tokens = {"ADMIN": printed["token"]}
+        for variable, role in (
+            ("TOKEN", "catalogue"),
+            ("STAFF", "staff"),
+            ("FACILITIES", "facilities"),
+        ):
+            tokens[variable] = subprocess.run(
+                [
+                    *(str(archroom), "token", "create", "--role", role),
+                    *("--name", f"docs-{role}", "--state-dir", str(state)),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout.strip()
+        yield Demo(api=printed["api"] + "/api/v1", state=state, bin=shim, tokens=tokens)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -227,6 +246,7 @@ class Session:
             "LANG": "C.UTF-8",
             "API": demo.api,
             "STATE": str(demo.state),
+            **demo.tokens,
         }
 
     def run(self, example: Example) -> str:
@@ -234,7 +254,7 @@ class Session:
             line for line in example.code.splitlines() if not re.match(r"\s*(API|STATE)=", line)
         ).replace("-c /etc/archroom/archroom.toml", f"-c {self.demo.state}/archroom.toml")
         env_file = self.cwd / ".env"
-        script = f"set -euo pipefail\n{code}\nenv -0 > {env_file}\n"
+        script = f"set -euo pipefail -a\n{code}\nenv -0 > {env_file}\n"
         done = subprocess.run(
             ["bash", "-c", script],
             cwd=self.cwd,
