@@ -15,8 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGN = ROOT / "docs" / "design.md"
-CODE_DIRS = ("api", "bench", "daemon", "drivers", "grafana", "rfid", "sensors", "simulators")
-CODE_DIRS += ("stacker", "tests")
+CODE_DIRS = (
+    *("api", "bench", "daemon", "drivers", "grafana"),
+    *("rfid", "sensors", "simulators", "stacker", "tests"),
+)
 
 
 def _code_files() -> list[Path]:
