@@ -94,3 +94,13 @@ def test_the_tour_lists_every_module_of_the_device_packages() -> None:
         for module in sorted((ROOT / package).glob("*.py")):
             if module.name != "__init__.py":
                 assert f"`{module.name}`" in tour, f"README tour misses {package}/{module.name}"
+
+
+def test_the_metrics_of_the_design_notes_are_the_daemons() -> None:
+    from daemon.metrics import Metrics
+
+    section = DESIGN.read_text().split('<a id="s6-4">', 1)[1].split("<a id=", 1)[0]
+    documented = {name.removesuffix("_total") for name in re.findall(r"`(archroom_\w+)", section)}
+    families = {family.name for family in Metrics().registry.collect()}
+    assert documented - families == set(), "in docs/design.md §6.4 but not registered"
+    assert families - documented == set(), "registered but not in docs/design.md §6.4"
