@@ -104,3 +104,20 @@ def test_the_metrics_of_the_design_notes_are_the_daemons() -> None:
     families = {family.name for family in Metrics().registry.collect()}
     assert documented - families == set(), "in docs/design.md §6.4 but not registered"
     assert families - documented == set(), "registered but not in docs/design.md §6.4"
+
+
+def test_the_mqtt_event_types_of_the_design_notes_are_the_rooms() -> None:
+    import daemon.events
+    import daemon.reconcile.runs
+
+    def announced(cls: type[daemon.events.Event]) -> set[str]:
+        found = set()
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("daemon."):  # the console's own markers stay inside
+                found |= {sub.type} | announced(sub)
+        return found
+
+    assert daemon.reconcile.runs.InventoryReconciled.type in announced(daemon.events.Event)
+    section = DESIGN.read_text().split('<a id="s6-3">', 1)[1].split("<a id=", 1)[0]
+    documented = set(re.findall(r"`([a-z]+\.[a-z.]+)`", section))
+    assert documented == announced(daemon.events.Event)
