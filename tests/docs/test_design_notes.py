@@ -121,3 +121,20 @@ def test_the_mqtt_event_types_of_the_design_notes_are_the_rooms() -> None:
     section = DESIGN.read_text().split('<a id="s6-3">', 1)[1].split("<a id=", 1)[0]
     documented = set(re.findall(r"`([a-z]+\.[a-z.]+)`", section))
     assert documented == announced(daemon.events.Event)
+
+
+def test_the_commands_of_the_design_notes_are_the_clis() -> None:
+    import subprocess
+    import sys
+
+    section = DESIGN.read_text().split('<a id="s6-1">', 1)[1].split("<a id=", 1)[0]
+    documented = set(re.findall(r"`archroom ([a-z][a-z-]*)", section))
+    shown = subprocess.run(
+        [sys.executable, "-m", "daemon", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    listed = set(re.findall(r"^    ([a-z][a-z-]+)", shown, flags=re.MULTILINE))
+    assert documented == listed, shown
