@@ -55,7 +55,7 @@ async def test_readings_reach_the_api_the_metrics_and_the_retained_topic(rig: Cl
     assert sample(metrics, "archroom_climate_dew_point_celsius", **labels) == pytest.approx(
         magnus_dew_point(19.5, 49.0), abs=1e-6
     )
-    assert sample(metrics, "archroom_sensor_up", sensor="stack-1-a") == 1.0
+    assert sample(metrics, "archroom_sensor_up", room="stack-1", sensor="stack-1-a") == 1.0
     assert sample(metrics, "archroom_climate_bus_up", bus="tcp") == 1.0
 
     retained = await eventually(lambda: _retained_at(rig, "stack-1-a", 49.0))
