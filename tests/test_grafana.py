@@ -31,7 +31,10 @@ def exported_names() -> set[str]:
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((GRAFANA / "dashboards" / name).read_text(encoding="utf-8"))
+    dashboard: dict[str, Any] = json.loads(
+        (GRAFANA / "dashboards" / name).read_text(encoding="utf-8")
+    )
+    return dashboard
 
 
 def queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
