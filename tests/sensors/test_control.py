@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sensors.control import (
     Actuator,
@@ -142,3 +144,41 @@ def test_a_working_dehumidifier_raises_nothing() -> None:
     c = room()
     c.step(climate(0, humidity=59.0), 0)
     assert not [d for d in c.step(climate(1800, humidity=57.5), 1800) if isinstance(d, Ineffective)]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=1, max_value=400),  # seconds to the next step
+            st.floats(min_value=5, max_value=35),  # temperature
+            st.floats(min_value=20, max_value=95),  # humidity
+            st.floats(min_value=0, max_value=300),  # age of the reading
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_invariants_hold_for_any_sequence_of_readings(
+    steps: list[tuple[float, float, float, float]],
+) -> None:
+    """Opposites never run together; nothing starts on a stale reading; without overrides an
+    automatic switch respects the minimum times unless a safety rule stops an actuator."""
+    c = room()
+    now = 0.0
+    last_switch: dict[str, float] = {}
+    for dt, temperature, humidity, age in steps:
+        now += dt
+        reading = climate(now - age, temperature, humidity)
+        stale = age > SETTINGS.stale_after_s
+        for d in c.step(reading, now):
+            if not isinstance(d, Switch):
+                continue
+            if d.on:
+                assert not stale, d
+                assert now - last_switch.get(d.actuator, -1e9) >= SETTINGS.min_off_s, d
+            elif "condensation" not in d.reason and "interlock" not in d.reason:
+                assert now - last_switch.get(d.actuator, -1e9) >= SETTINGS.min_on_s, d
+            last_switch[d.actuator] = now
+        assert not (c.is_on("dh-1") and c.is_on("hu-1"))
+        assert not (c.is_on("ac-1") and c.is_on("ht-1"))
