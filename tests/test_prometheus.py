@@ -92,7 +92,11 @@ class Demo:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         self._reader = asyncio.create_task(self._read())
-        await asyncio.wait_for(self.api.wait(), 60)
+        try:
+            await asyncio.wait_for(self.api.wait(), 60)
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
 
     async def _read(self) -> None:
@@ -142,24 +146,30 @@ class Prometheus:
             f"      - targets: [{json.dumps(target)}]\n"
         )
         self.proc: asyncio.subprocess.Process | None = None
+        self.log = workdir / "prometheus.log"
 
     async def __aenter__(self) -> Prometheus:
-        self.proc = await asyncio.create_subprocess_exec(
-            prometheus_binary(),
-            f"--config.file={self.config}",
-            f"--storage.tsdb.path={self.workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            "--log.level=warn",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=(self.workdir / "prometheus.log").open("wb"),
-        )
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            async with asyncio.timeout(30):
+        binary = prometheus_binary()
+        with self.log.open("wb") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                binary,
+                f"--config.file={self.config}",
+                f"--storage.tsdb.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
+            )
+        try:
+            async with httpx.AsyncClient(base_url=self.url) as client, asyncio.timeout(30):
                 while True:
                     with contextlib.suppress(httpx.TransportError):
                         if (await client.get("/-/ready")).status_code == 200:
                             break
                     await asyncio.sleep(0.2)
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
