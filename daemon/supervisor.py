@@ -43,6 +43,7 @@ class Supervisor:
 
     async def supervise(self, name: str, fn: ServiceFn) -> None:
         state = self.services.setdefault(name, ServiceState(name))
+        self.metrics.service_restarts.labels(service=name)  # exported at 0 from the start
         backoff = Backoff(initial=0.5, cap=self.cap_s)
         while True:
             state.running = True

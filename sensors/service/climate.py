@@ -244,7 +244,9 @@ class ClimateService:
         # used, so that an up edge also clears a fault recorded before a restart.
         self.monitor.sensor_state(change)
         self._states[change.sensor] = change
-        self.metrics.sensor_up.labels(sensor=change.sensor).set(1 if change.up else 0)
+        self.metrics.sensor_up.labels(room=change.room, sensor=change.sensor).set(
+            1 if change.up else 0
+        )
         if not change.up:
             self._forget_gauges(change.sensor, change.room)
         self._decisions.put_nowait(
@@ -269,7 +271,8 @@ class ClimateService:
             self._prepared = True
         for sensor in self.sensors:
             if sensor not in self._states:
-                self.metrics.sensor_up.labels(sensor=sensor).set(0)
+                self.metrics.sensor_up.labels(room=self.sensors[sensor].room, sensor=sensor).set(0)
+        self._export_limits()
         self._report_health()
         async with asyncio.TaskGroup() as group:
             for bus in self.buses.values():
@@ -573,10 +576,30 @@ class ClimateService:
                     m.sensor_rejected.labels(sensor=sensor).inc(now.rejected - before.rejected)
                 self._counted[sensor] = dataclasses.replace(now)
 
+    def _export_limits(self) -> None:
+        """Each room's own limits as gauges, so dashboards and alert rules judge the film vault
+        by its 13-15 °C and not by the paper stacks' lines."""
+        m = self.metrics
+        for room, limits in self.limits.items():
+            for bound, celsius, pct in (
+                ("min", limits.temp_min_c, limits.rh_min_pct),
+                ("max", limits.temp_max_c, limits.rh_max_pct),
+                ("swing", limits.temp_swing_c, limits.rh_swing_pct),
+            ):
+                m.climate_temperature_limit.labels(room=room, bound=bound).set(celsius)
+                m.climate_humidity_limit.labels(room=room, bound=bound).set(pct / 100.0)
+
     def _room_figures(self, now: float) -> None:
         m = self.metrics
         for room in self.rooms:
-            p = self.monitor.room(room, now).preservation
+            snapshot = self.monitor.room(room, now)
+            if snapshot.temperature_spread_24h_c is not None:
+                m.climate_temperature_swing.labels(room=room).set(snapshot.temperature_spread_24h_c)
+            if snapshot.humidity_spread_24h_pct is not None:
+                m.climate_humidity_swing.labels(room=room).set(
+                    snapshot.humidity_spread_24h_pct / 100.0
+                )
+            p = snapshot.preservation
             if p.pi_years is not None:
                 m.climate_pi.labels(room=room).set(p.pi_years)
             if p.twpi_24h_years is not None:
