@@ -16,9 +16,6 @@ from __future__ import annotations
 import logging
 import random
 
-_MAX_EXPONENT = 64
-"""Beyond this many doublings every delay is the cap anyway (and a float power overflows)."""
-
 
 class Backoff:
     """Delays between attempts, and the outage's log lines.
@@ -49,6 +46,7 @@ class Backoff:
         self.factor = factor
         self._rng = rng if rng is not None else random.Random()
         self._failures = 0
+        self._step = min(cap_s, initial_s)
         self._reported = False
 
     @property
@@ -63,13 +61,15 @@ class Backoff:
 
     def next_delay(self) -> float:
         """Count a failure; seconds to wait before the next attempt."""
-        base = min(self.cap_s, self.initial_s * self.factor ** min(self._failures, _MAX_EXPONENT))
+        step = self._step
+        self._step = min(self.cap_s, step * self.factor)
         self._failures += 1
-        return base * self._rng.uniform(0.5, 1.0)
+        return step * self._rng.uniform(0.5, 1.0)
 
     def reset(self) -> None:
         """A success: the next delay is the initial one and the next failure warns again."""
         self._failures = 0
+        self._step = min(self.cap_s, self.initial_s)
         self._reported = False
 
     def failed(self, log: logging.Logger, message: str, *args: object) -> None:

@@ -38,6 +38,11 @@ def test_a_long_outage_stays_at_the_cap_without_overflowing() -> None:
     assert delay == 30.0
 
 
+def test_a_large_factor_reaches_the_cap_without_overflowing() -> None:
+    backoff = Backoff(1.0, 60.0, factor=1e200, rng=_Highest())
+    assert [backoff.next_delay() for _ in range(4)] == [1.0, 60.0, 60.0, 60.0]
+
+
 def test_a_cap_below_the_initial_delay_makes_every_delay_the_cap() -> None:
     backoff = Backoff(0.5, 0.05, rng=_Highest())
     assert [backoff.next_delay() for _ in range(3)] == [0.05, 0.05, 0.05]
