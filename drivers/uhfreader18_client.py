@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from drivers.links import parse_link
+from drivers.reconnect import Backoff
 from drivers.serial_link import close_link, open_link
 from drivers.tagread import ReadSink, TagRead
 from drivers.uhfreader18 import (
@@ -265,26 +266,6 @@ def _answered(command: int, answer: list[Response]) -> bool:
 # --- the polling service ---------------------------------------------------------------
 
 
-class Backoff:
-    """Capped exponential backoff with jitter: delays grow 2x from ``initial_s`` up to
-    ``max_s`` and each is drawn from its upper half so that readers restarted together do not
-    retry in step."""
-
-    def __init__(self, initial_s: float, max_s: float, rng: random.Random) -> None:
-        self._initial_s = initial_s
-        self._max_s = max_s
-        self._rng = rng
-        self._attempt = 0
-
-    def next_delay(self) -> float:
-        delay = min(self._max_s, self._initial_s * 2.0 ** min(self._attempt, 30))
-        self._attempt += 1
-        return delay * self._rng.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self._attempt = 0
-
-
 class Uhfreader18Poller:
     """Owns the link to one reader: connect, poll, deliver, reconnect; on-demand commands.
 
@@ -343,11 +324,10 @@ class Uhfreader18Poller:
         self._health_interval_s = health_interval_s
         self._connect_timeout_s = connect_timeout_s
         self._clock = clock
-        self._backoff = Backoff(backoff_initial_s, backoff_max_s, rng or random.Random())
+        self._backoff = Backoff(backoff_initial_s, backoff_max_s, rng=rng)
         self._gap_s = 0.05 if self._link.scheme == "serial" else 0.25
         self._client: Uhfreader18Client | None = None
         self._reported_up: bool | None = None
-        self._failures = 0
         self._round_warned: set[tuple[int, str]] = set()
         self.info: ReaderInfo | None = None
         """What the reader said about itself at the last connect."""
@@ -512,13 +492,10 @@ class Uhfreader18Poller:
         log.log(level, "%s antenna %d: %s", self.reader_id, antenna, what)
 
     def _healthy(self) -> None:
-        self._failures = 0
         self._backoff.reset()
 
     def _went_down(self, sink: ReadSink, reason: str) -> None:
-        self._failures += 1
-        level = logging.WARNING if self._failures == 1 else logging.DEBUG
-        log.log(level, "%s: link down (%s); retrying", self.reader_id, reason)
+        self._backoff.failed(log, "%s: link down (%s); retrying", self.reader_id, reason)
         self._set_state(sink, up=False, reason=reason)
 
     def _set_state(self, sink: ReadSink, *, up: bool, reason: str) -> None:

@@ -18,14 +18,16 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
+from drivers.cancellation import raise_if_cancelled
 from drivers.links import Link, parse_link
+from drivers.reconnect import Backoff
 from sensors.config import BusConfig, SensorConfig
 from sensors.profiles import Profile, Rejected, profile_for
 from sensors.readings import BusLinkChange, ClimateSink, Reading, SensorStateChange
@@ -68,37 +70,6 @@ class _Sensor:
     room: str
     device_id: int
     profile: Profile
-
-
-@dataclass(slots=True)
-class Backoff:
-    """Capped exponential backoff with full jitter in the upper half."""
-
-    initial_s: float = 0.5
-    cap_s: float = 30.0
-    rng: random.Random = field(default_factory=random.Random)
-    attempts: int = 0
-
-    def next_delay(self) -> float:
-        base: float = min(self.cap_s, self.initial_s * 2.0 ** min(self.attempts, 30))
-        self.attempts += 1
-        return base * self.rng.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.attempts = 0
-
-
-def raise_if_cancelled() -> None:
-    """Re-raise a cancellation that a library swallowed.
-
-    On Python 3.11 ``asyncio.wait_for`` returns the result instead of raising CancelledError
-    when the cancellation arrives in the same loop turn as the result. pymodbus awaits every
-    answer through it, so a poller cancelled while polling can find itself still running with
-    the cancellation pending; it must stop then, or the daemon's shutdown waits forever.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def serial_parameters(bus: BusConfig, sensors: Sequence[SensorConfig]) -> BusConfig:
@@ -166,7 +137,7 @@ class BusPoller:
         self._sensors = {s.id: _Sensor(s.id, s.room, s.device_id, profile_for(s)) for s in mine}
         self._configs = {s.id: s for s in mine}
         self._schedule = PollSchedule(down_retry_s=self.bus.down_retry_s)
-        self._backoff = Backoff(cap_s=self.bus.reconnect_max_s, rng=rng or random.Random())
+        self._backoff = Backoff(0.5, self.bus.reconnect_max_s, rng=rng)
         self.counters: dict[str, SensorCounters] = {s.id: SensorCounters() for s in mine}
         self.bus_counters = BusCounters()
         self._last_error: dict[str, tuple[str, float]] = {}
@@ -241,9 +212,8 @@ class BusPoller:
         self.bus_counters.connect_failures += 1
         delay = self._backoff.next_delay()
         self._reconnect_at = loop.time() + delay
-        level = logging.WARNING if self._backoff.attempts == 1 else logging.DEBUG
-        log.log(
-            level,
+        self._backoff.failed(
+            log,
             "climate bus %s: cannot connect to %s; retry in %.1f s",
             self.bus.id,
             self.bus.url,
@@ -260,9 +230,8 @@ class BusPoller:
         # is retried ever more slowly rather than in a tight loop.
         delay = self._backoff.next_delay()
         self._reconnect_at = asyncio.get_running_loop().time() + delay
-        level = logging.WARNING if self._backoff.attempts == 1 else logging.DEBUG
-        log.log(
-            level, "climate bus %s: link lost (%s); reconnect in %.1f s", self.bus.id, reason, delay
+        self._backoff.failed(
+            log, "climate bus %s: link lost (%s); reconnect in %.1f s", self.bus.id, reason, delay
         )
         self._report_link(False, reason)
 

@@ -37,7 +37,9 @@ from typing import Annotated, Literal
 
 from llrpkit.emulator import LLRPEmulator
 from llrpkit.protocol import BitStr, LLRPMessage, enums, impinj, messages, params
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+
+from drivers.models import StrictModel
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,7 @@ Side = Literal["inside", "outside"]
 # -- script steps (the JSON file format and the runtime API) -------------------------------------
 
 
-class _Step(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _Step(StrictModel):
     epc: str
     """Tag EPC, hex (whole 16-bit words)."""
     start: float = Field(default=0.0, ge=0.0)
@@ -196,10 +196,8 @@ class Static(_Step):
 Step = Annotated[Cross | WalkPast | TurnBack | Linger | Static, Field(discriminator="kind")]
 
 
-class ScriptFile(BaseModel):
+class ScriptFile(StrictModel):
     """A gate script as stored in JSON: ``{"loop": false, "steps": [{"kind": "cross", ...}]}``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     steps: list[Step] = Field(default_factory=list)
     loop: bool = False

@@ -30,8 +30,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from drivers.models import StrictModel
 from drivers.uhfreader18 import (
     BROADCAST,
     CMD_INVENTORY,
@@ -479,18 +480,14 @@ class _Pty:
 # --- command line -------------------------------------------------------------------------
 
 
-class _TagSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _TagSpec(StrictModel):
     epc: str
     read_probability: float = Field(default=1.0, ge=0.0, le=1.0)
     rssi: float = 100.0
     noise: float = Field(default=2.0, ge=0.0)
 
 
-class _PopulationFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _PopulationFile(StrictModel):
     antennas: dict[int, list[_TagSpec]]
 
 

@@ -43,7 +43,6 @@ from typing import Literal
 
 from prometheus_client import Gauge
 
-from daemon.backoff import Backoff
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig, RoomConfig
 from daemon.health import Health
@@ -53,8 +52,10 @@ from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.supervisor import Supervisor
+from drivers.cancellation import raise_if_cancelled
+from drivers.reconnect import Backoff
 from sensors.alarms import AlarmChange, AlarmKind, sensor_fault
-from sensors.bus import BusPoller, SensorCounters, raise_if_cancelled
+from sensors.bus import BusPoller, SensorCounters
 from sensors.config import BusConfig, SensorConfig
 from sensors.derived import dew_point_c
 from sensors.history import MINUTE_S, MinuteAggregate, MinuteAggregator
@@ -427,7 +428,7 @@ class ClimateService:
         await poller.run()
 
     async def _record_alarms(self) -> None:
-        backoff = Backoff(initial=0.5, cap=30.0)
+        backoff = Backoff(0.5, 30.0)
         while True:
             raise_if_cancelled()  # a database driver may have swallowed it (Python 3.11)
             change = await self._decisions.get()
@@ -437,7 +438,7 @@ class ClimateService:
                         await self._record(change)
                     except Exception as e:
                         delay = backoff.next_delay()
-                        backoff.log_failure(
+                        backoff.failed(
                             log,
                             "climate alarm %s not recorded (%s); retrying in %.1f s",
                             alarm_key(change.kind, change.room, change.source),
@@ -446,7 +447,7 @@ class ClimateService:
                         )
                         await asyncio.sleep(delay)
                     else:
-                        backoff.reset()
+                        backoff.recovered(log, "climate alarms are recorded again")
                         break
             finally:
                 self._decisions.task_done()
@@ -483,7 +484,7 @@ class ClimateService:
 
     async def _keep_history(self) -> None:
         loop = asyncio.get_running_loop()
-        backoff = Backoff(initial=self.settings.history_flush_s, cap=300.0)
+        backoff = Backoff()  # for its log habit: the pace is the flush interval
         prune_due = loop.time() + 60.0
         try:
             while True:
@@ -495,13 +496,12 @@ class ClimateService:
                         prune_due = loop.time() + _PRUNE_EVERY_S
                         await self._prune()
                 except Exception as e:
-                    backoff.next_delay()
-                    backoff.log_failure(
+                    backoff.failed(
                         log, "climate history not written (%s); %d minutes wait", e,
                         len(self._minutes),
                     )  # fmt: skip
                 else:
-                    backoff.reset()
+                    backoff.recovered(log, "climate history is written again")
         except asyncio.CancelledError:
             # Stopping: what has been measured so far is written (briefly) before leaving.
             self._minutes.extend(self._aggregator.drain())
