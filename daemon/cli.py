@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reconcile", help="catalogue/shelf reconciliation runs", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser("sensor", help="commission a climate sensor (address, baud)", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("audit", help="the audit trail")
     asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     _add_db_target(
@@ -392,6 +395,18 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return reconcile_main(list(args.args))
 
 
+def cmd_sensor(args: argparse.Namespace) -> int:
+    from sensors.commission import Site
+    from sensors.commission import main as sensor_main
+
+    def site(options: argparse.Namespace) -> Site:
+        config, _ = _config_for(options)
+        return Site(config.state_dir, config.buses, config.sensors)
+
+    setup_logging("WARNING")
+    return sensor_main(list(args.args), site)
+
+
 def cmd_capture(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     setup_logging("WARNING")
@@ -419,6 +434,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay-gate": cmd_replay_gate,
     "capture": cmd_capture,
     "reconcile": cmd_reconcile,
+    "sensor": cmd_sensor,
 }
 
 
