@@ -150,7 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not isinstance(getattr(args, "args", None), list):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # Commands that parse their own options (``sensor --help``) get what argparse left.
+        args.args = [*unknown, *args.args]
     handler = COMMANDS[args.command]
     try:
         return handler(args)

@@ -134,3 +134,11 @@ async def test_poller_waits_for_the_line_while_a_commissioning_session_holds_it(
             await next_event(sink, reading_of("stack-1-a"))
     finally:
         session.release()
+
+
+def test_help_names_the_three_actions(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["sensor", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(action in out for action in ("show", "set-address", "set-baud"))
