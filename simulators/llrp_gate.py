@@ -507,10 +507,15 @@ class LlrpGateSimulator(LLRPEmulator):
 
     def _sync_reporting(self) -> None:
         loop_now = asyncio.get_running_loop().time()
-        for rid, (_spec, state) in self._rospecs.items():
+        for rid, (spec, state) in self._rospecs.items():
             if state == "Active" and rid not in self._runs:
                 self._runs[rid] = _Run(
-                    rospec_id=rid, spec=_spec, started=loop_now, spec_started=loop_now
+                    rospec_id=rid,
+                    spec=spec,
+                    started=loop_now,
+                    spec_started=loop_now,
+                    vendor_content=frozenset(self._scan_profile().content),
+                    keyed_by_antenna=_content_selector(spec).enable_antenna_id,
                 )
         super()._sync_reporting()
 
@@ -536,7 +541,7 @@ class LlrpGateSimulator(LLRPEmulator):
         )
 
     def _encode_held(
-        self, held: _Held, spec: params.ROSpec, content: set[str]
+        self, held: _Held, spec: params.ROSpec, content: frozenset[str]
     ) -> params.TagReportData:
         selector = _content_selector(spec)
         epc = bytes.fromhex(held.epc)
@@ -577,8 +582,7 @@ class LlrpGateSimulator(LLRPEmulator):
             return
         held = list(run.held.values())
         run.held.clear()
-        content = self._scan_profile().content
-        reports = [self._encode_held(h, run.spec, content) for h in held]
+        reports = [self._encode_held(h, run.spec, run.vendor_content) for h in held]
         await self._send(messages.RO_ACCESS_REPORT(tag_report_datas=reports))
         self.reports_sent += 1
         self.reads_sent += len(reports)
@@ -642,12 +646,11 @@ class LlrpGateSimulator(LLRPEmulator):
                 ai_spec = _ai_specs(spec)[run.spec_index]
                 antennas = set(ai_spec.antenna_ids) - self._disconnected
                 every = 0 in antennas or not ai_spec.antenna_ids
-                keyed_by_antenna = _content_selector(spec).enable_antenna_id
                 n = spec.ro_report_spec.n if spec.ro_report_spec is not None else 0
                 for s in sample:
                     if not (every or s.antenna in antennas):
                         continue
-                    key = (s.epc, s.antenna if keyed_by_antenna else 0)
+                    key = (s.epc, s.antenna if run.keyed_by_antenna else 0)
                     held = run.held.get(key)
                     if held is None:
                         run.held[key] = self._tag_report(s, spec, run.spec_index + 1, now_us)
@@ -687,6 +690,10 @@ class _Run:
     spec: params.ROSpec
     started: float
     spec_started: float
+    vendor_content: frozenset[str] = frozenset()
+    """Impinj report extensions asked for (``rssi``: ImpinjPeakRSSI)."""
+    keyed_by_antenna: bool = False
+    """Tags are aggregated per (EPC, antenna) when the antenna is reported, else per EPC."""
     spec_index: int = 0
     held: dict[tuple[str, int], _Held] = field(default_factory=dict)
 
