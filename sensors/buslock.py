@@ -2,10 +2,12 @@
 
 An RS485 line is master-driven and half-duplex: two masters on it garble each other's frames,
 and a serial port can be opened by two processes at once without either noticing. So the
-daemon's poller holds an exclusive ``flock`` on ``<state_dir>/locks/modbus-<link>.lock`` for
-as long as it polls a bus, and ``archroom sensor`` (commissioning one sensor) takes the same
+daemon's poller holds an exclusive ``flock`` on ``<state_dir>/modbus-<link>.lock`` for as
+long as it polls a bus, and ``archroom sensor`` (commissioning one sensor) takes the same
 lock and refuses to touch the line while someone else has it. The kernel drops the lock when
-its holder exits, however it exits, so a crashed daemon never leaves a line locked.
+its holder exits, however it exits, so a crashed daemon never leaves a line locked. The file
+is opened read-only (``flock`` needs no more) and sits directly in the state directory, so a
+lock file left by ``root`` running the command still serves the daemon's own user.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class BusBusyError(RuntimeError):
 def lock_path(state_dir: Path, url: str) -> Path:
     """The lock file for the link ``url``: the same path for everyone naming the same link."""
     slug = re.sub(r"[^A-Za-z0-9]+", "_", url).strip("_") or "link"
-    return Path(state_dir) / "locks" / f"modbus-{slug}.lock"
+    return Path(state_dir) / f"modbus-{slug}.lock"
 
 
 class BusLock:
@@ -46,7 +48,7 @@ class BusLock:
         if self._fd is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o664)
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -58,8 +60,6 @@ class BusLock:
         except BaseException:
             os.close(fd)
             raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
