@@ -124,3 +124,13 @@ async def test_out_of_range_settings_and_measurement_writes_are_refused(
     assert code != 0
     assert "Illegal data address" in out
     assert climate_sim.writes("stack-1-a") == climate_sim.writes("stack-1-b") == 0
+
+
+async def test_rs_ws_n01_address_and_baud_written_together_with_fc16(
+    climate_sim: ClimateSimulator, serial_line: str
+) -> None:
+    """Renke manual: 0x07D0 and 0x07D1 written in one FC16 request (address 5, keep 9600)."""
+    code, out = await write(serial_line, 2, 0x07D0, 5, 2)
+    assert code == 0, out
+    assert await read(serial_line, 5, "4", 0x07D0, 2) == [5, 2]
+    assert climate_sim.address_of("stack-1-b") == 5
