@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reconcile", help="catalogue/shelf reconciliation runs", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser("sensor", help="commission a climate sensor (address, baud)", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("audit", help="the audit trail")
     asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     _add_db_target(
@@ -147,7 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not isinstance(getattr(args, "args", None), list):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # Commands that parse their own options (``sensor --help``) get what argparse left.
+        args.args = [*unknown, *args.args]
     handler = COMMANDS[args.command]
     try:
         return handler(args)
@@ -392,6 +401,18 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return reconcile_main(list(args.args))
 
 
+def cmd_sensor(args: argparse.Namespace) -> int:
+    from sensors.commission import Site
+    from sensors.commission import main as sensor_main
+
+    def site(options: argparse.Namespace) -> Site:
+        config, _ = _config_for(options)
+        return Site(config.state_dir, config.buses, config.sensors)
+
+    setup_logging("WARNING")
+    return sensor_main(list(args.args), site)
+
+
 def cmd_capture(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     setup_logging("WARNING")
@@ -419,6 +440,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay-gate": cmd_replay_gate,
     "capture": cmd_capture,
     "reconcile": cmd_reconcile,
+    "sensor": cmd_sensor,
 }
 
 

@@ -7,6 +7,13 @@ until the answer to *that* command is complete (an inventory may take several fr
 command that timed out, are counted and dropped. After a timeout the next command first waits
 for the line to go quiet and forgets what came, so a late answer is never taken for a new one.
 
+The reader answers ``05 Adr 00 FE`` to a frame whose CRC fails (manual V2.0 §8.1). Every
+command this client sends is one the reader knows, so that answer means the frame was spoiled
+on its way, typically by the bytes of a half-sent command still in the reader's buffer. The
+reader drops a partial frame after 15 ms of silence (§2); so the client waits until the line
+has been quiet for longer than that and sends the command once more. A second ``00 FE`` is
+the reader's real answer and raised as :class:`ReaderStatusError`.
+
 :class:`Uhfreader18Poller` owns the link of one reader for the daemon: it connects, asks the
 reader who it is (which also proves a reader answers, not just that a port opened), polls each
 configured antenna in turn and hands the reads and finished rounds to a :class:`ReadSink`. It
@@ -121,6 +128,8 @@ class Uhfreader18Client:
         self._closed = False
         self.consecutive_timeouts = 0
         self.unexpected_frames = 0
+        self.rejected_frames = 0
+        """Commands the reader answered 00 FE (spoiled on the way) and that were resent."""
 
     @property
     def decoder(self) -> ResponseDecoder:
@@ -186,27 +195,35 @@ class Uhfreader18Client:
         async with self._lock:
             if self._closed:
                 raise LinkLostError(f"{self.reader_id}: link closed")
-            try:
-                if self._stale:
-                    await self._forget_stale()
-                frame = encode_command(self._address, command, data)
-                async with asyncio.timeout(timeout_s):
-                    self._writer.write(frame)
-                    await self._writer.drain()
-                    responses = await self._collect(command)
-            except LinkLostError:
-                raise
-            except TimeoutError:
-                self.consecutive_timeouts += 1
-                self._stale = True
-                raise CommandTimeoutError(
-                    f"{self.reader_id}: no answer to command 0x{command:02X} "
-                    f"within {timeout_s:.2f} s"
-                ) from None
-            except OSError as exc:
-                raise LinkLostError(f"{self.reader_id}: link failed: {exc}") from exc
-            self.consecutive_timeouts = 0
+            responses = await self._exchange(command, data, timeout_s)
+            if _refused_as_garbage(responses):
+                self.rejected_frames += 1
+                log.debug("%s: command 0x%02X answered 00 FE; resending", self.reader_id, command)
+                await self._forget_stale()
+                responses = await self._exchange(command, data, timeout_s)
             return responses
+
+    async def _exchange(self, command: int, data: bytes, timeout_s: float) -> list[Response]:
+        try:
+            if self._stale:
+                await self._forget_stale()
+            frame = encode_command(self._address, command, data)
+            async with asyncio.timeout(timeout_s):
+                self._writer.write(frame)
+                await self._writer.drain()
+                responses = await self._collect(command)
+        except LinkLostError:
+            raise
+        except TimeoutError:
+            self.consecutive_timeouts += 1
+            self._stale = True
+            raise CommandTimeoutError(
+                f"{self.reader_id}: no answer to command 0x{command:02X} within {timeout_s:.2f} s"
+            ) from None
+        except OSError as exc:
+            raise LinkLostError(f"{self.reader_id}: link failed: {exc}") from exc
+        self.consecutive_timeouts = 0
+        return responses
 
     async def _collect(self, command: int) -> list[Response]:
         answer: list[Response] = []
@@ -256,6 +273,13 @@ class Uhfreader18Client:
             pass
         self._decoder.reset()
         self._stale = False
+
+
+def _refused_as_garbage(answer: list[Response]) -> bool:
+    """``05 Adr 00 FE``: the reader saw a frame with a bad CRC (or an unknown command)."""
+    return (
+        len(answer) == 1 and answer[0].command == 0 and answer[0].status == STATUS_ILLEGAL_COMMAND
+    )
 
 
 def _answered(command: int, answer: list[Response]) -> bool:

@@ -7,6 +7,11 @@ need). Modbus TCP gateways also serialise behind the scenes, so a TCP bus is pol
 way. pymodbus' own retries and reconnects are switched off: the schedule decides what to ask
 next, and this module owns the link's reconnect loop (capped exponential backoff with jitter).
 
+With a ``lock_dir`` (the daemon passes its state directory) the poller holds the line's lock
+(:mod:`sensors.buslock`) while it polls, so that ``archroom sensor`` refuses to commission a
+sensor on a line the daemon is using; while someone else holds it, the poller reports the
+link down and waits.
+
 What it yields goes to a ``ClimateSink``: accepted readings, sensor up/down edges and link
 up/down edges. Everything else — timeouts, exception answers, rejected values — is counted.
 """
@@ -19,6 +24,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
@@ -28,6 +34,7 @@ from pymodbus.pdu import ModbusPDU
 from drivers.cancellation import raise_if_cancelled
 from drivers.links import Link, parse_link
 from drivers.reconnect import Backoff
+from sensors.buslock import BusBusyError, BusLock
 from sensors.config import BusConfig, SensorConfig
 from sensors.profiles import Profile, Rejected, profile_for
 from sensors.readings import BusLinkChange, ClimateSink, Reading, SensorStateChange
@@ -126,6 +133,7 @@ class BusPoller:
         *,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        lock_dir: Path | None = None,
     ) -> None:
         mine = [s for s in sensors if s.bus == bus.id]
         if not mine:
@@ -145,6 +153,7 @@ class BusPoller:
         self._link_up = False
         self._link_reported: bool | None = None
         self._reconnect_at = 0.0
+        self._lock = BusLock(lock_dir, bus.url) if lock_dir is not None else None
 
     @property
     def link_up(self) -> bool:
@@ -168,6 +177,8 @@ class BusPoller:
                 first_due=start,
                 stuck_after_s=cfg.stuck_after_s,
             )
+        if self._lock is not None:
+            await self._own_line(self._lock)
         self._client = make_client(self.bus)
         # Any full round of the bus without a single answer means the link itself is gone.
         self._client.set_max_no_responses(len(self._sensors) + 2)
@@ -176,6 +187,34 @@ class BusPoller:
         finally:
             self._client.close()
             self._client = None
+            if self._lock is not None:
+                self._lock.release()
+
+    async def _own_line(self, lock: BusLock) -> None:
+        """Wait until this poller holds the line's lock (while a commissioning session has
+        it, the link is reported down). A lock file that cannot be created is logged and
+        the line polled anyway: climate alarms matter more than the interlock."""
+        while True:
+            try:
+                lock.acquire()
+            except BusBusyError as e:
+                delay = self._backoff.next_delay()
+                self._backoff.failed(
+                    log, "climate bus %s: %s; retry in %.1f s", self.bus.id, e, delay
+                )
+                self._report_link(False, "line in use by another process")
+                await asyncio.sleep(delay)
+            except OSError as e:
+                log.warning(
+                    "climate bus %s: cannot create %s (%s); polling without the line lock",
+                    self.bus.id,
+                    lock.path,
+                    e,
+                )
+                return
+            else:
+                self._backoff.reset()
+                return
 
     async def _loop(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._client is not None

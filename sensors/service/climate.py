@@ -421,7 +421,9 @@ class ClimateService:
 
     async def _poll(self, bus: BusConfig) -> None:
         self._count_polls()
-        poller = BusPoller(bus, self.config.sensors, self, wall_clock=self.clock)
+        poller = BusPoller(
+            bus, self.config.sensors, self, wall_clock=self.clock, lock_dir=self.config.state_dir
+        )
         for sensor in poller.counters:
             self._counted[sensor] = SensorCounters()
         self._pollers[bus.id] = poller
