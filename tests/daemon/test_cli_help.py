@@ -8,10 +8,13 @@ by any area is covered without touching this file; each is run as ``python -m da
 from __future__ import annotations
 
 import argparse
+import ast
+import sys
+from pathlib import Path
 
 import pytest
 
-from daemon.cli import build_parser
+from daemon.cli import AREAS, build_parser
 from tests.harness import run_cli
 
 
@@ -68,3 +71,26 @@ def test_help_of(path: tuple[str, ...]) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(" ".join(("usage: archroom", *path)) + " ")
     assert result.stderr == ""
+
+
+def test_no_area_module_imports_the_root_command_back() -> None:
+    """daemon/cli.py imports the areas; an area importing it (even inside a function) would
+    be the cycle the shared helpers in daemon/cli_common.py exist to avoid."""
+    modules = {sys.modules[register.__module__] for register in AREAS} - {sys.modules["daemon.cli"]}
+    assert modules  # daemon/reconcile/cli.py at least
+
+    for module in modules:
+        assert module.__file__ is not None
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {
+            name
+            for node in ast.walk(tree)
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+        }
+        assert "daemon.cli" not in imported, module.__name__
