@@ -13,10 +13,10 @@ Why these rules (docs/monitoring.md has the table):
 - Climate: the daemon alarms on its own judgement (smoothed, with hysteresis, the limits of
   docs/design.md §5.2); these rules watch the same limits from the outside, on the per-room
   limit gauges, so a daemon that stopped judging, or one whose alarms nobody reads, is still
-  noticed. "Out of limits" is the room mean beyond the room's own min/max for 15 minutes; the 24 h swing is
-  compared with the room's allowed swing (JGJ 25-2010 §5.2.3: ±2 °C, ±5 % RH); mould risk is
-  RH above 65 % at 2-45 °C (the daemon's mould-risk condition, sensors/alarms.py) for half
-  an hour.
+  noticed. "Out of limits" is the room mean beyond the room's own min/max for 15 minutes; the 24
+  h swing is compared with the room's allowed swing (JGJ 25-2010 §5.2.3: ±2 °C, ±5 % RH); mould
+  risk is RH above 65 % at 2-45 °C (the daemon's mould-risk condition, sensors/alarms.py) for
+  half an hour.
 - Readers, gates, stacker and outbox: what stops the room working (a reader or the PLC link
   down) or what must reach a person at once (an unauthorized removal).
 
