@@ -1,1 +1,1 @@
-"""The REST API (DESIGN §6.2): a FastAPI app built over the daemon's services."""
+"""The REST API (docs/design.md §6.2): a FastAPI app built over the daemon's services."""

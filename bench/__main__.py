@@ -1,7 +1,7 @@
 """Run the benchmarks: ``python -m bench [NAME ...] [-- ARGS]`` (default: all of them).
 
 Each benchmark module in this folder exposes ``main(argv) -> int`` and prints its figures as
-``name: value unit`` lines. Budgets are in DESIGN §10; nothing here asserts a time.
+``name: value unit`` lines. Budgets are in docs/design.md §10; nothing here asserts a time.
 """
 
 from __future__ import annotations

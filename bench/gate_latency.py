@@ -1,4 +1,4 @@
-"""Gate decision latency under background shelf traffic (DESIGN §10: p99 <= 20 ms).
+"""Gate decision latency under background shelf traffic (docs/design.md §10: p99 <= 20 ms).
 
 The real daemon runs as its own process with a real broker, shelf readers (UHFReader18 288
 dialect simulators over TCP, in another process, each with four antennas full of tags so the

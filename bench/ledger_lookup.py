@@ -1,4 +1,4 @@
-"""Catalogue import and location lookups at catalogue scale (DESIGN §10).
+"""Catalogue import and location lookups at catalogue scale (docs/design.md §10).
 
 For each database (SQLite file, and a private database on the local PostgreSQL server):
 import N catalogue records through the real import path, place every item on a shelf, start

@@ -1,6 +1,6 @@
 """Throughput of the serial-reader read path: wire bytes -> frames -> inventory -> ``TagRead``.
 
-The read pipeline budget (DESIGN §10) is 200,000 reads/s on one core for decoding *and* the
+The read pipeline budget (docs/design.md §10) is 200,000 reads/s on one core for decoding *and* the
 engines together, so decoding should take a small part of it. The stream is what a shelf of
 UHFReader288-dialect readers sends: inventory rounds over four antennas, ``--tags`` tags per
 round (96-bit EPCs and RSSI; rounds larger than a frame split into several frames), cut into

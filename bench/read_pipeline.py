@@ -1,4 +1,4 @@
-"""The read pipeline of DESIGN §10: wire bytes -> frames -> reads -> engines -> state changes.
+"""The read pipeline (docs/design.md §10): wire bytes -> frames -> reads -> engines -> changes.
 
 Shelf and gate readers of the UHFReader18 family (288 dialect: antenna byte and RSSI) send
 inventory frames; this benchmark feeds those bytes, cut into serial-sized chunks, through the

@@ -1,4 +1,4 @@
-"""Reconciliation of a million-item catalogue (DESIGN §10: <= 60 s), with its peak memory.
+"""Reconciliation of a million-item catalogue (docs/design.md §10: <= 60 s), with its peak memory.
 
 For each database (a SQLite file, and a private database on the local PostgreSQL server) the
 benchmark writes a room straight into the tables: ``--items`` catalogue records on 600

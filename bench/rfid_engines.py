@@ -1,7 +1,7 @@
 """Throughput of the shelf and gate engines, and the shelf engine's memory per tag.
 
-The read pipeline's budget (DESIGN §10) is 200,000 reads/s on one core from wire bytes to state
-changes, so the engines alone must do well above that. The shelf engine also holds every
+The read pipeline's budget (docs/design.md §10) is 200,000 reads/s on one core from wire bytes
+to state changes, so the engines alone must do well above that. The shelf engine also holds every
 catalogued item from start-up (up to 1,000,000), so its memory per tag matters as much.
 
 Shelf: a room of ``--tags`` items, 100 to a location, 16 antennas to a reader, every item

@@ -1,4 +1,4 @@
-"""Soak: the whole room under load for ten minutes (DESIGN §10; reliability issue, part 5).
+"""Soak: the whole room under load for ten minutes (docs/design.md §10; reliability issue, part 5).
 
 The real daemon runs as its own process on SQLite with a real broker and every device
 simulated over its real protocol: shelf readers (UHFReader18 288 dialect over TCP, in another

@@ -1,8 +1,9 @@
-"""The ``archroom`` command (DESIGN §6.1).
+"""The ``archroom`` command (docs/design.md §6.1): its root parser and the areas it registers.
 
-Commands that touch the database take ``-c FILE`` (the daemon's configuration) or
-``--state-dir DIR`` (e.g. a demo's state directory), so the same tools work on a server and on
-a laptop demo.
+Each area's ``register(commands)`` adds its subcommands with their handlers (daemon/cli_common.py
+explains the pattern; docs/development.md shows it); ``AREAS`` lists them in the order
+``archroom --help`` shows them. The process and record-keeping commands live here; the
+reconciliation commands in daemon/reconcile/cli.py.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -19,68 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from daemon import __version__
+from daemon.cli_common import (
+    DEFAULT_CONFIG,
+    ArchroomParser,
+    Commands,
+    ToolMain,
+    add_db_target,
+    config_for,
+    print_config_error,
+    quiet_libraries,
+    setup_logging,
+)
 from daemon.config import ArchroomConfig, ConfigError, load_config
+from daemon.reconcile import cli as reconcile_cli
 
-DEFAULT_CONFIG = "/etc/archroom/archroom.toml"
-log = logging.getLogger("archroom")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    fmt = "%(levelname)s %(name)s: %(message)s"
-    if "JOURNAL_STREAM" not in os.environ:
-        fmt = "%(asctime)s " + fmt
-    logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
-    quiet_libraries()
+__all__ = ["AREAS", "build_parser", "main", "quiet_libraries", "serve", "setup_logging"]
 
 
-def quiet_libraries() -> None:
-    """Libraries that log request contents (SQL parameters, frames) never log below WARNING:
-    their debug output would carry personal key fields into the journal."""
-    for noisy in (
-        "aiosqlite",
-        "sqlalchemy",
-        "asyncpg",
-        "pymodbus",
-        "asyncio",
-        "alembic",
-        "httpcore",
-        "httpx",
-        "uvicorn.error",
-        "uvicorn.access",
-        "mqtt",
-    ):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)  # an ERROR per timeout
-
-
-def _add_db_target(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("-c", "--config", help=f"configuration file (default {DEFAULT_CONFIG})")
-    g.add_argument("--state-dir", help="state directory of a daemon or demo (SQLite inside)")
-
-
-def _config_for(args: argparse.Namespace) -> tuple[ArchroomConfig, str]:
-    """The configuration a database command acts on, and how to name it in messages."""
-    state_dir = getattr(args, "state_dir", None)
-    if state_dir:
-        demo_config = Path(state_dir) / "archroom.toml"
-        if demo_config.exists():
-            return load_config(demo_config, state_dir=state_dir), f"--state-dir {state_dir}"
-        return load_config(None, state_dir=state_dir), f"--state-dir {state_dir}"
-    path = getattr(args, "config", None) or DEFAULT_CONFIG
-    return load_config(path), f"-c {path}"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="archroom", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"archroom {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("run", help="run the daemon")
+def register_process(commands: Commands) -> None:
+    """The daemon itself, its demo, and its configuration."""
+    p = commands.add("run", cmd_run, help="run the daemon")
     p.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="configuration file")
 
-    p = sub.add_parser(
-        "demo", help="the daemon with every simulator, on a throwaway SQLite state dir"
+    p = commands.add(
+        "demo", cmd_demo, help="the daemon with every simulator, on a throwaway SQLite state dir"
     )
     p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     p.add_argument("--items", type=int, default=2000, help="catalogue size to seed")
@@ -90,70 +51,96 @@ def build_parser() -> argparse.ArgumentParser:
         "--mqtt", default=None, help="broker URL (default: mqtt://127.0.0.1:1883 if reachable)"
     )
 
-    p = sub.add_parser("check-config", help="validate a configuration file (exit 0 good, 1 bad)")
+    p = commands.add(
+        "check-config",
+        cmd_check_config,
+        help="validate a configuration file (exit 0 good, 1 bad)",
+    )
     p.add_argument("file")
 
-    p = sub.add_parser("db", help="database maintenance")
-    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    _add_db_target(dbsub.add_parser("upgrade", help="create or migrate the schema"))
-    _add_db_target(dbsub.add_parser("check", help="show the schema revision and integrity"))
 
-    p = sub.add_parser("token", help="API tokens")
-    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    tp = tsub.add_parser("create", help="create a token and print it once")
-    tp.add_argument("--role", required=True, choices=["staff", "catalogue", "facilities", "admin"])
-    tp.add_argument("--name", required=True)
-    tp.add_argument("--expires-days", type=float, default=None)
-    _add_db_target(tp)
-    tp = tsub.add_parser("revoke", help="revoke a token by name")
-    tp.add_argument("--name", required=True)
-    _add_db_target(tp)
-    tp = tsub.add_parser("list", help="list tokens (never their secrets)")
-    _add_db_target(tp)
+def register_records(commands: Commands) -> None:
+    """The database, API tokens, the catalogue and the audit trail."""
+    db = commands.group("db", help="database maintenance", dest="db_command")
+    add_db_target(db.add("upgrade", cmd_db, help="create or migrate the schema"))
+    add_db_target(db.add("check", cmd_db, help="show the schema revision and integrity"))
 
-    p = sub.add_parser("catalogue", help="catalogue records")
-    csub = p.add_subparsers(dest="catalogue_command", required=True, metavar="ACTION")
-    cp = csub.add_parser("import", help="load a CSV (with header) or JSON-lines file")
-    cp.add_argument("file")
-    cp.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: by content")
-    _add_db_target(cp)
+    token = commands.group("token", help="API tokens", dest="token_command")
+    p = token.add("create", cmd_token, help="create a token and print it once")
+    p.add_argument("--role", required=True, choices=["staff", "catalogue", "facilities", "admin"])
+    p.add_argument("--name", required=True)
+    p.add_argument("--expires-days", type=float, default=None)
+    add_db_target(p)
+    p = token.add("revoke", cmd_token, help="revoke a token by name")
+    p.add_argument("--name", required=True)
+    add_db_target(p)
+    add_db_target(token.add("list", cmd_token, help="list tokens (never their secrets)"))
 
-    p = sub.add_parser("simulate", help="run one device simulator standalone")
-    p.add_argument("device", choices=sorted(SIMULATORS), help="which device")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options (--help)")
+    catalogue = commands.group("catalogue", help="catalogue records")
+    p = catalogue.add("import", cmd_catalogue, help="load a CSV (with header) or JSON-lines file")
+    p.add_argument("file")
+    p.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: by content")
+    add_db_target(p)
 
-    p = sub.add_parser(
-        "replay-gate", help="run the gate engine on a recorded capture", add_help=False
+    audit = commands.group("audit", help="the audit trail")
+    add_db_target(
+        audit.add("verify", cmd_audit, help="prove the hash chain intact or name the first break")
     )
-    p.add_argument("args", nargs=argparse.REMAINDER)
 
-    p = sub.add_parser("capture", help="record a reader's reads in the replay-gate format")
+
+def register_devices(commands: Commands) -> None:
+    """Simulators, and recording and replaying a reader's reads."""
+    simulate = commands.group(
+        "simulate",
+        help="run one device simulator standalone",
+        description="run one device simulator standalone; "
+        "archroom simulate DEVICE --help lists its options",
+        metavar="DEVICE",
+    )
+    for device, (module, about) in SIMULATORS.items():
+        simulate.forward(device, _simulator(module), help=about)
+
+    commands.forward("replay-gate", _replay_gate, help="run the gate engine on a recorded capture")
+    commands.forward(
+        "sensor", _sensor, help="commission a climate sensor on its bus (show, address, baud)"
+    )
+
+    p = commands.add(
+        "capture", cmd_capture, help="record a reader's reads in the replay-gate format"
+    )
     p.add_argument("reader", help="reader id from the configuration")
     p.add_argument("-o", "--output", default="-", help="CSV file (default: standard output)")
     p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     p.add_argument("--epoch", action="store_true", help="timestamps as epoch seconds")
     p.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="configuration file")
 
-    p = sub.add_parser("reconcile", help="catalogue/shelf reconciliation runs", add_help=False)
-    p.add_argument("args", nargs=argparse.REMAINDER)
 
-    p = sub.add_parser("audit", help="the audit trail")
-    asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    _add_db_target(
-        asub.add_parser("verify", help="prove the hash chain intact or name the first break")
+AREAS: tuple[Callable[[Commands], None], ...] = (
+    register_process,
+    register_records,
+    register_devices,
+    reconcile_cli.register,
+)
+"""Each adds its subcommands to the root; a new area is one more entry."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArchroomParser(
+        prog="archroom", description="the RFID archive room daemon and its tools"
     )
-
+    parser.add_argument("--version", action="version", version=f"archroom {__version__}")
+    commands = Commands(parser)
+    for register in AREAS:
+        register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = COMMANDS[args.command]
     try:
-        return handler(args)
+        return int(args.handler(args))
     except ConfigError as e:
-        for line in e.errors:
-            print(f"{e.source}: {line}", file=sys.stderr)
+        print_config_error(e)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -237,7 +224,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from daemon.store.db import Store
 
-    config, _hint = _config_for(args)
+    config, _hint = config_for(args)
 
     async def go() -> int:
         store = Store.connect(config.database_url())
@@ -261,7 +248,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from daemon.store.db import SchemaError, Store
     from daemon.tokens import Role, TokenError, Tokens
 
-    config, hint = _config_for(args)
+    config, hint = config_for(args)
 
     async def go() -> int:
         store = Store.connect(config.database_url())
@@ -297,7 +284,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from daemon.audit import verify_chain
     from daemon.store.db import SchemaError, Store
 
-    config, hint = _config_for(args)
+    config, hint = config_for(args)
 
     async def go() -> int:
         store = Store.connect(config.database_url())
@@ -330,7 +317,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     from daemon.outbox import Outbox
     from daemon.store.db import SchemaError, Store
 
-    config, hint = _config_for(args)
+    config, hint = config_for(args)
     try:
         data = Path(args.file).read_bytes()
     except OSError as e:
@@ -365,32 +352,42 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return _run_async(go)
 
 
-SIMULATORS = {
-    "uhfreader18": "simulators.uhfreader18",
-    "llrp-gate": "simulators.llrp_gate",
-    "stacker": "simulators.stacker_plc",
-    "climate": "simulators.climate",
+SIMULATORS: dict[str, tuple[str, str]] = {
+    "uhfreader18": ("simulators.uhfreader18", "a UHFReader18 serial reader (pty or TCP)"),
+    "llrp-gate": ("simulators.llrp_gate", "an LLRP gate reader"),
+    "stacker": ("simulators.stacker_plc", "the stacker PLC (Modbus TCP)"),
+    "climate": ("simulators.climate", "climate sensors (Modbus RTU over TCP, and TCP)"),
 }
+"""Device name -> (the simulator's module, what it simulates)."""
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    import importlib
+def _simulator(module_name: str) -> ToolMain:
+    def run(argv: list[str]) -> int:
+        import importlib
 
-    setup_logging("INFO")
-    module = importlib.import_module(SIMULATORS[args.device])
-    return int(module.main(list(args.args)))
+        setup_logging("INFO")
+        module = importlib.import_module(module_name)
+        return int(module.main(argv))
+
+    return run
 
 
-def cmd_replay_gate(args: argparse.Namespace) -> int:
+def _sensor(argv: list[str]) -> int:
+    from sensors.commission import Site
+    from sensors.commission import main as sensor_main
+
+    def site(options: argparse.Namespace) -> Site:
+        config, _ = config_for(options)
+        return Site(config.state_dir, config.buses, config.sensors)
+
+    setup_logging("WARNING")
+    return sensor_main(argv, site)
+
+
+def _replay_gate(argv: list[str]) -> int:
     from rfid.replay import main as replay_main
 
-    return replay_main(list(args.args))
-
-
-def cmd_reconcile(args: argparse.Namespace) -> int:
-    from daemon.reconcile.cli import main as reconcile_main
-
-    return reconcile_main(list(args.args))
+    return replay_main(argv)
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
@@ -406,21 +403,6 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return asyncio.run(
         capture(config, reader, args.output, duration=args.duration, epoch=args.epoch)
     )
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": cmd_run,
-    "demo": cmd_demo,
-    "check-config": cmd_check_config,
-    "db": cmd_db,
-    "token": cmd_token,
-    "audit": cmd_audit,
-    "catalogue": cmd_catalogue,
-    "simulate": cmd_simulate,
-    "replay-gate": cmd_replay_gate,
-    "capture": cmd_capture,
-    "reconcile": cmd_reconcile,
-}
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from drivers.models import StrictModel
 from rfid.config import GateConfig, ReaderConfig, ShelfEngineConfig
 from sensors.config import ROOM_CLASSES, BusConfig, ClimateConfig, LimitsOverride, SensorConfig
 from sensors.limits import limits_for
@@ -28,11 +29,7 @@ from stacker.config import StackerConfig
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class SiteConfig(_Strict):
+class SiteConfig(StrictModel):
     """The site (one body's archive): the first level of MQTT topics."""
 
     id: Identifier = "site"
@@ -41,12 +38,10 @@ class SiteConfig(_Strict):
     """Display name."""
 
 
-class RoomConfig(_Strict):
+class RoomConfig(StrictModel):
     """A climate-controlled room; the daemon owns the one named by ``ArchroomConfig.room``."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(populate_by_name=True)
 
     id: Identifier
     """Room id; location codes of the room start with it."""
@@ -65,7 +60,7 @@ class RoomConfig(_Strict):
         return v
 
 
-class DatabaseConfig(_Strict):
+class DatabaseConfig(StrictModel):
     """Where the room's records live."""
 
     url: str | None = None
@@ -83,7 +78,7 @@ class DatabaseConfig(_Strict):
         return v
 
 
-class ApiConfig(_Strict):
+class ApiConfig(StrictModel):
     """The REST API, the staff console, ``/metrics`` and ``/healthz``."""
 
     bind: str = "127.0.0.1"
@@ -104,7 +99,7 @@ class ApiConfig(_Strict):
         return self
 
 
-class MqttConfig(_Strict):
+class MqttConfig(StrictModel):
     """The MQTT broker; leave the table out to run without MQTT."""
 
     url: str = "mqtt://127.0.0.1:1883"
@@ -128,7 +123,7 @@ class MqttConfig(_Strict):
         return v
 
 
-class OutboxConfig(_Strict):
+class OutboxConfig(StrictModel):
     """The durable queue of events for MQTT."""
 
     prune_after_s: float = Field(default=7 * 86400, gt=0)
@@ -137,7 +132,7 @@ class OutboxConfig(_Strict):
     """Events published at once (in order) before their acknowledgements are awaited."""
 
 
-class LedgerConfig(_Strict):
+class LedgerConfig(StrictModel):
     """Catalogue, tags and circulation rules."""
 
     company_prefix: str = Field(default="0614141", pattern=r"^\d{6,12}$")
@@ -151,7 +146,7 @@ class LedgerConfig(_Strict):
     the desk)."""
 
 
-class LoanRule(_Strict):
+class LoanRule(StrictModel):
     """Circulation rules of one catalogue category (e.g. personnel files leave only with an
     approval)."""
 
@@ -169,7 +164,7 @@ class LoanRule(_Strict):
     anyone, and the kind need not be given."""
 
 
-class CategoryPairing(_Strict):
+class CategoryPairing(StrictModel):
     """How one catalogue category pairs the paper original with its electronic record (双套制)."""
 
     category: str = Field(min_length=1, max_length=100)
@@ -184,7 +179,7 @@ class CategoryPairing(_Strict):
     catalogue service that no item names is reported as ``no_paper_original``."""
 
 
-class PairingConfig(_Strict):
+class PairingConfig(StrictModel):
     """Paper and electronic records kept as one archive, checked both ways
     (docs/reconciliation.md)."""
 
@@ -204,7 +199,7 @@ class PairingConfig(_Strict):
         return v
 
 
-class RackConfig(_Strict):
+class RackConfig(StrictModel):
     """Shelving created as locations at start-up: ``bays = "1-20"``, ``levels = 6``."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9]{1,8}$")
@@ -225,8 +220,8 @@ class RackConfig(_Strict):
         return v
 
 
-class InventoryConfig(_Strict):
-    """Reconciliation runs and inventory campaigns (DESIGN §5, docs/reconciliation.md)."""
+class InventoryConfig(StrictModel):
+    """Reconciliation runs and inventory campaigns (docs/reconciliation.md, docs/design.md §5.6)."""
 
     campaign_interval_days: float = Field(default=182.5, gt=0)
     """A full inventory is due this long after the last one ended; the reminder alarm

@@ -1,4 +1,4 @@
-"""The events the room announces (DESIGN §6.3), as typed records.
+"""The events the room announces (docs/design.md §6.3), as typed records.
 
 Each one is written to the outbox in the same transaction as the state change it reports,
 then published on ``archroom/{site}/{room}/events/{type}`` with QoS 1. Subscribers recognise a

@@ -1,4 +1,4 @@
-"""The daemon's Prometheus metrics (DESIGN §6.4): one registry per daemon, base units.
+"""The daemon's Prometheus metrics (docs/design.md §6.4): one registry per daemon, base units.
 
 Labels stay bounded: reader, gate, sensor, room and kind names come from the configuration;
 EPCs, references and user names never become labels.
@@ -14,12 +14,21 @@ ITEM_STATES = ("on_shelf", "on_loan", "in_stacker", "missing", "unknown")
 
 
 class Metrics:
-    def __init__(self) -> None:
+    """Every metric of one daemon. ``room`` is the room the daemon owns (``ArchroomConfig.room``):
+    ``archroom_build_info`` carries it, so dashboards and alert rules can place series that
+    have no ``room`` label of their own (readers, the stacker, the outbox) by joining on the
+    scrape target: ``... * on (instance, job) group_left (room) archroom_build_info``."""
+
+    def __init__(self, room: str = "room-1") -> None:
         r = self.registry = CollectorRegistry(auto_describe=True)
+        self.room = room
         self.build_info = Gauge(
-            "archroom_build_info", "Build of the running daemon", ["version"], registry=r
+            "archroom_build_info",
+            "Build of the running daemon, and the room it owns",
+            ["version", "room"],
+            registry=r,
         )
-        self.build_info.labels(version=__version__).set(1)
+        self.build_info.labels(version=__version__, room=room).set(1)
         self.rfid_reads = Counter(
             "archroom_rfid_reads", "Tag reads received", ["reader"], registry=r
         )
@@ -71,7 +80,9 @@ class Metrics:
         self.climate_pi = Gauge(
             "archroom_climate_preservation_index_years", "Preservation Index", ["room"], registry=r
         )
-        self.sensor_up = Gauge("archroom_sensor_up", "Sensor answers", ["sensor"], registry=r)
+        self.sensor_up = Gauge(
+            "archroom_sensor_up", "Sensor answers", ["room", "sensor"], registry=r
+        )
         self.sensor_rejected = Counter(
             "archroom_sensor_rejected_values",
             "Out-of-range sensor values rejected",
@@ -88,6 +99,30 @@ class Metrics:
             "archroom_climate_mould_risk_seconds",
             "Time at mould risk over a window (24h, 30d)",
             ["room", "window"],
+            registry=r,
+        )
+        self.climate_temperature_limit = Gauge(
+            "archroom_climate_temperature_limit_celsius",
+            "The room's temperature limits: bound min, max, and swing (largest 24 h max-min)",
+            ["room", "bound"],
+            registry=r,
+        )
+        self.climate_humidity_limit = Gauge(
+            "archroom_climate_humidity_limit_ratio",
+            "The room's relative humidity limits (0-1): bound min, max, and swing",
+            ["room", "bound"],
+            registry=r,
+        )
+        self.climate_temperature_swing = Gauge(
+            "archroom_climate_temperature_swing_celsius",
+            "Highest minus lowest room temperature over the last 24 h",
+            ["room"],
+            registry=r,
+        )
+        self.climate_humidity_swing = Gauge(
+            "archroom_climate_humidity_swing_ratio",
+            "Highest minus lowest room relative humidity over the last 24 h (0-1)",
+            ["room"],
             registry=r,
         )
         self.climate_bus_up = Gauge(

@@ -1,4 +1,4 @@
-"""The MQTT side of the daemon (DESIGN §6.3): outbox delivery and retained state.
+"""The MQTT side of the daemon (docs/design.md §6.3): outbox delivery and retained state.
 
 One connection per daemon. ``status`` is retained ``online`` while connected and the broker's
 Last Will turns it into ``offline`` if the daemon dies; a clean stop publishes ``offline``
@@ -20,12 +20,13 @@ from urllib.parse import urlsplit
 
 import aiomqtt
 
-from daemon.backoff import Backoff
 from daemon.clock import now_us, us_to_iso
 from daemon.config import MqttConfig, read_credential
 from daemon.metrics import Metrics
 from daemon.outbox import Outbox
 from daemon.spool import is_unavailable
+from drivers.cancellation import raise_if_cancelled
+from drivers.reconnect import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,7 @@ async def _publish(client: aiomqtt.Client, topic: str, payload: str, **kwargs: A
     would then never stop.
     """
     await client.publish(topic, payload, **kwargs)
-    _raise_if_cancelled()
-
-
-def _raise_if_cancelled() -> None:
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
+    raise_if_cancelled()
 
 
 class FastLane:
@@ -162,7 +157,7 @@ class MqttPublisher:
         return client
 
     async def run(self) -> None:
-        backoff = Backoff(initial=0.5, cap=15.0)
+        backoff = Backoff(0.5, 15.0)
         while True:
             try:
                 async with self._client() as client:
@@ -177,7 +172,7 @@ class MqttPublisher:
             except (aiomqtt.MqttError, OSError) as e:
                 self._set_connected(False)
                 delay = backoff.next_delay()
-                backoff.log_failure(
+                backoff.failed(
                     log, "MQTT %s unavailable (%s); retrying in %.1fs", self.config.url, e, delay
                 )
                 await asyncio.sleep(delay)
@@ -251,7 +246,7 @@ class MqttPublisher:
             *(client.publish(r.topic, r.payload, qos=1, retain=r.retain) for r in rows),
             return_exceptions=True,
         )
-        _raise_if_cancelled()
+        raise_if_cancelled()
         acked = []
         failure: BaseException | None = None
         for row, result in zip(rows, results, strict=True):

@@ -35,6 +35,7 @@ from daemon.ledger.passages import Passages
 from daemon.ledger.tags import Tags
 from daemon.ledger.uow import Ledger
 from daemon.ledger.whereabouts import Whereabout
+from daemon.metric_labels import preset_labels
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, LocalEventLog, MqttPublisher, RetainedState
 from daemon.outbox import Outbox
@@ -190,7 +191,8 @@ class Daemon:
         self.config = config
         self.config_hint = config_hint
         self.notifier = notifier or Notifier()
-        self.metrics = Metrics()
+        self.metrics = Metrics(room=config.room)
+        preset_labels(self.metrics, config)
         self.health = Health()
         self.supervisor = Supervisor(self.metrics)
         self.listening: Listening | None = None

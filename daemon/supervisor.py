@@ -14,9 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from daemon.backoff import Backoff
 from daemon.metrics import Metrics
 from daemon.spool import is_unavailable
+from drivers.reconnect import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ class Supervisor:
 
     async def supervise(self, name: str, fn: ServiceFn) -> None:
         state = self.services.setdefault(name, ServiceState(name))
-        backoff = Backoff(initial=0.5, cap=self.cap_s)
+        self.metrics.service_restarts.labels(service=name)  # exported at 0 from the start
+        backoff = Backoff(0.5, self.cap_s)
         while True:
             state.running = True
             state.started_at = time.monotonic()
@@ -56,7 +57,7 @@ class Supervisor:
                 state.last_error = f"{type(e).__name__}: {e}"
                 if is_unavailable(e):
                     # Expected during a database outage: one line, no traceback.
-                    backoff.log_failure(log, "service %s waits for the database: %s", name, e)
+                    backoff.failed(log, "service %s waits for the database: %s", name, e)
                 else:
                     log.exception("service %s crashed", name)
             else:

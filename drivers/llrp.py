@@ -40,7 +40,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import random
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -59,6 +58,7 @@ from llrpkit.exceptions import (
 from llrpkit.inventory import build_rospec
 from llrpkit.protocol import LLRPMessage, enums, impinj, messages, params
 
+from drivers.reconnect import Backoff
 from drivers.tagread import ReadSink, TagRead
 
 log = logging.getLogger(__name__)
@@ -191,36 +191,6 @@ def convert_report(
         else:
             reads.append(result)
     return reads, rejections
-
-
-# -- reconnect pacing ----------------------------------------------------------------------------
-
-
-class Backoff:
-    """Capped exponential backoff with jitter: ``initial * 2**n`` up to ``maximum``, minus up to
-    ``jitter`` of it at random so that readers dropped together do not retry in lockstep."""
-
-    def __init__(
-        self,
-        initial: float,
-        maximum: float,
-        *,
-        jitter: float = 0.25,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        self._initial = initial
-        self._maximum = maximum
-        self._jitter = jitter
-        self._rng = rng
-        self._attempt = 0
-
-    def next_delay(self) -> float:
-        base = min(self._maximum, self._initial * 2.0 ** min(self._attempt, 32))
-        self._attempt += 1
-        return base * (1.0 - self._jitter * self._rng())
-
-    def reset(self) -> None:
-        self._attempt = 0
 
 
 # -- the asyncio shell ---------------------------------------------------------------------------
@@ -371,19 +341,16 @@ class LlrpReaderService:
         then ``link_state(..., False, "service stopped")``. Exceptions raised by the sink are
         bugs, not link trouble: they propagate.
         """
-        failures = 0
         try:
             while True:
                 installs = self.rospec_installs
                 reason = await self._one_session(sink)
                 if self.rospec_installs > installs:  # it was reading: a drop, not a failed retry
                     self.link_losses += 1
-                    failures = 0
                 self._set_link(sink, False, reason)
-                failures += 1
                 delay = self._backoff.next_delay()
-                log.log(
-                    logging.WARNING if failures == 1 else logging.DEBUG,
+                self._backoff.failed(
+                    log,
                     "LLRP reader %s (%s:%d): %s; retrying in %.1fs",
                     self.reader_id,
                     self.host,

@@ -4,7 +4,7 @@ Serial readers reach the host three ways, and the protocol above does not care w
 a local port (``serial:///dev/ttyUSB0``, RS232/RS485 or USB-serial), a bare device path (a pty
 in tests and simulations), or a serial device server that bridges the RS485 bus to raw TCP
 (``socket://host:port``, as Moxa/USR converters do). ``pyserial-asyncio-fast`` drives local
-ports without a thread per port (pyserial-asyncio is abandoned; DESIGN §4.1, §8).
+ports without a thread per port (pyserial-asyncio is abandoned; docs/design.md §4.1, §8).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Wire codec of the UHFReader18 / CF-RU5102 serial reader family (DESIGN §4.1). Pure: no I/O.
+"""Wire codec of the UHFReader18 / CF-RU5102 serial readers (docs/design.md §4.1). Pure: no I/O.
 
 The reader speaks a host-initiated request/response protocol over RS232/RS485 (57600 8N1):
 
@@ -435,11 +435,11 @@ def inventory_command_data(
 
 
 def parse_inventory_command(variant: Variant, data: bytes) -> tuple[int, float | None]:
-    """The (antenna, scan time in s) an inventory command asks for (the simulator's side).
-    The UHFReader18 form has no data; a 2-byte form (TID inventory) is refused."""
+    """The (antenna, scan time in s) an EPC inventory command asks for (the simulator's side).
+    The UHFReader18 form has no data (its 2-byte TID form is :func:`parse_tid_inventory`)."""
     if variant is Variant.UHFREADER18:
         if data:
-            raise FrameError("TID inventory is not supported")
+            raise FrameError(f"UHFReader18 EPC inventory has no data, got {len(data)} bytes")
         return 1, None
     if len(data) < 9:
         raise FrameError(f"288 inventory command needs at least 9 data bytes, got {len(data)}")
@@ -447,6 +447,32 @@ def parse_inventory_command(variant: Variant, data: bytes) -> tuple[int, float |
     if not 0x80 <= ant <= 0x87:
         raise FrameError(f"bad antenna byte 0x{ant:02X}")
     return ant - 0x80 + 1, data[-1] / 10
+
+
+MAX_TID_WORDS = 15
+
+
+def tid_inventory_command_data(start_word: int, words: int) -> bytes:
+    """Data of a UHFReader18 TID inventory: ``AdrTID LenTID`` (manual V2.0 §8.2.1; firmware
+    V2.36 and later). The answer has the same layout as an EPC inventory, TIDs in place of
+    EPCs."""
+    if not 0 <= start_word <= 0xFF or not 1 <= words <= MAX_TID_WORDS:
+        raise ValueError(f"TID words must be 1..{MAX_TID_WORDS} from a start word 0..255")
+    return bytes((start_word, words))
+
+
+def parse_tid_inventory(data: bytes) -> tuple[int, int] | None:
+    """(start word, word count) of a UHFReader18 TID inventory, None for an EPC inventory.
+
+    Raises :class:`FrameError` for operands of the wrong length and ``ValueError`` for a word
+    count outside 1..15 (the reader answers 0xFD and 0xFF to those)."""
+    if not data:
+        return None
+    if len(data) != 2:
+        raise FrameError(f"TID inventory takes 2 data bytes (AdrTID LenTID), got {len(data)}")
+    if not 1 <= data[1] <= MAX_TID_WORDS:
+        raise ValueError(f"LenTID must be 1..{MAX_TID_WORDS}, got {data[1]}")
+    return data[0], data[1]
 
 
 def parse_inventory(response: Response, variant: Variant) -> InventoryFrame:
@@ -560,6 +586,11 @@ class ReaderInfo:
     power_dbm: int | None
     """Output power 0..30, None when the reader reports 0xFF (unknown)."""
     scan_time_s: float
+    antenna_mask: int | None = None
+    """UHFReader288M only (12 data bytes): the antenna ports enabled, bit 0 = port 1."""
+    beep_enabled: bool | None = None
+    output_rep: int | None = None
+    check_antenna: bool | None = None
 
     @property
     def variant(self) -> Variant:
@@ -569,7 +600,14 @@ class ReaderInfo:
         return Variant.UHFREADER18
 
 
+_INFO_288_LEN = 12
+
+
 def parse_reader_info(response: Response) -> ReaderInfo:
+    """Decode Get Reader Information (0x21). The UHFReader18 answers 8 data bytes (manual V2.0
+    §8.4.1); the UHFReader288M 12, adding ``Ant BeepEn OutputRep CheckAnt`` (the UHFReader288MP
+    SDK's GetReaderInformation, and the frame captured from a real reader that chafon-rfid
+    pins in its tests)."""
     if response.status != STATUS_SUCCESS:
         raise ReaderStatusError(response.command, response.status)
     d = response.data
@@ -586,6 +624,10 @@ def parse_reader_info(response: Response) -> ReaderInfo:
         min_channel=d[5] & 0x3F,
         power_dbm=None if d[6] == 0xFF else d[6],
         scan_time_s=d[7] / 10,
+        antenna_mask=d[8] if len(d) >= _INFO_288_LEN else None,
+        beep_enabled=bool(d[9]) if len(d) >= _INFO_288_LEN else None,
+        output_rep=d[10] if len(d) >= _INFO_288_LEN else None,
+        check_antenna=bool(d[11]) if len(d) >= _INFO_288_LEN else None,
     )
 
 
@@ -603,6 +645,15 @@ def encode_reader_info(info: ReaderInfo) -> bytes:
             round(info.scan_time_s * 10),
         )
     )
+    if info.antenna_mask is not None:
+        data += bytes(
+            (
+                info.antenna_mask,
+                1 if info.beep_enabled else 0,
+                info.output_rep or 0,
+                1 if info.check_antenna else 0,
+            )
+        )
     return encode_response(info.address, CMD_READER_INFO, STATUS_SUCCESS, data)
 
 

@@ -1,11 +1,18 @@
 """Talking to a UHFReader18 / CF-RU5102 family reader: one command at a time, and a poller.
 
 The reader executes one command at a time and silently drops a command sent while it is busy
-(DESIGN §4.1), so every exchange goes through one lock: write the command, then read frames
+(docs/design.md §4.1), so every exchange goes through one lock: write the command, then read frames
 until the answer to *that* command is complete (an inventory may take several frames, status
 0x03 meaning "more follow"). Frames that answer something else, such as a late answer to a
 command that timed out, are counted and dropped. After a timeout the next command first waits
 for the line to go quiet and forgets what came, so a late answer is never taken for a new one.
+
+The reader answers ``05 Adr 00 FE`` to a frame whose CRC fails (manual V2.0 §8.1). Every
+command this client sends is one the reader knows, so that answer means the frame was spoiled
+on its way, typically by the bytes of a half-sent command still in the reader's buffer. The
+reader drops a partial frame after 15 ms of silence (§2); so the client waits until the line
+has been quiet for longer than that and sends the command once more. A second ``00 FE`` is
+the reader's real answer and raised as :class:`ReaderStatusError`.
 
 :class:`Uhfreader18Poller` owns the link of one reader for the daemon: it connects, asks the
 reader who it is (which also proves a reader answers, not just that a port opened), polls each
@@ -25,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from drivers.links import parse_link
+from drivers.reconnect import Backoff
 from drivers.serial_link import close_link, open_link
 from drivers.tagread import ReadSink, TagRead
 from drivers.uhfreader18 import (
@@ -120,6 +128,8 @@ class Uhfreader18Client:
         self._closed = False
         self.consecutive_timeouts = 0
         self.unexpected_frames = 0
+        self.rejected_frames = 0
+        """Commands the reader answered 00 FE (spoiled on the way) and that were resent."""
 
     @property
     def decoder(self) -> ResponseDecoder:
@@ -185,27 +195,35 @@ class Uhfreader18Client:
         async with self._lock:
             if self._closed:
                 raise LinkLostError(f"{self.reader_id}: link closed")
-            try:
-                if self._stale:
-                    await self._forget_stale()
-                frame = encode_command(self._address, command, data)
-                async with asyncio.timeout(timeout_s):
-                    self._writer.write(frame)
-                    await self._writer.drain()
-                    responses = await self._collect(command)
-            except LinkLostError:
-                raise
-            except TimeoutError:
-                self.consecutive_timeouts += 1
-                self._stale = True
-                raise CommandTimeoutError(
-                    f"{self.reader_id}: no answer to command 0x{command:02X} "
-                    f"within {timeout_s:.2f} s"
-                ) from None
-            except OSError as exc:
-                raise LinkLostError(f"{self.reader_id}: link failed: {exc}") from exc
-            self.consecutive_timeouts = 0
+            responses = await self._exchange(command, data, timeout_s)
+            if _refused_as_garbage(responses):
+                self.rejected_frames += 1
+                log.debug("%s: command 0x%02X answered 00 FE; resending", self.reader_id, command)
+                await self._forget_stale()
+                responses = await self._exchange(command, data, timeout_s)
             return responses
+
+    async def _exchange(self, command: int, data: bytes, timeout_s: float) -> list[Response]:
+        try:
+            if self._stale:
+                await self._forget_stale()
+            frame = encode_command(self._address, command, data)
+            async with asyncio.timeout(timeout_s):
+                self._writer.write(frame)
+                await self._writer.drain()
+                responses = await self._collect(command)
+        except LinkLostError:
+            raise
+        except TimeoutError:
+            self.consecutive_timeouts += 1
+            self._stale = True
+            raise CommandTimeoutError(
+                f"{self.reader_id}: no answer to command 0x{command:02X} within {timeout_s:.2f} s"
+            ) from None
+        except OSError as exc:
+            raise LinkLostError(f"{self.reader_id}: link failed: {exc}") from exc
+        self.consecutive_timeouts = 0
+        return responses
 
     async def _collect(self, command: int) -> list[Response]:
         answer: list[Response] = []
@@ -257,32 +275,19 @@ class Uhfreader18Client:
         self._stale = False
 
 
+def _refused_as_garbage(answer: list[Response]) -> bool:
+    """``05 Adr 00 FE``: the reader saw a frame with a bad CRC (or an unknown command)."""
+    return (
+        len(answer) == 1 and answer[0].command == 0 and answer[0].status == STATUS_ILLEGAL_COMMAND
+    )
+
+
 def _answered(command: int, answer: list[Response]) -> bool:
     """Whether ``answer`` is complete: one frame, or an inventory's frames up to the last."""
     return bool(answer) and (command != CMD_INVENTORY or answer[-1].status != STATUS_MORE_FRAMES)
 
 
 # --- the polling service ---------------------------------------------------------------
-
-
-class Backoff:
-    """Capped exponential backoff with jitter: delays grow 2x from ``initial_s`` up to
-    ``max_s`` and each is drawn from its upper half so that readers restarted together do not
-    retry in step."""
-
-    def __init__(self, initial_s: float, max_s: float, rng: random.Random) -> None:
-        self._initial_s = initial_s
-        self._max_s = max_s
-        self._rng = rng
-        self._attempt = 0
-
-    def next_delay(self) -> float:
-        delay = min(self._max_s, self._initial_s * 2.0 ** min(self._attempt, 30))
-        self._attempt += 1
-        return delay * self._rng.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self._attempt = 0
 
 
 class Uhfreader18Poller:
@@ -343,11 +348,10 @@ class Uhfreader18Poller:
         self._health_interval_s = health_interval_s
         self._connect_timeout_s = connect_timeout_s
         self._clock = clock
-        self._backoff = Backoff(backoff_initial_s, backoff_max_s, rng or random.Random())
+        self._backoff = Backoff(backoff_initial_s, backoff_max_s, rng=rng)
         self._gap_s = 0.05 if self._link.scheme == "serial" else 0.25
         self._client: Uhfreader18Client | None = None
         self._reported_up: bool | None = None
-        self._failures = 0
         self._round_warned: set[tuple[int, str]] = set()
         self.info: ReaderInfo | None = None
         """What the reader said about itself at the last connect."""
@@ -512,13 +516,10 @@ class Uhfreader18Poller:
         log.log(level, "%s antenna %d: %s", self.reader_id, antenna, what)
 
     def _healthy(self) -> None:
-        self._failures = 0
         self._backoff.reset()
 
     def _went_down(self, sink: ReadSink, reason: str) -> None:
-        self._failures += 1
-        level = logging.WARNING if self._failures == 1 else logging.DEBUG
-        log.log(level, "%s: link down (%s); retrying", self.reader_id, reason)
+        self._backoff.failed(log, "%s: link down (%s); retrying", self.reader_id, reason)
         self._set_state(sink, up=False, reason=reason)
 
     def _set_state(self, sink: ReadSink, *, up: bool, reason: str) -> None:

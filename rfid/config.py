@@ -11,19 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from drivers.links import parse_link
+from drivers.models import StrictModel
 
 ReaderId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 ReaderRole = Literal["shelf", "gate", "desk"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class Uhfreader18Config(_Strict):
+class Uhfreader18Config(StrictModel):
     """A UHFReader18 / CF-RU5102 family reader on a serial port or a serial server."""
 
     type: Literal["uhfreader18"]
@@ -50,7 +47,7 @@ class Uhfreader18Config(_Strict):
         return v
 
 
-class LlrpReaderConfig(_Strict):
+class LlrpReaderConfig(StrictModel):
     """An LLRP fixed reader (gates, ceiling readers), TCP port 5084."""
 
     type: Literal["llrp"]
@@ -86,7 +83,7 @@ def shelf_antenna_locations(readers: Iterable[ReaderConfig]) -> dict[tuple[str, 
     }
 
 
-class ShelfEngineConfig(_Strict):
+class ShelfEngineConfig(StrictModel):
     """How sure the shelf engine must be before it moves an item or calls it missing."""
 
     half_life_sweeps: float = Field(default=3.0, gt=0, le=1000)
@@ -113,7 +110,7 @@ class ShelfEngineConfig(_Strict):
     """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
 
 
-class GateParams(_Strict):
+class GateParams(StrictModel):
     """How the gate engine tells a crossing from a tag that only came close."""
 
     smoothing_s: float = Field(default=0.5, gt=0)
@@ -134,7 +131,7 @@ class GateParams(_Strict):
     """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
 
 
-class SounderConfig(_Strict):
+class SounderConfig(StrictModel):
     """A sounder or beacon on a Modbus coil (an I/O module or the door PLC), switched on when
     an item leaves without a loan."""
 

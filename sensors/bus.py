@@ -7,6 +7,11 @@ need). Modbus TCP gateways also serialise behind the scenes, so a TCP bus is pol
 way. pymodbus' own retries and reconnects are switched off: the schedule decides what to ask
 next, and this module owns the link's reconnect loop (capped exponential backoff with jitter).
 
+With a ``lock_dir`` (the daemon passes its state directory) the poller holds the line's lock
+(:mod:`sensors.buslock`) while it polls, so that ``archroom sensor`` refuses to commission a
+sensor on a line the daemon is using; while someone else holds it, the poller reports the
+link down and waits.
+
 What it yields goes to a ``ClimateSink``: accepted readings, sensor up/down edges and link
 up/down edges. Everything else — timeouts, exception answers, rejected values — is counted.
 """
@@ -18,14 +23,18 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
+from drivers.cancellation import raise_if_cancelled
 from drivers.links import Link, parse_link
+from drivers.reconnect import Backoff
+from sensors.buslock import BusBusyError, BusLock
 from sensors.config import BusConfig, SensorConfig
 from sensors.profiles import Profile, Rejected, profile_for
 from sensors.readings import BusLinkChange, ClimateSink, Reading, SensorStateChange
@@ -68,37 +77,6 @@ class _Sensor:
     room: str
     device_id: int
     profile: Profile
-
-
-@dataclass(slots=True)
-class Backoff:
-    """Capped exponential backoff with full jitter in the upper half."""
-
-    initial_s: float = 0.5
-    cap_s: float = 30.0
-    rng: random.Random = field(default_factory=random.Random)
-    attempts: int = 0
-
-    def next_delay(self) -> float:
-        base: float = min(self.cap_s, self.initial_s * 2.0 ** min(self.attempts, 30))
-        self.attempts += 1
-        return base * self.rng.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.attempts = 0
-
-
-def raise_if_cancelled() -> None:
-    """Re-raise a cancellation that a library swallowed.
-
-    On Python 3.11 ``asyncio.wait_for`` returns the result instead of raising CancelledError
-    when the cancellation arrives in the same loop turn as the result. pymodbus awaits every
-    answer through it, so a poller cancelled while polling can find itself still running with
-    the cancellation pending; it must stop then, or the daemon's shutdown waits forever.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def serial_parameters(bus: BusConfig, sensors: Sequence[SensorConfig]) -> BusConfig:
@@ -155,6 +133,7 @@ class BusPoller:
         *,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        lock_dir: Path | None = None,
     ) -> None:
         mine = [s for s in sensors if s.bus == bus.id]
         if not mine:
@@ -166,7 +145,7 @@ class BusPoller:
         self._sensors = {s.id: _Sensor(s.id, s.room, s.device_id, profile_for(s)) for s in mine}
         self._configs = {s.id: s for s in mine}
         self._schedule = PollSchedule(down_retry_s=self.bus.down_retry_s)
-        self._backoff = Backoff(cap_s=self.bus.reconnect_max_s, rng=rng or random.Random())
+        self._backoff = Backoff(0.5, self.bus.reconnect_max_s, rng=rng)
         self.counters: dict[str, SensorCounters] = {s.id: SensorCounters() for s in mine}
         self.bus_counters = BusCounters()
         self._last_error: dict[str, tuple[str, float]] = {}
@@ -174,6 +153,7 @@ class BusPoller:
         self._link_up = False
         self._link_reported: bool | None = None
         self._reconnect_at = 0.0
+        self._lock = BusLock(lock_dir, bus.url) if lock_dir is not None else None
 
     @property
     def link_up(self) -> bool:
@@ -197,6 +177,8 @@ class BusPoller:
                 first_due=start,
                 stuck_after_s=cfg.stuck_after_s,
             )
+        if self._lock is not None:
+            await self._own_line(self._lock)
         self._client = make_client(self.bus)
         # Any full round of the bus without a single answer means the link itself is gone.
         self._client.set_max_no_responses(len(self._sensors) + 2)
@@ -205,6 +187,34 @@ class BusPoller:
         finally:
             self._client.close()
             self._client = None
+            if self._lock is not None:
+                self._lock.release()
+
+    async def _own_line(self, lock: BusLock) -> None:
+        """Wait until this poller holds the line's lock (while a commissioning session has
+        it, the link is reported down). A lock file that cannot be created is logged and
+        the line polled anyway: climate alarms matter more than the interlock."""
+        while True:
+            try:
+                lock.acquire()
+            except BusBusyError as e:
+                delay = self._backoff.next_delay()
+                self._backoff.failed(
+                    log, "climate bus %s: %s; retry in %.1f s", self.bus.id, e, delay
+                )
+                self._report_link(False, "line in use by another process")
+                await asyncio.sleep(delay)
+            except OSError as e:
+                log.warning(
+                    "climate bus %s: cannot create %s (%s); polling without the line lock",
+                    self.bus.id,
+                    lock.path,
+                    e,
+                )
+                return
+            else:
+                self._backoff.reset()
+                return
 
     async def _loop(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._client is not None
@@ -241,9 +251,8 @@ class BusPoller:
         self.bus_counters.connect_failures += 1
         delay = self._backoff.next_delay()
         self._reconnect_at = loop.time() + delay
-        level = logging.WARNING if self._backoff.attempts == 1 else logging.DEBUG
-        log.log(
-            level,
+        self._backoff.failed(
+            log,
             "climate bus %s: cannot connect to %s; retry in %.1f s",
             self.bus.id,
             self.bus.url,
@@ -260,9 +269,8 @@ class BusPoller:
         # is retried ever more slowly rather than in a tight loop.
         delay = self._backoff.next_delay()
         self._reconnect_at = asyncio.get_running_loop().time() + delay
-        level = logging.WARNING if self._backoff.attempts == 1 else logging.DEBUG
-        log.log(
-            level, "climate bus %s: link lost (%s); reconnect in %.1f s", self.bus.id, reason, delay
+        self._backoff.failed(
+            log, "climate bus %s: link lost (%s); reconnect in %.1f s", self.bus.id, reason, delay
         )
         self._report_link(False, reason)
 

@@ -15,16 +15,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from drivers.links import parse_link
+from drivers.models import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class BusConfig(_Strict):
+class BusConfig(StrictModel):
     """One Modbus bus: RTU on a serial port, RTU over a serial server, or Modbus TCP."""
 
     id: str
@@ -79,7 +76,7 @@ class BusConfig(_Strict):
         return 0.03 if self.framer == "rtu" else 0.0
 
 
-class _SensorBase(_Strict):
+class _SensorBase(StrictModel):
     id: str
     """Sensor id: metric label, MQTT topic ``climate/{id}``; unique across a site."""
     bus: str
@@ -114,7 +111,7 @@ DataType = Literal["int16", "uint16", "int32", "uint32", "float32"]
 ByteOrder = Literal["ABCD", "CDAB", "BADC", "DCBA"]
 
 
-class GenericChannel(_Strict):
+class GenericChannel(StrictModel):
     """Where and how one quantity is read (Telegraf ``[[inputs.modbus.request.fields]]`` style)."""
 
     function_code: Literal[3, 4] = 3
@@ -175,7 +172,7 @@ ROOM_CLASSES = ("paper", "special", "av", "film-copy", "film-master")
 """Storage classes of JGJ 25-2010 §5.2 (the limits live in sensors.limits)."""
 
 
-class LimitsOverride(_Strict):
+class LimitsOverride(StrictModel):
     """Per-room overrides of the class limits (°C and % RH); unset fields keep the class value."""
 
     temp_min_c: float | None = None
@@ -214,7 +211,7 @@ class LimitsOverride(_Strict):
         return self
 
 
-class ClimateConfig(_Strict):
+class ClimateConfig(StrictModel):
     """How the daemon judges its rooms and keeps their history (the ``[climate]`` table)."""
 
     stale_after_s: float | None = Field(default=None, gt=0)

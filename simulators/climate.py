@@ -12,13 +12,22 @@ would) or Modbus TCP frames. Every device keeps its vendor's register map, writt
 independently of ``sensors.profiles`` so that tests check one against the other:
 
 - ``xy-md02``: input registers 1 (temperature, int16 x0.1 °C) and 2 (humidity, x0.1 %),
-  read with FC04; holding registers 0x0101-0x0104 (address, baud code, corrections) with FC03.
+  read with FC04; holding registers 0x0101-0x0104 (address 1-247, baud code 0 = 9600,
+  1 = 14400, 2 = 19200, temperature and humidity corrections int16 x0.1), read with FC03 and
+  written with FC06 or FC16.
 - ``rs-ws-n01``: holding registers 0 (humidity x0.1 %) and 1 (temperature, int16 x0.1 °C),
-  0x07D0 (address) and 0x07D1 (baud code), FC03 only.
+  0x07D0 (address 1-254) and 0x07D1 (Renke baud code 0 = 2400, 1 = 4800, 2 = 9600), read
+  with FC03 and written with FC06 or FC16.
 - ``float32``: holding registers 0-1 (temperature) and 2-3 (humidity) as big-endian IEEE
   floats, FC03 only: what many Modbus TCP transmitters and gateways offer.
 
 A device that is dead (or an address nobody has) does not answer at all, as on a real line.
+Each bus has a baud rate (9600 unless given); a sensor's baud register reads the code of the
+baud it listens at. A write of the address register is answered at the old address and the
+sensor answers at the new one from then on; a write of the baud register is answered at the
+old baud and the sensor then listens at the new one, so on a bus running at another baud it
+falls silent, as a real one does until the line is re-opened at its new speed. See
+docs/device-fidelity.md for the sources and what is not modelled.
 Tests drive the model through ``ClimateSimulator``'s methods; ``main`` runs it standalone.
 """
 
@@ -83,6 +92,8 @@ class SimBus:
     framer: Literal["rtu", "tcp"]
     port: int = 0
     """TCP port to listen on; 0 picks a free one (read it back from ``ClimateSimulator.port``)."""
+    baud: int = 9600
+    """The line's speed (RTU): sensors answer only when they listen at this baud."""
 
 
 @dataclass(slots=True)
@@ -102,6 +113,11 @@ class _SensorState:
     frozen: dict[int, int] | None = None
     last: dict[int, int] = field(default_factory=dict)
     reads: int = 0
+    writes: int = 0
+    address: int = 0
+    baud: int = 9600
+    corrections: tuple[int, int] = (0, 0)
+    """XY-MD02 registers 0x0103/0x0104: temperature and humidity corrections, int16 x0.1."""
 
 
 _MEASURE: dict[SimProfile, tuple[int, ...]] = {
@@ -136,12 +152,59 @@ def encode(profile: SimProfile, temperature_c: float, humidity_pct: float) -> di
     return {0: t_hi, 1: t_lo, 2: h_hi, 3: h_lo}
 
 
-def _config_registers(profile: SimProfile, device_id: int) -> dict[int, int]:
+BAUD_CODES: dict[SimProfile, dict[int, int]] = {
+    "xy-md02": {0: 9600, 1: 14400, 2: 19200},
+    "rs-ws-n01": {0: 2400, 1: 4800, 2: 9600},
+}
+"""Vendor baud codes: XY-MD02 register 0x0102, Renke RS-WS-N01 register 0x07D1."""
+ADDRESS_REGISTER: dict[SimProfile, int] = {"xy-md02": 0x0101, "rs-ws-n01": 0x07D0}
+BAUD_REGISTER: dict[SimProfile, int] = {"xy-md02": 0x0102, "rs-ws-n01": 0x07D1}
+_MAX_ADDRESS: dict[SimProfile, int] = {"xy-md02": 247, "rs-ws-n01": 254}
+_MAX_CORRECTION = 100
+"""XY-MD02 corrections are accepted within ±10.0 (°C or % RH)."""
+
+
+def baud_code(profile: SimProfile, baud: int) -> int:
+    for code, rate in BAUD_CODES[profile].items():
+        if rate == baud:
+            return code
+    raise ValueError(
+        f"a {profile} cannot run at {baud} baud ({sorted(BAUD_CODES[profile].values())})"
+    )
+
+
+def _config_registers(st: _SensorState) -> dict[int, int]:
+    profile = st.spec.profile
     if profile == "xy-md02":
-        return {0x0101: device_id, 0x0102: 1, 0x0103: 0, 0x0104: 0}  # baud code 1 = 9600
+        return {
+            0x0101: st.address,
+            0x0102: baud_code(profile, st.baud),
+            0x0103: st.corrections[0] & 0xFFFF,
+            0x0104: st.corrections[1] & 0xFFFF,
+        }
     if profile == "rs-ws-n01":
-        return {0x07D0: device_id, 0x07D1: 1}  # baud code 1 = 4800
+        return {0x07D0: st.address, 0x07D1: baud_code(profile, st.baud)}
     return {}
+
+
+def _signed(word: int) -> int:
+    return word - 0x10000 if word & 0x8000 else word
+
+
+def _check_config_write(st: _SensorState, new: Mapping[int, int]) -> ExcCodes | None:
+    """Exception 03 (illegal data value) for a value the vendor's range does not allow."""
+    profile = st.spec.profile
+    if profile not in ADDRESS_REGISTER:
+        return ExcCodes.ILLEGAL_ADDRESS
+    if not 1 <= new[ADDRESS_REGISTER[profile]] <= _MAX_ADDRESS[profile]:
+        return ExcCodes.ILLEGAL_VALUE
+    if new[BAUD_REGISTER[profile]] not in BAUD_CODES[profile]:
+        return ExcCodes.ILLEGAL_VALUE
+    if profile == "xy-md02" and any(
+        abs(_signed(new[a])) > _MAX_CORRECTION for a in (0x0103, 0x0104)
+    ):
+        return ExcCodes.ILLEGAL_VALUE
+    return None
 
 
 class ClimateSimulator:
@@ -174,7 +237,10 @@ class ClimateSimulator:
             if not 1 <= s.device_id <= 247:
                 raise ValueError(f"sensor {s.name}: device id must be 1..247")
             seen.add((s.bus, s.device_id))
-            self._sensors[s.name] = _SensorState(s)
+            baud = self._buses[s.bus].baud
+            if s.profile in BAUD_CODES:
+                baud_code(s.profile, baud)  # a sensor that cannot run at the line's speed
+            self._sensors[s.name] = _SensorState(s, address=s.device_id, baud=baud)
         self._rng = random.Random(seed)
         self._speed = speed
         self._clock = clock
@@ -267,6 +333,18 @@ class ClimateSimulator:
         """How many read requests ``sensor`` has answered."""
         return self._sensors[sensor].reads
 
+    def writes(self, sensor: str) -> int:
+        """How many write requests ``sensor`` has accepted."""
+        return self._sensors[sensor].writes
+
+    def address_of(self, sensor: str) -> int:
+        """The Modbus address ``sensor`` answers at now (it changes when written)."""
+        return self._sensors[sensor].address
+
+    def baud_of(self, sensor: str) -> int:
+        """The baud ``sensor`` listens at now (it changes when written)."""
+        return self._sensors[sensor].baud
+
     def port(self, bus: str) -> int:
         return self._ports[bus]
 
@@ -296,9 +374,10 @@ class ClimateSimulator:
 
     def _device(self, st: _SensorState) -> SimDevice:
         profile = st.spec.profile
-        config = _config_registers(profile, st.spec.device_id)
-        size = max([*_MEASURE[profile], *config]) + 1
+        config_addresses = set(_config_registers(st))
+        size = max([*_MEASURE[profile], *config_addresses]) + 1
         measure = set(_MEASURE[profile])
+        bus = self._buses[st.spec.bus]
 
         async def action(  # noqa: PLR0917 (pymodbus calls it positionally)
             function_code: int,
@@ -308,15 +387,30 @@ class ClimateSimulator:
             registers: list[int],
             values: list[int] | list[bool] | None,
         ) -> ExcCodes | None:
-            if st.fault == "dead":
-                raise NoSuchIdException(f"{st.spec.name} is dead")
-            if values is not None:
-                return ExcCodes.ILLEGAL_FUNCTION
             wanted = range(address, address + count)
+            if values is None and function_code in (6, 16):
+                # pymodbus reads the registers back to build the answer to a write it has
+                # just applied: that answer goes out at the old address and baud.
+                regs = _config_registers(st)
+                for a in wanted:
+                    registers[a - start_address] = regs[a]
+                return None
+            if st.fault == "dead" or st.baud != bus.baud:
+                raise NoSuchIdException(f"{st.spec.name} does not answer")
+            if values is not None:
+                if function_code not in (6, 16) or not all(a in config_addresses for a in wanted):
+                    return (
+                        ExcCodes.ILLEGAL_ADDRESS
+                        if function_code in (6, 16)
+                        else (ExcCodes.ILLEGAL_FUNCTION)
+                    )
+                return self._write_config(
+                    st, dict(zip(wanted, (int(v) for v in values), strict=True))
+                )
             if function_code == _READ_FC[profile] and all(a in measure for a in wanted):
                 regs = self._measurement_registers(st)
-            elif function_code == 3 and all(a in config for a in wanted):
-                regs = config
+            elif function_code == 3 and all(a in config_addresses for a in wanted):
+                regs = _config_registers(st)
             elif function_code in (3, 4):
                 return ExcCodes.ILLEGAL_ADDRESS
             else:
@@ -327,7 +421,44 @@ class ClimateSimulator:
             return None
 
         block = SimData(0, count=size, values=0, datatype=DataType.REGISTERS)
-        return SimDevice(st.spec.device_id, simdata=[block], action=action)
+        return SimDevice(st.address, simdata=[block], action=action)
+
+    def _write_config(self, st: _SensorState, written: dict[int, int]) -> ExcCodes | None:
+        """Apply an FC06/FC16 write of the address, baud (and XY-MD02 correction) registers.
+        The answer goes out at the old address and baud; the new ones apply after it."""
+        profile = st.spec.profile
+        new = {**_config_registers(st), **written}
+        refused = _check_config_write(st, new)
+        if refused is not None:
+            return refused
+        address = new[ADDRESS_REGISTER[profile]]
+        if address != st.address and not self._readdress(st, address):
+            return ExcCodes.ILLEGAL_VALUE
+        st.baud = BAUD_CODES[profile][new[BAUD_REGISTER[profile]]]
+        if profile == "xy-md02":
+            st.corrections = (_signed(new[0x0103]), _signed(new[0x0104]))
+        st.writes += 1
+        return None
+
+    def _readdress(self, st: _SensorState, address: int) -> bool:
+        """Move ``st`` to ``address`` on its bus's running server. Two devices on one address
+        would be a collision on a real line; the simulator refuses the write instead."""
+        if any(
+            other is not st and other.spec.bus == st.spec.bus and other.address == address
+            for other in self._sensors.values()
+        ):
+            return False
+        server = self._servers.get(st.spec.bus)
+        core = getattr(server, "context", None) if server is not None else None
+        devices = getattr(core, "devices", None)
+        old = st.address
+        if isinstance(devices, dict) and old in devices:
+            # The answer still goes out from the old address (pymodbus looks the device up
+            # again to build it): drop that key once the answer has been sent.
+            devices[address] = devices[old]
+            asyncio.get_running_loop().call_soon(devices.pop, old, None)
+        st.address = address
+        return True
 
     async def start(self) -> None:
         for bus in self._buses.values():

@@ -14,6 +14,17 @@ by the script, one inventory cycle every ``cycle_s``. Like a real reader it keep
 connections, so a client must clean up before installing its own. Test controls: add a step now,
 drop the connection, stop sending keepalives, go silent (a hung reader behind an open socket).
 
+The reader side follows LLRP 1.0.1 where a client can tell: ENABLE_EVENTS_AND_REPORTS is
+accepted without a response (§13.1.6; nothing is ever held, since connections are not
+re-established with holding); a ROSpec whose start trigger is Immediate starts when it is
+enabled (§10.2.1.1.1); an AISpec or ROSpec with a Duration stop trigger ends after it, and the
+ROSpec then goes back to Inactive with an End_Of_ROSpec event; each TagReportData carries only
+the fields its ROSpec's TagReportContentSelector enables (§13.2.1.1); and reports are sent as
+the ROReportTrigger says (§13.2.1): after every N unique tags, or with N = 0 once, at the end
+of the AISpec (or ROSpec), each tag aggregated with its seen count, first and last seen times
+and peak RSSI. Periodic and GPI start triggers and tag-observation stop triggers are not
+modelled (the gate service never asks for them). See docs/device-fidelity.md.
+
 RSSI along a pass is a bell over the pass's progress: the floor (-75 dBm, the edge of the field)
 at the ends, the peak where the tag is closest to that antenna; a read is then taken with the
 step's read probability, lowered within 6 dB of the floor, plus Gaussian noise.
@@ -31,13 +42,15 @@ import random
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from llrpkit.emulator import LLRPEmulator
 from llrpkit.protocol import BitStr, LLRPMessage, enums, impinj, messages, params
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+
+from drivers.models import StrictModel
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +67,7 @@ Side = Literal["inside", "outside"]
 # -- script steps (the JSON file format and the runtime API) -------------------------------------
 
 
-class _Step(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _Step(StrictModel):
     epc: str
     """Tag EPC, hex (whole 16-bit words)."""
     start: float = Field(default=0.0, ge=0.0)
@@ -196,10 +207,8 @@ class Static(_Step):
 Step = Annotated[Cross | WalkPast | TurnBack | Linger | Static, Field(discriminator="kind")]
 
 
-class ScriptFile(BaseModel):
+class ScriptFile(StrictModel):
     """A gate script as stored in JSON: ``{"loop": false, "steps": [{"kind": "cross", ...}]}``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     steps: list[Step] = Field(default_factory=list)
     loop: bool = False
@@ -332,6 +341,9 @@ class LlrpGateSimulator(LLRPEmulator):
         self.keepalives_sent = 0
         self.reads_sent = 0
         self.extension_requests = 0
+        self.reports_sent = 0
+        self.events_and_reports_enabled = 0
+        self._runs: dict[int, _Run] = {}
 
     async def start(self) -> None:
         self._t0 = self._clock()
@@ -365,10 +377,12 @@ class LlrpGateSimulator(LLRPEmulator):
 
     async def end_inventory(self) -> None:
         """Stop every active ROSpec from the reader's side (its web UI, a fault) and say so."""
-        for rid, (spec, state) in list(self._rospecs.items()):
-            if state == "Active":
-                self._rospecs[rid] = (spec, "Enabled")
-                await self._send_rospec_event(rid, enums.ROSpecEventType.End_Of_ROSpec)
+        ended = [rid for rid, (_spec, state) in self._rospecs.items() if state == "Active"]
+        for rid in ended:
+            self._rospecs[rid] = (self._rospecs[rid][0], "Enabled")
+        await self._flush_ended_runs()
+        for rid in ended:
+            await self._send_rospec_event(rid, enums.ROSpecEventType.End_Of_ROSpec)
         self._sync_reporting()
 
     def silence_keepalives(self, silent: bool = True) -> None:
@@ -402,6 +416,8 @@ class LlrpGateSimulator(LLRPEmulator):
     ) -> None:
         if self._writer is None:
             # Readers keep their ROSpecs across connections; the emulator would forget them.
+            # What a stopped inventory still held went down with the old connection.
+            self._runs.clear()
             self._carried_rospecs = dict(self._rospecs)
             self.connections += 1
         await super()._handle_client(reader, writer)
@@ -419,6 +435,12 @@ class LlrpGateSimulator(LLRPEmulator):
         await super()._send_connection_event(writer, status)
 
     async def _handle_message(self, msg: LLRPMessage) -> None:
+        await self._handle_message_as_reader(msg)
+        await self._flush_ended_runs()
+
+    async def _handle_message_as_reader(self, msg: LLRPMessage) -> None:
+        if await self._handle_rospec_message(msg):
+            return
         if isinstance(msg, messages.DELETE_ROSPEC) and msg.ro_spec_id == 0:
             self._rospecs.clear()  # LLRP: ROSpecID 0 means all of them
             self._sync_reporting()
@@ -463,32 +485,139 @@ class LlrpGateSimulator(LLRPEmulator):
             self.keepalives_sent += 1
         await super()._send(msg, message_id=message_id)
 
-    def _report_size(self) -> int:
-        """Tags per RO_ACCESS_REPORT asked by the active ROSpecs (0: the whole cycle)."""
-        sizes = [
-            spec.ro_report_spec.n
-            for spec, state in self._rospecs.values()
-            if state == "Active" and spec.ro_report_spec is not None and spec.ro_report_spec.n
-        ]
-        return min(sizes) if sizes else 0
+    async def _handle_rospec_message(self, msg: LLRPMessage) -> bool:
+        """ENABLE_ROSPEC with an Immediate start trigger and ENABLE_EVENTS_AND_REPORTS, as the
+        standard has them; False for any other message (the emulator handles it)."""
+        if isinstance(msg, messages.ENABLE_EVENTS_AND_REPORTS):
+            self.events_and_reports_enabled += 1  # LLRP 1.0.1 §13.1.6: no response
+            return True
+        if not isinstance(msg, messages.ENABLE_ROSPEC):
+            return False
+        status = self._set_rospec_state(msg.ro_spec_id, "Disabled", "Enabled")
+        await self._send(
+            messages.ENABLE_ROSPEC_RESPONSE(llrp_status=status), message_id=msg.message_id
+        )
+        ok = int(status.status_code) == int(enums.StatusCode.M_Success)
+        if ok and _starts_immediately(self._rospecs[msg.ro_spec_id][0]):
+            self._rospecs[msg.ro_spec_id] = (self._rospecs[msg.ro_spec_id][0], "Active")
+            self._sync_reporting()
+        return True
 
-    def _tag_report(self, sighting: Sighting, content: set[str]) -> params.TagReportData:
-        epc = bytes.fromhex(sighting.epc)
-        now_us = round((time.time() + self.reader_clock_offset_s) * 1_000_000)
+    def _sync_reporting(self) -> None:
+        loop_now = asyncio.get_running_loop().time()
+        for rid, (spec, state) in self._rospecs.items():
+            if state == "Active" and rid not in self._runs:
+                self._runs[rid] = _Run(
+                    rospec_id=rid,
+                    spec=spec,
+                    started=loop_now,
+                    spec_started=loop_now,
+                    vendor_content=frozenset(self._scan_profile().content),
+                    keyed_by_antenna=_content_selector(spec).enable_antenna_id,
+                )
+        super()._sync_reporting()
+
+    async def _flush_ended_runs(self) -> None:
+        """Send what ROSpecs that stopped (STOP, DISABLE, DELETE, a dropped link) still hold."""
+        for rid in list(self._runs):
+            entry = self._rospecs.get(rid)
+            if entry is None or entry[1] != "Active":
+                await self._send_held(self._runs.pop(rid))
+
+    def _tag_report(
+        self, sighting: Sighting, spec: params.ROSpec, spec_index: int, now_us: int
+    ) -> _Held:
+        return _Held(
+            epc=sighting.epc,
+            antenna=sighting.antenna,
+            peak_dbm=sighting.rssi_dbm,
+            channel=self._rng.randint(1, 50),
+            first_us=now_us,
+            last_us=now_us,
+            ro_spec_id=spec.ro_spec_id,
+            spec_index=spec_index,
+        )
+
+    def _encode_held(
+        self, held: _Held, spec: params.ROSpec, content: frozenset[str]
+    ) -> params.TagReportData:
+        selector = _content_selector(spec)
+        epc = bytes.fromhex(held.epc)
         trd = params.TagReportData(
             epc_parameter=params.EPC_96(epc=epc)
             if len(epc) == 12
-            else params.EPCData(epc=BitStr.from_bytes(epc)),
-            antenna_id=params.AntennaID(antenna_id=sighting.antenna),
-            peak_rssi=params.PeakRSSI(peak_rssi=max(-128, min(127, round(sighting.rssi_dbm)))),
-            channel_index=params.ChannelIndex(channel_index=self._rng.randint(1, 50)),
-            first_seen_timestamp_utc=params.FirstSeenTimestampUTC(microseconds=now_us),
-            last_seen_timestamp_utc=params.LastSeenTimestampUTC(microseconds=now_us),
-            tag_seen_count=params.TagSeenCount(tag_count=1),
+            else params.EPCData(epc=BitStr.from_bytes(epc))
         )
+        if selector.enable_ro_spec_id:
+            trd.ro_spec_id = params.ROSpecID(ro_spec_id=held.ro_spec_id)
+        if selector.enable_spec_index:
+            trd.spec_index = params.SpecIndex(spec_index=held.spec_index)
+        if selector.enable_inventory_parameter_spec_id:
+            trd.inventory_parameter_spec_id = params.InventoryParameterSpecID(
+                inventory_parameter_spec_id=_inventory_parameter_spec_id(spec, held.spec_index)
+            )
+        if selector.enable_antenna_id:
+            trd.antenna_id = params.AntennaID(antenna_id=held.antenna)
+        if selector.enable_peak_rssi:
+            trd.peak_rssi = params.PeakRSSI(peak_rssi=max(-128, min(127, round(held.peak_dbm))))
+        if selector.enable_channel_index:
+            trd.channel_index = params.ChannelIndex(channel_index=held.channel)
+        if selector.enable_first_seen_timestamp:
+            trd.first_seen_timestamp_utc = params.FirstSeenTimestampUTC(microseconds=held.first_us)
+        if selector.enable_last_seen_timestamp:
+            trd.last_seen_timestamp_utc = params.LastSeenTimestampUTC(microseconds=held.last_us)
+        if selector.enable_tag_seen_count:
+            trd.tag_seen_count = params.TagSeenCount(tag_count=min(held.count, 0xFFFF))
+        if any(m.enable_pc_bits for m in selector.air_protocol_epc_memory_selectors):
+            trd.air_protocol_tag_datas.append(params.C1G2_PC(pc_bits=(len(epc) // 2) << 11))
         if "rssi" in content:
-            trd.custom.append(impinj.ImpinjPeakRSSI(rssi=round(sighting.rssi_dbm * 100)))
+            trd.custom.append(impinj.ImpinjPeakRSSI(rssi=round(held.peak_dbm * 100)))
         return trd
+
+    async def _send_held(self, run: _Run) -> None:
+        """One RO_ACCESS_REPORT with everything ``run`` holds (nothing if it holds nothing)."""
+        if not run.held:
+            return
+        held = list(run.held.values())
+        run.held.clear()
+        reports = [self._encode_held(h, run.spec, run.vendor_content) for h in held]
+        await self._send(messages.RO_ACCESS_REPORT(tag_report_datas=reports))
+        self.reports_sent += 1
+        self.reads_sent += len(reports)
+
+    async def _end_rospec(self, rid: int, run: _Run) -> None:
+        """The ROSpec ran its course (its stop trigger or its last AISpec): report, go back to
+        Inactive (our ``Enabled``) and say so, as a reader does."""
+        await self._send_held(run)
+        self._runs.pop(rid, None)
+        spec, _state = self._rospecs[rid]
+        self._rospecs[rid] = (spec, "Enabled")
+        await self._send_rospec_event(rid, enums.ROSpecEventType.End_Of_ROSpec)
+
+    async def _advance(self, rid: int, run: _Run, now: float) -> bool:
+        """Apply the stop triggers at loop time ``now``; False when the ROSpec has ended."""
+        spec = run.spec
+        stop = spec.ro_boundary_spec.ro_spec_stop_trigger
+        if (
+            int(stop.ro_spec_stop_trigger_type) == int(enums.ROSpecStopTriggerType.Duration)
+            and now - run.started >= stop.duration_trigger_value / 1000
+        ):
+            await self._end_rospec(rid, run)
+            return False
+        ai_specs = _ai_specs(spec)
+        while run.spec_index < len(ai_specs):
+            trigger = ai_specs[run.spec_index].ai_spec_stop_trigger
+            if (
+                int(trigger.ai_spec_stop_trigger_type) != int(enums.AISpecStopTriggerType.Duration)
+                or now - run.spec_started < trigger.duration_trigger / 1000
+            ):
+                return True
+            if _report_trigger(spec) == int(enums.ROReportTriggerType.Upon_N_Tags_Or_End_Of_AISpec):
+                await self._send_held(run)
+            run.spec_index += 1
+            run.spec_started = now
+        await self._end_rospec(rid, run)
+        return False
 
     async def _report_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -499,21 +628,106 @@ class LlrpGateSimulator(LLRPEmulator):
             if delay < -1.0:  # stalled (debugger, overloaded host): do not burst to catch up
                 next_due = loop.time()
             await asyncio.sleep(max(0.0, delay))
-            profile = self._scan_profile()
-            reads = [
-                self._tag_report(s, profile.content)
+            await self._flush_ended_runs()
+            now = loop.time()
+            filters = self._scan_profile().filters
+            sample = [
+                s
                 for s in self.script.sample(self.script_time(), self._rng, self.noise_db)
-                if s.antenna in profile.antennas
-                and self._passes_filters(bytes.fromhex(s.epc), profile.filters)
+                if self._passes_filters(bytes.fromhex(s.epc), filters)
             ]
-            if not reads:
-                continue
-            size = self._report_size() or len(reads)
-            for first in range(0, len(reads), size):
-                await self._send(
-                    messages.RO_ACCESS_REPORT(tag_report_datas=reads[first : first + size])
-                )
-            self.reads_sent += len(reads)
+            now_us = round((time.time() + self.reader_clock_offset_s) * 1_000_000)
+            for rid, run in list(self._runs.items()):
+                if not await self._advance(rid, run, now):
+                    continue
+                spec = run.spec
+                ai_spec = _ai_specs(spec)[run.spec_index]
+                antennas = set(ai_spec.antenna_ids) - self._disconnected
+                every = 0 in antennas or not ai_spec.antenna_ids
+                n = spec.ro_report_spec.n if spec.ro_report_spec is not None else 0
+                for s in sample:
+                    if not (every or s.antenna in antennas):
+                        continue
+                    key = (s.epc, s.antenna if run.keyed_by_antenna else 0)
+                    held = run.held.get(key)
+                    if held is None:
+                        run.held[key] = self._tag_report(s, spec, run.spec_index + 1, now_us)
+                    else:
+                        held.seen(s, now_us)
+                    if n and len(run.held) >= n:
+                        await self._send_held(run)
+
+
+@dataclass(slots=True)
+class _Held:
+    """One tag's reads held for the next report, aggregated as a reader does."""
+
+    epc: str
+    antenna: int
+    peak_dbm: float
+    channel: int
+    first_us: int
+    last_us: int
+    ro_spec_id: int
+    spec_index: int
+    count: int = 1
+
+    def seen(self, sighting: Sighting, now_us: int) -> None:
+        self.count += 1
+        self.last_us = now_us
+        if sighting.rssi_dbm > self.peak_dbm:
+            self.peak_dbm = sighting.rssi_dbm
+            self.antenna = sighting.antenna
+
+
+@dataclass(slots=True)
+class _Run:
+    """An active ROSpec: when it (and its current AISpec) started, what it holds back."""
+
+    rospec_id: int
+    spec: params.ROSpec
+    started: float
+    spec_started: float
+    vendor_content: frozenset[str] = frozenset()
+    """Impinj report extensions asked for (``rssi``: ImpinjPeakRSSI)."""
+    keyed_by_antenna: bool = False
+    """Tags are aggregated per (EPC, antenna) when the antenna is reported, else per EPC."""
+    spec_index: int = 0
+    held: dict[tuple[str, int], _Held] = field(default_factory=dict)
+
+
+def _ai_specs(spec: params.ROSpec) -> list[params.AISpec]:
+    return [sp for sp in spec.spec_parameters if isinstance(sp, params.AISpec)]
+
+
+def _starts_immediately(spec: params.ROSpec) -> bool:
+    trigger = spec.ro_boundary_spec.ro_spec_start_trigger
+    return int(trigger.ro_spec_start_trigger_type) == int(enums.ROSpecStartTriggerType.Immediate)
+
+
+def _report_trigger(spec: params.ROSpec) -> int:
+    report = spec.ro_report_spec
+    return int(report.ro_report_trigger) if report is not None else 0
+
+
+_NO_CONTENT = params.TagReportContentSelector()
+
+
+def _content_selector(spec: params.ROSpec) -> params.TagReportContentSelector:
+    """The ROSpec's selector; without an ROReportSpec a reader uses its own default, which
+    for this simulator is the EPC alone (LLRP 1.0.1 §13.2.1)."""
+    report = spec.ro_report_spec
+    return report.tag_report_content_selector if report is not None else _NO_CONTENT
+
+
+def _inventory_parameter_spec_id(spec: params.ROSpec, spec_index: int) -> int:
+    ai_specs = _ai_specs(spec)
+    if (
+        not 1 <= spec_index <= len(ai_specs)
+        or not ai_specs[spec_index - 1].inventory_parameter_specs
+    ):
+        return 0
+    return ai_specs[spec_index - 1].inventory_parameter_specs[0].inventory_parameter_spec_id
 
 
 # -- command line --------------------------------------------------------------------------------

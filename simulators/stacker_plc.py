@@ -1,4 +1,4 @@
-"""A stacker PLC that speaks the register map of DESIGN §4.3 over real Modbus TCP.
+"""A stacker PLC that speaks the register map of docs/design.md §4.3 over real Modbus TCP.
 
 It behaves as the PLC program of an AS/RS crane would, so that the host can be tested (and
 demonstrated) without the machine: operating modes, motion that takes time (seconds per bay,

@@ -7,7 +7,13 @@ built with the same codec as the driver (:mod:`drivers.uhfreader18`). Each tag a
 inventory round with its read probability and, in the 288 dialect, an RSSI drawn around its
 mean. Write EPC behaves as a desk encoder should: exactly one tag in the field gets the new
 EPC; no tag answers 0xFB, several tags 0xFA (a real reader would write one of them at random,
-which a commissioning desk must never rely on).
+which a commissioning desk must never rely on). A UHFReader18 (firmware V2.36) also answers a
+TID inventory (``AdrTID LenTID``, manual V2.0 §8.2.1) with the tags' TIDs in place of EPCs.
+
+The reader's receiving side follows the manual (V2.0 §2, §8.1), not the host's resynchronising
+decoder: the first byte of a frame is its length; a frame that has all its bytes but a wrong
+CRC (or an impossible length) is answered ``05 Adr 00 FE``; a frame that stays incomplete for
+15 ms is dropped without an answer, so a stray byte costs at most one command.
 
 :class:`Uhfreader18Simulator` puts the reader on a link and injects the faults a real line
 shows: garbage bytes, truncated frames, bad CRCs, silence, and disconnects (closing the TCP
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -30,13 +37,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from drivers.models import StrictModel
 from drivers.uhfreader18 import (
     BROADCAST,
     CMD_INVENTORY,
     CMD_READER_INFO,
     CMD_WRITE_EPC,
+    MIN_COMMAND_LEN,
     READER_TYPE_UHFREADER18,
     READER_TYPE_UHFREADER288M,
     STATUS_ANTENNA_ERROR,
@@ -49,15 +58,16 @@ from drivers.uhfreader18 import (
     STATUS_SCAN_TIME_OVER,
     STATUS_SUCCESS,
     Command,
-    CommandDecoder,
     FrameError,
     ReaderInfo,
     Variant,
+    crc16,
     encode_inventory_frames,
     encode_reader_info,
     encode_response,
     epc_bytes,
     parse_inventory_command,
+    parse_tid_inventory,
     parse_write_epc_command,
 )
 
@@ -73,12 +83,18 @@ class SimTag:
     read_probability: float = 1.0
     rssi: float = 100.0
     noise: float = 2.0
+    tid: str = ""
+    """TID memory, hex; empty: a 96-bit TID derived from the first EPC (class E2, a made-up
+    model). The TID is factory-programmed: Write EPC keeps it."""
 
     def __post_init__(self) -> None:
         epc_bytes(self.epc)
         if not 0.0 <= self.read_probability <= 1.0:
             raise ValueError(f"read probability must be 0..1, got {self.read_probability}")
         object.__setattr__(self, "epc", self.epc.upper())
+        tid = self.tid or "E2801190" + hashlib.sha256(bytes.fromhex(self.epc)).hexdigest()[:16]
+        epc_bytes(tid)
+        object.__setattr__(self, "tid", tid.upper())
 
 
 class SimulatedReader:
@@ -153,6 +169,7 @@ class SimulatedReader:
 
     def info(self) -> ReaderInfo:
         uhf18 = self.variant is Variant.UHFREADER18
+        mask = None if uhf18 else (1 << self.antenna_count) - 1
         return ReaderInfo(
             address=self.address,
             version=(2, 36),
@@ -164,6 +181,10 @@ class SimulatedReader:
             min_channel=0,
             power_dbm=30,
             scan_time_s=self.scan_time_s,
+            antenna_mask=mask,
+            beep_enabled=None if uhf18 else False,
+            output_rep=None if uhf18 else 0,
+            check_antenna=None if uhf18 else False,
         )
 
     # --- commands -----------------------------------------------------------------------
@@ -182,12 +203,24 @@ class SimulatedReader:
             return [encode_reader_info(self.info())]
         if code == CMD_WRITE_EPC:
             return [self._write_epc(command.data)]
-        return [encode_response(self.address, 0x00, STATUS_ILLEGAL_COMMAND)]
+        return [self.illegal()]
+
+    def illegal(self) -> bytes:
+        """``05 Adr 00 FE``: the answer to an unknown command or a CRC error (§8.1)."""
+        return encode_response(self.address, 0x00, STATUS_ILLEGAL_COMMAND)
+
+    def hears(self, frame: bytes) -> bool:
+        """Whether a frame with a bad CRC is taken as meant for this reader: its address byte
+        is ours or broadcast, or too little arrived to tell (§8.1: a reader does not answer
+        a command for another address)."""
+        return len(frame) < 2 or frame[1] in (self.address, BROADCAST)
 
     def _status(self, code: int, status: int) -> bytes:
         return encode_response(self.address, code, status)
 
     def _inventory(self, data: bytes) -> list[bytes]:
+        if self.variant is Variant.UHFREADER18 and data:
+            return self._tid_inventory(data)
         try:
             antenna, _scan = parse_inventory_command(self.variant, data)
         except FrameError:
@@ -206,6 +239,28 @@ class SimulatedReader:
             self.address, self.variant, antenna, seen, final_status=final
         )
 
+    def _tid_inventory(self, data: bytes) -> list[bytes]:
+        """TID inventory (§8.2.1, firmware V2.36+): each tag's TID words from ``AdrTID``; a tag
+        whose TID is shorter than asked does not answer (its read fails)."""
+        try:
+            request = parse_tid_inventory(data)
+        except FrameError:
+            return [self._status(CMD_INVENTORY, STATUS_LENGTH_WRONG)]
+        except ValueError:
+            return [self._status(CMD_INVENTORY, STATUS_PARAMETER_ERROR)]
+        assert request is not None
+        start, words = request
+        self.write_antenna = 1
+        rng = self.rng
+        seen = [
+            (tid[2 * start : 2 * (start + words)], 0)
+            for tag in self._fields[1].values()
+            if (tid := bytes.fromhex(tag.tid)) and len(tid) >= 2 * (start + words)
+            if tag.read_probability >= 1.0 or rng.random() < tag.read_probability
+        ]
+        final = STATUS_SCAN_TIME_OVER if self.cut_rounds_short else STATUS_INVENTORY_DONE
+        return encode_inventory_frames(self.address, self.variant, 1, seen, final_status=final)
+
     def _write_epc(self, data: bytes) -> bytes:
         try:
             raw, _password = parse_write_epc_command(data)
@@ -218,11 +273,62 @@ class SimulatedReader:
         if len(present) > 1:
             return self._status(CMD_WRITE_EPC, STATUS_POOR_COMMUNICATION)
         (old,) = present
-        new = replace(old, epc=raw.hex().upper())
+        new = replace(old, epc=raw.hex().upper(), tid=old.tid)
         self.remove(old.epc)
         self.remove(new.epc)
         field[new.epc] = new
         return self._status(CMD_WRITE_EPC, STATUS_SUCCESS)
+
+
+# --- the reader's receiving side ----------------------------------------------------------
+
+FRAME_GAP_S = 0.015
+"""Silence after which the reader drops a partial frame (manual V2.0 §2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadFrame:
+    """A frame with all the bytes its length byte announced, whose CRC does not check."""
+
+    raw: bytes
+
+
+class CommandReceiver:
+    """How the reader cuts its input into frames (manual V2.0 §2, §8.1), without timing.
+
+    The length byte is believed: a frame is complete when ``Len + 1`` bytes have arrived.
+    A complete frame with a good CRC is a :class:`Command`; with a bad CRC (or a length below
+    4, which cannot hold an address, a command and a CRC) a :class:`BadFrame`. Bytes of a
+    frame that never completes stay until :meth:`drop_partial`, which the link calls after
+    :data:`FRAME_GAP_S` of silence.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Command | BadFrame]:
+        self._buffer += data
+        out: list[Command | BadFrame] = []
+        buffer = self._buffer
+        while buffer and len(buffer) >= buffer[0] + 1:
+            size = buffer[0] + 1
+            frame = bytes(buffer[:size])
+            del buffer[:size]
+            if frame[0] < MIN_COMMAND_LEN or crc16(frame):
+                out.append(BadFrame(frame))
+            else:
+                out.append(Command(frame[1], frame[2], frame[3:-2]))
+        return out
+
+    def drop_partial(self) -> int:
+        """Forget an incomplete frame; return how many bytes it had."""
+        dropped = len(self._buffer)
+        self._buffer.clear()
+        return dropped
 
 
 # --- on a link, with faults ---------------------------------------------------------------
@@ -236,15 +342,27 @@ class SimulatorStats:
     unanswered: int = 0
     ignored_while_busy: int = 0
     dropped_bytes: int = 0
+    bad_frames: int = 0
+    """Complete frames with a bad CRC, answered 00 FE."""
+    partial_frames_dropped: int = 0
+    """Incomplete frames dropped after 15 ms of silence."""
 
 
 class Uhfreader18Simulator:
     """Serves a :class:`SimulatedReader` on TCP (``start_tcp``) and/or a pty (``start_pty``)."""
 
-    def __init__(self, reader: SimulatedReader | None = None, *, round_time_s: float = 0.002):
+    def __init__(
+        self,
+        reader: SimulatedReader | None = None,
+        *,
+        round_time_s: float = 0.002,
+        frame_gap_s: float = FRAME_GAP_S,
+    ):
         self.reader = reader or SimulatedReader()
         self.round_time_s = round_time_s
         """How long an inventory round takes before the answer goes out."""
+        self.frame_gap_s = frame_gap_s
+        """Silence after which a partial command is dropped (the manual's 15 ms)."""
         self.silent = False
         """While True, commands are read and never answered."""
         self.stats = SimulatorStats()
@@ -358,20 +476,35 @@ class Uhfreader18Simulator:
 
     async def _serve(self, stream: asyncio.StreamReader, write: Callable[[bytes], None]) -> None:
         self.stats.connections += 1
-        decoder = CommandDecoder()
+        receiver = CommandReceiver()
         busy: asyncio.Task[None] | None = None
         try:
             while True:
-                data = await stream.read(4096)
+                if receiver.pending:
+                    try:
+                        async with asyncio.timeout(self.frame_gap_s):
+                            data = await stream.read(4096)
+                    except TimeoutError:
+                        receiver.drop_partial()
+                        self.stats.partial_frames_dropped += 1
+                        continue
+                else:
+                    data = await stream.read(4096)
                 if not data:
                     return
-                for command in decoder.feed(data):
-                    self.stats.commands += 1
+                for frame in receiver.feed(data):
                     if busy is not None and not busy.done():
                         self.stats.ignored_while_busy += 1  # as the real reader does
                         continue
+                    if isinstance(frame, BadFrame):
+                        self.stats.bad_frames += 1
+                        if self.reader.hears(frame.raw) and not self.silent:
+                            write(self.reader.illegal())
+                            self.stats.responses += 1
+                        continue
+                    self.stats.commands += 1
                     busy = asyncio.create_task(
-                        self._execute(command, write), name="uhfreader18-sim command"
+                        self._execute(frame, write), name="uhfreader18-sim command"
                     )
         finally:
             if busy is not None and not busy.done():
@@ -479,18 +612,14 @@ class _Pty:
 # --- command line -------------------------------------------------------------------------
 
 
-class _TagSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _TagSpec(StrictModel):
     epc: str
     read_probability: float = Field(default=1.0, ge=0.0, le=1.0)
     rssi: float = 100.0
     noise: float = Field(default=2.0, ge=0.0)
 
 
-class _PopulationFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _PopulationFile(StrictModel):
     antennas: dict[int, list[_TagSpec]]
 
 

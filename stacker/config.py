@@ -2,21 +2,20 @@
 
 Besides the link, the host needs the rack's shape (to choose free cells and to know when a
 double-deep cell is blocked), the pick/drop stations, and the handshake's timing. The timing
-defaults are those of DESIGN §4.3: heartbeat at least every second, PLC heartbeat stale after
-3 s, accept within 5 s, execution within 10 minutes.
+defaults are those of docs/design.md §4.3: heartbeat at least every second, PLC heartbeat stale
+after 3 s, accept within 5 s, execution within 10 minutes.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from drivers.links import parse_link
+from drivers.models import StrictModel
 
 
-class StationConfig(BaseModel):
+class StationConfig(StrictModel):
     """A pick/drop station; stations sit in the reserved aisle 0."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
     side: int = Field(default=1, ge=0, le=65535)
@@ -24,10 +23,8 @@ class StationConfig(BaseModel):
     level: int = Field(default=1, ge=0, le=65535)
 
 
-class StackerConfig(BaseModel):
+class StackerConfig(StrictModel):
     """One AS/RS crane reached over Modbus TCP (register map: stacker.registers)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str = "stacker-1"
     """Stacker id (labels, alarms); unique among rooms sharing a database."""

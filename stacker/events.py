@@ -180,7 +180,7 @@ class ForeignResultAcknowledged:
 @dataclass(frozen=True, slots=True)
 class JournalUnavailable:
     """The job journal cannot be written: the PLC's answers are held unacknowledged and no
-    command is sent until it can (journal first, DESIGN §4.3); heartbeats go on."""
+    command is sent until it can (journal first, docs/design.md §4.3); heartbeats go on."""
 
     stacker: str
     at: float

@@ -1,4 +1,4 @@
-"""The host side of the stacker handshake (DESIGN §4.3) as a pure state machine.
+"""The host side of the stacker handshake (docs/design.md §4.3) as a pure state machine.
 
 It is fed decoded input-register snapshots, the passage of time (an injected clock) and the
 operator's commands, and it answers with *actions*: journal records to make, registers to write
@@ -314,7 +314,7 @@ class Handshake:
     def decide(
         self, job_id: int, decision: ExcDecision, destination: CellAddress | None = None
     ) -> list[Action]:
-        """An operator's decision for the job in flight (see DESIGN §4.3, EXC_DECISION)."""
+        """An operator's decision for the job in flight (see docs/design.md §4.3, EXC_DECISION)."""
         job = self.job
         if job is None or job.job_id != job_id or self.phase in (Phase.IDLE, Phase.AWAIT_CLEAR):
             raise DecisionRefused(f"job {job_id} is not in flight on the stacker")

@@ -3,7 +3,7 @@
 A crane that moved a box must never be asked to move it again because the host forgot. So every
 job is recorded *before* anything reaches the PLC, each state change is recorded before the
 register writes it leads to, and a restarted host compares the unfinished jobs with the PLC's
-ACTIVE_JOB_ID / LAST_DONE_JOB_ID instead of resending anything (DESIGN §4.3). Job ids are
+ACTIVE_JOB_ID / LAST_DONE_JOB_ID instead of resending anything (docs/design.md §4.3). Job ids are
 uint32, never 0, never reused, and never have a zero low word (the strobe carries the low word).
 
 The daemon implements :class:`Journal` on its SQL store (a ``stacker_jobs`` table);

@@ -1,4 +1,4 @@
-"""What a restarted host does with the jobs its journal left unfinished (DESIGN §4.3).
+"""What a restarted host does with the jobs its journal left unfinished (docs/design.md §4.3).
 
 The journal says what the host asked for; the PLC's ACTIVE_JOB_ID and LAST_DONE_JOB_ID say what
 the crane is doing and what it last finished. Before anything is sent, each unfinished job is

@@ -1,4 +1,4 @@
-"""The stacker PLC's Modbus register map (DESIGN §4.3), and nothing else.
+"""The stacker PLC's Modbus register map (docs/design.md §4.3), and nothing else.
 
 The host and the PLC meet only here: every address, bit and code of the interface is named in
 this module so that the handshake, the simulator and the integrator's document cannot drift

@@ -5,8 +5,8 @@ with ``EventSource``: plain HTTP that passes proxies, reconnects by itself, and 
 beyond what the daemon already serves. Each open page is one subscription to the daemon's
 in-process bus, with a bounded queue: a page that stops reading (a tablet asleep with the tab
 open) loses events instead of slowing the room, and is told to reload what it shows
-(``resync``). Every event a page receives is one the room also announces on MQTT (DESIGN §6.3),
-so personal key fields never travel here either.
+(``resync``). Every event a page receives is one the room also announces on MQTT
+(docs/design.md §6.3), so personal key fields never travel here either.
 
 A stream ends when its client goes away (the server cancels it), when the token it was
 opened with is revoked or expires (checked every ``recheck_s``), or when the feed is closed

@@ -9,7 +9,6 @@ from api.auth import Auth
 from api.params import MAX_ROW_ID
 from api.schemas import AuditEntryOut, VerifyOut
 from daemon.audit import verify_chain
-from daemon.clock import us_to_iso
 from daemon.services import Services
 from daemon.store.schema import audit
 from daemon.tokens import Principal, Role
@@ -32,32 +31,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             query = query.where(audit.c.subject == subject)
         async with svc.store.read() as conn:
             rows = (await conn.execute(query.order_by(audit.c.seq).limit(limit))).all()
-        return [
-            AuditEntryOut(
-                seq=row.seq,
-                at=us_to_iso(row.at_us),
-                room=row.room,
-                actor=row.actor,
-                action=row.action,
-                subject=row.subject,
-                outcome=row.outcome,
-                details=row.details,
-                prev_hash=row.prev_hash,
-                hash=row.hash,
-            )
-            for row in rows
-        ]
+        return [AuditEntryOut.of(row) for row in rows]
 
     @r.get("/audit/verify")
     async def verify(_who: Annotated[Principal, Depends(admin)]) -> VerifyOut:
         """Walk the hash chain: OK, or the first entry that no longer fits."""
         async with svc.store.read() as conn:
             result = await verify_chain(conn)
-        return VerifyOut(
-            ok=result.ok,
-            entries=result.entries,
-            first_broken_seq=result.first_broken_seq,
-            reason=result.reason,
-        )
+        return VerifyOut.of(result)
 
     return r

@@ -33,6 +33,7 @@ from api.console.tickets import Grant, Tickets
 from api.schemas import PlaceOut
 from daemon import __version__
 from daemon.ledger.errors import Invalid
+from daemon.ledger.whereabouts import UNKNOWN_PLACE
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -174,11 +175,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                     year=h.year,
                     epc=h.epc,
                     matched=h.matched,
-                    location=PlaceOut(
-                        code=w.location.code if w else "unknown",
-                        kind=w.location.kind if w else "unknown",
-                        room=w.location.room if w else None,
-                    ),
+                    location=PlaceOut.of(w.location if w else UNKNOWN_PLACE),
                     on_loan=bool(w and w.loan),
                 )
             )

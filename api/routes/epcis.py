@@ -1,4 +1,4 @@
-"""Traceability export: the room's events as an EPCIS 2.0 JSON-LD document (DESIGN §6.6)."""
+"""Traceability export: the room's events as an EPCIS 2.0 JSON-LD document (docs/design.md §6.6)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated

@@ -81,7 +81,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return ImportOut(
             loaded=report.loaded,
             error_count=report.error_count,
-            errors=[RowErrorOut(line=e.line, ref=e.ref, error=e.error) for e in report.errors],
+            errors=[RowErrorOut.from_domain(e) for e in report.errors],
         )
 
     @r.get("/items/{ref}/location")

@@ -47,9 +47,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         code: str, _who: Annotated[Principal, Depends(reader)]
     ) -> LocationDefOut:
         loc = await svc.locations.get(code)
-        return LocationDefOut(
-            code=loc.code, kind=loc.kind, room=loc.room, parent=loc.parent_code, name=loc.name
-        )
+        return LocationDefOut.of(loc)
 
     @r.get("/locations/{code}/items")
     async def items_at(code: str, _who: Annotated[Principal, Depends(reader)]) -> ShelfOut:

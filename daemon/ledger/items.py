@@ -18,17 +18,25 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.events import ItemHomeChanged
 from daemon.ledger.errors import Invalid, NotFound
-from daemon.ledger.keys import check_resident_id, check_social_security_no, mask
+from daemon.ledger.keys import (
+    ApprovalNo,
+    ResidentId,
+    SocialSecurityNo,
+    blank_is_none,
+    mask,
+    storable,
+)
 from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger, Tx
 from daemon.store.schema import items, locations, tags
+from drivers.models import StrictModel
 
 REF_PATTERN = r"^[\w][\w·.\-]{0,99}$"
 Ref = Annotated[str, Field(pattern=REF_PATTERN, description="archival reference code (档号)")]
@@ -37,10 +45,10 @@ Kind = Literal["box", "file"]
 KEY_FIELDS = ("resident_id", "approval_no", "social_security_no")
 
 
-class ItemFields(BaseModel):
-    """What the catalogue says about one paper item (DESIGN §3)."""
+class ItemFields(StrictModel):
+    """What the catalogue says about one paper item (docs/design.md §3)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=1000)
     category: str = Field(default="", max_length=100)
@@ -49,32 +57,20 @@ class ItemFields(BaseModel):
     kind: Kind = "box"
     parent_ref: Ref | None = None
     record_id: str | None = Field(default=None, max_length=200)
-    resident_id: str | None = Field(default=None, max_length=18)
-    approval_no: str | None = Field(default=None, max_length=100)
-    social_security_no: str | None = Field(default=None, max_length=100)
+    resident_id: ResidentId = None
+    approval_no: ApprovalNo = None
+    social_security_no: SocialSecurityNo = None
     home_location: str | None = Field(default=None, max_length=100)
 
-    @field_validator("resident_id")
-    @classmethod
-    def _resident_id(cls, v: str | None) -> str | None:
-        return check_resident_id(v.upper()) if v else None
-
-    @field_validator("social_security_no")
-    @classmethod
-    def _social_security_no(cls, v: str | None) -> str | None:
-        return check_social_security_no(v.upper()) if v else None
-
-    @field_validator("title", "category", "record_id", "approval_no", "home_location")
+    @field_validator("title", "category", "record_id", "home_location")
     @classmethod
     def _storable(cls, v: str | None) -> str | None:
-        if v is not None and "\x00" in v:  # PostgreSQL text cannot hold it
-            raise ValueError("holds a NUL character, which cannot be stored")
-        return v
+        return storable(v)
 
-    @field_validator("parent_ref", "record_id", "approval_no", "home_location", mode="before")
+    @field_validator("parent_ref", "record_id", "home_location", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
-        return None if v == "" else v
+        return blank_is_none(v)
 
     @model_validator(mode="after")
     def _file_in_box(self) -> ItemFields:

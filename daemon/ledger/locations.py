@@ -1,6 +1,6 @@
 """Where things can be: the location hierarchy and its codes.
 
-DESIGN §3: site / room / rack / side / bay / level (/ slot), plus special places: stacker
+docs/design.md §3: site / room / rack / side / bay / level (/ slot), plus special places: stacker
 cells, pick stations, the desk, the gates, the reading room, ``on-loan`` and ``unknown``.
 Every location has a code that staff can read off a shelf label; codes of a room start with
 the room id (``r101-A-03-02`` is rack A, bay 3, level 2 of room r101), so rooms sharing one

@@ -1,6 +1,6 @@
 """Gate passages: what crossed the door, which way, and whether it was allowed to.
 
-DESIGN §3: out with an open loan is a confirmed removal (the item is now on loan, outside);
+docs/design.md §3: out with an open loan is a confirmed removal (the item is now on loan, outside);
 out without one is an unauthorized removal and raises a critical alarm in the same
 transaction as the passage; in is an item back in the room (its loan stays open until it is
 returned at the desk, unless the configuration says a passage in returns it). A tag bound to no

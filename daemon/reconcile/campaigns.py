@@ -1,15 +1,15 @@
 """Inventory campaigns: a full sweep of the room, ended by a reconciliation run.
 
-DESIGN §5 asks for a full inventory at least every half year. The shelf readers inventory all
-the time, so a campaign does not start them; it marks the moment from which sweeps count and
-waits until every shelf location has had enough full sweeps since (``inventory.sweeps``, by
-default the shelf engine's ``missing_sweeps``: by then the engine has reported every item that
-is not there). Stacker cells have no shelf antenna; when asked, the campaign queues a verify
-job (an RFID scan by the crane) for every cell the records say holds an item, and a cell counts
-as swept when its job is done, whatever it found; a scan that did not find the expected box
-becomes a ``missing`` row of the campaign's run. Coverage is locations swept over locations to
-sweep, kept per location in ``campaign_locations`` so a restart of the daemon loses none of it
-(sweeps are counted afresh from the restart).
+docs/design.md §5.6 asks for a full inventory at least every half year. The shelf readers
+inventory all the time, so a campaign does not start them; it marks the moment from which sweeps
+count and waits until every shelf location has had enough full sweeps since
+(``inventory.sweeps``, by default the shelf engine's ``missing_sweeps``: by then the engine has
+reported every item that is not there). Stacker cells have no shelf antenna; when asked, the
+campaign queues a verify job (an RFID scan by the crane) for every cell the records say holds an
+item, and a cell counts as swept when its job is done, whatever it found; a scan that did not
+find the expected box becomes a ``missing`` row of the campaign's run. Coverage is locations
+swept over locations to sweep, kept per location in ``campaign_locations`` so a restart of the
+daemon loses none of it (sweeps are counted afresh from the restart).
 
 A campaign is ``running``, then ``finishing`` (coverage complete, or staff asked to finish with
 what it has), then ``done`` once its reconciliation run has finished; or ``cancelled``. One

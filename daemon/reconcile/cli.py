@@ -15,60 +15,75 @@ the shelves) and are driven through the API.
 Exit status: 0 done, 1 a usage, configuration or database problem, 2 the run failed.
 """
 
+from __future__ import annotations
+
 import argparse
 import asyncio
-import getpass
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from daemon.audit import AuditChain
-from daemon.bus import Bus
-from daemon.clock import us_to_iso
-from daemon.config import ArchroomConfig, ConfigError
-from daemon.ledger.errors import LedgerError
-from daemon.ledger.locations import Locations
-from daemon.ledger.uow import Ledger
-from daemon.outbox import Outbox
-from daemon.reconcile.report import report_csv, report_json, retention_csv, retention_json
-from daemon.reconcile.runs import Reconciler, Run
-from daemon.reconcile.spotcheck import SpotChecks
-from daemon.store.db import SchemaError, Store
+from daemon.cli_common import Commands, add_db_target, config_for, quiet_libraries
+
+if TYPE_CHECKING:
+    from daemon.config import ArchroomConfig
+    from daemon.ledger.uow import Ledger
+    from daemon.reconcile.runs import Run
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from daemon.cli import _add_db_target
-
-    parser = argparse.ArgumentParser(
-        prog="archroom reconcile", description="catalogue/room reconciliation runs and reports"
+def register(commands: Commands) -> None:
+    """``archroom reconcile ACTION``; every action runs ``reconcile``."""
+    reconcile = commands.group(
+        "reconcile",
+        help="catalogue/shelf reconciliation runs",
+        description="catalogue/room reconciliation runs and reports",
+        dest="action",
     )
-    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    _add_db_target(sub.add_parser("run", help="execute a reconciliation run now"))
-    p = sub.add_parser("list", help="the room's runs, newest first")
+    add_db_target(reconcile.add("run", reconcile_command, help="execute a reconciliation run now"))
+    p = reconcile.add("list", reconcile_command, help="the room's runs, newest first")
     p.add_argument("--limit", type=int, default=20)
-    _add_db_target(p)
-    p = sub.add_parser("show", help="a run's counts and its first rows")
+    add_db_target(p)
+    p = reconcile.add("show", reconcile_command, help="a run's counts and its first rows")
     p.add_argument("run_id", type=int)
     p.add_argument("--rows", type=int, default=20, help="rows to print (default 20)")
-    _add_db_target(p)
-    p = sub.add_parser("export", help="a run's full report as CSV or JSON")
+    add_db_target(p)
+    p = reconcile.add("export", reconcile_command, help="a run's full report as CSV or JSON")
     p.add_argument("run_id", type=int)
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("-o", "--output", default="-", help="file (default: standard output)")
-    _add_db_target(p)
-    p = sub.add_parser("retention", help="records whose retention period has passed")
+    add_db_target(p)
+    p = reconcile.add(
+        "retention", reconcile_command, help="records whose retention period has passed"
+    )
     p.add_argument("--on", type=date.fromisoformat, default=None, help="YYYY-MM-DD (today)")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.add_argument("-o", "--output", default="-", help="file (default: standard output)")
-    _add_db_target(p)
-    return parser
+    add_db_target(p)
+
+
+def reconcile_command(args: argparse.Namespace) -> int:
+    """Runs one ``archroom reconcile`` action (``args.action``) on the room's database."""
+    quiet_libraries()
+    config, hint = config_for(args)  # a ConfigError is reported by daemon/cli.py's main
+
+    async def go() -> int:
+        async with _ledger(config, hint) as ledger:
+            return await _act(args, ledger, config)
+
+    return _run(go)
 
 
 @asynccontextmanager
 async def _ledger(config: ArchroomConfig, hint: str) -> AsyncIterator[Ledger]:
+    from daemon.audit import AuditChain
+    from daemon.bus import Bus
+    from daemon.ledger.uow import Ledger
+    from daemon.outbox import Outbox
+    from daemon.store.db import Store
+
     store = Store.connect(config.database_url())
     try:
         await store.check_schema(f"archroom db upgrade {hint}")
@@ -79,6 +94,8 @@ async def _ledger(config: ArchroomConfig, hint: str) -> AsyncIterator[Ledger]:
 
 
 def _summary(run: Run, out: TextIO) -> None:
+    from daemon.clock import us_to_iso
+
     print(
         f"run {run.id} ({run.state}) room {run.room}: {run.items_checked} items, "
         f"{run.tags_checked} tags, {run.discrepancies} discrepancies",
@@ -103,6 +120,14 @@ async def _write(chunks: AsyncIterator[str], output: str) -> None:
 
 
 async def _act(args: argparse.Namespace, ledger: Ledger, config: ArchroomConfig) -> int:
+    import getpass
+
+    from daemon.clock import us_to_iso
+    from daemon.ledger.locations import Locations
+    from daemon.reconcile.report import report_csv, report_json, retention_csv, retention_json
+    from daemon.reconcile.runs import Reconciler
+    from daemon.reconcile.spotcheck import SpotChecks
+
     settings = config.inventory
     reconciler = Reconciler(
         ledger, chunk=settings.chunk, sighting_window_s=settings.unknown_tag_days * 86_400
@@ -138,26 +163,10 @@ async def _act(args: argparse.Namespace, ledger: Ledger, config: ArchroomConfig)
     return 0
 
 
-def main(argv: list[str]) -> int:
-    from daemon.cli import _config_for, quiet_libraries
-
-    args = build_parser().parse_args(argv)
-    quiet_libraries()
-    try:
-        config, hint = _config_for(args)
-    except ConfigError as e:
-        for line in e.errors:
-            print(f"{e.source}: {line}", file=sys.stderr)
-        return 1
-
-    async def go() -> int:
-        async with _ledger(config, hint) as ledger:
-            return await _act(args, ledger, config)
-
-    return _run(go)
-
-
 def _run(fn: Callable[[], Awaitable[int]]) -> int:
+    from daemon.ledger.errors import LedgerError
+    from daemon.store.db import SchemaError
+
     async def guarded() -> int:
         try:
             return await fn()

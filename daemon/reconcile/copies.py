@@ -15,40 +15,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from daemon.ledger.errors import NotFound
 from daemon.ledger.items import KEY_FIELDS, Ref
-from daemon.ledger.keys import check_resident_id, check_social_security_no
+from daemon.ledger.keys import ApprovalNo, ResidentId, SocialSecurityNo
 from daemon.ledger.uow import Ledger, Tx
 from daemon.store.schema import catalogue_copies, items
+from drivers.models import StrictModel
 
 
-class KeyFieldCopy(BaseModel):
+class KeyFieldCopy(StrictModel):
     """The catalogue service's values of one record's key fields (null: it holds none)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
-    resident_id: str | None = Field(default=None, max_length=18)
-    approval_no: str | None = Field(default=None, max_length=100)
-    social_security_no: str | None = Field(default=None, max_length=100)
-
-    @field_validator("resident_id")
-    @classmethod
-    def _resident_id(cls, v: str | None) -> str | None:
-        return check_resident_id(v.upper()) if v else None
-
-    @field_validator("social_security_no")
-    @classmethod
-    def _social_security_no(cls, v: str | None) -> str | None:
-        return check_social_security_no(v.upper()) if v else None
-
-    @field_validator("approval_no", mode="before")
-    @classmethod
-    def _blank_is_none(cls, v: object) -> object:
-        return None if v == "" else v
+    resident_id: ResidentId = None
+    approval_no: ApprovalNo = None
+    social_security_no: SocialSecurityNo = None
 
 
 class KeyFieldCopyRecord(KeyFieldCopy):

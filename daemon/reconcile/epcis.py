@@ -1,4 +1,4 @@
-"""Traceability export: the room's events as an EPCIS 2.0 JSON-LD document (DESIGN §6.6).
+"""Traceability export: the room's events as an EPCIS 2.0 JSON-LD document (docs/design.md §6.6).
 
 Reconciliation says what is wrong now; traceability says how each item got there. Other
 systems (the electronic archive, an auditor's tools) read that history in GS1's EPCIS 2.0, so
@@ -152,7 +152,7 @@ class Urns:
 
 
 def to_epcis(event: ArchiveEvent, urns: Urns, room: str) -> EpcisEvent:
-    """One archive event in CBV terms (the table in DESIGN §6.6)."""
+    """One archive event in CBV terms (the table in docs/design.md §6.6)."""
     action, step, disposition = MAPPING[event.kind]
     return EpcisEvent(
         eventID=urns.event(room, event.key),

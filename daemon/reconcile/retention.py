@@ -1,4 +1,4 @@
-"""Disposal eligibility: records whose retention period is over (DESIGN §3, §5).
+"""Disposal eligibility: records whose retention period is over (docs/design.md §3, §5.6).
 
 Retention classes are ``Y`` (permanent: formal approvals, policy documents, never disposed of),
 ``D30`` and ``D10`` (30 and 10 years). As archives count it, the period starts on 1 January of

@@ -4,9 +4,9 @@ One supervised service in the daemon. Runs requested through the API wait in a q
 executed one at a time (a run reads the whole catalogue; two at once would only compete); a
 campaign's coverage is counted every second, and when it is complete (or staff finish it) its
 run is queued like any other and the campaign ends with it. Every so often the service checks
-the schedule (a full inventory at least every ``inventory.campaign_interval_days``, DESIGN §5)
-and raises the ``inventory.due`` reminder when one is due, and refreshes the metrics from the
-latest run and campaign, so runs made from the command line show up too.
+the schedule (a full inventory at least every ``inventory.campaign_interval_days``,
+docs/design.md §5.6) and raises the ``inventory.due`` reminder when one is due, and refreshes
+the metrics from the latest run and campaign, so runs made from the command line show up too.
 
 Before a run, the unknown tags the shelf engine still holds on a shelf are marked as seen now:
 a stranger settles once, and without this its sighting would age out of the report while it

@@ -359,7 +359,7 @@ climate_minutes = Table(
     Index(None, "room", "minute_us"),
 )
 
-# -- reconciliation, inventory campaigns, spot checks (DESIGN §5) ---------------------------
+# -- reconciliation, inventory campaigns, spot checks (docs/design.md §5.6) --------------------
 
 catalogue_copies = Table(
     "catalogue_copies",

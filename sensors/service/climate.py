@@ -43,7 +43,6 @@ from typing import Literal
 
 from prometheus_client import Gauge
 
-from daemon.backoff import Backoff
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig, RoomConfig
 from daemon.health import Health
@@ -53,8 +52,10 @@ from daemon.ledger.uow import Ledger
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.supervisor import Supervisor
+from drivers.cancellation import raise_if_cancelled
+from drivers.reconnect import Backoff
 from sensors.alarms import AlarmChange, AlarmKind, sensor_fault
-from sensors.bus import BusPoller, SensorCounters, raise_if_cancelled
+from sensors.bus import BusPoller, SensorCounters
 from sensors.config import BusConfig, SensorConfig
 from sensors.derived import dew_point_c
 from sensors.history import MINUTE_S, MinuteAggregate, MinuteAggregator
@@ -244,7 +245,9 @@ class ClimateService:
         # used, so that an up edge also clears a fault recorded before a restart.
         self.monitor.sensor_state(change)
         self._states[change.sensor] = change
-        self.metrics.sensor_up.labels(sensor=change.sensor).set(1 if change.up else 0)
+        self.metrics.sensor_up.labels(room=change.room, sensor=change.sensor).set(
+            1 if change.up else 0
+        )
         if not change.up:
             self._forget_gauges(change.sensor, change.room)
         self._decisions.put_nowait(
@@ -269,7 +272,8 @@ class ClimateService:
             self._prepared = True
         for sensor in self.sensors:
             if sensor not in self._states:
-                self.metrics.sensor_up.labels(sensor=sensor).set(0)
+                self.metrics.sensor_up.labels(room=self.sensors[sensor].room, sensor=sensor).set(0)
+        self._export_limits()
         self._report_health()
         async with asyncio.TaskGroup() as group:
             for bus in self.buses.values():
@@ -417,14 +421,16 @@ class ClimateService:
 
     async def _poll(self, bus: BusConfig) -> None:
         self._count_polls()
-        poller = BusPoller(bus, self.config.sensors, self, wall_clock=self.clock)
+        poller = BusPoller(
+            bus, self.config.sensors, self, wall_clock=self.clock, lock_dir=self.config.state_dir
+        )
         for sensor in poller.counters:
             self._counted[sensor] = SensorCounters()
         self._pollers[bus.id] = poller
         await poller.run()
 
     async def _record_alarms(self) -> None:
-        backoff = Backoff(initial=0.5, cap=30.0)
+        backoff = Backoff(0.5, 30.0)
         while True:
             raise_if_cancelled()  # a database driver may have swallowed it (Python 3.11)
             change = await self._decisions.get()
@@ -434,7 +440,7 @@ class ClimateService:
                         await self._record(change)
                     except Exception as e:
                         delay = backoff.next_delay()
-                        backoff.log_failure(
+                        backoff.failed(
                             log,
                             "climate alarm %s not recorded (%s); retrying in %.1f s",
                             alarm_key(change.kind, change.room, change.source),
@@ -443,7 +449,7 @@ class ClimateService:
                         )
                         await asyncio.sleep(delay)
                     else:
-                        backoff.reset()
+                        backoff.recovered(log, "climate alarms are recorded again")
                         break
             finally:
                 self._decisions.task_done()
@@ -480,7 +486,7 @@ class ClimateService:
 
     async def _keep_history(self) -> None:
         loop = asyncio.get_running_loop()
-        backoff = Backoff(initial=self.settings.history_flush_s, cap=300.0)
+        backoff = Backoff()  # for its log habit: the pace is the flush interval
         prune_due = loop.time() + 60.0
         try:
             while True:
@@ -492,13 +498,12 @@ class ClimateService:
                         prune_due = loop.time() + _PRUNE_EVERY_S
                         await self._prune()
                 except Exception as e:
-                    backoff.next_delay()
-                    backoff.log_failure(
+                    backoff.failed(
                         log, "climate history not written (%s); %d minutes wait", e,
                         len(self._minutes),
                     )  # fmt: skip
                 else:
-                    backoff.reset()
+                    backoff.recovered(log, "climate history is written again")
         except asyncio.CancelledError:
             # Stopping: what has been measured so far is written (briefly) before leaving.
             self._minutes.extend(self._aggregator.drain())
@@ -573,10 +578,30 @@ class ClimateService:
                     m.sensor_rejected.labels(sensor=sensor).inc(now.rejected - before.rejected)
                 self._counted[sensor] = dataclasses.replace(now)
 
+    def _export_limits(self) -> None:
+        """Each room's own limits as gauges, so dashboards and alert rules judge the film vault
+        by its 13-15 °C and not by the paper stacks' lines."""
+        m = self.metrics
+        for room, limits in self.limits.items():
+            for bound, celsius, pct in (
+                ("min", limits.temp_min_c, limits.rh_min_pct),
+                ("max", limits.temp_max_c, limits.rh_max_pct),
+                ("swing", limits.temp_swing_c, limits.rh_swing_pct),
+            ):
+                m.climate_temperature_limit.labels(room=room, bound=bound).set(celsius)
+                m.climate_humidity_limit.labels(room=room, bound=bound).set(pct / 100.0)
+
     def _room_figures(self, now: float) -> None:
         m = self.metrics
         for room in self.rooms:
-            p = self.monitor.room(room, now).preservation
+            snapshot = self.monitor.room(room, now)
+            if snapshot.temperature_spread_24h_c is not None:
+                m.climate_temperature_swing.labels(room=room).set(snapshot.temperature_spread_24h_c)
+            if snapshot.humidity_spread_24h_pct is not None:
+                m.climate_humidity_swing.labels(room=room).set(
+                    snapshot.humidity_spread_24h_pct / 100.0
+                )
+            p = snapshot.preservation
             if p.pi_years is not None:
                 m.climate_pi.labels(room=room).set(p.pi_years)
             if p.twpi_24h_years is not None:

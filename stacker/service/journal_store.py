@@ -2,7 +2,7 @@
 
 The crane must never move a box twice because the host forgot, so the journal lives in the
 room's database (``stacker_jobs``) and every job and state change is committed there *before*
-the controller writes the registers that follow from it (DESIGN §4.3). The same transaction
+the controller writes the registers that follow from it (docs/design.md §4.3). The same transaction
 that records a job's end also records its consequence in the ledger: the movement of the item
 (source ``stacker``: a retrieval to the station, a store or relocation to the cell), the audit
 entry and the ``stacker.job`` event. So a result acknowledged to the PLC always has its

@@ -91,7 +91,7 @@ async def test_a_dead_sensor_raises_a_fault_and_the_others_keep_reading(rig: Cli
     assert [a["kind"] for a in dead["alarms"]] == ["sensor.fault"]
 
     metrics = await rig.metrics()
-    assert sample(metrics, "archroom_sensor_up", sensor="vault-a") == 0.0
+    assert sample(metrics, "archroom_sensor_up", room="film-vault", sensor="vault-a") == 0.0
     assert sample(metrics, "archroom_climate_temperature_celsius",
                   room="film-vault", sensor="vault-a") is None  # fmt: skip
 
@@ -114,7 +114,10 @@ async def test_a_dead_sensor_raises_a_fault_and_the_others_keep_reading(rig: Cli
     assert "answering again" in str(cleared["reason"])
 
     async def up_again() -> bool:
-        return sample(await rig.metrics(), "archroom_sensor_up", sensor="vault-a") == 1.0
+        return (
+            sample(await rig.metrics(), "archroom_sensor_up", room="film-vault", sensor="vault-a")
+            == 1.0
+        )
 
     await eventually(up_again)
     assert len(events(rig, "alarm.raised", "sensor.fault")) == 1

@@ -22,7 +22,7 @@ async def test_two_hours_at_70_percent_are_two_hours_at_mould_risk(clocked: Cloc
         assert p.mould_risk is True
         assert p.mould_hours_24h == pytest.approx(2.0)
         assert p.mould_hours_total == pytest.approx(2.0)
-        assert p.pi_years == pytest.approx(26.0, abs=0.05)  # DESIGN §5: 20 °C / 70 %
+        assert p.pi_years == pytest.approx(26.0, abs=0.05)  # docs/design.md §5.3: 20 °C / 70 %
         (mould,) = await alarms.list(active_only=False, kind="climate.mould-risk")
         assert (mould.severity, mould.subject) == ("critical", "stack-9")
         assert mould.raised_us == seconds_to_us(T0 + QUARTER)  # held for min_duration_s

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def magnus_dew_point(t: float, rh: float) -> float:
-    """DESIGN §5: alpha = ln(RH/100) + a T / (b + T), Td = b alpha / (a - alpha)."""
+    """docs/design.md §5.2: alpha = ln(RH/100) + a T / (b + T), Td = b alpha / (a - alpha)."""
     a, b = 17.625, 243.04
     alpha = math.log(rh / 100) + a * t / (b + t)
     return b * alpha / (a - alpha)
@@ -55,7 +55,7 @@ async def test_readings_reach_the_api_the_metrics_and_the_retained_topic(rig: Cl
     assert sample(metrics, "archroom_climate_dew_point_celsius", **labels) == pytest.approx(
         magnus_dew_point(19.5, 49.0), abs=1e-6
     )
-    assert sample(metrics, "archroom_sensor_up", sensor="stack-1-a") == 1.0
+    assert sample(metrics, "archroom_sensor_up", room="stack-1", sensor="stack-1-a") == 1.0
     assert sample(metrics, "archroom_climate_bus_up", bus="tcp") == 1.0
 
     retained = await eventually(lambda: _retained_at(rig, "stack-1-a", 49.0))
@@ -90,7 +90,7 @@ async def test_a_room_is_judged_on_the_mean_of_its_sensors_with_its_preservation
     assert (limits["temp_min_c"], limits["temp_max_c"]) == (14.0, 24.0)
     assert (limits["rh_min_pct"], limits["rh_max_pct"]) == (45.0, 60.0)
     assert (limits["temp_swing_c"], limits["rh_swing_pct"]) == (2.0, 5.0)
-    assert room["dew_point_c"] == pytest.approx(9.26, abs=0.01)  # DESIGN §5: 20 °C / 50 %
+    assert room["dew_point_c"] == pytest.approx(9.26, abs=0.01)  # docs/design.md §5.2: 20 °C / 50 %
     assert room["preservation"]["pi_years"] == pytest.approx(44.6, abs=0.05)
     assert room["preservation"]["mould_risk"] is False
     assert room["sensors"] == ["stack-1-a", "stack-1-b"]
@@ -103,3 +103,35 @@ async def test_a_room_is_judged_on_the_mean_of_its_sensors_with_its_preservation
         return value if value is not None and abs(value - 44.6) < 0.05 else None
 
     assert await eventually(pi_exported) == pytest.approx(44.6, abs=0.05)
+
+
+async def test_each_rooms_own_limits_and_its_24h_swing_are_gauges(rig: ClimateRig) -> None:
+    rig.sim.set_values("vault-a", 14.0, 40.0)
+    rig.sim.set_values("vault-b", 14.0, 40.0)
+
+    async def swing_as_in_the_api() -> str | None:
+        """The exposition once the vault's swing gauges equal the spreads the API shows (%
+        there, a ratio here): both come from the same 24 h window, which no longer moves."""
+        metrics = await rig.metrics()
+        room = await rig.room("film-vault")
+        t = sample(metrics, "archroom_climate_temperature_swing_celsius", room="film-vault")
+        rh = sample(metrics, "archroom_climate_humidity_swing_ratio", room="film-vault")
+        if t is None or rh is None or room["temperature_spread_24h_c"] is None:
+            return None
+        same_t = abs(t - room["temperature_spread_24h_c"]) < 0.01
+        same_rh = abs(rh * 100 - room["humidity_spread_24h_pct"]) < 0.01
+        return metrics if same_t and same_rh else None
+
+    metrics = await eventually(swing_as_in_the_api)
+    # The film vault is judged by the film-master class (13-15 °C, 35-45 % RH), the paper
+    # stack by paper's (14-24 °C, 45-60 %), each with the ±2 °C / ±5 % daily swing.
+    for name, room_id, expected in (
+        ("archroom_climate_temperature_limit_celsius", "film-vault", (13.0, 15.0, 2.0)),
+        ("archroom_climate_humidity_limit_ratio", "film-vault", (0.35, 0.45, 0.05)),
+        ("archroom_climate_temperature_limit_celsius", "stack-1", (14.0, 24.0, 2.0)),
+        ("archroom_climate_humidity_limit_ratio", "stack-1", (0.45, 0.60, 0.05)),
+    ):
+        found = tuple(
+            sample(metrics, name, room=room_id, bound=bound) for bound in ("min", "max", "swing")
+        )
+        assert found == pytest.approx(expected), (name, room_id)

@@ -30,7 +30,7 @@ async def test_metrics_expose_build_info(tmp_path: Path, sqlite_url: str) -> Non
     config = make_config(tmp_path, db_url=sqlite_url)
     async with running_daemon(config) as daemon, api_client(daemon) as client:
         text = (await client.get("/metrics")).text
-    assert 'archroom_build_info{version="' in text
+    assert f'archroom_build_info{{room="{config.room}",version="' in text
     assert "archroom_outbox_pending" in text
 
 

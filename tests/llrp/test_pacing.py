@@ -1,4 +1,7 @@
-"""Pure helpers of the LLRP service: the reader-to-local clock mapping and reconnect backoff."""
+"""Pure helpers of the LLRP service: the reader-to-local clock mapping.
+
+The reconnect backoff is the shared one (tests/drivers/test_reconnect.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.llrp import Backoff, ReaderClock
+from drivers.llrp import ReaderClock
 
 LOCAL = 1_790_000_000.0
 SKEW = -4000.0  # the reader's clock runs 4000 s behind
@@ -66,21 +69,3 @@ def test_a_mapped_time_is_never_after_its_receipt_nor_more_than_stale_before(
         received += gap
         t = clock.local_time(received + error, received)
         assert received - 2.0 - 1e-6 <= t <= received + 1e-6
-
-
-def test_backoff_doubles_from_the_initial_delay_up_to_the_cap() -> None:
-    backoff = Backoff(0.5, 5.0, jitter=0.25, rng=lambda: 0.0)
-    assert [backoff.next_delay() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
-
-
-def test_backoff_jitter_shortens_a_delay_by_at_most_its_share() -> None:
-    backoff = Backoff(1.0, 8.0, jitter=0.25, rng=lambda: 1.0)
-    assert [backoff.next_delay() for _ in range(3)] == [0.75, 1.5, 3.0]
-
-
-def test_backoff_starts_over_after_a_reset() -> None:
-    backoff = Backoff(0.5, 30.0, rng=lambda: 0.0)
-    for _ in range(40):
-        backoff.next_delay()
-    backoff.reset()
-    assert backoff.next_delay() == 0.5

@@ -1,4 +1,7 @@
-"""The traceability export: valid against GS1's EPCIS 2.0 JSON schema, mapped as DESIGN §6.6."""
+"""The traceability export: valid against GS1's EPCIS 2.0 JSON schema, mapped as designed.
+
+The mapping is the table of docs/design.md §6.6.
+"""
 
 from __future__ import annotations
 
@@ -78,8 +81,8 @@ def test_the_validator_refuses_what_the_schema_forbids() -> None:
         assert list(Draft7Validator(SCHEMA, format_checker=formats).iter_errors(broken))
 
 
-# (action, bizStep, disposition) per archive event, as DESIGN §6.6 lists them.
-DESIGN_6_6 = {
+# (action, bizStep, disposition) per archive event, as docs/design.md §6.6 lists them.
+CBV_MAPPING = {
     "check_out": ("OBSERVE", "accepting", "unavailable"),
     "return": ("OBSERVE", "receiving", "available"),
     "gate_out": ("OBSERVE", "departing", "in_progress"),
@@ -92,7 +95,7 @@ DESIGN_6_6 = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(DESIGN_6_6))
+@pytest.mark.parametrize("kind", sorted(CBV_MAPPING))
 def test_each_archive_event_maps_to_its_cbv_step_in_a_valid_document(kind: str) -> None:
     event = ArchiveEvent(
         1_764_000_000_123_000,
@@ -107,7 +110,7 @@ def test_each_archive_event_maps_to_its_cbv_step_in_a_valid_document(kind: str) 
     doc = document([event], site="site-1", room="r1", created_us=1_764_000_001_000_000).json_ld()
     assert_valid_epcis(doc)
     [out] = doc["epcisBody"]["eventList"]
-    action, step, disposition = DESIGN_6_6[kind]
+    action, step, disposition = CBV_MAPPING[kind]
     assert (out["action"], out["bizStep"], out.get("disposition")) == (action, step, disposition)
     assert out["type"] == "ObjectEvent"
     assert out["epcList"] == ["urn:epc:id:giai:0614141.42"]

@@ -1,7 +1,8 @@
 """Defects the OpenAPI sweep found, each pinned by the request that showed it.
 
 Every one answered a 500 (or worse: a rack of a billion bays exhausted the daemon's memory) or
-a body its declared schema did not allow. DESIGN §6.2: errors are JSON with the right 4xx code.
+a body its declared schema did not allow. docs/design.md §6.2: errors are JSON with the right
+4xx code.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Personal key fields and token secrets never leave the places that must hold them.
 
-DESIGN §3: resident ID numbers, approval numbers and social-security numbers are personal data;
-they live in the catalogue tables and reach only the roles that may see them. One run drives
+docs/design.md §3: resident ID numbers, approval numbers and social-security numbers are personal
+data; they live in the catalogue tables and reach only the roles that may see them. One run drives
 them through the whole path of a room over real HTTP and a real broker: records put and
 imported (CSV and JSON lines, with good and bad values), a tag, moves, a loan checked out,
 renewed and returned, the catalogue service's key-field copy, a reconciliation run, searches

@@ -1,5 +1,6 @@
 """Every operation of the OpenAPI document, fed generated requests: no 500, no response that
-breaks its declared schema (DESIGN §6.2: errors are JSON with the right 4xx code, never a 500).
+breaks its declared schema (docs/design.md §6.2: errors are JSON with the right 4xx code, never
+a 500).
 
 schemathesis reads ``/openapi.json`` from a running daemon and sends requests over real HTTP
 with an admin token (admin may use every route). The room is seeded first (items, a tag, a loan,

@@ -1,4 +1,7 @@
-"""Dew point, Preservation Index, TWPI and mould risk against the reference values (DESIGN §5)."""
+"""Dew point, Preservation Index, TWPI and mould risk against the reference values.
+
+The values are those of docs/design.md §5.2-§5.4.
+"""
 
 from __future__ import annotations
 

@@ -55,8 +55,9 @@ async def test_xy_md02_answers_fc04_at_registers_1_and_2(
 async def test_xy_md02_holds_its_address_and_baud_code_in_holding_registers(
     rtu: AsyncModbusTcpClient,
 ) -> None:
+    """XY-MD02 manual: 0x0102 baud code 0 = 9600 (1 is 14400), the line's speed here."""
     rr = await rtu.read_holding_registers(0x0101, count=2, device_id=3)
-    assert list(rr.registers) == [3, 1]
+    assert list(rr.registers) == [3, 0]
 
 
 async def test_xy_md02_refuses_measurements_over_fc03(rtu: AsyncModbusTcpClient) -> None:
@@ -201,3 +202,13 @@ def test_standalone_simulator_refuses_an_unknown_sensor(capsys: pytest.CaptureFi
         main(["--dead", "nobody"])
     assert exit_info.value.code == 2
     assert "unknown sensor 'nobody'" in capsys.readouterr().err
+
+
+def test_a_sensor_that_cannot_run_at_its_lines_baud_is_refused() -> None:
+    """Renke RS-WS-N01 baud codes are 2400, 4800 and 9600 only (register 0x07D1)."""
+    with pytest.raises(ValueError, match="cannot run at 19200"):
+        ClimateSimulator(
+            [SimSensor("a", "r", "rs-ws-n01", "l", 1)],
+            [SimBus("l", "rtu", baud=19200)],
+            {"r": RoomModel()},
+        )

@@ -1,4 +1,4 @@
-"""The register map's codecs: golden values from the DESIGN table and garbage-proof decoders."""
+"""The register map's codecs: golden values from docs/design.md §4.3, garbage-proof decoders."""
 
 from __future__ import annotations
 

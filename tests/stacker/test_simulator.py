@@ -1,8 +1,8 @@
-"""The PLC simulator, driven by a plain pymodbus client at the raw addresses of DESIGN §4.3.
+"""The PLC simulator, driven by a plain pymodbus client at the raw addresses of docs/design.md §4.3.
 
-These tests deliberately spell out register numbers and bit positions from the DESIGN table
-instead of importing ``stacker.registers``, so the simulator is checked against the document and
-not only against our own controller.
+These tests deliberately spell out register numbers and bit positions from docs/design.md §4.3
+(and docs/stacker.md) instead of importing ``stacker.registers``, so the simulator is checked
+against the document and not only against our own controller.
 """
 
 from __future__ import annotations

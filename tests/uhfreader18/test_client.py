@@ -267,3 +267,31 @@ async def test_multi_antenna_write_acts_on_the_antenna_last_inventoried(
     await client.write_epc(EPC_C)
     assert [r.epc for r in await client.inventory(2)] == [EPC_C]
     assert [r.epc for r in await client.inventory(1)] == [EPC_A]
+
+
+async def test_half_sent_command_spoils_the_next_which_is_answered_00_fe_and_resent(
+    simulator: Uhfreader18Simulator, client: Uhfreader18Client
+) -> None:
+    """Manual V2.0 §8.1 (a CRC error is answered 05 Adr 00 FE) and §2 (a partial frame is
+    dropped after 15 ms of silence): the client waits out the 15 ms and sends again."""
+    # The first two bytes of a get-reader-information command, as a host cut off mid-write
+    # leaves them; the next command lands behind them in the reader's buffer.
+    client._writer.write(bytes.fromhex("0400"))
+    info = await client.reader_info()
+    assert info.reader_type == 0x09
+    assert client.rejected_frames == 1
+    assert simulator.stats.bad_frames == 1
+    assert simulator.stats.partial_frames_dropped == 1  # the spoiled frame's last two bytes
+
+
+async def test_stray_byte_claiming_a_long_frame_costs_one_command_only(
+    simulator: Uhfreader18Simulator, client: Uhfreader18Client
+) -> None:
+    """Manual V2.0 §2 and §8.1: a frame whose Len is longer than what arrives is never
+    answered and is dropped after 15 ms of silence, so the next command is answered."""
+    client._writer.write(b"\x50")  # claims an 81-byte frame; the command after it is swallowed
+    with pytest.raises(CommandTimeoutError):
+        await client.reader_info()
+    assert simulator.stats.partial_frames_dropped == 1
+    assert (await client.reader_info()).reader_type == 0x09
+    assert client.consecutive_timeouts == 0

@@ -1,6 +1,6 @@
 """The UHFReader18 codec against frames published in public protocol documents.
 
-Sources: DESIGN §4.1 (command vectors), the UHFReader18 user's manual V2.0 (frame layout,
+Sources: docs/design.md §4.1 (command vectors), the UHFReader18 user's manual V2.0 (frame layout,
 reader-information fields, CRC routine), the captured reader answers pinned by the
 ``wabson/chafon-rfid`` tests (UHFReader18 and UHFReader288M inventory frames), and a frame
 captured from an HW-VX6330K by ``xynogen/uhfreader18``. The CRC catalogue's check value for

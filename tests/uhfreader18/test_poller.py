@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from drivers.uhfreader18 import ReaderStatusError, Variant
-from drivers.uhfreader18_client import Backoff, ReaderUnavailableError, Uhfreader18Poller
+from drivers.uhfreader18_client import ReaderUnavailableError, Uhfreader18Poller
 from simulators.uhfreader18 import SimTag, SimulatedReader, Uhfreader18Simulator
 from tests.uhfreader18.conftest import RecordingSink, running, start
 
@@ -235,15 +235,6 @@ def test_misconfigured_service_is_refused_up_front() -> None:
         Uhfreader18Poller("r", "/dev/ttyUSB0", antennas=[1, 2], variant=Variant.UHFREADER18)
     with pytest.raises(ValueError, match="at least one antenna"):
         Uhfreader18Poller("r", "/dev/ttyUSB0", antennas=[])
-
-
-def test_backoff_doubles_up_to_its_cap_with_jitter_and_resets() -> None:
-    backoff = Backoff(0.5, 4.0, random.Random(1))
-    delays = [backoff.next_delay() for _ in range(6)]
-    caps = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    assert all(cap / 2 <= d <= cap for d, cap in zip(delays, caps, strict=True))
-    backoff.reset()
-    assert backoff.next_delay() <= 0.5
 
 
 async def test_reader_at_another_address_is_reported_down_with_a_hint(

@@ -24,8 +24,13 @@ from drivers.uhfreader18 import (
     Variant,
     encode_command,
     parse_inventory,
+    parse_reader_info,
+    tid_inventory_command_data,
+    write_epc_command_data,
 )
 from simulators.uhfreader18 import (
+    BadFrame,
+    CommandReceiver,
     SimTag,
     SimulatedReader,
     Uhfreader18Simulator,
@@ -193,3 +198,73 @@ def test_command_line_serves_until_sigterm(tmp_path: Path) -> None:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_receiver_takes_the_length_byte_at_its_word_and_flags_a_bad_crc() -> None:
+    """Manual V2.0 §3.1 (Len counts the bytes after itself) and §8.1 (CRC error)."""
+    receiver = CommandReceiver()
+    good = encode_command(0, CMD_READER_INFO)
+    bad = good[:-1] + bytes((good[-1] ^ 0x01,))
+    assert receiver.feed(good[:3]) == []
+    assert receiver.pending == 3
+    assert receiver.feed(good[3:] + bad) == [Command(0, CMD_READER_INFO, b""), BadFrame(bad)]
+    assert receiver.feed(b"\x02\x00\x00") == [BadFrame(b"\x02\x00\x00")]  # Len below 4
+    assert receiver.feed(b"\x50\x00") == []
+    assert receiver.drop_partial() == 2
+    assert receiver.pending == 0
+
+
+def test_bad_crc_is_answered_illegal_command_only_for_this_reader_or_broadcast() -> None:
+    """Manual V2.0 §8.1: ``05 Adr 00 FE``; a frame for another address is not answered."""
+    reader = SimulatedReader(address=3)
+    answer = ResponseDecoder().feed(reader.illegal())
+    assert [(r.address, r.command, r.status) for r in answer] == [(3, 0, STATUS_ILLEGAL_COMMAND)]
+    assert reader.hears(b"\x04\x03\x21\x00\x00")
+    assert reader.hears(b"\x04\xff\x21\x00\x00")
+    assert not reader.hears(b"\x04\x07\x21\x00\x00")
+
+
+def test_tid_inventory_answers_each_tags_tid_words() -> None:
+    """Manual V2.0 §8.2.1: AdrTID and LenTID select TID words (firmware V2.36 and later)."""
+    reader = SimulatedReader()
+    reader.place(1, SimTag(EPC_A, tid="E28011702000015A3C6D0102"))
+    reader.place(1, SimTag(EPC_B, tid="E2801170"))  # too short for three words: no answer
+    frames = reader.handle(Command(0, CMD_INVENTORY, tid_inventory_command_data(0, 3)))
+    (response,) = ResponseDecoder().feed(b"".join(frames))
+    assert parse_inventory(response, Variant.UHFREADER18).epcs == ("E28011702000",)
+    frames = reader.handle(Command(0, CMD_INVENTORY, bytes((2, 4))))
+    (response,) = ResponseDecoder().feed(b"".join(frames))
+    assert parse_inventory(response, Variant.UHFREADER18).epcs == ("2000015A3C6D0102",)
+
+
+@pytest.mark.parametrize(("data", "status"), [(b"\x00", 0xFD), (b"\x00\x10", 0xFF)])
+def test_tid_inventory_with_bad_operands_is_refused(data: bytes, status: int) -> None:
+    """Manual V2.0 §8.1 (operand length wrong: 0xFD) and §8.2.1 (LenTID under 16, else 0xFF)."""
+    (response,) = ResponseDecoder().feed(
+        b"".join(SimulatedReader().handle(Command(0, CMD_INVENTORY, data)))
+    )
+    assert response.status == status
+
+
+def test_written_epc_keeps_the_tags_tid() -> None:
+    reader = SimulatedReader()
+    tid = reader.place(1, EPC_A).tid
+    reader.handle(Command(0, 0x04, write_epc_command_data(EPC_B)))
+    found = reader.find(EPC_B)
+    assert found is not None
+    assert found.tid == tid
+
+
+def test_288_reader_information_has_twelve_data_bytes_like_the_uhfreader288m() -> None:
+    """The UHFReader288M answers Version Type Tr_Type DMaxFre DMinFre Power Scntm Ant BeepEn
+    OutputRep CheckAnt (12 bytes), as in the frame chafon-rfid captured from a real reader."""
+    reader = SimulatedReader(Variant.UHFREADER288)
+    (response,) = ResponseDecoder().feed(b"".join(reader.handle(Command(0, CMD_READER_INFO, b""))))
+    assert len(response.data) == 12
+    info = parse_reader_info(response)
+    assert info.antenna_mask == 0x0F
+    assert info.variant is Variant.UHFREADER288
+    (single,) = ResponseDecoder().feed(
+        b"".join(SimulatedReader().handle(Command(0, CMD_READER_INFO, b"")))
+    )
+    assert len(single.data) == 8

@@ -1,0 +1,47 @@
+"""Circulation: loans out, their requests, renewals and returns."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.base import DomainOut
+from daemon.ledger.loans import Loan, LoanStatus
+
+
+class LoanOut(DomainOut, domain=Loan):
+    status: LoanStatus
+
+    @classmethod
+    def of(cls, loan: Loan) -> LoanOut:
+        return cls.from_domain(loan, status=loan.status())
+
+
+class LoanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    ref: str = Field(min_length=1, max_length=100)
+    borrower: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=2000)
+    approval_no: str | None = Field(default=None, max_length=100)
+    due: date | None = None
+    borrower_kind: str | None = Field(default=None, min_length=1, max_length=40)
+    """Who borrows (e.g. ``internal``, ``unit``, ``court``), where a loan rule limits it."""
+    request_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    """The approved loan request this check-out fulfils (found by item when omitted)."""
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    location: str | None = Field(
+        default=None, description="where it was handed in (default: the desk)"
+    )
+
+
+class RenewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    due: date | None = None
+
+
+StatusFilter = Literal["open", "overdue", "returned"]

@@ -1,0 +1,21 @@
+"""The one "was I cancelled?" check, for cancellations that a library swallowed.
+
+On Python 3.11 ``asyncio.wait_for`` returns the result instead of raising ``CancelledError``
+when the cancellation arrives in the same loop turn as the result. pymodbus awaits every Modbus
+answer through it, aiomqtt every PUBACK, and database drivers their replies, so a loop that asks
+several times a second meets that race often enough for a shutdown to hang: the task goes on
+running with its cancellation pending. The task's pending-cancellation count
+(``Task.cancelling()``) is the reliable signal; a loop calls :func:`raise_if_cancelled` once per
+turn, and after any such library call whose caller must stop at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+def raise_if_cancelled() -> None:
+    """Raise ``CancelledError`` if the current task was asked to stop; otherwise do nothing."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
