@@ -74,12 +74,20 @@ def create_app(services: Services) -> FastAPI:
 
     for module in (items, tags, locations, loans, alarms, audit, stacker, climate, console):
         app.include_router(module.router(services, auth))
-    from api.routes import catalogue, epcis, loan_requests, reconciliation, statistics
+    from api.routes import (
+        catalogue,
+        dispositions,
+        epcis,
+        loan_requests,
+        reconciliation,
+        statistics,
+    )
 
     app.include_router(reconciliation.router(services, auth))
     app.include_router(catalogue.router(services, auth))
     app.include_router(loan_requests.router(services, auth))
     app.include_router(statistics.router(services, auth))
+    app.include_router(dispositions.router(services, auth))
     app.include_router(epcis.router(services, auth))
     return app
 

@@ -35,7 +35,16 @@ from daemon.clock import us_to_iso
 from daemon.ledger.tags import epc_uri
 from daemon.reconcile.scope import in_room
 from daemon.store.db import Store
-from daemon.store.schema import gate_passages, items, loans, locations, movements, tags
+from daemon.store.schema import (
+    disposition_items,
+    dispositions,
+    gate_passages,
+    items,
+    loans,
+    locations,
+    movements,
+    tags,
+)
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
@@ -49,6 +58,8 @@ Kind = Literal[
     "retrieve",
     "tag_bound",
     "tag_retired",
+    "destroyed",
+    "transferred",
 ]
 
 # archive event -> (action, bizStep, disposition)
@@ -62,6 +73,8 @@ MAPPING: dict[Kind, tuple[str, str, str | None]] = {
     "retrieve": ("OBSERVE", "picking", None),
     "tag_bound": ("ADD", "commissioning", "active"),
     "tag_retired": ("DELETE", "decommissioning", "inactive"),
+    "destroyed": ("OBSERVE", "destroying", "destroyed"),
+    "transferred": ("OBSERVE", "shipping", "in_transit"),
 }
 
 
@@ -79,6 +92,8 @@ class ArchiveEvent:
     biz_location: str | None = None
     loan_id: int | None = None
     borrower: str | None = None
+    receiver: str | None = None
+    """The body a transferred item was handed to (the new owning party)."""
 
 
 class _Id(BaseModel):
@@ -168,12 +183,16 @@ def to_epcis(event: ArchiveEvent, urns: Urns, room: str) -> EpcisEvent:
             if event.loan_id is not None
             else None
         ),
-        destinationList=(
-            [_Destination(type="possessing_party", destination=urns.party(event.borrower))]
-            if event.borrower is not None
-            else None
-        ),
+        destinationList=_destinations(event, urns),
     )
+
+
+def _destinations(event: ArchiveEvent, urns: Urns) -> list[_Destination] | None:
+    if event.borrower is not None:
+        return [_Destination(type="possessing_party", destination=urns.party(event.borrower))]
+    if event.receiver is not None:
+        return [_Destination(type="owning_party", destination=urns.party(event.receiver))]
+    return None
 
 
 def document(
@@ -236,6 +255,7 @@ class EventSource:
             await self._passages(window, limit),
             await self._movements(window, limit),
             await self._tags(window, limit),
+            await self._dispositions(window, limit),
         ]
         merged = list(heapq.merge(*streams, key=lambda e: (e.at_us, e.key)))
         return merged[:limit], len(merged) > limit
@@ -371,6 +391,47 @@ class EventSource:
                     for r in rows
                 ]
         return sorted(out, key=lambda e: (e.at_us, e.key))
+
+    async def _dispositions(self, window: Window, limit: int) -> list[ArchiveEvent]:
+        """Items destroyed or transferred (their tag's retirement is a ``tag_retired``)."""
+        query = (
+            select(
+                disposition_items.c.item_id,
+                disposition_items.c.epc,
+                dispositions.c.id,
+                dispositions.c.action,
+                dispositions.c.receiver,
+                dispositions.c.done_us,
+            )
+            .select_from(
+                disposition_items.join(
+                    dispositions, dispositions.c.id == disposition_items.c.disposition_id
+                )
+            )
+            .where(
+                dispositions.c.room == self.room,
+                dispositions.c.state == "carried_out",
+                window.has(dispositions.c.done_us),
+                disposition_items.c.epc.is_not(None),
+            )
+            .order_by(dispositions.c.done_us, disposition_items.c.item_id)
+            .limit(limit + 1)
+        )
+        if window.ref is not None:
+            query = query.where(disposition_items.c.ref == window.ref)
+        async with self.store.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            ArchiveEvent(
+                r.done_us,
+                "destroyed" if r.action == "destroy" else "transferred",
+                f"disposition:{r.id}:{r.item_id}",
+                r.epc,
+                read_point=self.room,
+                receiver=r.receiver if r.action == "transfer" else None,
+            )
+            for r in rows
+        ]
 
 
 def antenna_map(antenna_locations: Mapping[tuple[str, int], str]) -> dict[str, tuple[str, int]]:

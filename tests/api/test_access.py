@@ -55,6 +55,13 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/loan-requests/{request_id}/approve"): {AP, A},
     ("POST", "/api/v1/loan-requests/{request_id}/reject"): {AP, A},
     ("POST", "/api/v1/loan-requests/{request_id}/cancel"): {S, A},
+    ("POST", "/api/v1/dispositions"): {S, A},
+    ("GET", "/api/v1/dispositions"): {S, C, AP, A},
+    ("GET", "/api/v1/dispositions/{disposition_id}"): {S, C, AP, A},
+    ("POST", "/api/v1/dispositions/{disposition_id}/approve"): {AP, A},
+    ("POST", "/api/v1/dispositions/{disposition_id}/reject"): {AP, A},
+    ("POST", "/api/v1/dispositions/{disposition_id}/carry-out"): {S, A},
+    ("GET", "/api/v1/dispositions/{disposition_id}/register"): {S, C, AP, A},
     ("POST", "/api/v1/inventory/campaigns"): {S, A},
     ("GET", "/api/v1/inventory/campaigns"): {S, A},
     ("GET", "/api/v1/inventory/campaigns/{campaign_id}"): {S, A},
@@ -88,6 +95,7 @@ PARAMS = {
     "check_id": "1",
     "record_id": "EA-1",
     "request_id": "1",
+    "disposition_id": "1",
 }
 
 
