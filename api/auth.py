@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from daemon.tokens import Principal, Role, Tokens
 
@@ -39,10 +40,42 @@ class FailedAuthLimiter:
         self._window(client, time.monotonic()).append(time.monotonic())
 
 
+PRINCIPAL_KEY = "archroom.principal"
+"""Where the admission layer (``api.admission``) leaves the principal it authenticated, in the
+request's ASGI scope state, so the route's dependency does not check the token twice."""
+
+
 class Auth:
     def __init__(self, tokens: Tokens, *, failed_per_minute: int = 30) -> None:
         self.tokens = tokens
         self.limiter = FailedAuthLimiter(failed_per_minute)
+        self.guards: set[Callable[..., Awaitable[Principal]]] = set()
+        """The dependencies ``require`` made: a route that uses one needs a token."""
+
+    async def authenticate(self, client: str, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization: Bearer`` header value, or HTTPException 401
+        (no token, or an unknown, expired or revoked one) or 429 (too many failures)."""
+        if self.limiter.blocked(client):
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "too many failed authentication attempts; wait a minute",
+            )
+        scheme, token = get_authorization_scheme_param(authorization)
+        if not authorization or scheme.lower() != "bearer" or not token:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        principal = await self.tokens.verify(token)
+        if principal is None:
+            self.limiter.failed(client)
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "the token is unknown, expired or revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return principal
 
     def require(self, *roles: Role) -> Callable[..., Awaitable[Principal]]:
         allowed = frozenset(roles) | {Role.admin}
@@ -51,26 +84,11 @@ class Auth:
             request: Request,
             credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
         ) -> Principal:
-            client = request.client.host if request.client else "?"
-            if self.limiter.blocked(client):
-                raise HTTPException(
-                    status.HTTP_429_TOO_MANY_REQUESTS,
-                    "too many failed authentication attempts; wait a minute",
-                )
-            if credentials is None:
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
-                    "a bearer token is required",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            principal = await self.tokens.verify(credentials.credentials)
-            if principal is None:
-                self.limiter.failed(client)
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
-                    "the token is unknown, expired or revoked",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+            principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+            if not isinstance(principal, Principal):
+                client = request.client.host if request.client else "?"
+                header = f"Bearer {credentials.credentials}" if credentials else None
+                principal = await self.authenticate(client, header)
             if principal.role not in allowed:
                 names = ", ".join(sorted(r.value for r in allowed))
                 raise HTTPException(
@@ -79,4 +97,5 @@ class Auth:
                 )
             return principal
 
+        self.guards.add(dependency)
         return dependency
