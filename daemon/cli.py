@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -51,6 +52,24 @@ def quiet_libraries() -> None:
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)  # an ERROR per timeout
+
+
+MAX_EXPIRES_DAYS = 3650
+
+
+def expires_days(text: str) -> float:
+    """``token create --expires-days``: 1 to 3650 days. A token that never expires is asked
+    for by leaving the option out, never by 0 (which used to mean just that, silently)."""
+    try:
+        days = float(text)
+    except ValueError:
+        days = math.nan
+    if not 1 <= days <= MAX_EXPIRES_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of days from 1 to {MAX_EXPIRES_DAYS}, not {text!r} "
+            "(leave the option out for a token that never expires)"
+        )
+    return days
 
 
 def _add_db_target(p: argparse.ArgumentParser) -> None:
@@ -103,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp = tsub.add_parser("create", help="create a token and print it once")
     tp.add_argument("--role", required=True, choices=["staff", "catalogue", "facilities", "admin"])
     tp.add_argument("--name", required=True)
-    tp.add_argument("--expires-days", type=float, default=None)
+    tp.add_argument("--expires-days", type=expires_days, default=None, help="1 to 3650")
     _add_db_target(tp)
     tp = tsub.add_parser("revoke", help="revoke a token by name")
     tp.add_argument("--name", required=True)
@@ -258,6 +277,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    from daemon.clock import now_us
     from daemon.store.db import SchemaError, Store
     from daemon.tokens import Role, TokenError, Tokens
 
@@ -269,7 +289,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             await store.check_schema(f"archroom db upgrade {hint}")
             tokens = Tokens(store)
             if args.token_command == "create":  # noqa: S105
-                expires = args.expires_days * 86400 if args.expires_days else None
+                expires = None if args.expires_days is None else args.expires_days * 86400
                 print(
                     await tokens.create(name=args.name, role=Role(args.role), expires_in_s=expires)
                 )
@@ -280,9 +300,9 @@ def cmd_token(args: argparse.Namespace) -> int:
                     return 0
                 print(f"no active token named {args.name!r}", file=sys.stderr)
                 return 1
+            now = now_us()
             for t in await tokens.list():
-                state = "revoked" if t.revoked_us else "active"
-                print(f"{t.name}\t{t.role.value}\t{state}")
+                print(t.line(now))
             return 0
         except (SchemaError, TokenError) as e:
             print(f"archroom: {e}", file=sys.stderr)
