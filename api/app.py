@@ -49,8 +49,12 @@ def create_app(services: Services) -> FastAPI:
         ),
         static_url="/static/docs",
     )
-    auth = Auth(services.tokens, failed_per_minute=services.config.api.failed_auth_per_minute)
     api = services.config.api
+    auth = Auth(
+        services.tokens,
+        failed_per_minute=api.failed_auth_per_minute,
+        failed_clients=api.failed_auth_clients,
+    )
     app.add_middleware(
         Admission,
         auth=auth,

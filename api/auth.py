@@ -2,42 +2,23 @@
 
 401 when no valid token is presented, 403 when the token's role may not use the route, 429
 after too many failed attempts from one client within a minute (the counter forgets after the
-minute). ``admin`` may use every route.
+minute; ``api.throttle`` says how it spares good tokens). ``admin`` may use every route. The
+admission layer (``api.admission``) calls ``Auth.authenticate`` for every ``/api/`` request
+before its body is read; the route's dependency then checks the role.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
+from api.throttle import FailedAuthLimiter, GoodTokens
 from daemon.tokens import Principal, Role, Tokens
 
 bearer = HTTPBearer(auto_error=False, description="archroom API token (archroom token create)")
-
-
-class FailedAuthLimiter:
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._failures: dict[str, deque[float]] = {}
-
-    def _window(self, client: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(client, deque())
-        while q and q[0] < now - 60:
-            q.popleft()
-        return q
-
-    def blocked(self, client: str) -> bool:
-        return len(self._window(client, time.monotonic())) >= self.per_minute
-
-    def failed(self, client: str) -> None:
-        if len(self._failures) > 10_000:
-            self._failures.clear()
-        self._window(client, time.monotonic()).append(time.monotonic())
 
 
 PRINCIPAL_KEY = "archroom.principal"
@@ -46,22 +27,25 @@ request's ASGI scope state, so the route's dependency does not check the token t
 
 
 class Auth:
-    def __init__(self, tokens: Tokens, *, failed_per_minute: int = 30) -> None:
+    def __init__(
+        self, tokens: Tokens, *, failed_per_minute: int = 30, failed_clients: int = 10_000
+    ) -> None:
         self.tokens = tokens
-        self.limiter = FailedAuthLimiter(failed_per_minute)
-        self.guards: set[Callable[..., Awaitable[Principal]]] = set()
-        """The dependencies ``require`` made: a route that uses one needs a token."""
+        self.limiter = FailedAuthLimiter(failed_per_minute, max_clients=failed_clients)
+        self.good = GoodTokens()
 
     async def authenticate(self, client: str, authorization: str | None) -> Principal:
         """The principal of an ``Authorization: Bearer`` header value, or HTTPException 401
         (no token, or an unknown, expired or revoked one) or 429 (too many failures)."""
-        if self.limiter.blocked(client):
+        scheme, token = get_authorization_scheme_param(authorization)
+        if not authorization or scheme.lower() != "bearer":
+            token = ""
+        if self.limiter.blocked(client) and token not in self.good:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 "too many failed authentication attempts; wait a minute",
             )
-        scheme, token = get_authorization_scheme_param(authorization)
-        if not authorization or scheme.lower() != "bearer" or not token:
+        if not token:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "a bearer token is required",
@@ -75,6 +59,7 @@ class Auth:
                 "the token is unknown, expired or revoked",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        self.good.remember(token)
         return principal
 
     def require(self, *roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -97,5 +82,4 @@ class Auth:
                 )
             return principal
 
-        self.guards.add(dependency)
         return dependency

@@ -97,6 +97,9 @@ class ApiConfig(_Strict):
     """PEM private key of ``tls_cert_file``."""
     failed_auth_per_minute: int = Field(default=30, ge=1)
     """Failed token attempts per client per minute before it gets 429."""
+    failed_auth_clients: int = Field(default=10_000, ge=100)
+    """Client addresses (IPv6: /64 networks) whose failures are counted at once; beyond, new
+    ones share one count (the table is never emptied to make room)."""
     trusted_proxies: list[str] = []
     """Addresses or networks (``10.0.5.2``, ``10.0.5.0/24``) of reverse proxies whose
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; from anyone else they are

@@ -56,6 +56,7 @@ async def test_streams_opened_all_at_once_cannot_pass_the_cap(room: Room) -> Non
 # -- forwarded headers only from configured proxies (seen 4) --------------------------------
 
 FAILURES_ALLOWED = 3
+TABLE_SIZE = 100  # the least [api] failed_auth_clients takes (default 10,000)
 
 
 @pytest.fixture
@@ -67,7 +68,10 @@ async def strict_room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
 
 @pytest.fixture
 async def proxied_room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
-    api = f'failed_auth_per_minute = {FAILURES_ALLOWED}\ntrusted_proxies = ["127.0.0.0/8"]\n'
+    api = (
+        f"failed_auth_per_minute = {FAILURES_ALLOWED}\nfailed_auth_clients = {TABLE_SIZE}\n"
+        'trusted_proxies = ["127.0.0.0/8"]\n'
+    )
     async for r in start_room(tmp_path, db_url, api=api):
         yield r
 
@@ -157,3 +161,34 @@ async def test_titles_that_look_like_formulas_reach_an_exported_csv_as_text(room
 def test_every_formula_start_is_neutralised_and_numbers_are_not(start: str) -> None:
     (row,) = csv.reader(io.StringIO(csv_line([f"{start}cmd", -3, 2.5, None, "a=b"]), newline=""))
     assert row == [f"'{start}cmd", "-3", "2.5", "", "a=b"]
+
+
+# -- shared limits do not lock out the innocent (seen 9) ------------------------------------
+
+
+@SQLITE
+async def test_a_bad_client_at_the_same_address_does_not_lock_out_a_good_token(
+    strict_room: Room,
+) -> None:
+    async with strict_room.client(Role.catalogue) as service, strict_room.client(None) as broken:
+        assert (await service.get("/api/v1/session")).status_code == 200
+        for _ in range(FAILURES_ALLOWED + 5):
+            await _guess(broken, "ignored")
+        assert await _guess(broken, "ignored") == 429  # the guesses are still refused unchecked
+        polls = [(await service.get("/api/v1/session")).status_code for _ in range(26)]
+    assert polls == [200] * 26
+
+
+@SQLITE
+async def test_spraying_addresses_does_not_reset_the_failed_token_table(
+    proxied_room: Room,
+) -> None:
+    async with proxied_room.client(None) as attacker:
+        for _ in range(FAILURES_ALLOWED):
+            await _guess(attacker, "198.51.100.7")
+        assert await _guess(attacker, "198.51.100.7") == 429
+        for n in range(TABLE_SIZE + 10):
+            await _guess(attacker, f"10.0.{n // 256}.{n % 256}")
+        assert await _guess(attacker, "198.51.100.7") == 429
+        # new addresses beyond the table share one count, and are blocked together
+        assert await _guess(attacker, "10.1.0.1") == 429
