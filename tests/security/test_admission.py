@@ -27,9 +27,10 @@ BOUND_S = 30.0
 LIMITS = (
     "max_body_bytes = 4096\n"
     "max_import_bytes = 65536\n"
-    "header_timeout_s = 0.5\n"
-    "body_timeout_s = 0.5\n"
-    "import_timeout_s = 0.5\n"
+    "header_timeout_s = 2\n"
+    "body_timeout_s = 2\n"
+    "import_timeout_s = 60\n"
+    "keep_alive_s = 30\n"
 )
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
