@@ -209,12 +209,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                 "then GET /api/v1/events/stream?ticket=..."
             )
         client = request.client.host if request.client else "?"
-        if auth.limiter.blocked(client):
+        grant = tickets.redeem(ticket)  # a good ticket came from a good token: never refused
+        if grant is None and auth.limiter.blocked(client):
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 "too many failed authentication attempts; wait a minute",
             )
-        grant = tickets.redeem(ticket)
         if grant is None:
             auth.limiter.failed(client)
             raise HTTPException(

@@ -177,6 +177,24 @@ async def test_a_bad_client_at_the_same_address_does_not_lock_out_a_good_token(
 
 
 @SQLITE
+async def test_a_blocked_address_still_opens_the_live_feed_with_a_good_tokens_ticket(
+    strict_room: Room,
+) -> None:
+    async with strict_room.client(Role.staff) as staff, strict_room.client(None) as browser:
+        assert (await staff.post("/api/v1/events/ticket")).status_code == 201
+        for n in range(FAILURES_ALLOWED):
+            r = await browser.get("/api/v1/events/stream", params={"ticket": f"guess-{n}"})
+            assert r.status_code == 401
+        r = await browser.get("/api/v1/events/stream", params={"ticket": "guess-again"})
+        assert r.status_code == 429
+        ticket = (await staff.post("/api/v1/events/ticket")).json()["ticket"]
+        async with browser.stream(
+            "GET", "/api/v1/events/stream", params={"ticket": ticket}
+        ) as stream:
+            assert stream.status_code == 200
+
+
+@SQLITE
 async def test_spraying_addresses_does_not_reset_the_failed_token_table(
     proxied_room: Room,
 ) -> None:
