@@ -16,7 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from api.admission import Admission, Limit
 from api.auth import Auth
+from api.routes.locations import MAX_LOOKUP_BODY_BYTES
 from daemon import __version__
 from daemon.ledger.errors import Conflict, Invalid, LedgerError, NotFound
 from daemon.services import Services
@@ -47,7 +49,23 @@ def create_app(services: Services) -> FastAPI:
         ),
         static_url="/static/docs",
     )
-    auth = Auth(services.tokens, failed_per_minute=services.config.api.failed_auth_per_minute)
+    api = services.config.api
+    auth = Auth(
+        services.tokens,
+        failed_per_minute=api.failed_auth_per_minute,
+        failed_clients=api.failed_auth_clients,
+    )
+    app.add_middleware(
+        Admission,
+        auth=auth,
+        default=Limit(api.max_body_bytes, api.body_timeout_s),
+        limits={
+            "/api/v1/items/import": Limit(api.max_import_bytes, api.import_timeout_s),
+            "/api/v1/locations/lookup": Limit(
+                max(MAX_LOOKUP_BODY_BYTES, api.max_body_bytes), api.body_timeout_s
+            ),
+        },
+    )
     _install_error_handlers(app)
     _declare_error_detail(app)
     _install_text_guard(app)

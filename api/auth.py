@@ -2,47 +2,65 @@
 
 401 when no valid token is presented, 403 when the token's role may not use the route, 429
 after too many failed attempts from one client within a minute (the counter forgets after the
-minute). ``admin`` may use every route.
+minute; ``api.throttle`` says how it spares good tokens). ``admin`` may use every route. The
+admission layer (``api.admission``) calls ``Auth.authenticate`` for every ``/api/`` request
+before its body is read; the route's dependency then checks the role.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
+from api.throttle import FailedAuthLimiter, GoodTokens
 from daemon.tokens import Principal, Role, Tokens
 
 bearer = HTTPBearer(auto_error=False, description="archroom API token (archroom token create)")
 
 
-class FailedAuthLimiter:
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._failures: dict[str, deque[float]] = {}
-
-    def _window(self, client: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(client, deque())
-        while q and q[0] < now - 60:
-            q.popleft()
-        return q
-
-    def blocked(self, client: str) -> bool:
-        return len(self._window(client, time.monotonic())) >= self.per_minute
-
-    def failed(self, client: str) -> None:
-        if len(self._failures) > 10_000:
-            self._failures.clear()
-        self._window(client, time.monotonic()).append(time.monotonic())
+PRINCIPAL_KEY = "archroom.principal"
+"""Where the admission layer (``api.admission``) leaves the principal it authenticated, in the
+request's ASGI scope state, so the route's dependency does not check the token twice."""
 
 
 class Auth:
-    def __init__(self, tokens: Tokens, *, failed_per_minute: int = 30) -> None:
+    def __init__(
+        self, tokens: Tokens, *, failed_per_minute: int = 30, failed_clients: int = 10_000
+    ) -> None:
         self.tokens = tokens
-        self.limiter = FailedAuthLimiter(failed_per_minute)
+        self.limiter = FailedAuthLimiter(failed_per_minute, max_clients=failed_clients)
+        self.good = GoodTokens()
+
+    async def authenticate(self, client: str, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization: Bearer`` header value, or HTTPException 401
+        (no token, or an unknown, expired or revoked one) or 429 (too many failures)."""
+        scheme, token = get_authorization_scheme_param(authorization)
+        if not authorization or scheme.lower() != "bearer":
+            token = ""
+        if self.limiter.blocked(client) and token not in self.good:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "too many failed authentication attempts; wait a minute",
+            )
+        if not token:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        principal = await self.tokens.verify(token)
+        if principal is None:
+            self.limiter.failed(client)
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "the token is unknown, expired or revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        self.good.remember(token)
+        return principal
 
     def require(self, *roles: Role) -> Callable[..., Awaitable[Principal]]:
         allowed = frozenset(roles) | {Role.admin}
@@ -51,26 +69,11 @@ class Auth:
             request: Request,
             credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
         ) -> Principal:
-            client = request.client.host if request.client else "?"
-            if self.limiter.blocked(client):
-                raise HTTPException(
-                    status.HTTP_429_TOO_MANY_REQUESTS,
-                    "too many failed authentication attempts; wait a minute",
-                )
-            if credentials is None:
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
-                    "a bearer token is required",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            principal = await self.tokens.verify(credentials.credentials)
-            if principal is None:
-                self.limiter.failed(client)
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
-                    "the token is unknown, expired or revoked",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+            principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+            if not isinstance(principal, Principal):
+                client = request.client.host if request.client else "?"
+                header = f"Bearer {credentials.credentials}" if credentials else None
+                principal = await self.authenticate(client, header)
             if principal.role not in allowed:
                 names = ", ".join(sorted(r.value for r in allowed))
                 raise HTTPException(

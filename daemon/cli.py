@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -33,6 +34,26 @@ from daemon.config import ArchroomConfig, ConfigError, load_config
 from daemon.reconcile import cli as reconcile_cli
 
 __all__ = ["AREAS", "build_parser", "main", "quiet_libraries", "serve", "setup_logging"]
+
+
+ROLES = ("staff", "catalogue", "facilities", "approver", "admin")
+"""The token roles (daemon.tokens.Role, spelled out so the parser does not import the store)."""
+MAX_EXPIRES_DAYS = 3650
+
+
+def expires_days(text: str) -> float:
+    """``token create --expires-days``: 1 to 3650 days. A token that never expires is asked
+    for by leaving the option out, never by 0 (which used to mean just that, silently)."""
+    try:
+        days = float(text)
+    except ValueError:
+        days = math.nan
+    if not 1 <= days <= MAX_EXPIRES_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of days from 1 to {MAX_EXPIRES_DAYS}, not {text!r} "
+            "(leave the option out for a token that never expires)"
+        )
+    return days
 
 
 def register_process(commands: Commands) -> None:
@@ -67,9 +88,9 @@ def register_records(commands: Commands) -> None:
 
     token = commands.group("token", help="API tokens", dest="token_command")
     p = token.add("create", cmd_token, help="create a token and print it once")
-    p.add_argument("--role", required=True, choices=["staff", "catalogue", "facilities", "admin"])
+    p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--name", required=True)
-    p.add_argument("--expires-days", type=float, default=None)
+    p.add_argument("--expires-days", type=expires_days, default=None, help="1 to 3650")
     add_db_target(p)
     p = token.add("revoke", cmd_token, help="revoke a token by name")
     p.add_argument("--name", required=True)
@@ -245,6 +266,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    from daemon.clock import now_us
     from daemon.store.db import SchemaError, Store
     from daemon.tokens import Role, TokenError, Tokens
 
@@ -256,7 +278,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             await store.check_schema(f"archroom db upgrade {hint}")
             tokens = Tokens(store)
             if args.token_command == "create":  # noqa: S105
-                expires = args.expires_days * 86400 if args.expires_days else None
+                expires = None if args.expires_days is None else args.expires_days * 86400
                 print(
                     await tokens.create(name=args.name, role=Role(args.role), expires_in_s=expires)
                 )
@@ -267,9 +289,9 @@ def cmd_token(args: argparse.Namespace) -> int:
                     return 0
                 print(f"no active token named {args.name!r}", file=sys.stderr)
                 return 1
+            now = now_us()
             for t in await tokens.list():
-                state = "revoked" if t.revoked_us else "active"
-                print(f"{t.name}\t{t.role.value}\t{state}")
+                print(t.line(now))
             return 0
         except (SchemaError, TokenError) as e:
             print(f"archroom: {e}", file=sys.stderr)

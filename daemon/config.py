@@ -10,6 +10,7 @@ with ``__``, e.g. ``ARCHROOM_API__PORT=9000``), and secrets are read from files 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -91,12 +92,44 @@ class ApiConfig(StrictModel):
     """PEM private key of ``tls_cert_file``."""
     failed_auth_per_minute: int = Field(default=30, ge=1)
     """Failed token attempts per client per minute before it gets 429."""
+    failed_auth_clients: int = Field(default=10_000, ge=100)
+    """Client addresses (IPv6: /64 networks) whose failures are counted at once; beyond, new
+    ones share one count (the table is never emptied to make room)."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (``10.0.5.2``, ``10.0.5.0/24``) of reverse proxies whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; from anyone else they are
+    ignored. Default: none (the client address is the TCP peer's)."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Largest request body of a JSON route, in bytes (larger: 413, before it is read)."""
+    max_import_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    """Largest catalogue import body (``POST /api/v1/items/import``), in bytes."""
+    header_timeout_s: float = Field(default=15.0, gt=0)
+    """Seconds a client has to send a request's line and headers (else 408, connection
+    closed); also how long a new connection may stay silent."""
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    """Seconds a client has to send the whole body of a JSON request (else 408)."""
+    import_timeout_s: float = Field(default=900.0, gt=0)
+    """Seconds a client has to send the whole body of a catalogue import (else 408)."""
+    keep_alive_s: int = Field(default=5, ge=1)
+    """Seconds an idle keep-alive connection stays open between requests."""
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiConfig:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("tls_cert_file and tls_key_file go together")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxy {entry!r} is not an IP address or network (10.0.5.0/24)"
+                ) from None
+        return v
 
 
 class MqttConfig(StrictModel):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from daemon.api_server import server_config
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
@@ -225,17 +226,7 @@ class Daemon:
         from api.app import create_app
 
         app = create_app(services)
-        server = _ApiServer(
-            uvicorn.Config(
-                app,
-                log_config=None,
-                access_log=False,
-                lifespan="off",
-                timeout_graceful_shutdown=5,
-                ssl_certfile=str(config.api.tls_cert_file) if config.api.tls_cert_file else None,
-                ssl_keyfile=str(config.api.tls_key_file) if config.api.tls_key_file else None,
-            )
-        )
+        server = _ApiServer(server_config(config.api, app))
         if config.mqtt is not None:
             publisher = MqttPublisher(
                 config.mqtt,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from daemon.clock import now_us
+from daemon.clock import now_us, us_to_iso
 from daemon.store.db import Store
 from daemon.store.schema import tokens
 
@@ -47,6 +48,23 @@ class TokenInfo:
     expires_us: int | None
     revoked_us: int | None
 
+    def state(self, now: int) -> str:
+        """``revoked``, ``expired`` or ``active`` at ``now`` (microseconds)."""
+        if self.revoked_us is not None:
+            return "revoked"
+        if self.expires_us is not None and self.expires_us <= now:
+            return "expired"
+        return "active"
+
+    def line(self, now: int) -> str:
+        """What ``archroom token list`` prints for it: never the secret, always the dates."""
+        expires = "never" if self.expires_us is None else us_to_iso(self.expires_us)
+        revoked = "" if self.revoked_us is None else f"\trevoked {us_to_iso(self.revoked_us)}"
+        return (
+            f"{self.name}\t{self.role.value}\t{self.state(now)}"
+            f"\tcreated {us_to_iso(self.created_us)}\texpires {expires}{revoked}"
+        )
+
 
 class TokenError(Exception):
     pass
@@ -67,7 +85,9 @@ class Tokens:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         now = now_us()
-        expires = now + int(expires_in_s * 1_000_000) if expires_in_s else None
+        if expires_in_s is not None and not (0 < expires_in_s < math.inf):
+            raise TokenError(f"a token's lifetime must be a positive time, not {expires_in_s}")
+        expires = None if expires_in_s is None else now + int(expires_in_s * 1_000_000)
         try:
             async with self.store.write() as conn:
                 await conn.execute(

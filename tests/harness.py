@@ -32,12 +32,13 @@ def base_config_text(
     port: int = 0,
     room: str = "r1",
     extra: str = "",
+    api: str = "",
 ) -> str:
     db = f'[database]\nurl = "{db_url}"\n' if db_url else ""
     mqtt = f'[mqtt]\nurl = "{mqtt_url}"\n' if mqtt_url else ""
     return (
         f'room = "{room}"\nstate_dir = "{state_dir}"\n'
-        f'[site]\nid = "t"\n[api]\nbind = "127.0.0.1"\nport = {port}\n'
+        f'[site]\nid = "t"\n[api]\nbind = "127.0.0.1"\nport = {port}\n{api}'
         f"{db}{mqtt}"
         f'[[rooms]]\nid = "{room}"\nclass = "paper"\n'
         f"{extra}"

@@ -76,6 +76,18 @@ def end_message(reason: str, detail: str) -> ServerSentEvent:
     return ServerSentEvent(event="end", data={"reason": reason, "detail": detail})
 
 
+class Slot:
+    """One admitted stream's place in the feed; releasing it twice gives back one place."""
+
+    def __init__(self, feed: LiveFeed) -> None:
+        self._feed: LiveFeed | None = feed
+
+    def release(self) -> None:
+        if self._feed is not None:
+            self._feed.open_streams -= 1
+            self._feed = None
+
+
 class LiveFeed:
     def __init__(
         self,
@@ -94,23 +106,29 @@ class LiveFeed:
         self.open_streams = 0
         self.closed = False
 
-    def admit(self) -> None:
-        """Raise FeedUnavailable, in words, when no new stream may open now."""
+    def admit(self) -> Slot:
+        """Take one of the ``max_streams`` places, or raise FeedUnavailable, in words.
+
+        The place is counted here, when the request is admitted, not when its stream starts
+        sending: requests that arrive together are all admitted before any stream starts, so
+        counting later would let any number of them in."""
         if self.closed:
             raise FeedUnavailable("the daemon is stopping; the page reconnects by itself")
         if self.open_streams >= self.max_streams:
             raise FeedUnavailable(
                 f"{self.open_streams} live pages are open already; close some and reload"
             )
+        self.open_streams += 1
+        return Slot(self)
 
     def close(self, reason: str = "the daemon is stopping") -> None:
         """End every open stream, after the events already queued for it."""
         self.closed = True
         self.bus.publish(FeedClosed(at_us=0, reason=reason))
 
-    async def stream(self, grant: Grant) -> AsyncGenerator[ServerSentEvent, None]:
+    async def stream(self, grant: Grant, slot: Slot) -> AsyncGenerator[ServerSentEvent, None]:
+        """The stream of an admitted request; its place is given back when it ends."""
         sub = self.bus.subscribe(*LIVE_EVENTS, FeedClosed, maxsize=self.queue_size)
-        self.open_streams += 1
         log.debug("live stream opened for %s", grant.principal.name)
         try:
             yield ServerSentEvent(
@@ -142,5 +160,5 @@ class LiveFeed:
                 yield message_of(event)
         finally:
             sub.close()
-            self.open_streams -= 1
+            slot.release()
             log.debug("live stream closed for %s", grant.principal.name)

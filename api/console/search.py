@@ -13,11 +13,13 @@ the catalogue service has ``POST /api/v1/locations/lookup``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import and_, case, or_, select
 
+from daemon.ledger.errors import Invalid
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
 
@@ -57,9 +59,24 @@ def _matched(hit_ref: str, hit_epc: str | None, text: str, hex_text: str | None)
     return "ref" if text.lower() in hit_ref.lower() else "title"
 
 
+def search_text(q: str) -> str:
+    """``q`` as the text to look for (stripped), or Invalid (422) when it cannot mean one.
+
+    A control character (NUL above all) is refused rather than passed on: SQLite ends a
+    pattern at a NUL, so ``%00%00`` became ``%%`` and matched the whole catalogue; blanks
+    alone would do the same once stripped."""
+    if any(unicodedata.category(c) == "Cc" for c in q):
+        raise Invalid("the search text holds a control character (such as NUL); type words")
+    text = q.strip()
+    if len(text) < MIN_LENGTH:
+        raise Invalid(f"type at least {MIN_LENGTH} characters besides spaces to search")
+    return text
+
+
 async def search_items(store: Store, text: str, *, limit: int = 50) -> list[Hit]:
-    """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
-    text = text.strip()
+    """Items whose reference, title or active EPC contains ``text`` (see ``search_text``),
+    best first."""
+    text = search_text(text)
     compact = text.replace(" ", "").replace("-", "")
     hex_text = compact.upper() if _HEX.fullmatch(compact) else None
     active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))

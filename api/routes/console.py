@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import Auth, bearer
 from api.console import i18n
-from api.console.live import FeedUnavailable, LiveFeed
+from api.console.live import FeedUnavailable, LiveFeed, Slot
 from api.console.schemas import DeskReaderOut, SearchHitOut, SessionOut, TicketOut
 from api.console.search import MAX_LENGTH, MIN_LENGTH, search_items
 from api.console.tickets import Grant, Tickets
@@ -203,7 +203,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         ticket: Annotated[str | None, Query(max_length=100)] = None,
-    ) -> Grant:
+    ) -> AsyncIterator[tuple[Grant, Slot]]:
         if ticket is None:
             await staff(request, credentials)  # 401 without a token, 403 for another role
             raise Invalid(
@@ -211,12 +211,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                 "then GET /api/v1/events/stream?ticket=..."
             )
         client = request.client.host if request.client else "?"
-        if auth.limiter.blocked(client):
+        grant = tickets.redeem(ticket)  # a good ticket came from a good token: never refused
+        if grant is None and auth.limiter.blocked(client):
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 "too many failed authentication attempts; wait a minute",
             )
-        grant = tickets.redeem(ticket)
         if grant is None:
             auth.limiter.failed(client)
             raise HTTPException(
@@ -225,17 +225,20 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            feed.admit()
+            slot = feed.admit()
         except FeedUnavailable as e:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e)) from None
-        return grant
+        try:
+            yield grant, slot
+        finally:
+            slot.release()  # also when the stream never started (the client left at once)
 
     @r.get("/api/v1/events/stream", response_class=EventSourceResponse)
     async def events(
-        grant: Annotated[Grant, Depends(stream_grant)],
+        admitted: Annotated[tuple[Grant, Slot], Depends(stream_grant)],
     ) -> AsyncIterator[ServerSentEvent]:
         """The room's events as server-sent events (``event:`` is the MQTT event type)."""
-        async for message in feed.stream(grant):
+        async for message in feed.stream(*admitted):
             yield message
 
     return r

@@ -27,6 +27,10 @@ MAX_RACK_LOCATIONS = 20_000
 """A real rack has a few thousand shelves; anything bigger in one request is a typo."""
 
 
+MAX_LOOKUP_BODY_BYTES = 8 * 1024 * 1024
+"""10,000 references of up to 100 characters, each ``\\uXXXX``-escaped at worst: about 6 MB."""
+
+
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["locations"])
     reader = auth.require(Role.staff, Role.catalogue)

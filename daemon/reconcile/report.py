@@ -5,7 +5,10 @@ has one header line, one row per discrepancy (then one per spot-checked item, wi
 outcome as ``spot_check:{outcome}``), UTF-8, times in ISO 8601 UTC. The JSON form carries the
 same rows under ``rows`` beside the run and its spot checks. Both stream page by page: a
 report of a million-item room is never built in memory. The API and the command line use the
-same functions, so the two give the same file.
+same functions, so the two give the same file. A text cell that a spreadsheet would take
+for a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written
+with a leading ``'``, as OWASP advises against CSV injection: titles and notes are typed by
+people and catalogue imports, and the report is opened by others.
 """
 
 from __future__ import annotations
@@ -43,9 +46,25 @@ def _iso(us: int | None) -> str | None:
     return None if us is None else us_to_iso(us)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet will show as text: one starting like a formula gets a leading
+    ``'`` (a title ``=HYPERLINK(...)`` typed into the catalogue must not run when staff open
+    the report). Numbers are left alone: ``-3`` is a number, not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_line(values: Iterable[object]) -> str:
+    """One CSV record of an exported report, every text cell made spreadsheet-safe."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+    csv.writer(buffer, lineterminator="\r\n").writerow(
+        ["" if v is None else spreadsheet_safe(v) for v in values]
+    )
     return buffer.getvalue()
 
 

@@ -51,10 +51,11 @@ class Room:
 
 
 async def start_room(
-    tmp_path: Path, db_url: str, *, room: str = "r1", extra: str = RACKS
+    tmp_path: Path, db_url: str, *, room: str = "r1", extra: str = RACKS, api: str = ""
 ) -> AsyncIterator[Room]:
+    """A room with a token per role; ``api`` holds extra lines of its ``[api]`` table."""
     tokens = {role: await create_token(db_url, role, f"{role.value}-{room}") for role in Role}
-    config = make_config(tmp_path / room, db_url=db_url, room=room, extra=extra)
+    config = make_config(tmp_path / room, db_url=db_url, room=room, extra=extra, api=api)
     async with running_daemon(config) as daemon:
         yield Room(daemon, db_url, tokens)
 

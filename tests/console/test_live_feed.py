@@ -40,7 +40,7 @@ async def _take(stream: AsyncGenerator[ServerSentEvent, None], n: int) -> list[S
 async def test_a_stream_says_hello_then_sends_the_rooms_events_only(tokens: Tokens) -> None:
     bus = Bus()
     feed = LiveFeed(bus, tokens)
-    stream = feed.stream(await _grant(tokens))
+    stream = feed.stream(await _grant(tokens), feed.admit())
     hello = await anext(stream)
     assert (hello.event, hello.data, hello.retry) == ("hello", {"user": "Li Wei"}, 3000)
     bus.publish(TagRetired(ref="BOX-1", epc="E2801160"))  # internal: not for pages
@@ -59,7 +59,7 @@ async def test_closing_the_feed_ends_every_stream_after_what_it_had_queued(
     bus = Bus()
     feed = LiveFeed(bus, tokens)
     grant = await _grant(tokens)
-    first, second = feed.stream(grant), feed.stream(grant)
+    first, second = feed.stream(grant, feed.admit()), feed.stream(grant, feed.admit())
     await _take(first, 1)
     await _take(second, 1)
     assert feed.open_streams == 2
@@ -78,7 +78,7 @@ async def test_closing_the_feed_ends_every_stream_after_what_it_had_queued(
 
 async def test_a_stream_ends_when_its_token_is_revoked(tokens: Tokens) -> None:
     feed = LiveFeed(Bus(), tokens, recheck_s=0.05)
-    stream = feed.stream(await _grant(tokens))
+    stream = feed.stream(await _grant(tokens), feed.admit())
     await _take(stream, 1)
     assert await tokens.revoke("Li Wei")
     (end,) = await _take(stream, 1)
@@ -90,7 +90,7 @@ async def test_a_stream_ends_when_its_token_is_revoked(tokens: Tokens) -> None:
 async def test_a_page_that_fell_behind_is_told_to_reload(tokens: Tokens) -> None:
     bus = Bus()
     feed = LiveFeed(bus, tokens, queue_size=2)
-    stream = feed.stream(await _grant(tokens))
+    stream = feed.stream(await _grant(tokens), feed.admit())
     await _take(stream, 1)
     for loan_id in range(1, 6):
         bus.publish(_returned(loan_id))
@@ -115,10 +115,12 @@ async def test_a_page_that_fell_behind_is_told_to_reload(tokens: Tokens) -> None
 
 async def test_no_more_streams_than_the_limit_are_admitted(tokens: Tokens) -> None:
     feed = LiveFeed(Bus(), tokens, max_streams=1)
-    feed.admit()
-    stream = feed.stream(await _grant(tokens))
-    await _take(stream, 1)
+    stream = feed.stream(await _grant(tokens), feed.admit())
     with pytest.raises(FeedUnavailable, match="1 live pages are open"):
-        feed.admit()
+        feed.admit()  # counted at admission, before the stream has sent anything
+    await _take(stream, 1)
     await stream.aclose()
-    feed.admit()
+    slot = feed.admit()
+    slot.release()
+    slot.release()
+    assert feed.open_streams == 0

@@ -10,11 +10,13 @@ clock instead of sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,65 @@ def test_the_cli_prints_a_secret_once_at_creation_and_never_lists_it(tmp_path: P
     code, revoked = _cli("token", "revoke", "--name", "e-archive", "--state-dir", state)
     assert code == 0
     assert secret not in revoked
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "0.5", "nan", "inf", "1e9", "soon"])
+def test_a_token_lifetime_below_a_day_or_beyond_reason_is_refused_in_words(
+    tmp_path: Path, days: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = str(tmp_path / "state")
+    assert _cli("db", "upgrade", "--state-dir", state)[0] == 0
+    args = ["token", "create", "--role", "staff", "--name", "n", "--state-dir", state]
+    with pytest.raises(SystemExit) as refused:
+        main([*args, f"--expires-days={days}"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "--expires-days: must be a number of days from 1 to 3650" in err
+    assert "leave the option out for a token that never expires" in err
+    code, listed = _cli("token", "list", "--state-dir", state)
+    assert code == 0
+    assert listed == ""  # nothing was created
+
+
+async def test_the_verifier_refuses_to_mint_a_token_that_is_born_expired(store: Store) -> None:
+    for lifetime in (0, -1, float("inf")):
+        with pytest.raises(daemon.tokens.TokenError, match="positive"):
+            await Tokens(store).create(name="x", role=Role.staff, expires_in_s=lifetime)
+
+
+def test_token_list_shows_each_tokens_state_and_dates(tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    assert _cli("db", "upgrade", "--state-dir", state)[0] == 0
+    for name, extra in (("forever", []), ("month", ["--expires-days", "30"]), ("gone", [])):
+        args = ["token", "create", "--role", "staff", "--name", name, *extra]
+        assert _cli(*args, "--state-dir", state)[0] == 0
+    assert _cli("token", "revoke", "--name", "gone", "--state-dir", state)[0] == 0
+    code, before = _cli("token", "list", "--state-dir", state)
+    assert code == 0
+    rows = {line.split("\t")[0]: line.split("\t") for line in before.splitlines()}
+    assert rows["forever"][2] == "active"
+    assert rows["forever"][3].startswith("created 20")
+    assert rows["forever"][4] == "expires never"
+    assert rows["month"][2] == "active"
+    created = datetime.fromisoformat(rows["month"][3].removeprefix("created "))
+    expires = datetime.fromisoformat(rows["month"][4].removeprefix("expires "))
+    assert abs((expires - created).total_seconds() - 30 * 86400) < 60
+    assert rows["gone"][2] == "revoked"
+    assert rows["gone"][5].startswith("revoked 20")
+
+    async def expire_month() -> None:
+        store = Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'state' / 'archroom.db'}")
+        try:
+            async with store.write() as conn:
+                await conn.execute(
+                    update(tokens_table)
+                    .where(tokens_table.c.name == "month")
+                    .values(expires_us=now_us() - 1)
+                )
+        finally:
+            await store.close()
+
+    asyncio.run(expire_month())
+    code, after = _cli("token", "list", "--state-dir", state)
+    assert code == 0
+    assert [line.split("\t")[2] for line in after.splitlines()] == ["active", "revoked", "expired"]
