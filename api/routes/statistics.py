@@ -1,8 +1,6 @@
 """Usage statistics (利用统计): loans grouped by month, category, borrower or retention class,
 with the usage rate, and the annual statistical return; as JSON or CSV (docs/api.md)."""
 
-import csv
-import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -13,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Auth
 from daemon.ledger.errors import Invalid
 from daemon.ledger.usage import GroupBy, Usage, UsageReport, UsageRow
+from daemon.reconcile.report import csv_line
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -71,13 +70,10 @@ class UsageOut(BaseModel):
 
 
 def _csv(report: UsageReport, name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in [*report.rows, report.total]:
-        writer.writerow(["" if (v := getattr(row, c)) is None else v for c in COLUMNS])
+    lines = [csv_line(COLUMNS)]
+    lines += [csv_line(getattr(row, c) for c in COLUMNS) for row in [*report.rows, report.total]]
     return Response(
-        out.getvalue(),
+        "".join(lines),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

@@ -5,12 +5,12 @@ permanent records, so it is given as CSV for the catalogue and as a PDF to print
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Final
 
 from daemon.clock import us_to_iso
 from daemon.reconcile.dispositions import Disposition
+from daemon.reconcile.report import csv_line
 
 TITLES: Final = {"destroy": "销毁清册 Disposal register", "transfer": "移交清册 Transfer list"}
 COLUMNS: Final = ("no", "ref", "title", "year", "retention", "epc")
@@ -37,29 +37,14 @@ def facts(d: Disposition) -> list[tuple[str, str]]:
     ]
 
 
-def _cell(value: str) -> str:
-    """A spreadsheet must not take a title for a formula (OWASP CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def register_csv(d: Disposition) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for label, value in facts(d):
-        writer.writerow(["#", label, _cell(value)])
-    writer.writerow(COLUMNS)
-    for n, item in enumerate(d.items, 1):
-        writer.writerow(
-            [
-                n,
-                _cell(item.ref),
-                _cell(item.title),
-                "" if item.year is None else item.year,
-                item.retention,
-                item.epc or "",
-            ]
-        )
-    return out.getvalue()
+    lines = [csv_line(["#", label, value]) for label, value in facts(d)]
+    lines.append(csv_line(COLUMNS))
+    lines += [
+        csv_line([n, item.ref, item.title, item.year, item.retention, item.epc])
+        for n, item in enumerate(d.items, 1)
+    ]
+    return "".join(lines)
 
 
 def register_pdf(d: Disposition) -> bytes:
