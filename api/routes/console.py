@@ -38,7 +38,7 @@ from daemon.services import Services
 from daemon.tokens import Principal, Role
 
 HERE = Path(__file__).resolve().parent.parent / "console"
-CONSOLE_ROLES = frozenset({Role.staff, Role.admin})
+CONSOLE_ROLES = frozenset({Role.staff, Role.admin, Role.approver})
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -59,6 +59,7 @@ PAGES = {
     "stacker": "page.stacker",
     "climate": "page.climate",
     "statistics": "page.statistics",
+    "approvals": "page.approvals",
 }
 
 
@@ -137,6 +138,10 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/console/climate", include_in_schema=False)
     async def climate_page(request: Request) -> HTMLResponse:
         return page(request, "climate")
+
+    @r.get("/console/approvals", include_in_schema=False)
+    async def approvals_page(request: Request) -> HTMLResponse:
+        return page(request, "approvals")
 
     @r.get("/console/statistics", include_in_schema=False)
     async def statistics_page(request: Request) -> HTMLResponse:

@@ -10,7 +10,7 @@ import pytest
 from tests.api.conftest import Room
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-PAGES = ("login", "items", "item", "alarms", "stacker", "climate", "statistics")
+PAGES = ("login", "items", "item", "alarms", "stacker", "climate", "statistics", "approvals")
 
 
 async def test_every_page_is_served_with_a_strict_content_policy(api_room: Room) -> None:

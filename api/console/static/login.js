@@ -4,14 +4,14 @@ import { $, api, say, t, token } from "./console.js";
 const params = new URLSearchParams(location.search);
 const status = $("#status");
 
-function nextPage() {
+function nextPage(role) {
   const next = params.get("next");
   if (next) {
     const url = new URL(next, location.origin);
     const safe = url.origin === location.origin && url.pathname.startsWith("/console/");
     if (safe && url.pathname !== "/console/login") return url.pathname + url.search;
   }
-  return "/console/items";
+  return role === "approver" ? "/console/approvals" : "/console/items";
 }
 
 const reason = params.get("reason");
@@ -30,7 +30,7 @@ $("#login").addEventListener("submit", async (event) => {
       return;
     }
     token.set(value);
-    location.assign(nextPage());
+    location.assign(nextPage(session.role));
   } catch (error) {
     say(status, error.message, "error");
   }
