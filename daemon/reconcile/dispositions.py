@@ -287,13 +287,26 @@ class Dispositions:
                 )
         return Disposition(**row._asdict(), items=listed)
 
-    async def recent(self, state: str | None = None, *, limit: int = 100) -> list[Disposition]:
+    async def recent(
+        self, state: str | None = None, *, limit: int = 100
+    ) -> list[Disposition]:
+        """The latest disposals, newest first, each with its items."""
         query = _select().order_by(dispositions.c.id.desc()).limit(limit)
         if state is not None:
             query = query.where(dispositions.c.state == state)
         async with self.ledger.store.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [Disposition(**r._asdict()) for r in rows]
+            listed: dict[int, list[DispositionItem]] = {r.id: [] for r in rows}
+            if listed:
+                for i in await conn.execute(
+                    select(disposition_items)
+                    .where(disposition_items.c.disposition_id.in_(list(listed)))
+                    .order_by(disposition_items.c.ref)
+                ):
+                    listed[i.disposition_id].append(
+                        DispositionItem(i.ref, i.title, i.year, i.retention, i.epc)
+                    )
+        return [Disposition(**r._asdict(), items=tuple(listed[r.id])) for r in rows]
 
     async def _update(self, conn: AsyncConnection, d: Disposition, values: dict[str, Any]) -> None:
         result = await conn.execute(
