@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.auth import Auth
-from api.catalogue_schemas import (
+from api.schemas.catalogue import (
     CatalogueRecordBody,
     CatalogueRecordOut,
     CatalogueRecordsIn,

@@ -6,104 +6,22 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Auth
 from api.params import RowId
-from daemon.clock import us_to_iso
-from daemon.ledger.items import Ref
-from daemon.reconcile.dispositions import Action, Approval, Disposition, Dispositions
+from api.schemas.disposal import (
+    ApprovalIn,
+    CarryOutIn,
+    DispositionIn,
+    DispositionOut,
+    RejectIn,
+)
+from daemon.reconcile.dispositions import Approval, Dispositions
 from daemon.reconcile.register import register_csv, register_pdf
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
 State = Literal["proposed", "approved", "carried_out", "rejected"]
-
-
-class DispositionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    refs: list[Ref] = Field(min_length=1, max_length=10_000)
-    action: Action
-    reason: str = Field(min_length=1, max_length=2000)
-    """The appraisal's decision and its basis (e.g. the committee's minutes)."""
-    receiver: str | None = Field(default=None, min_length=1, max_length=200)
-    """The receiving body, for a transfer."""
-
-
-class ApprovalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    approval_no: str | None = Field(default=None, min_length=1, max_length=100)
-    """Required from the approver."""
-
-
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class CarryOutIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class DispositionItemOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ref: str
-    title: str
-    year: int | None
-    retention: str
-    epc: str | None
-
-
-class DispositionOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: int
-    room: str
-    action: str
-    receiver: str | None
-    reason: str
-    state: str
-    proposed_at: str
-    proposed_by: str
-    approver: str | None
-    approved_at: str | None
-    approval_no: str | None
-    admin: str | None
-    countersigned_at: str | None
-    done_at: str | None
-    done_by: str | None
-    note: str | None
-    items: list[DispositionItemOut]
-
-    @classmethod
-    def of(cls, d: Disposition) -> "DispositionOut":
-        def iso(us: int | None) -> str | None:
-            return None if us is None else us_to_iso(us)
-
-        return cls(
-            id=d.id,
-            room=d.room,
-            action=d.action,
-            receiver=d.receiver,
-            reason=d.reason,
-            state=d.state,
-            proposed_at=us_to_iso(d.proposed_us),
-            proposed_by=d.proposed_by,
-            approver=d.approver,
-            approved_at=iso(d.approver_us),
-            approval_no=d.approval_no,
-            admin=d.admin,
-            countersigned_at=iso(d.admin_us),
-            done_at=iso(d.done_us),
-            done_by=d.done_by,
-            note=d.note,
-            items=[
-                DispositionItemOut(
-                    ref=i.ref, title=i.title, year=i.year, retention=i.retention, epc=i.epc
-                )
-                for i in d.items
-            ],
-        )
 
 
 def router(svc: Services, auth: Auth) -> APIRouter:

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from api.auth import Auth
-from api.loan_request_schemas import ApproveIn, LoanRequestIn, LoanRequestOut, RejectIn
 from api.params import RowId
+from api.schemas.loans import ApproveIn, LoanRequestIn, LoanRequestOut, RejectIn
 from daemon.ledger.errors import LedgerError
 from daemon.ledger.loan_requests import RequestState
 from daemon.room import STACKER_KINDS

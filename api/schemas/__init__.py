@@ -5,7 +5,9 @@ One module per part of the API, as the routes are split:
 - ``base``: the response base ``Out``, ``DomainOut`` (a response model whose fields come from
   the domain dataclass it shows, so a new field is added in one place), ``Problem``, ``iso``.
 - ``items``: catalogue records, imports, tags and bindings, an item's history.
-- ``loans``: loans and their requests.
+- ``loans``: loans and their requests (filed, approved or rejected).
+- ``catalogue``: electronic records the catalogue service pushes, and the change feed.
+- ``disposal``: disposal and transfer proposals, approvals and what was done.
 - ``locations``: whereabouts, batch lookups, shelf contents, moves, racks.
 - ``alarms``: alarms.
 - ``audit``: audit entries and the chain's proof.

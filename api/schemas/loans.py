@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.base import DomainOut
+from daemon.ledger.loan_requests import LoanRequest
 from daemon.ledger.loans import Loan, LoanStatus
 
 
@@ -45,3 +46,31 @@ class RenewIn(BaseModel):
 
 
 StatusFilter = Literal["open", "overdue", "returned"]
+
+
+class LoanRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    ref: str = Field(min_length=1, max_length=100)
+    borrower: str = Field(min_length=1, max_length=200)
+    borrower_kind: str | None = Field(default=None, min_length=1, max_length=40)
+    purpose: str = Field(min_length=1, max_length=2000)
+    due: date | None = None
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    approval_no: str = Field(min_length=1, max_length=100)
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class LoanRequestOut(DomainOut, domain=LoanRequest):
+    state: str
+    """``pending``, ``approved``, ``rejected``, ``fulfilled`` (checked out) or ``cancelled``."""
+
+    @classmethod
+    def of(cls, r: LoanRequest) -> LoanRequestOut:
+        return cls.from_domain(r)
