@@ -26,6 +26,7 @@ from stacker.cells import CellAddress
 from stacker.describe import exception_text
 from stacker.journal import Job
 from stacker.service.room import StackerService, iso_seconds
+from stacker.stations import StationWait
 
 
 class _Out(BaseModel):
@@ -634,6 +635,24 @@ class StackerPlaceOut(_Out):
     """The PLC address, e.g. ``a1-s2-b14-l3-d1`` (stations are in aisle 0)."""
 
 
+class StationWaitOut(_Out):
+    """Why a queued job is held back: its station still holds a box (words and their parts)."""
+
+    key: str
+    """``station_holds_box`` or ``station_occupied`` (console message ``stacker.wait.<key>``)."""
+    station: str
+    box_id: str
+    ref: str | None
+    job_id: int | None
+    """The retrieval that left the box at the station, when the host knows it."""
+
+    @classmethod
+    def of(cls, wait: StationWait) -> StationWaitOut:
+        return cls(
+            key=wait.key, station=wait.station, box_id=wait.box_id, ref=wait.ref, job_id=wait.job_id
+        )
+
+
 class StackerJobOut(_Out):
     job_id: int
     stacker: str
@@ -659,9 +678,14 @@ class StackerJobOut(_Out):
     exception: str | None
     decisions: list[str]
     note: str
+    waiting_for: str | None
+    """Why the queued job is not sent yet, in words (None: nothing holds it back)."""
+    waiting: StationWaitOut | None
 
     @classmethod
     def of(cls, job: Job, service: StackerService) -> StackerJobOut:
+        wait = service.waiting_for(job)
+
         def place(cell: CellAddress) -> StackerPlaceOut:
             return StackerPlaceOut(code=service.places.code(cell), cell=cell.code)
 
@@ -690,6 +714,8 @@ class StackerJobOut(_Out):
             exception=None if not job.exception else exception_text(job.exception),
             decisions=list(service.decisions(job)),
             note=job.note,
+            waiting_for=None if wait is None else wait.text,
+            waiting=None if wait is None else StationWaitOut.of(wait),
         )
 
 
@@ -699,6 +725,20 @@ class PositionOut(_Out):
     bay: int
     level: int
     fork: int
+
+
+class StationOut(_Out):
+    name: str
+    code: str
+    """The station's location code."""
+    box_id: str | None
+    """The box the host knows stands there (None: none recorded)."""
+    ref: str | None
+    sensed: bool
+    """The PLC reports this station's sensor (IR27)."""
+    plc_occupied: bool | None
+    mismatch: str | None
+    """The sensor and the host's record disagree (an alarm is raised)."""
 
 
 class StackerOut(_Out):
@@ -718,6 +758,10 @@ class StackerOut(_Out):
     plc_heartbeat_age_s: float | None
     active_job: StackerJobOut | None
     queue: list[StackerJobOut]
+    blocked: str | None
+    """The job in flight waits for a person's decision and the queue waits behind it."""
+    blocked_job: int | None
+    stations: list[StationOut]
     cells: int
     occupied_cells: int
 
@@ -745,6 +789,20 @@ class StackerOut(_Out):
             plc_heartbeat_age_s=s.plc_heartbeat_age_s,
             active_job=None if s.active_job is None else StackerJobOut.of(s.active_job, service),
             queue=[StackerJobOut.of(j, service) for j in s.queue],
+            blocked=s.blocked,
+            blocked_job=s.blocked_job,
+            stations=[
+                StationOut(
+                    name=v.name,
+                    code=service.places.code(v.cell),
+                    box_id=None if v.box is None else v.box.box_id,
+                    ref=None if v.box is None else v.box.ref,
+                    sensed=v.sensed,
+                    plc_occupied=v.plc_occupied,
+                    mismatch=v.mismatch,
+                )
+                for v in s.stations
+            ],
             cells=rack.cells,
             occupied_cells=rack.occupied,
         )

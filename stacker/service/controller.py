@@ -26,12 +26,15 @@ from dataclasses import replace
 
 from stacker.cells import CellAddress, CellModel, Occupant, RackGeometry
 from stacker.config import StackerConfig
-from stacker.describe import mode_name, status_words
+from stacker.describe import exception_text, mode_name, status_words
 from stacker.events import (
     JobFinished,
     JobQueued,
     OutcomeUnknown,
     StackerEvent,
+    StationBoxTaken,
+    StationMismatch,
+    StationMismatchCleared,
 )
 from stacker.handshake import (
     Action,
@@ -44,7 +47,7 @@ from stacker.handshake import (
 )
 from stacker.journal import Job, JobKind, JobPurpose, JobState, Journal
 from stacker.recovery import Recovery, assess, resolve, scan_plan
-from stacker.registers import ExcDecision, decode_inputs, pack_box_id
+from stacker.registers import ExcDecision, Snapshot, StationFlags, decode_inputs, pack_box_id
 from stacker.service.errors import JOURNAL_HELD, CommandRefused, InvalidJob, UnknownJob
 from stacker.service.held_journal import HeldJournal
 from stacker.service.job_queue import JobQueue
@@ -52,6 +55,14 @@ from stacker.service.occupancy import apply_result, note_obstacle
 from stacker.service.planning import Planner
 from stacker.service.plc_link import LinkError, PlcLink
 from stacker.service.status import StackerMetrics, StackerStatus, fault_words
+from stacker.stations import (
+    BoxTaken,
+    MismatchCleared,
+    MismatchRaised,
+    StationBoard,
+    StationChange,
+    StationWait,
+)
 
 __all__ = [
     "CommandRefused",
@@ -108,9 +119,16 @@ class StackerController:
             config.aisles, config.sides, config.bays, config.levels, config.depths
         )
         self.cells = CellModel(geometry, stations)
-        for cell, occupant in occupancy:
-            self.cells.place(cell, occupant)
         self.default_station = config.default_station or config.stations[0].name
+        self.stations = StationBoard(
+            stations, sensed=config.stations[0].name, grace_s=config.station_grace_s
+        )
+        """What stands at each station; IR27 reports the first configured station."""
+        for cell, occupant in occupancy:
+            if cell.is_station:
+                self.stations.seed(cell, occupant)
+            else:
+                self.cells.place(cell, occupant)
         self.core = Handshake(
             config.id,
             Timing(
@@ -292,7 +310,40 @@ class StackerController:
             plc_heartbeat_age_s=self.core.heartbeat_age(),
             active_job=active,
             queue=self._jobs.snapshot(),
+            waiting=self.waiting(),
+            blocked=self._blocked(),
+            blocked_job=self.core.job.job_id if self._blocked() and self.core.job else None,
+            stations=self.stations.views(),
         )
+
+    def waiting(self) -> dict[int, StationWait]:
+        """Queued jobs held back until their station is clear, and why."""
+        return {job.job_id: wait for job in self._jobs if (wait := self._station_wait(job))}
+
+    def _station_wait(self, job: Job) -> StationWait | None:
+        if not job.destination.is_station or job.source.is_station:
+            return None
+        return self.stations.waiting_for(job.destination)
+
+    def _blocked(self) -> str | None:
+        """Why the queue cannot move until a person decides (None: it can)."""
+        job = self.core.job
+        if job is None or self.core.phase not in (Phase.AWAIT_ACCEPT, Phase.RUNNING):
+            return None
+        behind = len(self._jobs)
+        queued = f"; {behind} queued job(s) wait behind it" if behind else ""
+        if job.state is JobState.EXCEPTION and job.exception:
+            choices = ", ".join(d.name.lower() for d in self.core.allowed_decisions(job.exception))
+            return (
+                f"job {job.job_id} waits for a decision ({exception_text(job.exception)}):"
+                f" {choices}{queued}"
+            )
+        if job.state is JobState.UNCONFIRMED:
+            return (
+                f"job {job.job_id} was not confirmed by the PLC and waits for a decision:"
+                f" retry, cancel{queued}"
+            )
+        return None
 
     # -- the connection task --------------------------------------------------------------------
 
@@ -319,6 +370,7 @@ class StackerController:
             level = logging.WARNING if failures == 1 else logging.DEBUG
             log.log(level, "stacker %s: %s; reconnecting", self.config.id, reason)
             async with self._io_lock:
+                self.stations.link_lost()
                 await self._perform(self.core.link_lost(reason))
                 if self.journal_held:  # the journal need not wait for the PLC to come back
                     await self._write_held()
@@ -344,6 +396,7 @@ class StackerController:
                         await self._write_held()
                     snap = decode_inputs(await link.read_inputs())
                     await self._perform(self.core.observe(snap))
+                    self._watch_stations(snap)
                     if self.core.up and not resynced:
                         resynced = True
                         self._healthy = True
@@ -400,7 +453,10 @@ class StackerController:
     async def _dispatch(self) -> bool:
         """Send the next job if the stacker can take it; True if a strobe was written."""
         while self._jobs and self.core.can_send() and not self.journal_held:
-            job = next(iter(self._jobs))
+            ready = self._next_job()
+            if ready is None:
+                return False  # every queued job waits for its station
+            job = ready
             blocker = self.cells.blocker(job.source) if job.kind is not JobKind.STORE else None
             if blocker is not None and job.purpose is not JobPurpose.SHUFFLE:
                 shuffle = await self._plan_shuffle(job, blocker)
@@ -429,6 +485,38 @@ class StackerController:
             await self._perform([strobe])
             return True
         return False
+
+    def _next_job(self) -> Job | None:
+        """The first queued job that can go now (a job whose station is occupied waits)."""
+        return next((job for job in self._jobs if self._station_wait(job) is None), None)
+
+    def _watch_stations(self, snap: Snapshot) -> None:
+        """Reconcile the station record with the PLC's station sensor (IR27 b0)."""
+        job = self.core.job
+        in_flight = job is not None and self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
+        queued = list(self._jobs)
+        changes = self.stations.observe(
+            StationFlags.OCCUPIED in snap.station,
+            self._clock(),
+            in_motion=(job.source, job.destination) if in_flight and job is not None else (),
+            to_be_stored=[j.source for j in queued if j.source.is_station],
+            wanted=[j.destination for j in queued if self._station_wait(j) is not None],
+        )
+        for change in changes:
+            self._station_changed(change)
+
+    def _station_changed(self, change: StationChange) -> None:
+        sid, now = self.config.id, self._wall()
+        if isinstance(change, BoxTaken):
+            box = change.box
+            what = box.ref or box.box_id or "a box"
+            log.info("stacker %s: %s taken out of station %s", sid, what, change.station)
+            self._emit(StationBoxTaken(sid, now, change.station, box.box_id, box.ref, box.job_id))
+        elif isinstance(change, MismatchRaised):
+            log.warning("stacker %s: %s", sid, change.message)
+            self._emit(StationMismatch(sid, now, change.station, change.message))
+        elif isinstance(change, MismatchCleared):
+            self._emit(StationMismatchCleared(sid, now, change.station, change.reason))
 
     async def _plan_shuffle(self, job: Job, blocker: CellAddress) -> Job | None:
         """A recorded move of the box in front of ``job``'s inner cell (None: ``job`` failed)."""
@@ -579,6 +667,7 @@ class StackerController:
         job = event.job
         self.cells.release(job.job_id)
         apply_result(self.cells, job)
+        self.stations.job_finished(job)
         self._jobs.track(job)
         self.metrics.jobs_total[(job.kind.value, job.result)] += 1
         if job.purpose is JobPurpose.RECOVERY and job.parent_id is not None:

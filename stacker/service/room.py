@@ -57,6 +57,8 @@ from stacker.events import (
     StackerDown,
     StackerEvent,
     StackerUp,
+    StationMismatch,
+    StationMismatchCleared,
 )
 from stacker.handshake import DecisionRefused
 from stacker.journal import Job, JobKind, JobState
@@ -78,6 +80,7 @@ from stacker.service.journal_store import (
     job_words,
     on_behalf_of,
 )
+from stacker.stations import StationWait
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +286,10 @@ class StackerService:
     def status(self) -> StackerStatus:
         return self.controller.status()
 
+    def waiting_for(self, job: Job) -> StationWait | None:
+        """Why a queued job is held back (its station is occupied); None if it is not."""
+        return self.controller.waiting().get(job.job_id)
+
     def decisions(self, job: Job) -> tuple[str, ...]:
         """The decisions the job accepts now (empty unless it is in flight and waiting)."""
         core = self.controller.core
@@ -345,8 +352,17 @@ class StackerService:
             self.metrics.stacker_mode.set(status.mode)
         if not status.up:
             self.health.set("stacker", "degraded", status.down_reason or "stacker PLC down")
+        elif status.blocked is not None:
+            self.health.set("stacker", "degraded", status.blocked)
         elif status.refusal is not None:
             self.health.set("stacker", "degraded", status.refusal)
+        elif status.waiting:
+            waits = sorted({wait.text for wait in status.waiting.values()})
+            self.health.set(
+                "stacker",
+                "ok",
+                f"{status.mode_name}; {len(status.waiting)} job(s): {'; '.join(waits)}",
+            )
         else:
             self.health.set("stacker", "ok", f"{status.mode_name}, ready for jobs")
         self.retained.set("stacker/state", self.state_payload(status))
@@ -379,6 +395,8 @@ class StackerService:
                 "destination": self.places.code(active.destination),
             },
             "queue_length": len(status.queue),
+            "blocked": status.blocked,
+            "waiting": {str(job_id): wait.text for job_id, wait in status.waiting.items()},
         }
 
     # -- events -> alarms and metrics ---------------------------------------------------------
@@ -454,6 +472,18 @@ class StackerService:
                 severity="critical",
                 message=f"stacker {sid}: its job journal cannot be written ({event.reason}); "
                 "results wait at the PLC and no command is sent until it can",
+            )
+        elif isinstance(event, StationMismatch):
+            self.metrics.stacker_faults.labels(code="station_mismatch").inc()
+            await self.alarms.raise_(
+                f"stacker.station_mismatch:{sid}:{event.station}",
+                kind="stacker.station_mismatch",
+                source=source,
+                message=f"stacker {sid}: {event.message}; retrievals to it wait until it is clear",
+            )
+        elif isinstance(event, StationMismatchCleared):
+            await self.alarms.clear(
+                f"stacker.station_mismatch:{sid}:{event.station}", reason=event.reason
             )
         elif isinstance(event, JournalRestored):
             await self.alarms.clear(

@@ -21,6 +21,7 @@ from stacker.events import (
 )
 from stacker.journal import Job
 from stacker.registers import Coordinates, Snapshot, Status
+from stacker.stations import StationView, StationWait
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,12 @@ class StackerStatus:
     plc_heartbeat_age_s: float | None
     active_job: Job | None
     queue: tuple[Job, ...]
+    waiting: dict[int, StationWait]
+    """Queued jobs held back because their station is occupied, by job id."""
+    blocked: str | None
+    """The job in flight waits for a person's decision, and everything behind it waits too."""
+    blocked_job: int | None
+    stations: tuple[StationView, ...]
 
 
 @dataclass
