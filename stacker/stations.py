@@ -11,11 +11,11 @@ there, removed when a store from the station finishes. And the PLC's STATION reg
 b0 occupied), a sensor the PLC reports for one station, the first one configured (the *sensed*
 station). When the sensor says a recorded box is gone, the clerk has taken it. When it says
 the station holds a box the host did not bring there, the two disagree: a retrieval waits, and
-the disagreement is reported (an alarm) once it blocks a retrieval or has lasted ``grace_s``
-(a clerk may put a box down to store it a moment before asking for the store). While a job
-runs to or from a station the sensor is not interpreted: the box is on its way. A station
-without a sensor keeps the host's record for the status, but holds no retrieval back: nothing
-would tell the host that its box was taken.
+the disagreement is reported (an alarm) once it has blocked a retrieval for ``SETTLE_S`` or has
+lasted ``grace_s`` (a clerk puts a box down to store it a moment before asking for the store).
+While a job runs to or from a station the sensor is not interpreted: the box is on its way.
+A station without a sensor keeps the host's record for the status, but holds no retrieval
+back: nothing would tell the host that its box was taken.
 
 Pure: fed job results, the sensor and a clock reading; returns what changed.
 """
@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from stacker.cells import CellAddress, Occupant
 from stacker.journal import Job, JobKind, JobState
 from stacker.registers import CompletionCode
+
+SETTLE_S = 2.0
+"""How long an unknown box may hold a waiting retrieval back before it is reported: the time
+between a clerk putting a box down and the store request arriving."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +160,7 @@ class StationBoard:
         ``in_motion``: stations the job in flight goes to or comes from (not interpreted);
         ``to_be_stored``: stations a queued store will take a box from (an unknown box there is
         expected); ``wanted``: stations a queued retrieval waits for (a disagreement there is
-        reported at once).
+        reported after ``SETTLE_S``).
         """
         if self._sensed is None:
             return []
@@ -180,7 +184,9 @@ class StationBoard:
             return out
         if self._unknown_since is None:
             self._unknown_since = now
-        due = cell in set(wanted) or now - self._unknown_since >= self._grace_s
+        lasted = now - self._unknown_since
+        settle = min(self._grace_s, SETTLE_S)
+        due = (cell in set(wanted) and lasted >= settle) or lasted >= self._grace_s
         if due and self._mismatch is None:
             self._mismatch = (
                 f"station {self._sensed} holds a box the stacker did not bring there "

@@ -7,7 +7,13 @@ from dataclasses import replace
 from stacker.cells import CellAddress
 from stacker.journal import Job, JobKind, JobState
 from stacker.registers import CompletionCode
-from stacker.stations import BoxTaken, MismatchCleared, MismatchRaised, StationBoard
+from stacker.stations import (
+    SETTLE_S,
+    BoxTaken,
+    MismatchCleared,
+    MismatchRaised,
+    StationBoard,
+)
 
 IO1, IO2 = CellAddress(0, 1, 0, 1, 1), CellAddress(0, 2, 0, 1, 1)
 CELL = CellAddress(1, 1, 3, 2, 1)
@@ -50,14 +56,14 @@ def test_a_store_from_the_station_takes_the_box_in() -> None:
     assert stations.observe(False, 1.0) == []  # nothing recorded, so nothing was taken
 
 
-def test_an_unknown_box_is_reported_at_once_when_a_retrieval_waits_for_the_station() -> None:
+def test_an_unknown_box_is_reported_soon_when_a_retrieval_waits_for_the_station() -> None:
     stations = board()
-    assert stations.observe(True, 0.0, wanted=[IO1]) == [
-        MismatchRaised("io-1", stations.views()[0].mismatch or "")
-    ]
+    assert stations.observe(True, 0.0, wanted=[IO1]) == []
     assert stations.waiting_for(IO1) is not None
-    assert stations.observe(True, 1.0, wanted=[IO1]) == []  # reported once
-    cleared = stations.observe(False, 2.0)
+    raised = stations.observe(True, SETTLE_S, wanted=[IO1])
+    assert raised == [MismatchRaised("io-1", stations.views()[0].mismatch or "")]
+    assert stations.observe(True, SETTLE_S + 1, wanted=[IO1]) == []  # reported once
+    cleared = stations.observe(False, SETTLE_S + 2)
     assert cleared == [MismatchCleared("io-1", "the station is clear")]
     assert stations.waiting_for(IO1) is None
 
