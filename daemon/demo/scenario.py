@@ -96,9 +96,14 @@ def stacker_cells() -> list[CellAddress]:
     ]
 
 
+def demo_ref(i: int) -> str:
+    """The reference of the demo catalogue's ``i``-th item (every 50th is in the stacker)."""
+    return f"0001-WS·{2000 + i % 25}-{RETENTIONS[i % 3]}-RS-{i + 1:05d}"
+
+
 def _record(i: int, home: str | None) -> ItemRecord:
     return ItemRecord(
-        ref=f"0001-WS·{2000 + i % 25}-{RETENTIONS[i % 3]}-RS-{i + 1:05d}",
+        ref=demo_ref(i),
         title=f"{CATEGORIES[i % 4].capitalize()} file {i + 1}",
         category=CATEGORIES[i % 4],
         year=2000 + i % 25,
