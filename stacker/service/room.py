@@ -127,7 +127,9 @@ class StackerService:
     # -- start ------------------------------------------------------------------------------
 
     async def load(self) -> int:
-        """Seed the cell model with the items the ledger places in this stacker's cells."""
+        """Seed the cell model with the items the ledger places in this stacker's cells, and the
+        station record with the last box a retrieval left at each station (the station sensor
+        then says whether it is still there)."""
         active = tags.alias("active_tag")
         async with self.ledger.store.read() as conn:
             rows = (
@@ -146,6 +148,31 @@ class StackerService:
                     .where(locations.c.kind == "stacker-cell", locations.c.room == self.room)
                 )
             ).all()
+            at_stations = (
+                await conn.execute(
+                    select(items.c.ref, locations.c.code, active.c.epc, item_locations.c.since_us)
+                    .select_from(
+                        item_locations.join(
+                            locations, locations.c.id == item_locations.c.location_id
+                        )
+                        .join(items, items.c.id == item_locations.c.item_id)
+                        .outerjoin(
+                            active,
+                            (active.c.item_id == items.c.id) & active.c.retired_us.is_(None),
+                        )
+                    )
+                    .where(
+                        locations.c.kind == "station",
+                        locations.c.room == self.room,
+                        item_locations.c.source == "stacker",
+                    )
+                    .order_by(item_locations.c.since_us)
+                )
+            ).all()
+        for left in at_stations:  # the last box the stacker left at each station, if any
+            station = self.places.cell(left.code)
+            if station is not None and station.is_station:
+                self.controller.stations.seed(station, Occupant(_box_id(left.epc), left.ref))
         placed = 0
         for r in rows:
             cell = self.places.is_our_cell_code(r.code)

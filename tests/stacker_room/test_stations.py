@@ -3,11 +3,17 @@ to be taken; a job waiting for a decision shows the queue blocked; a stray box r
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from daemon.tokens import Role
+from simulators.stacker_plc import StackerPlcSimulator
+from tests.harness import create_token, make_config, running_daemon
 from tests.stacker_room.conftest import (
     BOX_A,
     BOX_B,
@@ -18,8 +24,11 @@ from tests.stacker_room.conftest import (
     active_alarms,
     add_item,
     alarms_become,
+    eventually,
     eventually_async,
     place_in_rack,
+    settled,
+    stacker_toml,
     submit,
     wait_job,
 )
@@ -147,3 +156,36 @@ async def test_a_job_waiting_for_a_decision_blocks_the_queue_visibly(
     assert (await wait_job(staff, store["job_id"], *TERMINAL))["result"] == "ok"
     assert (await wait_job(staff, behind["job_id"], *TERMINAL))["result"] == "ok"
     assert (await stacker_of(staff))["blocked"] is None
+
+
+async def test_a_restarted_daemon_remembers_the_box_a_retrieval_left_at_the_station(
+    tmp_path: Path, db_url: str, sim: StackerPlcSimulator
+) -> None:
+    tokens = {role: await create_token(db_url, role, f"{role.value}-r1") for role in Role}
+    config = make_config(tmp_path / "r1", db_url=db_url, room="r1", extra=stacker_toml(sim.url))
+
+    @contextlib.asynccontextmanager
+    async def room_running() -> AsyncIterator[StackerRoom]:
+        async with running_daemon(config) as daemon:
+            room = StackerRoom(daemon, sim, db_url, tokens)
+            await eventually(lambda: room.stacker.status().refusal is None)
+            yield room
+            await settled(room)
+
+    async with room_running() as room, room.client() as staff:
+        await add_item(staff, "R-A", EPC_A)
+        await add_item(staff, "R-B", EPC_B)
+        await place_in_rack(room, staff, "R-A", "r1-S11-03-02-1", BOX_A)
+        await place_in_rack(room, staff, "R-B", "r1-S12-05-04-1", BOX_B)
+        first = await submit(staff, kind="retrieve", ref="R-A")
+        assert (await wait_job(staff, first["job_id"], *TERMINAL))["result"] == "ok"
+
+    async with room_running() as room, room.client() as staff:
+        assert (await stacker_of(staff))["stations"][0]["ref"] == "R-A"
+        second = await submit(staff, kind="retrieve", ref="R-B")
+        waiting = await job_of(staff, second["job_id"])
+        assert waiting["waiting"]["key"] == "station_holds_box"
+        assert waiting["waiting"]["ref"] == "R-A"
+        room.sim.clerk_takes()
+        assert (await wait_job(staff, second["job_id"], *TERMINAL))["result"] == "ok"
+        assert await active_alarms(staff, "stacker.station_mismatch") == []
