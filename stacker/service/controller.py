@@ -294,6 +294,7 @@ class StackerController:
         snap = self.core.snapshot
         in_flight = self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
         active = self.core.job if in_flight else None
+        blocked = self._blocked()
         return StackerStatus(
             id=self.config.id,
             connected=self._link is not None,
@@ -311,8 +312,8 @@ class StackerController:
             active_job=active,
             queue=self._jobs.snapshot(),
             waiting=self.waiting(),
-            blocked=self._blocked(),
-            blocked_job=self.core.job.job_id if self._blocked() and self.core.job else None,
+            blocked=blocked,
+            blocked_job=self.core.job.job_id if blocked and self.core.job else None,
             stations=self.stations.views(),
         )
 
