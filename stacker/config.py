@@ -70,8 +70,8 @@ class StackerConfig(BaseModel):
     reconnect_max_s: float = Field(default=30.0, gt=0)
     """Cap of the exponential reconnect backoff."""
     station_grace_s: float = Field(default=60.0, ge=0)
-    """A box the host did not bring stands at the sensed station this long: alarm (at once if
-    a retrieval waits for the station). See docs/stacker.md, "Stations"."""
+    """A box the host did not bring stands at the sensed station this long: alarm (after 2 s
+    when a retrieval waits for the station). See docs/stacker.md, "Stations"."""
     verify_rfid: bool = True
     """Ask the PLC to read the box's tag at the pick whenever the job names a box id."""
 
