@@ -317,15 +317,6 @@ class StackerController:
             stations=self.stations.views(),
         )
 
-    def waiting(self) -> dict[int, StationWait]:
-        """Queued jobs held back until their station is clear, and why."""
-        return {job.job_id: wait for job in self._jobs if (wait := self._station_wait(job))}
-
-    def _station_wait(self, job: Job) -> StationWait | None:
-        if not job.destination.is_station or job.source.is_station:
-            return None
-        return self.stations.waiting_for(job.destination)
-
     def _blocked(self) -> str | None:
         """Why the queue cannot move until a person decides (None: it can)."""
         job = self.core.job
@@ -487,38 +478,6 @@ class StackerController:
             return True
         return False
 
-    def _next_job(self) -> Job | None:
-        """The first queued job that can go now (a job whose station is occupied waits)."""
-        return next((job for job in self._jobs if self._station_wait(job) is None), None)
-
-    def _watch_stations(self, snap: Snapshot) -> None:
-        """Reconcile the station record with the PLC's station sensor (IR27 b0)."""
-        job = self.core.job
-        in_flight = job is not None and self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
-        queued = list(self._jobs)
-        changes = self.stations.observe(
-            StationFlags.OCCUPIED in snap.station,
-            self._clock(),
-            in_motion=(job.source, job.destination) if in_flight and job is not None else (),
-            to_be_stored=[j.source for j in queued if j.source.is_station],
-            wanted=[j.destination for j in queued if self._station_wait(j) is not None],
-        )
-        for change in changes:
-            self._station_changed(change)
-
-    def _station_changed(self, change: StationChange) -> None:
-        sid, now = self.config.id, self._wall()
-        if isinstance(change, BoxTaken):
-            box = change.box
-            what = box.ref or box.box_id or "a box"
-            log.info("stacker %s: %s taken out of station %s", sid, what, change.station)
-            self._emit(StationBoxTaken(sid, now, change.station, box.box_id, box.ref, box.job_id))
-        elif isinstance(change, MismatchRaised):
-            log.warning("stacker %s: %s", sid, change.message)
-            self._emit(StationMismatch(sid, now, change.station, change.message))
-        elif isinstance(change, MismatchCleared):
-            self._emit(StationMismatchCleared(sid, now, change.station, change.reason))
-
     async def _plan_shuffle(self, job: Job, blocker: CellAddress) -> Job | None:
         """A recorded move of the box in front of ``job``'s inner cell (None: ``job`` failed)."""
         occupant = self.cells.occupant(blocker) or Occupant()
@@ -552,6 +511,49 @@ class StackerController:
         self._jobs.track(shuffle)
         self._emit(JobQueued(self.config.id, self._wall(), shuffle))
         return shuffle
+
+    # -- the stations: what stands there, and the retrievals waiting for them -----------------
+
+    def waiting(self) -> dict[int, StationWait]:
+        """Queued jobs held back until their station is clear, and why."""
+        return {job.job_id: wait for job in self._jobs if (wait := self._station_wait(job))}
+
+    def _station_wait(self, job: Job) -> StationWait | None:
+        if not job.destination.is_station or job.source.is_station:
+            return None
+        return self.stations.waiting_for(job.destination)
+
+    def _next_job(self) -> Job | None:
+        """The first queued job that can go now (a job whose station is occupied waits)."""
+        return next((job for job in self._jobs if self._station_wait(job) is None), None)
+
+    def _watch_stations(self, snap: Snapshot) -> None:
+        """Reconcile the station record with the PLC's station sensor (IR27 b0)."""
+        job = self.core.job
+        in_flight = job is not None and self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
+        queued = list(self._jobs)
+        changes = self.stations.observe(
+            StationFlags.OCCUPIED in snap.station,
+            self._clock(),
+            in_motion=(job.source, job.destination) if in_flight and job is not None else (),
+            to_be_stored=[j.source for j in queued if j.source.is_station],
+            wanted=[j.destination for j in queued if self._station_wait(j) is not None],
+        )
+        for change in changes:
+            self._station_changed(change)
+
+    def _station_changed(self, change: StationChange) -> None:
+        sid, now = self.config.id, self._wall()
+        if isinstance(change, BoxTaken):
+            box = change.box
+            what = box.ref or box.box_id or "a box"
+            log.info("stacker %s: %s taken out of station %s", sid, what, change.station)
+            self._emit(StationBoxTaken(sid, now, change.station, box.box_id, box.ref, box.job_id))
+        elif isinstance(change, MismatchRaised):
+            log.warning("stacker %s: %s", sid, change.message)
+            self._emit(StationMismatch(sid, now, change.station, change.message))
+        elif isinstance(change, MismatchCleared):
+            self._emit(StationMismatchCleared(sid, now, change.station, change.reason))
 
     # -- recovery -------------------------------------------------------------------------------
 
