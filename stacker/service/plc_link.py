@@ -70,6 +70,6 @@ class PlcLink:
                     action.address, list(action.values), device_id=device_id
                 )
         except (ModbusException, OSError, TimeoutError) as e:
-            raise LinkError(f"writing HR{action.address} failed: {e}") from e
+            raise LinkError(f"writing HR{action.address} of the stacker PLC failed: {e}") from e
         if rr.isError():
             raise LinkError(f"stacker PLC refused the write of HR{action.address}: {rr}")
