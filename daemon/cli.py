@@ -67,9 +67,20 @@ def register_process(commands: Commands) -> None:
     p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     p.add_argument("--items", type=int, default=2000, help="catalogue size to seed")
     p.add_argument("--state-dir", default=None, help="keep the state in DIR instead of a temp dir")
-    p.add_argument("--port", type=int, default=8080, help="API port (0 = any free port)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="API port (default 8080, or a free one if 8080 is taken; 0 = any free port)",
+    )
     p.add_argument(
         "--mqtt", default=None, help="broker URL (default: mqtt://127.0.0.1:1883 if reachable)"
+    )
+    p.add_argument(
+        "--no-scenario",
+        dest="scenario",
+        action="store_false",
+        help="run the room without the scripted scenario, to drive it yourself",
     )
 
     p = commands.add(

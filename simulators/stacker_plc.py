@@ -7,6 +7,12 @@ duplicate job ids answered from its job record (reject reason 6) and never execu
 own watchdog on the host heartbeat, and injectable faults: e-stop, open doors, each exception
 request, a PLC heartbeat that stops, and a slow accept.
 
+A box stands at a station until something moves it: a retrieval puts it down there, a store from
+the station takes it, and a clerk takes it out or puts one down (:meth:`StackerPlcSimulator.
+clerk_takes`, :meth:`~StackerPlcSimulator.clerk_puts`). The STATION register (IR27) reports the
+first station: b0 occupied while a box stands there. A retrieval to an occupied station raises
+double storage, as a real crane would.
+
 Handshake details a PLC integrator must match (see docs/stacker.md):
 
 - a strobe (HR24) is evaluated when it is written with a non-zero value equal to the low word of
@@ -673,6 +679,21 @@ class StackerPlcSimulator:
 
     def take(self, cell: Coordinates) -> str | None:
         return self.model.contents.pop(cell, None)
+
+    # -- the people at the station ---------------------------------------------------------------
+
+    def clerk_takes(self, station: int = 0) -> str | None:
+        """A clerk takes the box standing at the station (the ``station``-th configured one);
+        its sensor (IR27 b0, first station) reads clear. Returns the box id, None if empty."""
+        return self.model.contents.pop(self.settings.stations[station], None)
+
+    def clerk_puts(self, box_id: str, station: int = 0) -> None:
+        """A clerk puts a box down at the station, to be stored (sensor: occupied)."""
+        self.model.contents[self.settings.stations[station]] = box_id
+
+    def station_box(self, station: int = 0) -> str | None:
+        """The box standing at the station, if any."""
+        return self.model.contents.get(self.settings.stations[station])
 
     def executions(self, job_id: int) -> int:
         return self.model.executions[job_id]

@@ -66,6 +66,9 @@ class StackerConfig(StrictModel):
     """First delay before reconnecting to the PLC."""
     reconnect_max_s: float = Field(default=30.0, gt=0)
     """Cap of the exponential reconnect backoff."""
+    station_grace_s: float = Field(default=60.0, ge=0)
+    """A box the host did not bring stands at the sensed station this long: alarm (after 2 s
+    when a retrieval waits for the station). See docs/stacker.md, "Stations"."""
     verify_rfid: bool = True
     """Ask the PLC to read the box's tag at the pick whenever the job names a box id."""
 

@@ -198,6 +198,39 @@ class JournalRestored:
     alarm: ClassVar[bool] = False
 
 
+@dataclass(frozen=True, slots=True)
+class StationBoxTaken:
+    """The station sensor says the box a retrieval left there is gone: a person took it."""
+
+    stacker: str
+    at: float
+    station: str
+    box_id: str
+    ref: str | None
+    job_id: int | None
+    alarm: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, slots=True)
+class StationMismatch:
+    """The station sensor says occupied where the host recorded no box (see stacker.stations)."""
+
+    stacker: str
+    at: float
+    station: str
+    message: str
+    alarm: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class StationMismatchCleared:
+    stacker: str
+    at: float
+    station: str
+    reason: str
+    alarm: ClassVar[bool] = False
+
+
 StackerEvent = (
     StackerUp
     | StackerDown
@@ -217,4 +250,7 @@ StackerEvent = (
     | ForeignResultAcknowledged
     | JournalUnavailable
     | JournalRestored
+    | StationBoxTaken
+    | StationMismatch
+    | StationMismatchCleared
 )

@@ -12,6 +12,7 @@ from stacker.describe import exception_text
 from stacker.journal import Job
 from stacker.service.controller import StackerStatus
 from stacker.service.room import StackerService, iso_seconds
+from stacker.stations import StationWait
 
 
 class CellIn(BaseModel):
@@ -71,6 +72,38 @@ class StackerPlaceOut(Out):
     """The PLC address, e.g. ``a1-s2-b14-l3-d1`` (stations are in aisle 0)."""
 
 
+class StationWaitOut(Out):
+    """Why a queued job is held back: its station still holds a box (words and their parts)."""
+
+    key: str
+    """``station_holds_box`` or ``station_occupied`` (console message ``stacker.wait.<key>``)."""
+    station: str
+    box_id: str
+    ref: str | None
+    job_id: int | None
+    """The retrieval that left the box at the station, when the host knows it."""
+
+    @classmethod
+    def of(cls, wait: StationWait) -> StationWaitOut:
+        return cls(
+            key=wait.key, station=wait.station, box_id=wait.box_id, ref=wait.ref, job_id=wait.job_id
+        )
+
+
+class StationOut(Out):
+    name: str
+    code: str
+    """The station's location code."""
+    box_id: str | None
+    """The box the host knows stands there (None: none recorded)."""
+    ref: str | None
+    sensed: bool
+    """The PLC reports this station's sensor (IR27)."""
+    plc_occupied: bool | None
+    mismatch: str | None
+    """The sensor and the host's record disagree (an alarm is raised)."""
+
+
 class StackerJobOut(DomainOut, domain=Job):
     # A journal entry: enums by their value, times in ISO 8601, cells as places.
     kind: str
@@ -88,9 +121,14 @@ class StackerJobOut(DomainOut, domain=Job):
     stacker: str
     result: str | None
     decisions: list[str]
+    waiting_for: str | None
+    """Why the queued job is not sent yet, in words (None: nothing holds it back)."""
+    waiting: StationWaitOut | None
 
     @classmethod
     def of(cls, job: Job, service: StackerService) -> StackerJobOut:
+        wait = service.waiting_for(job)
+
         def place(cell: CellAddress) -> StackerPlaceOut:
             return StackerPlaceOut(code=service.places.code(cell), cell=cell.code)
 
@@ -111,6 +149,8 @@ class StackerJobOut(DomainOut, domain=Job):
             stacker=service.config.id,
             result=job.result if job.state.terminal else None,
             decisions=list(service.decisions(job)),
+            waiting_for=None if wait is None else wait.text,
+            waiting=None if wait is None else StationWaitOut.of(wait),
         )
 
 
@@ -126,6 +166,7 @@ class StackerOut(DomainOut, domain=StackerStatus):
     position: PositionOut | None
     active_job: StackerJobOut | None
     queue: list[StackerJobOut]
+    stations: list[StationOut]
     cells: int
     occupied_cells: int
 
@@ -142,6 +183,18 @@ class StackerOut(DomainOut, domain=StackerStatus):
             position=position,
             active_job=None if s.active_job is None else StackerJobOut.of(s.active_job, service),
             queue=[StackerJobOut.of(j, service) for j in s.queue],
+            stations=[
+                StationOut(
+                    name=v.name,
+                    code=service.places.code(v.cell),
+                    box_id=None if v.box is None else v.box.box_id,
+                    ref=None if v.box is None else v.box.ref,
+                    sensed=v.sensed,
+                    plc_occupied=v.plc_occupied,
+                    mismatch=v.mismatch,
+                )
+                for v in s.stations
+            ],
             cells=rack.cells,
             occupied_cells=rack.occupied,
         )

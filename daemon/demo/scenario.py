@@ -6,6 +6,12 @@ engines, ledger, alarms, MQTT and metrics react as they would to hardware. Steps
 carried out through the gate and its return; a box put on the wrong shelf and put back; a box
 carried out without a loan (alarm, acknowledged); a stacker retrieval and store; a humidity
 excursion and its recovery (the last two when the stacker and climate services run).
+
+At the stacker's station a clerk works as in a real room: the box a retrieval brings is taken
+out of the station (the scenario's own after a moment, one retrieved by someone else from the
+console or the API after ``CLERK_TAKES_AFTER_S``), and a box goes back in by being put down at
+the station and stored. A retrieval asked for while a box still stands at the station waits
+for it to be taken, so the scenario and a person using the console never jam the crane.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ from stacker.registers import epc_short_form
 
 log = logging.getLogger("archroom.demo")
 
+CLERK_TAKES_AFTER_S = 8.0
+"""How long a box retrieved by someone else stands at the station before the clerk takes it."""
+
 CATEGORIES = ("personnel", "social insurance", "labour arbitration", "employment services")
 RETENTIONS = ("Y", "D30", "D10")
 
@@ -87,9 +96,14 @@ def stacker_cells() -> list[CellAddress]:
     ]
 
 
+def demo_ref(i: int) -> str:
+    """The reference of the demo catalogue's ``i``-th item (every 50th is in the stacker)."""
+    return f"0001-WS·{2000 + i % 25}-{RETENTIONS[i % 3]}-RS-{i + 1:05d}"
+
+
 def _record(i: int, home: str | None) -> ItemRecord:
     return ItemRecord(
-        ref=f"0001-WS·{2000 + i % 25}-{RETENTIONS[i % 3]}-RS-{i + 1:05d}",
+        ref=demo_ref(i),
         title=f"{CATEGORIES[i % 4].capitalize()} file {i + 1}",
         category=CATEGORIES[i % 4],
         year=2000 + i % 25,
@@ -231,6 +245,8 @@ class Scenario:
         self.done: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self._next = 0
+        self._own: set[str] = set()
+        """Refs the scenario's own stacker step is handling (the clerk leaves those alone)."""
 
     def summary(self) -> str:
         parts = [f"{step} x{n}" for step, n in sorted(self.done.items())]
@@ -253,7 +269,8 @@ class Scenario:
             ("misplaced", self.misplace_and_put_back),
             ("unauthorized", self.unauthorized_removal),
         ]
-        if self.services.stacker is not None and self.stored:
+        clerk = self.services.stacker is not None and bool(self.stored)
+        if clerk:
             steps.append(("stacker", self.retrieve_and_store))
         if self.services.climate is not None:
             steps.append(("humidity", self.humidity_excursion))
@@ -263,6 +280,8 @@ class Scenario:
             asyncio.TaskGroup() as group,
         ):
             group.create_task(self._status_line(), name="demo-status")
+            if clerk:
+                group.create_task(self._clerk(), name="demo-clerk")
             for k, (name, step) in enumerate(steps):
                 group.create_task(self._loop(name, step, client, 4.0 + k), name=f"demo-{name}")
 
@@ -408,15 +427,65 @@ class Scenario:
     async def retrieve_and_store(self, client: httpx.AsyncClient) -> str:
         item = self.stored[self._next % len(self.stored)]
         self._next += 3
+        self._own.add(item.ref)
+        try:
+            return await self._retrieve_and_store(client, item)
+        finally:
+            self._own.discard(item.ref)
+
+    async def _retrieve_and_store(self, client: httpx.AsyncClient, item: Stored) -> str:
+        plc = self.devices.stacker
         retrieved = await self._job_done(client, {"kind": "retrieve", "ref": item.ref})
         where = (await client.get(f"/api/v1/items/{item.ref}/location")).json()["location"]["code"]
-        await asyncio.sleep(2.0)  # staff take the box out of the station and put it back
+        await asyncio.sleep(2.0)
+        plc.clerk_takes()  # the clerk hands the box over
+        await asyncio.sleep(2.0)
+        # ... and brings it back once the station is clear (a console retrieval may stand there)
+        await self._until(f"station clear to bring {item.ref} back", self._station_clear)
+        plc.clerk_puts(epc_short_form(item.epc))
         stored = await self._job_done(client, {"kind": "store", "ref": item.ref})
         back = (await client.get(f"/api/v1/items/{item.ref}/location")).json()["location"]["code"]
         return (
             f"{item.ref} retrieved by the stacker to {where} (job {retrieved['job_id']}),"
             f" stored again in {back} (job {stored['job_id']})"
         )
+
+    def _station_clear(self) -> bool:
+        stacker = self.services.stacker
+        if stacker is None or self.devices.stacker.station_box() is not None:
+            return False
+        status = stacker.status()
+        return all(v.box is None for v in status.stations if v.sensed) and not any(
+            j.destination.is_station for j in ([status.active_job] if status.active_job else [])
+        )
+
+    async def _until(self, what: str, check: Callable[[], bool], within_s: float = 60.0) -> None:
+        """Look at the room every half second until ``check`` holds (the station has no event)."""
+        _WATCH.get().waiting_for = what
+        async with asyncio.timeout(within_s):
+            while True:
+                if check():
+                    return
+                await asyncio.sleep(0.5)
+
+    async def _clerk(self) -> None:
+        """The clerk at the station takes out a box someone else retrieved, after a while."""
+        stacker = self.services.stacker
+        assert stacker is not None
+        standing: dict[str, float] = {}
+        while True:
+            await asyncio.sleep(1.0)
+            for view in stacker.status().stations:
+                box = view.box
+                if not view.sensed or box is None or box.ref in self._own:
+                    standing.pop(view.name, None)
+                    continue
+                since = standing.setdefault(view.name, time.monotonic())
+                if time.monotonic() - since >= CLERK_TAKES_AFTER_S:
+                    standing.pop(view.name)
+                    if self.devices.stacker.clerk_takes() is not None:
+                        print(f"scenario: the clerk takes {box.ref or box.box_id} out of station"
+                              f" {view.name} for whoever asked for it", flush=True)  # fmt: skip
 
     async def humidity_excursion(self, client: httpx.AsyncClient) -> str:
         del client
@@ -452,9 +521,28 @@ class Scenario:
             last_reads, last_t = reads, now
             alarms = len(await self.services.alarms.list(limit=10_000))
             open_loans, _ = await self.services.loans.counts()
-            health = self.services.health.overall()
             print(
-                f"status: {health} | {rate:,.0f} reads/s | {alarms} active alarm(s)"
+                f"status: {self._health_words()} | {rate:,.0f} reads/s | {alarms} active alarm(s)"
                 f" | {open_loans} open loan(s) | {self.summary()}",
                 flush=True,
             )
+
+    def _health_words(self) -> str:
+        """``ok``, or ``degraded`` with each component that is not ok and why; the stacker's
+        waiting jobs too (they are normal, but a person at the station should know)."""
+        health = self.services.health
+        words: str = health.overall()
+        bad = [
+            f"{name}: {c.detail}" if c.detail else name
+            for name, c in sorted(health.components.items())
+            if c.status not in ("ok", "disabled")
+        ]
+        if bad:
+            words += f" ({'; '.join(bad)})"
+        stacker = self.services.stacker
+        if stacker is not None:
+            waiting = stacker.status().waiting
+            if waiting:
+                waits = sorted({w.text for w in waiting.values()})
+                words += f" | stacker: {len(waiting)} job(s) {'; '.join(waits)}"
+        return words

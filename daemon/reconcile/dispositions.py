@@ -287,9 +287,7 @@ class Dispositions:
                 )
         return Disposition(**row._asdict(), items=listed)
 
-    async def recent(
-        self, state: str | None = None, *, limit: int = 100
-    ) -> list[Disposition]:
+    async def recent(self, state: str | None = None, *, limit: int = 100) -> list[Disposition]:
         """The latest disposals, newest first, each with its items."""
         query = _select().order_by(dispositions.c.id.desc()).limit(limit)
         if state is not None:

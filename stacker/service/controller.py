@@ -1,23 +1,17 @@
-"""The asyncio shell around the stacker handshake: Modbus I/O, the job queue, recovery.
+"""The asyncio shell around the stacker handshake: it carries out the core's actions in order.
 
-One task (:meth:`StackerController.run`) owns the Modbus TCP connection: it writes the host
-heartbeat (at least once a second), polls the input registers, feeds them to the pure
-:class:`~stacker.handshake.Handshake` and performs the actions it returns, in order (journal
-first, then registers, then events). Requests from the API (:meth:`submit`, :meth:`decide`)
-only touch the journal and the queue, or go through the same lock as the poller, so the
-registers are never written by two tasks at once.
+One task (:meth:`StackerController.run`) owns the Modbus TCP connection (``plc_link``): it
+writes the host heartbeat (at least once a second), polls the input registers, feeds them to
+the pure :class:`~stacker.handshake.Handshake` and performs the actions it returns, in order
+(journal first, then registers, then events). Requests from the API (:meth:`submit`,
+:meth:`decide`) only touch the journal and the queue, or go through the same lock as the
+poller, so the registers are never written by two tasks at once.
 
-Commands are written with pymodbus ``retries=0``: a retry is a resend, and whether a job may be
-sent again is for the journal and the PLC's duplicate-id record to decide, not for a transport
-timeout. Jobs run one at a time per stacker, urgent ones first, otherwise first come first
-served; a retrieval from a double-deep inner cell behind an occupied outer cell is preceded by a
-*shuffle* move of the outer box.
-
-When the journal cannot be written (its database is unreachable), the records are *held* in
-memory, in order, and retried: meanwhile the heartbeat goes on, the PLC keeps running the job it
-has, its result waits unacknowledged in its registers, and no register other than the heartbeat
-is written and no command is sent. Once the held records are written the PLC is acknowledged and
-the queue moves again.
+Jobs run one at a time per stacker (``job_queue``), planned against the host's occupancy model
+(``planning``, kept in step by ``occupancy``); a retrieval from a double-deep inner cell behind
+an occupied outer cell is preceded by a *shuffle* move of the outer box. Journal records that
+cannot be written are held and retried (``held_journal``); after a restart the journal is
+compared with the PLC before anything is sent (:mod:`stacker.recovery`).
 """
 
 from __future__ import annotations
@@ -27,23 +21,20 @@ import contextlib
 import logging
 import random
 import time
-from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
+from dataclasses import replace
 
 from stacker.cells import CellAddress, CellModel, Occupant, RackGeometry
 from stacker.config import StackerConfig
-from stacker.describe import doors_text, mode_name, status_words
+from stacker.describe import exception_text, mode_name, status_words
 from stacker.events import (
     JobFinished,
     JobQueued,
-    JournalRestored,
-    JournalUnavailable,
     OutcomeUnknown,
     StackerEvent,
+    StationBoxTaken,
+    StationMismatch,
+    StationMismatchCleared,
 )
 from stacker.handshake import (
     Action,
@@ -56,80 +47,36 @@ from stacker.handshake import (
 )
 from stacker.journal import Job, JobKind, JobPurpose, JobState, Journal
 from stacker.recovery import Recovery, assess, resolve, scan_plan
-from stacker.registers import (
-    BOX_ID_CHARS,
-    IR_COUNT,
-    CompletionCode,
-    Coordinates,
-    ExcDecision,
-    ExcReq,
-    Status,
-    decode_inputs,
-    pack_box_id,
+from stacker.registers import ExcDecision, Snapshot, StationFlags, decode_inputs, pack_box_id
+from stacker.service.errors import JOURNAL_HELD, CommandRefused, InvalidJob, UnknownJob
+from stacker.service.held_journal import HeldJournal
+from stacker.service.job_queue import JobQueue
+from stacker.service.occupancy import apply_result, note_obstacle
+from stacker.service.planning import Planner
+from stacker.service.plc_link import LinkError, PlcLink
+from stacker.service.status import StackerMetrics, StackerStatus, fault_words
+from stacker.stations import (
+    BoxTaken,
+    MismatchCleared,
+    MismatchRaised,
+    StationBoard,
+    StationChange,
+    StationWait,
 )
+
+__all__ = [
+    "CommandRefused",
+    "InvalidJob",
+    "StackerController",
+    "StackerMetrics",
+    "StackerStatus",
+    "UnknownJob",
+]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 EventSink = Callable[[StackerEvent], None]
-
-
-class CommandRefused(Exception):
-    """The stacker cannot take the command now; ``reason`` says why in words (API: 409)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class InvalidJob(ValueError):
-    """The request itself is malformed (API: 422)."""
-
-
-class UnknownJob(LookupError):
-    """No such job on this stacker (API: 404)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StackerStatus:
-    """What ``GET /api/v1/stacker`` shows."""
-
-    id: str
-    connected: bool
-    up: bool
-    down_reason: str | None
-    refusal: str | None
-    """Why a command would be refused now (None: commands are taken)."""
-    mode: int | None
-    mode_name: str | None
-    status: tuple[str, ...]
-    faults: tuple[str, ...]
-    fault_code: int
-    warning_code: int
-    position: Coordinates | None
-    plc_heartbeat_age_s: float | None
-    active_job: Job | None
-    queue: tuple[Job, ...]
-
-
-@dataclass
-class StackerMetrics:
-    """Counters for the daemon's Prometheus collectors (labels are bounded)."""
-
-    up: bool = False
-    mode: int | None = None
-    jobs_total: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """(kind, result) -> finished jobs."""
-    faults_total: Counter[str] = field(default_factory=Counter)
-    """fault kind or exception kind -> occurrences."""
-    read_errors_total: int = 0
-    reconnects_total: int = 0
-    journal_failures_total: int = 0
-    """Journal writes that failed and were held for a retry."""
-
-
-class _LinkError(Exception):
-    """The Modbus session is unusable; the message says why."""
 
 
 class _Backoff:
@@ -147,13 +94,6 @@ class _Backoff:
 
     def reset(self) -> None:
         self._attempt = 0
-
-
-_FINISHED_KEPT = 1000
-_JOURNAL_RETRY_S = 1.0
-_HELD = (
-    "the stacker's job journal cannot be written (database unavailable); commands wait until it can"
-)
 
 
 class StackerController:
@@ -179,9 +119,16 @@ class StackerController:
             config.aisles, config.sides, config.bays, config.levels, config.depths
         )
         self.cells = CellModel(geometry, stations)
-        for cell, occupant in occupancy:
-            self.cells.place(cell, occupant)
         self.default_station = config.default_station or config.stations[0].name
+        self.stations = StationBoard(
+            stations, sensed=config.stations[0].name, grace_s=config.station_grace_s
+        )
+        """What stands at each station; IR27 reports the first configured station."""
+        for cell, occupant in occupancy:
+            if cell.is_station:
+                self.stations.seed(cell, occupant)
+            else:
+                self.cells.place(cell, occupant)
         self.core = Handshake(
             config.id,
             Timing(
@@ -194,22 +141,18 @@ class StackerController:
             verify_rfid=config.verify_rfid,
         )
         self.metrics = StackerMetrics()
-        self._queue: list[Job] = []
-        self._jobs: dict[int, Job] = {}
-        self._finished: OrderedDict[int, Job] = OrderedDict()
+        self.planner = Planner(config.id, self.cells, self.default_station)
+        self._jobs = JobQueue()
+        self._held = HeldJournal(
+            config.id, journal, self.metrics, clock=clock, wall_clock=wall_clock, emit=self._emit
+        )
         self._io_lock = asyncio.Lock()
         self._submit_lock = asyncio.Lock()
         self._kick = asyncio.Event()
-        self._client: AsyncModbusTcpClient | None = None
+        self._link: PlcLink | None = None
         self._recovered = False
         self._healthy = False
         self._beat = 0
-        self._unsaved: list[Job] = []
-        """Journal records not yet written, oldest first (each state change once)."""
-        self._unqueued: list[tuple[Job, CellAddress]] = []
-        """Verify jobs (parent, cell) that could not be recorded yet."""
-        self._journal_failing = False
-        self._journal_retry_at = 0.0
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -246,7 +189,7 @@ class StackerController:
                 raise InvalidJob(str(e)) from None
         async with self._submit_lock:
             job_id = await self.journal.next_job_id()
-            job = self._plan(
+            job = self.planner.plan(
                 job_id,
                 kind,
                 ref=ref,
@@ -255,6 +198,8 @@ class StackerController:
                 destination=destination,
                 station=station,
                 urgent=urgent,
+                pending=self._pending(),
+                now=self._wall(),
             )
             if job.destination != job.source:
                 self.cells.reserve(job.destination, job_id)
@@ -263,7 +208,7 @@ class StackerController:
             except BaseException:
                 self.cells.release(job_id)
                 raise
-            self._enqueue(job)
+            self._jobs.add(job)
         self._emit(JobQueued(self.config.id, self._wall(), job))
         self._kick.set()
         return job
@@ -289,8 +234,8 @@ class StackerController:
         if decision is ExcDecision.NONE:
             raise InvalidJob("decision must be retry, cancel or redirect")
         if self.journal_held:
-            raise CommandRefused(_HELD)
-        queued = next((j for j in self._queue if j.job_id == job_id), None)
+            raise CommandRefused(JOURNAL_HELD)
+        queued = self._jobs.queued(job_id)
         if queued is not None:
             if decision is not ExcDecision.CANCEL:
                 raise DecisionRefused(f"job {job_id} is queued: it can only be cancelled")
@@ -302,8 +247,7 @@ class StackerController:
                 note="cancelled before it was sent",
             )
             await self.journal.update(cancelled)
-            if queued in self._queue:
-                self._queue.remove(queued)
+            self._jobs.remove(queued)
             await self._handle(
                 JobFinished(self.config.id, self._wall(), cancelled, cancelled.note, None)
             )
@@ -311,17 +255,17 @@ class StackerController:
         async with self._io_lock:
             job = self.core.job
             if job is None or job.job_id != job_id:
-                if job_id in self._jobs or job_id in self._finished:
+                if self._jobs.known(job_id):
                     raise DecisionRefused(f"job {job_id} is not waiting for a decision")
                 raise UnknownJob(f"no job {job_id} on stacker {self.config.id}")
-            if self._client is None:
+            if self._link is None:
                 raise CommandRefused("stacker PLC is not connected")
             destination = None
             if decision is ExcDecision.REDIRECT:
-                destination = self._redirect_destination(job, new_destination)
+                destination = self.planner.redirect_destination(job, new_destination)
             actions = self.core.decide(job_id, decision, destination)
             if destination is not None:
-                self._note_obstacle(job)
+                note_obstacle(self.cells, job)
                 self.cells.reserve(destination, job_id)
             await self._perform(actions)
             return self.core.job or job
@@ -329,56 +273,69 @@ class StackerController:
     async def reset_faults(self) -> None:
         """Pulse HOST_CTRL.fault_reset (the PLC clears a latched fault once it is safe)."""
         async with self._io_lock:
-            if self._client is None:
+            if self._link is None:
                 raise CommandRefused("stacker PLC is not connected")
             if self.journal_held:
-                raise CommandRefused(_HELD)
+                raise CommandRefused(JOURNAL_HELD)
             await self._perform(self.core.reset_faults())
 
     def job(self, job_id: int) -> Job | None:
-        return self._jobs.get(job_id) or self._finished.get(job_id)
+        return self._jobs.job(job_id)
 
     @property
     def journal_held(self) -> int:
         """How many journal records wait to be written (0: the journal is up to date)."""
-        return len(self._unsaved) + len(self._unqueued)
+        return self._held.held
 
     def queue(self) -> tuple[Job, ...]:
-        return tuple(self._queue)
+        return self._jobs.snapshot()
 
     def status(self) -> StackerStatus:
         snap = self.core.snapshot
-        faults: list[str] = []
-        if snap is not None:
-            if snap.has(Status.E_STOP):
-                faults.append("emergency stop is pressed")
-            if snap.doors or snap.has(Status.DOOR_OPEN):
-                faults.append(doors_text(snap.doors_open))
-            if snap.fault_code:
-                faults.append(f"fault {snap.fault_code}")
-            if snap.has(Status.HOST_WATCHDOG_TRIPPED):
-                faults.append("host watchdog tripped")
-            if not snap.has(Status.SAFETY_OK):
-                faults.append("safety circuit not closed")
         in_flight = self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
         active = self.core.job if in_flight else None
+        blocked = self._blocked()
         return StackerStatus(
             id=self.config.id,
-            connected=self._client is not None,
+            connected=self._link is not None,
             up=self.core.up,
             down_reason=None if self.core.up else self.core.down_reason,
             refusal=self._refusal(),
             mode=None if snap is None else snap.mode,
             mode_name=None if snap is None else mode_name(snap.mode),
             status=() if snap is None else tuple(status_words(snap.status)),
-            faults=tuple(faults),
+            faults=fault_words(snap),
             fault_code=0 if snap is None else snap.fault_code,
             warning_code=0 if snap is None else snap.warning_code,
             position=None if snap is None else snap.position,
             plc_heartbeat_age_s=self.core.heartbeat_age(),
             active_job=active,
-            queue=tuple(self._queue),
+            queue=self._jobs.snapshot(),
+            waiting=self.waiting(),
+            blocked=blocked,
+            blocked_job=self.core.job.job_id if blocked and self.core.job else None,
+            stations=self.stations.views(),
         )
+
+    def _blocked(self) -> str | None:
+        """Why the queue cannot move until a person decides (None: it can)."""
+        job = self.core.job
+        if job is None or self.core.phase not in (Phase.AWAIT_ACCEPT, Phase.RUNNING):
+            return None
+        behind = len(self._jobs)
+        queued = f"; {behind} queued job(s) wait behind it" if behind else ""
+        if job.state is JobState.EXCEPTION and job.exception:
+            choices = ", ".join(d.name.lower() for d in self.core.allowed_decisions(job.exception))
+            return (
+                f"job {job.job_id} waits for a decision ({exception_text(job.exception)}):"
+                f" {choices}{queued}"
+            )
+        if job.state is JobState.UNCONFIRMED:
+            return (
+                f"job {job.job_id} was not confirmed by the PLC and waits for a decision:"
+                f" retry, cancel{queued}"
+            )
+        return None
 
     # -- the connection task --------------------------------------------------------------------
 
@@ -391,7 +348,7 @@ class StackerController:
             try:
                 await self._session(backoff)
                 reason = "stacker PLC session ended"
-            except _LinkError as e:
+            except LinkError as e:
                 reason = str(e)
             except Exception as e:  # a journal or consumer failure must not end the task
                 log.exception("stacker %s: session failed", self.config.id)
@@ -405,25 +362,18 @@ class StackerController:
             level = logging.WARNING if failures == 1 else logging.DEBUG
             log.log(level, "stacker %s: %s; reconnecting", self.config.id, reason)
             async with self._io_lock:
+                self.stations.link_lost()
                 await self._perform(self.core.link_lost(reason))
-                if self._holding():  # the journal need not wait for the PLC to come back
+                if self.journal_held:  # the journal need not wait for the PLC to come back
                     await self._write_held()
             await asyncio.sleep(backoff.next_delay())
 
     async def _session(self, backoff: _Backoff) -> None:
         config = self.config
-        client = AsyncModbusTcpClient(
-            config.host,
-            port=config.port,
-            timeout=config.request_timeout_s,
-            retries=0,
-            reconnect_delay=0,
-            name=f"stacker-{config.id}",
-        )
+        link = PlcLink(config, self.metrics)
         try:
-            if not await client.connect():
-                raise _LinkError(f"cannot connect to the stacker PLC at {config.url}")
-            self._client = client
+            await link.connect()
+            self._link = link
             resynced = False
             last_beat = float("-inf")
             while True:
@@ -432,12 +382,13 @@ class StackerController:
                     now = self._clock()
                     if now - last_beat >= config.heartbeat_interval_s:
                         self._beat = (self._beat + 1) & 0xFFFF
-                        await self._write(self.core.heartbeat(self._beat))
+                        await link.write(self.core.heartbeat(self._beat))
                         last_beat = now
-                    if self.journal_held and now >= self._journal_retry_at:
+                    if self._held.due(now):
                         await self._write_held()
-                    snap = decode_inputs(await self._read_inputs())
+                    snap = decode_inputs(await link.read_inputs())
                     await self._perform(self.core.observe(snap))
+                    self._watch_stations(snap)
                     if self.core.up and not resynced:
                         resynced = True
                         self._healthy = True
@@ -451,48 +402,20 @@ class StackerController:
                 fast = self.core.phase is Phase.AWAIT_ACCEPT
                 delay = config.fast_poll_interval_s if fast else config.poll_interval_s
                 if self.journal_held:
-                    delay = min(delay, max(0.0, self._journal_retry_at - now))
+                    delay = min(delay, max(0.0, self._held.retry_at - now))
                 delay = min(delay, max(0.0, last_beat + config.heartbeat_interval_s - now))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
                         await self._kick.wait()
                 self._kick.clear()
         finally:
-            self._client = None
-            client.close()
-
-    async def _read_inputs(self) -> list[int]:
-        client = self._client
-        assert client is not None
-        try:
-            rr = await client.read_input_registers(
-                0, count=IR_COUNT, device_id=self.config.device_id
-            )
-        except (ModbusException, OSError, TimeoutError) as e:
-            self.metrics.read_errors_total += 1
-            raise _LinkError(f"reading the stacker PLC failed: {e}") from e
-        if rr.isError() or len(rr.registers) != IR_COUNT:
-            self.metrics.read_errors_total += 1
-            raise _LinkError(f"stacker PLC answered the input-register read with {rr}")
-        return list(rr.registers)
+            self._link = None
+            link.close()
 
     async def _write(self, action: Write) -> None:
-        client = self._client
-        if client is None:
-            raise _LinkError("stacker PLC is not connected")
-        try:
-            if action.single:
-                rr = await client.write_register(
-                    action.address, action.values[0], device_id=self.config.device_id
-                )
-            else:
-                rr = await client.write_registers(
-                    action.address, list(action.values), device_id=self.config.device_id
-                )
-        except (ModbusException, OSError, TimeoutError) as e:
-            raise _LinkError(f"writing HR{action.address} failed: {e}") from e
-        if rr.isError():
-            raise _LinkError(f"stacker PLC refused the write of HR{action.address}: {rr}")
+        if self._link is None:
+            raise LinkError("stacker PLC is not connected")
+        await self._link.write(action)
 
     # -- performing the core's actions ---------------------------------------------------------
 
@@ -501,18 +424,18 @@ class StackerController:
         skipped (the core repeats the idempotent ones) but records and events still happen,
         because the core has already moved on; then the link error is raised. While journal
         records are held no register is written: what they would acknowledge waits."""
-        link_error: _LinkError | None = None
+        link_error: LinkError | None = None
         for action in actions:
             if isinstance(action, Persist):
-                await self._save(action.job)
-                self._track(action.job)
+                await self._held.save(action.job)
+                self._jobs.track(action.job)
             elif isinstance(action, Write):
                 if self.journal_held:
                     continue  # repeated by the core, or by resync_writes once written
                 if link_error is None:
                     try:
                         await self._write(action)
-                    except _LinkError as e:
+                    except LinkError as e:
                         link_error = e
             else:
                 await self._handle(action.event)
@@ -521,8 +444,11 @@ class StackerController:
 
     async def _dispatch(self) -> bool:
         """Send the next job if the stacker can take it; True if a strobe was written."""
-        while self._queue and self.core.can_send() and not self._holding():
-            job = self._queue[0]
+        while self._jobs and self.core.can_send() and not self.journal_held:
+            ready = self._next_job()
+            if ready is None:
+                return False  # every queued job waits for its station
+            job = ready
             blocker = self.cells.blocker(job.source) if job.kind is not JobKind.STORE else None
             if blocker is not None and job.purpose is not JobPurpose.SHUFFLE:
                 shuffle = await self._plan_shuffle(job, blocker)
@@ -530,22 +456,22 @@ class StackerController:
                     continue
                 job = shuffle
             else:
-                self._queue.remove(job)
+                self._jobs.remove(job)
             actions = self.core.send(job)
             persist, data, strobe = actions[0], actions[1:-1], actions[-1]
             try:
                 await self._perform([persist])
-                if self._holding():  # not recorded as sending: it is not sent
-                    self._enqueue(job, front=True)
+                if self._held.held:  # not recorded as sending: it is not sent
+                    self._jobs.add(job, front=True)
                     await self._perform(self.core.send_failed())
                     return False
                 await self._perform(data)
-            except _LinkError:
+            except LinkError:
                 await self._perform(self.core.send_failed())
-                self._enqueue(job, front=True)
+                self._jobs.add(job, front=True)
                 raise
             except Exception:
-                self._enqueue(job, front=True)
+                self._jobs.add(job, front=True)
                 await self._perform(self.core.send_failed())
                 raise
             await self._perform([strobe])
@@ -557,7 +483,7 @@ class StackerController:
         occupant = self.cells.occupant(blocker) or Occupant()
         free = self.cells.choose_free(blocker, exclude=(job.source,))
         if free is None:
-            self._queue.remove(job)
+            self._jobs.remove(job)
             await self._finish_host_side(
                 job, JobState.REJECTED, "no free cell for the shuffle move it needs"
             )
@@ -582,9 +508,52 @@ class StackerController:
         except BaseException:
             self.cells.release(shuffle_id)
             raise
-        self._track(shuffle)
+        self._jobs.track(shuffle)
         self._emit(JobQueued(self.config.id, self._wall(), shuffle))
         return shuffle
+
+    # -- the stations: what stands there, and the retrievals waiting for them -----------------
+
+    def waiting(self) -> dict[int, StationWait]:
+        """Queued jobs held back until their station is clear, and why."""
+        return {job.job_id: wait for job in self._jobs if (wait := self._station_wait(job))}
+
+    def _station_wait(self, job: Job) -> StationWait | None:
+        if not job.destination.is_station or job.source.is_station:
+            return None
+        return self.stations.waiting_for(job.destination)
+
+    def _next_job(self) -> Job | None:
+        """The first queued job that can go now (a job whose station is occupied waits)."""
+        return next((job for job in self._jobs if self._station_wait(job) is None), None)
+
+    def _watch_stations(self, snap: Snapshot) -> None:
+        """Reconcile the station record with the PLC's station sensor (IR27 b0)."""
+        job = self.core.job
+        in_flight = job is not None and self.core.phase in (Phase.AWAIT_ACCEPT, Phase.RUNNING)
+        queued = list(self._jobs)
+        changes = self.stations.observe(
+            StationFlags.OCCUPIED in snap.station,
+            self._clock(),
+            in_motion=(job.source, job.destination) if in_flight and job is not None else (),
+            to_be_stored=[j.source for j in queued if j.source.is_station],
+            wanted=[j.destination for j in queued if self._station_wait(j) is not None],
+        )
+        for change in changes:
+            self._station_changed(change)
+
+    def _station_changed(self, change: StationChange) -> None:
+        sid, now = self.config.id, self._wall()
+        if isinstance(change, BoxTaken):
+            box = change.box
+            what = box.ref or box.box_id or "a box"
+            log.info("stacker %s: %s taken out of station %s", sid, what, change.station)
+            self._emit(StationBoxTaken(sid, now, change.station, box.box_id, box.ref, box.job_id))
+        elif isinstance(change, MismatchRaised):
+            log.warning("stacker %s: %s", sid, change.message)
+            self._emit(StationMismatch(sid, now, change.station, change.message))
+        elif isinstance(change, MismatchCleared):
+            self._emit(StationMismatchCleared(sid, now, change.station, change.reason))
 
     # -- recovery -------------------------------------------------------------------------------
 
@@ -595,7 +564,7 @@ class StackerController:
         jobs = await self.journal.unfinished()
         plans = {job.job_id: assess(job, snap) for job in jobs}
         for job in jobs:
-            self._track(job)
+            self._jobs.track(job)
         adopted = False
         busy_parents = {
             job.parent_id
@@ -618,7 +587,7 @@ class StackerController:
         if plan is Recovery.REQUEUE:
             if job.destination != job.source:
                 self.cells.reserve(job.destination, job.job_id)
-            self._enqueue(job)
+            self._jobs.add(job)
         elif plan is Recovery.ADOPT:
             if job.destination != job.source:
                 self.cells.reserve(job.destination, job.job_id)
@@ -631,7 +600,7 @@ class StackerController:
                 note="interrupted verify; its parent is verified again",
             )
             await self.journal.update(superseded)
-            self._track(superseded)
+            self._jobs.track(superseded)
         elif not verifying:  # unless a verify of it is already queued or running
             if job.state is not JobState.VERIFYING:
                 job = replace(
@@ -641,19 +610,19 @@ class StackerController:
                     note="outcome unknown after restart",
                 )
                 await self.journal.update(job)
-                self._track(job)
+                self._jobs.track(job)
                 self._emit(OutcomeUnknown(self.config.id, self._wall(), job))
             await self._enqueue_verify(job, scan_plan(job)[0])
 
     async def _enqueue_verify(self, parent: Job, cell: CellAddress) -> None:
         if self.journal_held:
-            self._unqueued.append((parent, cell))
+            self._held.hold_verify(parent, cell)
             return
         try:
             await self._record_verify(parent, cell)
         except Exception as e:
-            self._unqueued.append((parent, cell))
-            self._journal_failed(e)
+            self._held.hold_verify(parent, cell)
+            self._held.failed(e)
 
     async def _record_verify(self, parent: Job, cell: CellAddress) -> None:
         verify_id = await self.journal.next_job_id()
@@ -671,55 +640,16 @@ class StackerController:
             updated_at=self._wall(),
         )
         await self.journal.record(verify)
-        self._enqueue(verify)
+        self._jobs.add(verify)
         self._emit(JobQueued(self.config.id, self._wall(), verify))
 
     # -- the journal, and holding its records while it cannot be written -------------------------
 
-    async def _save(self, job: Job) -> None:
-        """Record a job's new state, or hold it (behind any already held) for a retry."""
-        if not self.journal_held:
-            try:
-                await self.journal.update(job)
-                return
-            except Exception as e:
-                self._journal_failed(e)
-        self._unsaved.append(job)
-
-    def _journal_failed(self, error: Exception) -> None:
-        self.metrics.journal_failures_total += 1
-        self._journal_retry_at = self._clock() + _JOURNAL_RETRY_S
-        reason = f"{type(error).__name__}: {error}".splitlines()[0]
-        if not self._journal_failing:
-            self._journal_failing = True
-            log.error("stacker %s: the job journal cannot be written (%s); the PLC's answers "
-                      "are held and no command is sent until it can", self.config.id,
-                      reason)  # fmt: skip
-            self._emit(JournalUnavailable(self.config.id, self._wall(), reason))
-
-    def _holding(self) -> bool:
-        return self.journal_held > 0
-
     async def _write_held(self) -> None:
         """Write the held records in order; when all are written, repeat the skipped writes."""
-        written = 0
-        try:
-            while self._unsaved:
-                await self.journal.update(self._unsaved[0])
-                self._unsaved.pop(0)
-                written += 1
-            while self._unqueued:
-                await self._record_verify(*self._unqueued[0])
-                self._unqueued.pop(0)
-                written += 1
-        except Exception as e:
-            self._journal_failed(e)
+        if not await self._held.write_held(self._record_verify):
             return
-        log.warning("stacker %s: the job journal is written again (%d held record(s))",
-                    self.config.id, written)  # fmt: skip
-        self._journal_failing = False
-        self._emit(JournalRestored(self.config.id, self._wall(), written))
-        if self._client is not None:  # else the next session resynchronises anyway
+        if self._link is not None:  # else the next session resynchronises anyway
             self.core.rewrite_soon()
             await self._perform(self.core.resync_writes())
 
@@ -729,31 +659,32 @@ class StackerController:
         if isinstance(event, JobFinished):
             await self._job_finished(event)
         elif isinstance(event, OutcomeUnknown):
-            self._track(event.job)
+            self._jobs.track(event.job)
             plan = scan_plan(event.job)
             self.cells.release(event.job.job_id)
             await self._enqueue_verify(event.job, plan[0])
-        self._count(event)
+        self.metrics.count(event)
         self._emit(event)
 
     async def _job_finished(self, event: JobFinished) -> None:
         job = event.job
         self.cells.release(job.job_id)
-        self._apply_result(job)
-        self._track(job)
+        apply_result(self.cells, job)
+        self.stations.job_finished(job)
+        self._jobs.track(job)
         self.metrics.jobs_total[(job.kind.value, job.result)] += 1
         if job.purpose is JobPurpose.RECOVERY and job.parent_id is not None:
             await self._verify_finished(job)
         elif job.purpose is JobPurpose.SHUFFLE and job.result != "ok":
-            parent = next((j for j in self._queue if j.job_id == job.parent_id), None)
+            parent = self._jobs.queued(job.parent_id or 0)
             if parent is not None:
-                self._queue.remove(parent)
+                self._jobs.remove(parent)
                 await self._finish_host_side(
                     parent, JobState.REJECTED, f"its shuffle move {job.job_id} failed"
                 )
 
     async def _verify_finished(self, scan: Job) -> None:
-        parent = self._jobs.get(scan.parent_id or 0)
+        parent = self._jobs.unfinished(scan.parent_id or 0)
         if parent is None:
             log.warning("stacker %s: verify job %d has no known parent", self.config.id,
                         scan.job_id)  # fmt: skip
@@ -780,8 +711,8 @@ class StackerController:
             finished_at=self._wall(),
             note=resolution.note,
         )
-        await self._save(finished)
-        self._track(finished)
+        await self._held.save(finished)
+        self._jobs.track(finished)
         await self._handle(
             JobFinished(self.config.id, self._wall(), finished, resolution.note, None)
         )
@@ -790,58 +721,9 @@ class StackerController:
         job = replace(
             job, state=state, updated_at=self._wall(), finished_at=self._wall(), note=note
         )
-        await self._save(job)
-        self._track(job)
+        await self._held.save(job)
+        self._jobs.track(job)
         await self._handle(JobFinished(self.config.id, self._wall(), job, note, None))
-
-    def _apply_result(self, job: Job) -> None:
-        """Keep the occupancy model in step with what physically happened."""
-        if job.state is not JobState.DONE or job.plc_completion is None:
-            return
-        code = job.plc_completion
-        read = job.read_box_id or ""
-        src, dst = job.source, job.destination
-        known = self.cells.occupant(src)
-        if code == CompletionCode.OK:
-            occupant = Occupant(read or job.box_id, job.ref)
-            if job.completion is CompletionCode.ID_MISMATCH:
-                occupant = Occupant(read, None)  # moved, but not the box we meant
-            elif known is not None and not job.ref and known.box_id == occupant.box_id:
-                occupant = known
-            if job.kind is JobKind.VERIFY:
-                if known is None or known.box_id != read:
-                    self.cells.place(src, Occupant(read, job.ref if read == job.box_id else None))
-            else:
-                self.cells.clear(src)
-                self.cells.place(dst, occupant)
-        elif code == CompletionCode.EMPTY_RETRIEVAL:
-            self.cells.clear(src)
-        elif code == CompletionCode.DOUBLE_STORAGE:
-            if self.cells.occupant(dst) is None:
-                self.cells.place(dst, Occupant())
-        elif code == CompletionCode.ID_MISMATCH and read:
-            self.cells.place(src, Occupant(read, None))
-        elif code == CompletionCode.OUTER_CELL_OCCUPIED:
-            for cell in (src, dst):
-                outer = cell.outer()
-                if not cell.is_station and cell.depth > 1 and self.cells.occupant(outer) is None:
-                    self.cells.place(outer, Occupant())
-
-    def _count(self, event: StackerEvent) -> None:
-        from stacker.events import FaultRaised, JobException, ModeChanged, StackerDown, StackerUp
-
-        if isinstance(event, StackerUp):
-            self.metrics.up = True
-        elif isinstance(event, StackerDown):
-            self.metrics.up = False
-        elif isinstance(event, ModeChanged):
-            self.metrics.mode = event.mode
-        elif isinstance(event, FaultRaised):
-            self.metrics.faults_total[event.kind] += 1
-        elif isinstance(event, JobException):
-            for flag in event.exception:
-                if flag.name:
-                    self.metrics.faults_total[flag.name.lower()] += 1
 
     def _emit(self, event: StackerEvent) -> None:
         if self._on_event is None:
@@ -852,142 +734,19 @@ class StackerController:
             log.exception("stacker %s: event consumer failed on %s", self.config.id,
                           type(event).__name__)  # fmt: skip
 
-    def _track(self, job: Job) -> None:
-        if job.state.terminal:
-            self._jobs.pop(job.job_id, None)
-            self._finished[job.job_id] = job
-            self._finished.move_to_end(job.job_id)
-            while len(self._finished) > _FINISHED_KEPT:
-                self._finished.popitem(last=False)
-        else:
-            self._jobs[job.job_id] = job
-
-    def _enqueue(self, job: Job, *, front: bool = False) -> None:
-        self._track(job)
-        if front:
-            self._queue.insert(0, job)
-            return
-        rank = _rank(job)
-        index = len(self._queue)
-        for i, queued in enumerate(self._queue):
-            if _rank(queued) > rank:
-                index = i
-                break
-        self._queue.insert(index, job)
-
     # -- planning ------------------------------------------------------------------------------
 
     def _refusal(self) -> str | None:
         if self.journal_held:
-            return _HELD
+            return JOURNAL_HELD
         refusal = self.core.refusal()
         if refusal is None and not self._recovered:
             return "stacker is starting up (comparing its job journal with the PLC)"
         return refusal
 
-    def _station(self, name: str | None) -> CellAddress:
-        name = name or self.default_station
-        cell = self.cells.stations.get(name)
-        if cell is None:
-            raise InvalidJob(f"unknown station {name!r}")
-        return cell
-
-    def _plan(
-        self,
-        job_id: int,
-        kind: JobKind,
-        *,
-        ref: str | None,
-        box_id: str | None,
-        source: CellAddress | None,
-        destination: CellAddress | None,
-        station: str | None,
-        urgent: bool,
-    ) -> Job:
-        cells = self.cells
-        for cell in (source, destination):
-            if cell is not None and not cells.is_valid(cell):
-                raise InvalidJob(f"{cell} is not a cell or station of stacker {self.config.id}")
-        if kind is JobKind.STORE:
-            src = source or self._station(station)
-            if destination is None:
-                dst = cells.choose_free(src)
-                if dst is None:
-                    raise CommandRefused("the stacker has no free cell")
-            else:
-                dst = destination
-        else:
-            src = source or self._locate(ref, box_id)
-            if kind is JobKind.RETRIEVE:
-                dst = destination or self._station(station)
-            elif kind is JobKind.RELOCATE:
-                chosen = destination or cells.choose_free(src, exclude=(src,))
-                if chosen is None:
-                    raise CommandRefused("the stacker has no free cell")
-                dst = chosen
-            else:
-                dst = src
-            if not src.is_station and box_id is None:
-                box_id = (cells.occupant(src) or Occupant()).box_id
-            if ref is None and not src.is_station:
-                ref = (cells.occupant(src) or Occupant()).ref
-        if dst != src:
-            problem = cells.destination_problem(dst, job_id)
-            if problem is not None:
-                raise CommandRefused(problem)
-        for pending in [*self._queue, *([self.core.job] if self.core.job else [])]:
-            if pending.state.terminal:
-                continue
-            if src in (pending.source, pending.destination) and not src.is_station:
-                raise CommandRefused(f"cell {src} already has job {pending.job_id} pending")
-        box = box_id or ""
-        if len(box) > BOX_ID_CHARS:
-            raise InvalidJob(f"box id longer than {BOX_ID_CHARS} characters")
-        now = self._wall()
-        return Job(
-            job_id=job_id,
-            kind=kind,
-            source=src,
-            destination=dst,
-            ref=ref,
-            box_id=box,
-            urgent=urgent,
-            created_at=now,
-            updated_at=now,
-        )
-
-    def _locate(self, ref: str | None, box_id: str | None) -> CellAddress:
-        if ref is None and not box_id:
-            raise InvalidJob("name the item (ref), the box id or the source cell")
-        cell = self.cells.locate(ref=ref, box_id=box_id)
-        if cell is None:
-            raise CommandRefused(f"item {ref or box_id} is not in the stacker")
-        return cell
-
-    def _note_obstacle(self, job: Job) -> None:
-        """Record the box the PLC found in the way of ``job``'s destination (identity unknown)."""
-        dst = job.destination
-        if dst.is_station or job.exception is None:
-            return
-        if ExcReq.DOUBLE_STORAGE in job.exception:
-            in_the_way = dst
-        elif ExcReq.OUTER_CELL_OCCUPIED in job.exception and dst.depth > 1:
-            in_the_way = dst.outer()
-        else:
-            return
-        if self.cells.occupant(in_the_way) is None:
-            self.cells.place(in_the_way, Occupant())
-
-    def _redirect_destination(self, job: Job, wanted: CellAddress | None) -> CellAddress:
-        if wanted is not None:
-            problem = self.cells.destination_problem(wanted, job.job_id)
-            if problem is not None or wanted.is_station:
-                raise DecisionRefused(problem or "redirect goes to a rack cell")
-            return wanted
-        free = self.cells.choose_free(job.destination, exclude=(job.destination,))
-        if free is None:
-            raise DecisionRefused("no free cell to redirect to")
-        return free
+    def _pending(self) -> list[Job]:
+        """The jobs queued or in flight (a cell they use takes no other job)."""
+        return [*self._jobs, *([self.core.job] if self.core.job else [])]
 
 
 def _stop_if_cancelled() -> None:
@@ -1001,9 +760,3 @@ def _stop_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
-
-
-def _rank(job: Job) -> int:
-    if job.purpose is JobPurpose.RECOVERY:
-        return 0
-    return 1 if job.urgent else 2

@@ -57,6 +57,8 @@ from stacker.events import (
     StackerDown,
     StackerEvent,
     StackerUp,
+    StationMismatch,
+    StationMismatchCleared,
 )
 from stacker.handshake import DecisionRefused
 from stacker.journal import Job, JobKind, JobState
@@ -78,6 +80,7 @@ from stacker.service.journal_store import (
     job_words,
     on_behalf_of,
 )
+from stacker.stations import StationWait
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,9 @@ class StackerService:
     # -- start ------------------------------------------------------------------------------
 
     async def load(self) -> int:
-        """Seed the cell model with the items the ledger places in this stacker's cells."""
+        """Seed the cell model with the items the ledger places in this stacker's cells, and the
+        station record with the last box a retrieval left at each station (the station sensor
+        then says whether it is still there)."""
         active = tags.alias("active_tag")
         async with self.ledger.store.read() as conn:
             rows = (
@@ -143,6 +148,31 @@ class StackerService:
                     .where(locations.c.kind == "stacker-cell", locations.c.room == self.room)
                 )
             ).all()
+            at_stations = (
+                await conn.execute(
+                    select(items.c.ref, locations.c.code, active.c.epc, item_locations.c.since_us)
+                    .select_from(
+                        item_locations.join(
+                            locations, locations.c.id == item_locations.c.location_id
+                        )
+                        .join(items, items.c.id == item_locations.c.item_id)
+                        .outerjoin(
+                            active,
+                            (active.c.item_id == items.c.id) & active.c.retired_us.is_(None),
+                        )
+                    )
+                    .where(
+                        locations.c.kind == "station",
+                        locations.c.room == self.room,
+                        item_locations.c.source == "stacker",
+                    )
+                    .order_by(item_locations.c.since_us)
+                )
+            ).all()
+        for left in at_stations:  # the last box the stacker left at each station, if any
+            station = self.places.cell(left.code)
+            if station is not None and station.is_station:
+                self.controller.stations.seed(station, Occupant(_box_id(left.epc), left.ref))
         placed = 0
         for r in rows:
             cell = self.places.is_our_cell_code(r.code)
@@ -283,6 +313,10 @@ class StackerService:
     def status(self) -> StackerStatus:
         return self.controller.status()
 
+    def waiting_for(self, job: Job) -> StationWait | None:
+        """Why a queued job is held back (its station is occupied); None if it is not."""
+        return self.controller.waiting().get(job.job_id)
+
     def decisions(self, job: Job) -> tuple[str, ...]:
         """The decisions the job accepts now (empty unless it is in flight and waiting)."""
         core = self.controller.core
@@ -345,8 +379,17 @@ class StackerService:
             self.metrics.stacker_mode.set(status.mode)
         if not status.up:
             self.health.set("stacker", "degraded", status.down_reason or "stacker PLC down")
+        elif status.blocked is not None:
+            self.health.set("stacker", "degraded", status.blocked)
         elif status.refusal is not None:
             self.health.set("stacker", "degraded", status.refusal)
+        elif status.waiting:
+            waits = sorted({wait.text for wait in status.waiting.values()})
+            self.health.set(
+                "stacker",
+                "ok",
+                f"{status.mode_name}; {len(status.waiting)} job(s): {'; '.join(waits)}",
+            )
         else:
             self.health.set("stacker", "ok", f"{status.mode_name}, ready for jobs")
         self.retained.set("stacker/state", self.state_payload(status))
@@ -379,6 +422,8 @@ class StackerService:
                 "destination": self.places.code(active.destination),
             },
             "queue_length": len(status.queue),
+            "blocked": status.blocked,
+            "waiting": {str(job_id): wait.text for job_id, wait in status.waiting.items()},
         }
 
     # -- events -> alarms and metrics ---------------------------------------------------------
@@ -454,6 +499,18 @@ class StackerService:
                 severity="critical",
                 message=f"stacker {sid}: its job journal cannot be written ({event.reason}); "
                 "results wait at the PLC and no command is sent until it can",
+            )
+        elif isinstance(event, StationMismatch):
+            self.metrics.stacker_faults.labels(code="station_mismatch").inc()
+            await self.alarms.raise_(
+                f"stacker.station_mismatch:{sid}:{event.station}",
+                kind="stacker.station_mismatch",
+                source=source,
+                message=f"stacker {sid}: {event.message}; retrievals to it wait until it is clear",
+            )
+        elif isinstance(event, StationMismatchCleared):
+            await self.alarms.clear(
+                f"stacker.station_mismatch:{sid}:{event.station}", reason=event.reason
             )
         elif isinstance(event, JournalRestored):
             await self.alarms.clear(

@@ -15,7 +15,13 @@ export function setUpStacker(session, ref, reload) {
   // say how it ended, once, and reload the item.
   async function refresh() {
     const job = await api("GET", `/api/v1/stacker/jobs/${followed}`);
-    fill(details, jobRows(job));
+    const rows = jobRows(job);
+    if (job.state === "queued") {
+      // a job ahead of it waiting for a person's decision holds the whole queue
+      const stacker = await api("GET", "/api/v1/stacker");
+      if (stacker.blocked_job !== null) rows.push([t("stacker.blocked"), t("stacker.blocked_by", { id: stacker.blocked_job })]);
+    }
+    fill(details, rows);
     details.hidden = false;
     details.dataset.state = job.state;
     const buttons = decisionButtons(job, refresh, (words) => say(status, words, "error"));

@@ -10,6 +10,16 @@ export function jobState(job) {
   return words("job.state", job.state);
 }
 
+// Why a queued job is not sent yet (its station still holds a box), in the reader's language.
+export function waitingWords(job) {
+  const wait = job.waiting;
+  if (!wait) return job.waiting_for;
+  const key = `stacker.wait.${wait.key}`;
+  if (!has(key)) return job.waiting_for;
+  const what = wait.ref || wait.box_id || "";
+  return t(key, { station: wait.station, what: wait.job_id ? `${what} (#${wait.job_id})` : what });
+}
+
 export function jobRows(job) {
   return [
     [t("job.id"), `#${job.job_id}`],
@@ -17,6 +27,7 @@ export function jobRows(job) {
     [t("job.item"), job.ref],
     [t("job.route"), `${job.source.code} → ${job.destination.code}`],
     [t("job.state"), jobState(job)],
+    [t("job.waiting"), waitingWords(job)],
     [t("job.exception"), job.exception],
     [t("job.finished"), when(job.finished_at)],
     [t("job.note"), job.note],

@@ -1,7 +1,7 @@
 // The stacker: the crane's state, the job it runs, the queue and the jobs seen since the page
 // opened (followed live); decisions on exceptions and a fault reset.
 import { $, api, el, fill, has, itemPage, on, say, startPage, t } from "./console.js";
-import { decisionButtons, jobRows, jobState } from "./stacker-jobs.js";
+import { decisionButtons, jobRows, jobState, waitingWords } from "./stacker-jobs.js";
 
 const session = await startPage();
 const status = $("#status");
@@ -11,12 +11,23 @@ function words(prefix, value) {
   return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
 }
 
+function stationWords(station) {
+  if (station.mismatch) return `${station.name}: ${t("stacker.station.mismatch")}`;
+  if (station.ref || station.box_id) {
+    return `${station.name}: ${t("stacker.station.holds", { what: station.ref || station.box_id })}`;
+  }
+  if (station.plc_occupied) return `${station.name}: ${t("stacker.station.unknown_box")}`;
+  return `${station.name}: ${t("stacker.station.free")}`;
+}
+
 function renderState(stacker) {
   const position = stacker.position;
   fill($("#state"), [
     [t("stacker.link"), t(stacker.connected ? "stacker.connected" : "stacker.disconnected")],
     [t("stacker.mode"), stacker.mode === null ? "" : words("stacker.mode", stacker.mode)],
     [t("stacker.takes_jobs"), stacker.refusal ? t("stacker.refused", { why: stacker.refusal }) : t("stacker.yes")],
+    [t("stacker.blocked"), stacker.blocked_job === null ? null : t("stacker.blocked_by", { id: stacker.blocked_job })],
+    [t("stacker.stations"), stacker.stations.map(stationWords).join(" · ")],
     [t("stacker.flags"), stacker.status.map((flag) => words("stacker.flag", flag)).join(" · ")],
     [t("stacker.faults"), stacker.faults.join("; ")],
     [t("stacker.down"), stacker.down_reason],
@@ -48,7 +59,7 @@ function renderJobs() {
       el("td", { text: words("job.kind", job.kind) }),
       el("td", {}, job.ref ? el("a", { href: itemPage(job.ref), text: job.ref }) : ""),
       el("td", { text: `${job.source.code} → ${job.destination.code}` }),
-      el("td", { text: jobState(job) }),
+      el("td", { text: waitingWords(job) || jobState(job) }),
     ),
   );
   $("#jobs").tBodies[0].replaceChildren(...rows);
