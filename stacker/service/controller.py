@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from drivers.cancellation import raise_if_cancelled
+from drivers.reconnect import Backoff
 from stacker.cells import CellAddress, CellModel, Occupant, RackGeometry
 from stacker.config import StackerConfig
 from stacker.describe import exception_text, mode_name, status_words
@@ -77,23 +78,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 EventSink = Callable[[StackerEvent], None]
-
-
-class _Backoff:
-    """Capped exponential backoff with jitter (each delay drawn from its upper half)."""
-
-    def __init__(self, initial_s: float, max_s: float) -> None:
-        self._initial_s = initial_s
-        self._max_s = max_s
-        self._attempt = 0
-
-    def next_delay(self) -> float:
-        delay = min(self._max_s, self._initial_s * 2.0 ** min(self._attempt, 30))
-        self._attempt += 1
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self._attempt = 0
 
 
 class StackerController:
@@ -151,7 +135,6 @@ class StackerController:
         self._kick = asyncio.Event()
         self._link: PlcLink | None = None
         self._recovered = False
-        self._healthy = False
         self._beat = 0
 
     # -- public API -----------------------------------------------------------------------------
@@ -341,10 +324,9 @@ class StackerController:
 
     async def run(self) -> None:
         """Connect, poll, heartbeat and dispatch until cancelled; reconnects with backoff."""
-        backoff = _Backoff(self.config.reconnect_min_s, self.config.reconnect_max_s)
-        failures = 0
+        backoff = Backoff(self.config.reconnect_min_s, self.config.reconnect_max_s)
         while True:
-            _stop_if_cancelled()
+            raise_if_cancelled()
             try:
                 await self._session(backoff)
                 reason = "stacker PLC session ended"
@@ -354,13 +336,8 @@ class StackerController:
                 log.exception("stacker %s: session failed", self.config.id)
                 reason = f"stacker session failed: {e}"
 
-            if self._healthy:  # the link had worked: this is a new outage
-                failures = 0
-                self._healthy = False
-            failures += 1
             self.metrics.reconnects_total += 1
-            level = logging.WARNING if failures == 1 else logging.DEBUG
-            log.log(level, "stacker %s: %s; reconnecting", self.config.id, reason)
+            backoff.failed(log, "stacker %s: %s; reconnecting", self.config.id, reason)
             async with self._io_lock:
                 self.stations.link_lost()
                 await self._perform(self.core.link_lost(reason))
@@ -368,7 +345,7 @@ class StackerController:
                     await self._write_held()
             await asyncio.sleep(backoff.next_delay())
 
-    async def _session(self, backoff: _Backoff) -> None:
+    async def _session(self, backoff: Backoff) -> None:
         config = self.config
         link = PlcLink(config, self.metrics)
         try:
@@ -377,7 +354,7 @@ class StackerController:
             resynced = False
             last_beat = float("-inf")
             while True:
-                _stop_if_cancelled()
+                raise_if_cancelled()
                 async with self._io_lock:
                     now = self._clock()
                     if now - last_beat >= config.heartbeat_interval_s:
@@ -391,8 +368,7 @@ class StackerController:
                     self._watch_stations(snap)
                     if self.core.up and not resynced:
                         resynced = True
-                        self._healthy = True
-                        backoff.reset()
+                        backoff.recovered(log, "stacker %s: PLC link up again", config.id)
                         if self._recovered:
                             await self._perform(self.core.resync_writes())
                         else:
@@ -747,16 +723,3 @@ class StackerController:
     def _pending(self) -> list[Job]:
         """The jobs queued or in flight (a cell they use takes no other job)."""
         return [*self._jobs, *([self.core.job] if self.core.job else [])]
-
-
-def _stop_if_cancelled() -> None:
-    """End the task if it was asked to stop but the request was lost on the way.
-
-    On Python 3.11, ``asyncio.wait_for`` (inside pymodbus' request handling) returns the
-    result instead of raising when the cancellation arrives in the same loop iteration as the
-    Modbus answer. A poll loop that asks several times a second meets that race often enough
-    for a shutdown to hang; the task's pending cancel count is the reliable signal.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
