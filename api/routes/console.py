@@ -115,37 +115,21 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     async def console_home() -> Response:
         return RedirectResponse("/console/items", status.HTTP_303_SEE_OTHER)
 
-    @r.get("/console/login", include_in_schema=False)
-    async def login_page(request: Request) -> HTMLResponse:
-        return page(request, "login")
+    def serve(name: str) -> None:
+        async def show(request: Request) -> HTMLResponse:
+            return page(request, name)
 
-    @r.get("/console/items", include_in_schema=False)
-    async def items_page(request: Request) -> HTMLResponse:
-        return page(request, "items")
+        r.add_api_route(
+            f"/console/{name}",
+            show,
+            methods=["GET"],
+            response_class=HTMLResponse,
+            include_in_schema=False,
+            name=f"console_{name}",
+        )
 
-    @r.get("/console/item", include_in_schema=False)
-    async def item_page(request: Request) -> HTMLResponse:
-        return page(request, "item")
-
-    @r.get("/console/alarms", include_in_schema=False)
-    async def alarms_page(request: Request) -> HTMLResponse:
-        return page(request, "alarms")
-
-    @r.get("/console/stacker", include_in_schema=False)
-    async def stacker_page(request: Request) -> HTMLResponse:
-        return page(request, "stacker")
-
-    @r.get("/console/climate", include_in_schema=False)
-    async def climate_page(request: Request) -> HTMLResponse:
-        return page(request, "climate")
-
-    @r.get("/console/approvals", include_in_schema=False)
-    async def approvals_page(request: Request) -> HTMLResponse:
-        return page(request, "approvals")
-
-    @r.get("/console/statistics", include_in_schema=False)
-    async def statistics_page(request: Request) -> HTMLResponse:
-        return page(request, "statistics")
+    for name in PAGES:  # every page is served the same way: its template, in the reader's words
+        serve(name)
 
     # -- API ------------------------------------------------------------------------------
 

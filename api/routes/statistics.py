@@ -1,6 +1,7 @@
 """Usage statistics (利用统计): loans grouped by month, category, borrower or retention class,
 with the usage rate, and the annual statistical return; as JSON or CSV (docs/api.md)."""
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -9,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Auth
+from api.schemas.base import DomainOut
 from daemon.ledger.errors import Invalid
 from daemon.ledger.usage import GroupBy, Usage, UsageReport, UsageRow
 from daemon.reconcile.report import csv_line
@@ -16,36 +18,14 @@ from daemon.services import Services
 from daemon.tokens import Principal, Role
 
 Format = Literal["json", "csv"]
-COLUMNS = (
-    "group",
-    "loans",
-    "items",
-    "borrowers",
-    "average_days",
-    "longest_days",
-    "overdue_share",
-    "items_held",
-    "usage_rate",
-)
+COLUMNS = tuple(f.name for f in dataclasses.fields(UsageRow))
 
 
-class UsageRowOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    group: str
-    loans: int
-    items: int
-    borrowers: int
-    average_days: float | None
-    longest_days: float | None
-    overdue_share: float | None
+class UsageRowOut(DomainOut, domain=UsageRow):
     items_held: int | None
     """Items held in the period (by category or retention class, and in the total)."""
     usage_rate: float | None
     """Items lent in the period / items held."""
-
-    @classmethod
-    def of(cls, r: UsageRow) -> "UsageRowOut":
-        return cls(**{c: getattr(r, c) for c in COLUMNS})
 
 
 class UsageOut(BaseModel):
@@ -64,8 +44,8 @@ class UsageOut(BaseModel):
             from_=report.start,
             to=report.end - timedelta(days=1),
             group_by=report.group_by,
-            rows=[UsageRowOut.of(r) for r in report.rows],
-            total=UsageRowOut.of(report.total),
+            rows=[UsageRowOut.from_domain(r) for r in report.rows],
+            total=UsageRowOut.from_domain(report.total),
         )
 
 

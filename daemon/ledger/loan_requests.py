@@ -12,15 +12,15 @@ cannot decide it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from daemon.ledger.errors import Conflict, Invalid, NotFound
+from daemon.ledger.errors import Conflict, NotFound
 from daemon.ledger.loan_rules import LoanRules
-from daemon.ledger.loans import today
+from daemon.ledger.loans import lendable
 from daemon.ledger.uow import Ledger
 from daemon.store.schema import items, loan_requests
 
@@ -85,25 +85,9 @@ class LoanRequests:
         due: date | None,
         actor: str,
     ) -> LoanRequest:
-        if due is not None and due < today():
-            raise Invalid(f"due date {due.isoformat()} is in the past")
         async with self.ledger.transaction(actor) as tx:
-            item = (
-                await tx.conn.execute(
-                    select(items.c.id, items.c.category, items.c.disposition).where(
-                        items.c.ref == ref
-                    )
-                )
-            ).first()
-            if item is None:
-                raise NotFound(f"no catalogue record with ref {ref!r}")
-            if item.disposition is not None:
-                raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
-            terms = self.rules.terms(item.category)
-            asked = due or (today() + timedelta(days=terms.max_days))
-            refusal = terms.refusal(borrower_kind=borrower_kind, due=asked, today=today())
-            if refusal is not None:
-                raise Conflict(refusal)
+            item = await lendable(tx.conn, ref)
+            self.rules.check(item.category, borrower_kind, due)
             pending = await tx.conn.scalar(
                 select(loan_requests.c.id).where(
                     loan_requests.c.item_id == item.id, loan_requests.c.state.in_(OPEN_STATES)

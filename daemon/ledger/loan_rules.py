@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from daemon.config import ArchroomConfig
+from daemon.ledger.errors import Conflict, Invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +68,18 @@ class LoanRules:
 
     def terms(self, category: str) -> LoanTerms:
         return self.by_category.get(category, self.default)
+
+    def check(
+        self, category: str, borrower_kind: str | None, due: date | None, *, on: date | None = None
+    ) -> tuple[date, LoanTerms]:
+        """The due date of a loan (or request) of ``category`` and its terms; Invalid for a
+        date in the past, Conflict with the rule in words when the rule refuses."""
+        today = on or datetime.now(tz=UTC).date()
+        if due is not None and due < today:
+            raise Invalid(f"due date {due.isoformat()} is in the past")
+        terms = self.terms(category)
+        due = due or (today + timedelta(days=terms.max_days))
+        refusal = terms.refusal(borrower_kind=borrower_kind, due=due, today=today)
+        if refusal is not None:
+            raise Conflict(refusal)
+        return due, terms

@@ -95,27 +95,11 @@ class Loans:
         request_id: int | None = None,
     ) -> Loan:
         """Check ``ref`` out; Conflict with the rule in words when its category's rules refuse."""
-        if due is not None and due < today():
-            raise Invalid(f"due date {due.isoformat()} is in the past")
         try:
             async with self.ledger.transaction(actor) as tx:
-                item = (
-                    await tx.conn.execute(
-                        select(items.c.id, items.c.category, items.c.disposition).where(
-                            items.c.ref == ref
-                        )
-                    )
-                ).first()
-                if item is None:
-                    raise NotFound(f"no catalogue record with ref {ref!r}")
-                if item.disposition is not None:
-                    raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
-                item_id = int(item.id)
-                terms = self.rules.terms(item.category)
-                due = due or (today() + timedelta(days=terms.max_days))
-                refusal = terms.refusal(borrower_kind=borrower_kind, due=due, today=today())
-                if refusal is not None:
-                    raise Conflict(refusal)
+                item = await lendable(tx.conn, ref)
+                item_id = item.id
+                due, terms = self.rules.check(item.category, borrower_kind, due)
                 open_id = await tx.conn.scalar(
                     select(loans.c.id).where(
                         loans.c.item_id == item_id, loans.c.returned_us.is_(None)
@@ -298,6 +282,26 @@ class Loans:
                 .where(loans.c.returned_us.is_(None), loans.c.due < today().isoformat())
             )
         return int(open_n or 0), int(overdue_n or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Lendable:
+    id: int
+    category: str
+
+
+async def lendable(conn: AsyncConnection, ref: str) -> Lendable:
+    """The catalogued, still held item ``ref`` (NotFound, or Conflict once disposed of)."""
+    item = (
+        await conn.execute(
+            select(items.c.id, items.c.category, items.c.disposition).where(items.c.ref == ref)
+        )
+    ).first()
+    if item is None:
+        raise NotFound(f"no catalogue record with ref {ref!r}")
+    if item.disposition is not None:
+        raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
+    return Lendable(int(item.id), item.category)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ Pure: fed the facts of one item (or one sighting), returns its discrepancies.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -52,17 +53,7 @@ Discrepancy = Literal[
     "no_electronic_record",
     "no_paper_original",
 ]
-CLASSES: Final[tuple[Discrepancy, ...]] = (
-    "untagged",
-    "missing",
-    "misplaced",
-    "on_loan_on_shelf",
-    "unknown_tag",
-    "file_outside_box",
-    "key_field_mismatch",
-    "no_electronic_record",
-    "no_paper_original",
-)
+CLASSES: Final[tuple[Discrepancy, ...]] = typing.get_args(Discrepancy)
 PHYSICAL_KINDS: Final = frozenset(SHELF_KINDS) | (frozenset(STACKER_KINDS) - {"station"})
 """Places where an item is stored: a shelf (any level of a rack) or a stacker cell."""
 
