@@ -7,7 +7,7 @@ from a scratch working directory. What the test changes, and nothing else:
 
 - the lines that set ``API=`` and ``STATE=`` to the reader's values are left out: the test sets
   them from the demo's printed ``api:`` line (plus ``/api/v1``) and its state directory;
-- each guide's session starts with ``TOKEN``, ``STAFF``, ``FACILITIES`` (created with
+- each guide's session starts with ``TOKEN``, ``STAFF``, ``FACILITIES``, ``APPROVER`` (created with
   ``archroom token create``) and ``ADMIN`` (the demo's printed token), as docs/api.md sets them;
 - ``-c /etc/archroom/archroom.toml`` becomes the demo's own configuration file;
 - ``curl`` is called with ``--fail-with-body -sS`` (so a 4xx or 5xx fails the block), and a
@@ -199,6 +199,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             ("TOKEN", "catalogue"),
             ("STAFF", "staff"),
             ("FACILITIES", "facilities"),
+            ("APPROVER", "approver"),
         ):
             tokens[variable] = subprocess.run(
                 [
