@@ -122,16 +122,20 @@ class GateParams(_Strict):
     dominance: float = Field(default=2.0, gt=1)
     """A side leads once its smoothed strength is this many times the other's."""
     min_side_reads: int = Field(default=2, ge=1, le=1000)
-    """Reads a side needs while it leads before the tag counts as being on that side."""
-    confirm_s: float = Field(default=0.5, ge=0)
-    """How long a side must lead before the tag counts as being on that side, while the tag is
-    still read (a tag that falls silent needs only ``min_side_reads``)."""
+    """Reads a side needs while it leads before the tag counts as having been on that side."""
+    dwell_s: float = Field(default=0.3, ge=0)
+    """How long a side must lead before the tag counts as having been on that side."""
+    confirm_s: float = Field(default=1.0, ge=0)
+    """Early decision: once the tag has been on the far side this long, with a conclusive lead
+    on both sides, the passage is decided without waiting for the end of the visit."""
+    conclusive: float = Field(default=4.0, gt=1)
+    """Lead (ratio of smoothed strengths) that counts as conclusive for an early decision."""
     exit_silence_s: float = Field(default=1.5, gt=0)
-    """Silence that ends a tag's visit to the gate; a pending crossing is then decided."""
+    """Silence that ends a tag's visit to the gate; the visit is then decided."""
     cooldown_s: float = Field(default=3.0, ge=0)
     """After a passage, no other passage of the same tag whose crossing falls within this time."""
     rssi_doubling: float = Field(default=6.0, gt=0)
-    """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
+    """Every this many dB stronger doubles a read's weight."""
 
 
 class SounderConfig(_Strict):

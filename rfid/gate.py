@@ -1,39 +1,47 @@
 """Gate passages: which way a tagged item went through a door, from the reads of two antennas.
 
 A door gate has one antenna facing the room ("inside") and one facing out ("outside"). Each
-also hears tags on the other side, more weakly (its back lobe, reflections off the door
-frame), and a tag carried along the corridor or parked near the door is read for as long as it
-stays there. So a read on the outside antenna proves nothing; what shows a crossing is the
-*balance* moving: the inside antenna hears the tag best, then the outside one does, and keeps
-doing so.
+also hears tags on the other side, more weakly (its back lobe, reflections off the door frame
+and the floor), and multipath fading swings a single read by 10 dB or more. A tag carried
+slowly through is read for many seconds, and for much of that time both antennas hear it about
+equally well: read by read, the stronger side changes hands many times. Deciding at each change
+of hands is what turned one crossing into two opposite passages and a turn-back into a crossing.
 
-Per tag, the engine keeps a smoothed strength for each side: its read rate (exponentially
-smoothed over ``smoothing_s``) times the difference of its average RSSI, in dB, when the reader
-reports RSSI (averaging decibels, not powers, so that one lucky read does not swing it). A side
-*leads* once it is ``dominance`` times stronger than the other; the lead only changes hands at
-that ratio, so a tag in the middle does not flicker. The tag *is on* a side once that side has
-led for ``min_side_reads`` reads and ``confirm_s`` seconds, or for ``min_side_reads`` reads
-before the tag fell silent (``exit_silence_s`` without a read ends its visit to the gate). The
-time condition matters because a reader switches between its antennas: for the first quarter
-second only one of them may be listening. A passage is the tag being on one side, then on the
-other. Hence:
+So the unit of decision is the tag's **visit** to the gate: from its first read to
+``exit_silence_s`` of silence. Within it, per tag, the engine keeps a smoothed strength for each
+side: its read rate (exponentially smoothed over ``smoothing_s``) times 2 to the power of its
+average RSSI over ``rssi_doubling`` dB (averaging decibels, so one lucky read does not swing
+it). A side *leads* once it is ``dominance`` times stronger than the other, and the lead only
+changes hands at that ratio. The tag *has been on* a side once that side led for
+``min_side_reads`` reads and ``dwell_s`` seconds. The visit's direction is where the tag came
+from (the first side it has been on) and where it was at the end (the side that led at its
+last read, if it had been there). Hence:
 
-- walk-past on one side: that side leads throughout, no passage;
-- turn-back: the far side is heard weakly or briefly, the lead comes back, no passage;
-- a tag parked near the gate: read for hours, but one side always leads, no passage;
-- a single read: no side ever leads for ``min_side_reads`` reads, no passage.
+- one crossing is one passage, however often the lead changed hands in between;
+- turn-back: the tag comes from a side and ends its visit on that side, no passage, even if
+  the far side led for a while at the turning point;
+- walk-past, a tag parked near the gate, a person standing in the doorway: the visit starts
+  and ends on the same side (or never leaves the middle), no passage;
+- a single read, or one read each side: no side ever counts, no passage.
 
-A passage's ``at`` is the crossing estimate: the time of the read at which the side the tag
-went to became the stronger (the tag passing the gate plane; without RSSI, a little later).
-``decided_at`` is when the engine became sure (``confirm_s`` later, or when the silence was
-noticed), which is what a latency budget measures. After a passage, another passage of the same
-tag whose crossing falls within ``cooldown_s`` is not reported (one crossing, one passage,
-however the signal wobbles).
+The end of a visit comes ``exit_silence_s`` after the last read, which would hold the alarm of
+a tag carried out and still heard down the corridor. So a passage is decided early when the
+evidence is already conclusive: the tag has been on the far side for ``confirm_s`` and both the
+side it came from and the side it is on led by at least ``conclusive`` times. After an early
+decision the visit goes on with the far side as its origin (a tag carried out and straight back
+in is two passages, the second decided at the end of the visit or early, as the first).
 
-Work per read is constant: a dictionary lookup, two exponentials and a few comparisons. The
-engine is pure: time comes from the reads and from ``tick(now)``, which the daemon calls often
-(every 0.1 s or so) so that tags that simply fall silent are decided without waiting for
-another read.
+A passage's ``at`` is the crossing estimate: the time of the read at which the side the tag went
+to became the stronger (the tag passing the gate plane; without RSSI, a little later).
+``decided_at`` is when the engine decided: the read that made the evidence conclusive, or the
+tick that noticed the silence. After a passage, another passage of the same tag whose crossing
+falls within ``cooldown_s`` is not reported.
+
+Each reader reports strength in its own unit (``rssi_unit``); the engine converts to dBm on the
+way in (``rfid.rssi``). Work per read is constant: a dictionary lookup, two exponentials and a
+few comparisons. The engine is pure: time comes from the reads and from ``tick(now)``, which
+the daemon calls often (every 0.1 s or so) so that visits that end in silence, and early
+decisions that only need time to pass, are decided without waiting for another read.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from typing import Literal
 
 from drivers.tagread import TagRead
 from rfid.config import GateParams
+from rfid.rssi import converter
 
 Direction = Literal["in", "out"]
 
@@ -66,12 +75,15 @@ class Passage:
     """When the engine decided (the deciding read, or the tick that noticed the silence)."""
 
 
-class _Track:
+class _Visit:
     """One tag's visit to the gate."""
 
     __slots__ = (
+        "base",
+        "base_peak",
         "last",
         "lead",
+        "lead_peak",
         "lead_reads",
         "lead_since",
         "rated_in",
@@ -80,27 +92,30 @@ class _Track:
         "reads_out",
         "rssi_in",
         "rssi_out",
-        "side",
+        "settled_at",
         "tilt",
         "tilt_since",
     )
 
     def __init__(self, t: float) -> None:
         self.last = t
-        # Per side, exponentially smoothed: reads, reads that carried an RSSI, their RSSI sum.
+        self.settled_at = t  # from then on both antennas have had their turn (see below)
+        # Per side, exponentially smoothed: reads, reads that carried an RSSI, their dBm sum.
         self.reads_in = self.reads_out = 0.0
         self.rated_in = self.rated_out = 0.0
         self.rssi_in = self.rssi_out = 0.0
         self.lead = 0  # side that leads (0: none yet)
         self.lead_since = t
         self.lead_reads = 0  # reads on the leading side since it took the lead
-        self.side = 0  # side the tag is known to be on (0: not yet known)
+        self.lead_peak = 0.0  # strongest lead (ratio) seen since it took the lead
+        self.base = 0  # side the tag came from (0: not yet known)
+        self.base_peak = 0.0  # strongest lead seen while the tag was on that side
         self.tilt = 0  # side that is the stronger, however slightly
         self.tilt_since = t
 
 
 class GateEngine:
-    """Turns the reads of one gate's two antennas into passages."""
+    """Turns the reads of one gate's two antennas into passages, one visit at a time."""
 
     def __init__(
         self,
@@ -108,32 +123,40 @@ class GateEngine:
         inside_antenna: int,
         outside_antenna: int,
         params: GateParams | None = None,
+        *,
+        rssi_unit: str = "dbm",
     ) -> None:
         if inside_antenna == outside_antenna:
             raise ValueError("inside and outside antenna must differ")
         p = params or GateParams()
         self.gate_id = gate_id
         self.params = p
+        self.rssi_unit = rssi_unit
+        self._to_dbm = None if rssi_unit == "dbm" else converter(rssi_unit)
         self._sides = {inside_antenna: _INSIDE, outside_antenna: _OUTSIDE}
         self._tau = p.smoothing_s
         self._dominance = p.dominance
         self._min_reads = p.min_side_reads
+        self._dwell = p.dwell_s
         self._confirm = p.confirm_s
+        self._conclusive = p.conclusive
         self._silence = p.exit_silence_s
         self._cooldown = p.cooldown_s
         self._doubling = p.rssi_doubling
-        self._tracks: dict[str, _Track] = {}  # ordered by latest read, oldest first
-        self._pending: set[str] = set()  # tracks whose lead is on the far side
+        self._visits: dict[str, _Visit] = {}  # ordered by latest read, oldest first
+        self._pending: set[str] = set()  # visits whose lead is away from where they came from
         self._quiet_until: dict[str, float] = {}  # epc -> end of its cool-down, oldest first
         self.ignored_reads = 0
         """Reads from antennas other than the gate's two."""
         self.suppressed = 0
         """Crossings not reported because they fell within a cool-down."""
+        self.unusable_rssi = 0
+        """Reads whose strength could not be converted (counted, used without RSSI)."""
 
     @property
     def active_tracks(self) -> int:
-        """Tags currently at the gate."""
-        return len(self._tracks)
+        """Tags currently at the gate (visits not yet ended)."""
+        return len(self._visits)
 
     def observe(self, read: TagRead) -> list[Passage]:
         """One read by the gate's reader."""
@@ -143,51 +166,58 @@ class GateEngine:
             return []
         epc, t = read.epc, read.t
         out: list[Passage] = []
-        track = self._tracks.pop(epc, None)  # re-inserted below: the dict stays ordered by read
-        if track is not None and t - track.last >= self._silence:
-            self._close(epc, track, t, out)
-            track = None
-        if track is None:
-            track = _Track(t)
-        elif t > track.last:
-            fade = math.exp((track.last - t) / self._tau)
-            track.reads_in *= fade
-            track.reads_out *= fade
-            track.rssi_in *= fade
-            track.rssi_out *= fade
-            track.rated_in *= fade
-            track.rated_out *= fade
-            track.last = t
+        visit = self._visits.pop(epc, None)  # re-inserted below: the dict stays ordered by read
+        if visit is not None and t - visit.last >= self._silence:
+            self._close(epc, visit, t, out)
+            visit = None
+        if visit is None:
+            visit = _Visit(t)
+            visit.settled_at = t + self._tau
+        elif t > visit.last:
+            fade = math.exp((visit.last - t) / self._tau)
+            visit.reads_in *= fade
+            visit.reads_out *= fade
+            visit.rssi_in *= fade
+            visit.rssi_out *= fade
+            visit.rated_in *= fade
+            visit.rated_out *= fade
+            visit.last = t
         rssi = read.rssi
-        if rssi is not None and not math.isfinite(rssi):
-            rssi = None
+        if rssi is not None:
+            if self._to_dbm is not None:
+                rssi = self._to_dbm(rssi)
+            elif not math.isfinite(rssi):
+                rssi = None
+            if rssi is None:
+                self.unusable_rssi += 1
         if side == _INSIDE:
-            track.reads_in += 1.0
+            visit.reads_in += 1.0
             if rssi is not None:
-                track.rssi_in += rssi
-                track.rated_in += 1.0
+                visit.rssi_in += rssi
+                visit.rated_in += 1.0
         else:
-            track.reads_out += 1.0
+            visit.reads_out += 1.0
             if rssi is not None:
-                track.rssi_out += rssi
-                track.rated_out += 1.0
-        ratio = self._ratio(track, side)
-        if ratio >= 1.0 and track.tilt != side:
-            track.tilt = side
-            track.tilt_since = t
-        if side == track.lead:
-            track.lead_reads += 1
-        elif track.lead == 0 or ratio >= self._dominance:
-            track.lead = side
-            track.lead_since = track.tilt_since if track.tilt == side else t
-            track.lead_reads = 1
-        self._tracks[epc] = track
-        if track.lead != track.side:
-            self._pending.add(epc)
-            if track.lead_reads >= self._min_reads and t - track.lead_since >= self._confirm:
-                self._settle(epc, track, t, out)
-        else:
-            self._pending.discard(epc)
+                visit.rssi_out += rssi
+                visit.rated_out += 1.0
+        ratio = self._ratio(visit, side)
+        if ratio >= 1.0 and visit.tilt != side:
+            visit.tilt = side
+            visit.tilt_since = t
+        # Until both antennas have had their turn, a side's lead may only mean that the other
+        # antenna was not listening yet: it counts, but not as conclusive.
+        peak = ratio if t >= visit.settled_at else 1.0
+        if side == visit.lead:
+            visit.lead_reads += 1
+            visit.lead_peak = max(visit.lead_peak, peak)
+        elif visit.lead == 0 or ratio >= self._dominance:
+            self._leave(visit, t)
+            visit.lead = side
+            visit.lead_since = visit.tilt_since if visit.tilt == side else t
+            visit.lead_reads = 1
+            visit.lead_peak = peak
+        self._visits[epc] = visit
+        self._advance(epc, visit, t, out)
         return out
 
     def observe_many(self, reads: Iterable[TagRead]) -> list[Passage]:
@@ -200,20 +230,18 @@ class GateEngine:
         return out
 
     def tick(self, now: float) -> list[Passage]:
-        """Decide the tags that fell silent and the crossings whose confirmation time is over."""
+        """End the visits that fell silent; decide the early passages whose time has come."""
         out: list[Passage] = []
-        tracks = self._tracks
-        while tracks:
-            epc = next(iter(tracks))
-            track = tracks[epc]
-            if now - track.last < self._silence:
+        visits = self._visits
+        while visits:
+            epc = next(iter(visits))
+            visit = visits[epc]
+            if now - visit.last < self._silence:
                 break
-            del tracks[epc]
-            self._close(epc, track, now, out)
+            del visits[epc]
+            self._close(epc, visit, now, out)
         for epc in list(self._pending):
-            track = tracks[epc]
-            if track.lead_reads >= self._min_reads and now - track.lead_since >= self._confirm:
-                self._settle(epc, track, now, out)
+            self._advance(epc, visits[epc], now, out)
         # A cool-down can be dropped once it is over and its tag has left: a later crossing
         # of a tag still at the gate may have begun (``at``) before the cool-down ended.
         quiet = self._quiet_until
@@ -222,21 +250,21 @@ class GateEngine:
             if quiet[epc] > now:
                 break
             until = quiet.pop(epc)
-            if epc in tracks:
+            if epc in visits:
                 quiet[epc] = until  # look again later
         return out
 
-    def _ratio(self, track: _Track, side: int) -> float:
+    def _ratio(self, visit: _Visit, side: int) -> float:
         """How many times stronger ``side`` is than the other: smoothed read rate times the
         smoothed RSSI difference (averaged in dB, so one lucky read does not swing it)."""
         if side == _INSIDE:
-            reads, other_reads = track.reads_in, track.reads_out
-            rated, other_rated = track.rated_in, track.rated_out
-            rssi, other_rssi = track.rssi_in, track.rssi_out
+            reads, other_reads = visit.reads_in, visit.reads_out
+            rated, other_rated = visit.rated_in, visit.rated_out
+            rssi, other_rssi = visit.rssi_in, visit.rssi_out
         else:
-            reads, other_reads = track.reads_out, track.reads_in
-            rated, other_rated = track.rated_out, track.rated_in
-            rssi, other_rssi = track.rssi_out, track.rssi_in
+            reads, other_reads = visit.reads_out, visit.reads_in
+            rated, other_rated = visit.rated_out, visit.rated_in
+            rssi, other_rssi = visit.rssi_out, visit.rssi_in
         if other_reads <= 0.0:
             return math.inf
         ratio = reads / other_reads
@@ -245,25 +273,61 @@ class GateEngine:
             ratio *= math.exp2(min(max(gap, -_EXPONENT_LIMIT), _EXPONENT_LIMIT))
         return ratio
 
-    def _close(self, epc: str, track: _Track, now: float, out: list[Passage]) -> None:
-        """The tag fell silent: a lead with enough reads stands, however short."""
-        if track.lead != track.side and track.lead_reads >= self._min_reads:
-            self._settle(epc, track, now, out)
-        self._pending.discard(epc)
+    def _held(self, visit: _Visit, now: float) -> bool:
+        """The leading side has led long enough for the tag to count as having been there."""
+        since = max(visit.lead_since, visit.settled_at)
+        return visit.lead_reads >= self._min_reads and now - since >= self._dwell
 
-    def _settle(self, epc: str, track: _Track, now: float, out: list[Passage]) -> None:
-        """The leading side is where the tag is; if it was known to be on the other, it crossed."""
-        came_from = track.side
-        track.side = track.lead
-        self._pending.discard(epc)
-        if came_from == 0:
+    def _leave(self, visit: _Visit, now: float) -> None:
+        """The lead is about to change hands: a first side held long enough is the origin."""
+        if visit.base == 0 and visit.lead != 0 and self._held(visit, visit.last):
+            visit.base = visit.lead
+            visit.base_peak = visit.lead_peak
+        elif visit.lead == visit.base and visit.lead_peak > visit.base_peak:
+            visit.base_peak = visit.lead_peak
+
+    def _advance(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
+        """Learn where the tag came from; decide early when the evidence is conclusive."""
+        lead = visit.lead
+        if visit.base == 0:
+            if self._held(visit, now):
+                visit.base = lead
+                visit.base_peak = visit.lead_peak
+            self._pending.discard(epc)
             return
-        at = track.lead_since
+        if lead == visit.base:
+            visit.base_peak = max(visit.base_peak, visit.lead_peak)
+            self._pending.discard(epc)
+            return
+        self._pending.add(epc)
+        if (
+            visit.lead_reads >= self._min_reads
+            and now - visit.lead_since >= max(self._confirm, self._dwell)
+            and visit.lead_peak >= self._conclusive
+            and visit.base_peak >= self._conclusive
+        ):
+            self._pass(epc, visit, now, out)
+
+    def _close(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
+        """The visit ended: the tag went through if it ended on another side than it came
+        from, and had been on that side."""
+        self._pending.discard(epc)
+        if visit.base in (0, visit.lead):
+            return
+        if self._held(visit, visit.last):
+            self._pass(epc, visit, now, out)
+
+    def _pass(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
+        """The tag went from its origin to the leading side."""
+        self._pending.discard(epc)
+        visit.base = visit.lead
+        visit.base_peak = visit.lead_peak
+        at = visit.lead_since
         quiet_until = self._quiet_until.pop(epc, -math.inf)
         if at < quiet_until:
             self.suppressed += 1
             self._quiet_until[epc] = quiet_until
             return
-        direction: Direction = "in" if track.lead == _INSIDE else "out"
+        direction: Direction = "in" if visit.lead == _INSIDE else "out"
         out.append(Passage(epc, self.gate_id, direction, at, now))
         self._quiet_until[epc] = at + self._cooldown
