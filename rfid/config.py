@@ -116,26 +116,31 @@ class ShelfEngineConfig(_Strict):
 class GateParams(_Strict):
     """How the gate engine tells a crossing from a tag that only came close."""
 
-    smoothing_s: float = Field(default=0.5, gt=0)
-    """Time constant of each side's smoothed strength: long enough to span the reader's
-    antenna switching, short enough to follow a walking person."""
-    dominance: float = Field(default=2.0, gt=1)
-    """A side leads once its smoothed strength is this many times the other's."""
+    edge_share: float = Field(default=0.33, gt=0, le=0.5)
+    """Share of a visit, at its start and at its end, whose reads say where the tag came from
+    and where it went."""
+    margin_db: float = Field(default=6.0, ge=0)
+    """Balance between the sides (dB) that each end of a visit must show for a crossing."""
+    late_margin_db: float = Field(default=2.0, ge=0)
+    """Balance (dB) towards the far side that the rest of the visit, after the tag last leaned
+    to the side it came from, must show. Smaller than ``margin_db``: a tag carried away is
+    shadowed by its carrier, so both antennas hear it weakly."""
     min_side_reads: int = Field(default=2, ge=1, le=1000)
-    """Reads a side needs while it leads before the tag counts as having been on that side."""
-    dwell_s: float = Field(default=0.3, ge=0)
-    """How long a side must lead before the tag counts as having been on that side."""
-    confirm_s: float = Field(default=1.0, ge=0)
-    """Early decision: once the tag has been on the far side this long, with a conclusive lead
-    on both sides, the passage is decided without waiting for the end of the visit."""
-    conclusive: float = Field(default=4.0, gt=1)
-    """Lead (ratio of smoothed strengths) that counts as conclusive for an early decision."""
-    exit_silence_s: float = Field(default=1.5, gt=0)
+    """Reads the leading side needs at each end of a visit."""
+    confirm_s: float = Field(default=1.5, gt=0)
+    """Early decision: the last this many seconds of a visit lean conclusively to the other side
+    than all of it before: the passage is decided without waiting for the end of the visit."""
+    conclusive_db: float = Field(default=12.0, ge=0)
+    """Balance (dB) that counts as conclusive for an early decision, both before and after."""
+    smoothing_s: float = Field(default=1.0, gt=0)
+    """Window over which the balance is judged at a moment: the shortest end of a visit, and
+    the crossing estimate. Longer than the reader's antenna switching."""
+    exit_silence_s: float = Field(default=2.0, gt=0)
     """Silence that ends a tag's visit to the gate; the visit is then decided."""
     cooldown_s: float = Field(default=3.0, ge=0)
     """After a passage, no other passage of the same tag whose crossing falls within this time."""
     rssi_doubling: float = Field(default=6.0, gt=0)
-    """Every this many dB stronger doubles a read's weight."""
+    """A side that reads a tag twice as often counts as this many dB stronger."""
 
 
 class SounderConfig(_Strict):

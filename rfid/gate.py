@@ -59,7 +59,13 @@ Direction = Literal["in", "out"]
 
 _INSIDE = 1
 _OUTSIDE = 2
-_EXPONENT_LIMIT = 100.0
+BIN_S = 0.25
+"""Width of the time bins a visit's reads are summed in (doubled for long visits)."""
+MAX_BINS = 256
+"""Bins a visit keeps; beyond, neighbours are merged (a tag parked by the door for hours)."""
+# Per bin: reads inside, reads outside, reads with RSSI inside/outside, their dBm sums.
+_N_IN, _N_OUT, _R_IN, _R_OUT, _S_IN, _S_OUT = range(6)
+_STRIDE = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,48 +76,33 @@ class Passage:
     gate: str
     direction: Direction
     at: float
-    """Crossing estimate: when the side the tag went to took the lead."""
+    """Crossing estimate: when the balance last leaned to the side the tag came from."""
     decided_at: float
     """When the engine decided (the deciding read, or the tick that noticed the silence)."""
 
 
 class _Visit:
-    """One tag's visit to the gate."""
+    """One tag's visit to the gate: its reads summed in time bins."""
 
-    __slots__ = (
-        "base",
-        "base_peak",
-        "last",
-        "lead",
-        "lead_peak",
-        "lead_reads",
-        "lead_since",
-        "rated_in",
-        "rated_out",
-        "reads_in",
-        "reads_out",
-        "rssi_in",
-        "rssi_out",
-        "settled_at",
-        "tilt",
-        "tilt_since",
-    )
+    __slots__ = ("base", "bins", "cur", "last", "start", "total", "width")
 
     def __init__(self, t: float) -> None:
+        self.start = t  # start of bin 0
         self.last = t
-        self.settled_at = t  # from then on both antennas have had their turn (see below)
-        # Per side, exponentially smoothed: reads, reads that carried an RSSI, their dBm sum.
-        self.reads_in = self.reads_out = 0.0
-        self.rated_in = self.rated_out = 0.0
-        self.rssi_in = self.rssi_out = 0.0
-        self.lead = 0  # side that leads (0: none yet)
-        self.lead_since = t
-        self.lead_reads = 0  # reads on the leading side since it took the lead
-        self.lead_peak = 0.0  # strongest lead (ratio) seen since it took the lead
-        self.base = 0  # side the tag came from (0: not yet known)
-        self.base_peak = 0.0  # strongest lead seen while the tag was on that side
-        self.tilt = 0  # side that is the stronger, however slightly
-        self.tilt_since = t
+        self.width = BIN_S
+        self.bins = [0.0] * _STRIDE
+        self.cur = 0  # the bin being filled; the ones before it are finished
+        self.total = [0.0] * _STRIDE  # sums over the finished bins
+        self.base = 0  # side an early passage put the tag on (0: none yet)
+
+
+def _sum(bins: list[float], first: int, stop: int) -> list[float]:
+    """Sums over bins ``first`` (inclusive) to ``stop`` (exclusive)."""
+    out = [0.0] * _STRIDE
+    for i in range(max(first, 0) * _STRIDE, stop * _STRIDE, _STRIDE):
+        for k in range(_STRIDE):
+            out[k] += bins[i + k]
+    return out
 
 
 class GateEngine:
@@ -134,24 +125,16 @@ class GateEngine:
         self.rssi_unit = rssi_unit
         self._to_dbm = None if rssi_unit == "dbm" else converter(rssi_unit)
         self._sides = {inside_antenna: _INSIDE, outside_antenna: _OUTSIDE}
-        self._tau = p.smoothing_s
-        self._dominance = p.dominance
-        self._min_reads = p.min_side_reads
-        self._dwell = p.dwell_s
-        self._confirm = p.confirm_s
-        self._conclusive = p.conclusive
         self._silence = p.exit_silence_s
         self._cooldown = p.cooldown_s
-        self._doubling = p.rssi_doubling
         self._visits: dict[str, _Visit] = {}  # ordered by latest read, oldest first
-        self._pending: set[str] = set()  # visits whose lead is away from where they came from
         self._quiet_until: dict[str, float] = {}  # epc -> end of its cool-down, oldest first
         self.ignored_reads = 0
         """Reads from antennas other than the gate's two."""
         self.suppressed = 0
         """Crossings not reported because they fell within a cool-down."""
         self.unusable_rssi = 0
-        """Reads whose strength could not be converted (counted, used without RSSI)."""
+        """Reads whose strength could not be converted (used without their strength)."""
 
     @property
     def active_tracks(self) -> int:
@@ -172,16 +155,13 @@ class GateEngine:
             visit = None
         if visit is None:
             visit = _Visit(t)
-            visit.settled_at = t + self._tau
         elif t > visit.last:
-            fade = math.exp((visit.last - t) / self._tau)
-            visit.reads_in *= fade
-            visit.reads_out *= fade
-            visit.rssi_in *= fade
-            visit.rssi_out *= fade
-            visit.rated_in *= fade
-            visit.rated_out *= fade
             visit.last = t
+        index = int((t - visit.start) / visit.width)
+        if index > visit.cur:
+            self._finish_bin(epc, visit, index, t, out)
+        o = visit.cur * _STRIDE
+        bins = visit.bins
         rssi = read.rssi
         if rssi is not None:
             if self._to_dbm is not None:
@@ -191,33 +171,16 @@ class GateEngine:
             if rssi is None:
                 self.unusable_rssi += 1
         if side == _INSIDE:
-            visit.reads_in += 1.0
+            bins[o] += 1.0
             if rssi is not None:
-                visit.rssi_in += rssi
-                visit.rated_in += 1.0
+                bins[o + _R_IN] += 1.0
+                bins[o + _S_IN] += rssi
         else:
-            visit.reads_out += 1.0
+            bins[o + _N_OUT] += 1.0
             if rssi is not None:
-                visit.rssi_out += rssi
-                visit.rated_out += 1.0
-        ratio = self._ratio(visit, side)
-        if ratio >= 1.0 and visit.tilt != side:
-            visit.tilt = side
-            visit.tilt_since = t
-        # Until both antennas have had their turn, a side's lead may only mean that the other
-        # antenna was not listening yet: it counts, but not as conclusive.
-        peak = ratio if t >= visit.settled_at else 1.0
-        if side == visit.lead:
-            visit.lead_reads += 1
-            visit.lead_peak = max(visit.lead_peak, peak)
-        elif visit.lead == 0 or ratio >= self._dominance:
-            self._leave(visit, t)
-            visit.lead = side
-            visit.lead_since = visit.tilt_since if visit.tilt == side else t
-            visit.lead_reads = 1
-            visit.lead_peak = peak
+                bins[o + _R_OUT] += 1.0
+                bins[o + _S_OUT] += rssi
         self._visits[epc] = visit
-        self._advance(epc, visit, t, out)
         return out
 
     def observe_many(self, reads: Iterable[TagRead]) -> list[Passage]:
@@ -230,7 +193,7 @@ class GateEngine:
         return out
 
     def tick(self, now: float) -> list[Passage]:
-        """End the visits that fell silent; decide the early passages whose time has come."""
+        """End and decide the visits that fell silent."""
         out: list[Passage] = []
         visits = self._visits
         while visits:
@@ -240,8 +203,6 @@ class GateEngine:
                 break
             del visits[epc]
             self._close(epc, visit, now, out)
-        for epc in list(self._pending):
-            self._advance(epc, visits[epc], now, out)
         # A cool-down can be dropped once it is over and its tag has left: a later crossing
         # of a tag still at the gate may have begun (``at``) before the cool-down ended.
         quiet = self._quiet_until
@@ -254,80 +215,122 @@ class GateEngine:
                 quiet[epc] = until  # look again later
         return out
 
-    def _ratio(self, visit: _Visit, side: int) -> float:
-        """How many times stronger ``side`` is than the other: smoothed read rate times the
-        smoothed RSSI difference (averaged in dB, so one lucky read does not swing it)."""
-        if side == _INSIDE:
-            reads, other_reads = visit.reads_in, visit.reads_out
-            rated, other_rated = visit.rated_in, visit.rated_out
-            rssi, other_rssi = visit.rssi_in, visit.rssi_out
-        else:
-            reads, other_reads = visit.reads_out, visit.reads_in
-            rated, other_rated = visit.rated_out, visit.rated_in
-            rssi, other_rssi = visit.rssi_out, visit.rssi_in
-        if other_reads <= 0.0:
-            return math.inf
-        ratio = reads / other_reads
-        if rated > 0.0 and other_rated > 0.0:
-            gap = (rssi / rated - other_rssi / other_rated) / self._doubling
-            ratio *= math.exp2(min(max(gap, -_EXPONENT_LIMIT), _EXPONENT_LIMIT))
-        return ratio
+    # -- evidence -------------------------------------------------------------------------------
 
-    def _held(self, visit: _Visit, now: float) -> bool:
-        """The leading side has led long enough for the tag to count as having been there."""
-        since = max(visit.lead_since, visit.settled_at)
-        return visit.lead_reads >= self._min_reads and now - since >= self._dwell
+    def _balance(self, s: list[float]) -> tuple[float, float]:
+        """(balance in dB, positive towards the inside; reads of the side it leans to)."""
+        p = self.params
+        balance = p.rssi_doubling * math.log2((s[_N_IN] + 1.0) / (s[_N_OUT] + 1.0))
+        if s[_R_IN] > 0.0 and s[_R_OUT] > 0.0:
+            balance += s[_S_IN] / s[_R_IN] - s[_S_OUT] / s[_R_OUT]
+        return balance, s[_N_IN] if balance > 0.0 else s[_N_OUT]
 
-    def _leave(self, visit: _Visit, now: float) -> None:
-        """The lead is about to change hands: a first side held long enough is the origin."""
-        if visit.base == 0 and visit.lead != 0 and self._held(visit, visit.last):
-            visit.base = visit.lead
-            visit.base_peak = visit.lead_peak
-        elif visit.lead == visit.base and visit.lead_peak > visit.base_peak:
-            visit.base_peak = visit.lead_peak
+    def _leans(self, s: list[float], margin: float) -> int:
+        """The side the sums lean to by at least ``margin`` dB with enough reads (0: neither)."""
+        balance, reads = self._balance(s)
+        if reads < self.params.min_side_reads or abs(balance) < margin or balance == 0.0:
+            return 0
+        return _INSIDE if balance > 0.0 else _OUTSIDE
 
-    def _advance(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
-        """Learn where the tag came from; decide early when the evidence is conclusive."""
-        lead = visit.lead
-        if visit.base == 0:
-            if self._held(visit, now):
-                visit.base = lead
-                visit.base_peak = visit.lead_peak
-            self._pending.discard(epc)
+    def _finish_bin(
+        self, epc: str, visit: _Visit, index: int, now: float, out: list[Passage]
+    ) -> None:
+        """The current bin is complete (a read fell in bin ``index``): add it to the totals,
+        look for a conclusive early decision, and merge bins if the visit grew long."""
+        bins, total = visit.bins, visit.total
+        o = visit.cur * _STRIDE
+        for k in range(_STRIDE):
+            total[k] += bins[o + k]
+        finished = visit.cur + 1
+        bins.extend([0.0] * (_STRIDE * (index - visit.cur)))
+        visit.cur = index
+        self._early(epc, visit, finished, now, out)
+        if visit.cur >= MAX_BINS:
+            merged = [0.0] * (_STRIDE * (visit.cur // 2 + 1))
+            for i in range(len(visit.bins)):
+                merged[(i // (2 * _STRIDE)) * _STRIDE + i % _STRIDE] += visit.bins[i]
+            visit.bins = merged
+            visit.cur //= 2
+            visit.width *= 2.0
+            visit.total = _sum(merged, 0, visit.cur)
+
+    def _early(
+        self, epc: str, visit: _Visit, finished: int, now: float, out: list[Passage]
+    ) -> None:
+        """Decide now if the last ``confirm_s`` lean conclusively away from all before."""
+        p = self.params
+        recent_bins = max(1, round(p.confirm_s / visit.width))
+        if finished <= recent_bins:
             return
-        if lead == visit.base:
-            visit.base_peak = max(visit.base_peak, visit.lead_peak)
-            self._pending.discard(epc)
+        recent = _sum(visit.bins, finished - recent_bins, finished)
+        to = self._leans(recent, p.conclusive_db)
+        if to == 0:
             return
-        self._pending.add(epc)
-        if (
-            visit.lead_reads >= self._min_reads
-            and now - visit.lead_since >= max(self._confirm, self._dwell)
-            and visit.lead_peak >= self._conclusive
-            and visit.base_peak >= self._conclusive
-        ):
-            self._pass(epc, visit, now, out)
+        before = [a - b for a, b in zip(visit.total, recent, strict=True)]
+        came_from = self._leans(before, p.conclusive_db)
+        if came_from == 0 or came_from == to:
+            return
+        at = visit.start + self._last_lean(visit, came_from, finished) * visit.width
+        self._report(epc, to, at, now, out)
+        # The visit goes on from here, on the side the tag went to.
+        start = visit.start + visit.cur * visit.width
+        o = visit.cur * _STRIDE
+        visit.bins = visit.bins[o : o + _STRIDE]
+        visit.start = start
+        visit.cur = 0
+        visit.total = [0.0] * _STRIDE
+        visit.base = to
 
     def _close(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
-        """The visit ended: the tag went through if it ended on another side than it came
-        from, and had been on that side."""
-        self._pending.discard(epc)
-        if visit.base in (0, visit.lead):
+        """The visit ended: the tag went through if its start leaned to one side by
+        ``margin_db``, and all of it after the last moment it leaned so leans to the other
+        side by ``late_margin_db`` for at least ``smoothing_s``."""
+        p = self.params
+        width = visit.width
+        span = visit.last - visit.start
+        stop = visit.cur + 1
+        first_bins = max(1, math.ceil(max(p.edge_share * span, p.smoothing_s) / width))
+        came_from = self._leans(_sum(visit.bins, 0, min(first_bins, stop)), p.margin_db)
+        if came_from == 0:
             return
-        if self._held(visit, visit.last):
-            self._pass(epc, visit, now, out)
+        crossed = self._last_lean(visit, came_from, stop)
+        if stop - crossed < max(1, round(p.smoothing_s / width)):
+            return
+        went_to = self._leans(_sum(visit.bins, crossed, stop), p.late_margin_db)
+        if went_to == 0 or went_to == came_from:
+            return
+        at = min(visit.start + crossed * width, visit.last)
+        self._report(epc, went_to, at, now, out)
 
-    def _pass(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
-        """The tag went from its origin to the leading side."""
-        self._pending.discard(epc)
-        visit.base = visit.lead
-        visit.base_peak = visit.lead_peak
-        at = visit.lead_since
+    def _last_lean(self, visit: _Visit, side: int, stop: int) -> int:
+        """The bin after the last window of ``smoothing_s`` (among the first ``stop`` bins)
+        that leans to ``side`` by ``margin_db``: where the tag crossed, if it did."""
+        window = max(1, round(self.params.smoothing_s / visit.width))
+        margin = self.params.margin_db
+        sign = 1.0 if side == _INSIDE else -1.0
+        bins = visit.bins
+        # Prefix sums, so that each window is a difference.
+        prefix = [[0.0] * _STRIDE]
+        for i in range(stop):
+            row = prefix[-1][:]
+            o = i * _STRIDE
+            for k in range(_STRIDE):
+                row[k] += bins[o + k]
+            prefix.append(row)
+        for i in range(stop, 0, -1):
+            lo = prefix[max(0, i - window)]
+            hi = prefix[i]
+            balance, _ = self._balance([a - b for a, b in zip(hi, lo, strict=True)])
+            if balance * sign >= margin:
+                return i
+        return 0
+
+    def _report(self, epc: str, to: int, at: float, now: float, out: list[Passage]) -> None:
         quiet_until = self._quiet_until.pop(epc, -math.inf)
         if at < quiet_until:
             self.suppressed += 1
             self._quiet_until[epc] = quiet_until
             return
-        direction: Direction = "in" if visit.lead == _INSIDE else "out"
+        direction: Direction = "in" if to == _INSIDE else "out"
         out.append(Passage(epc, self.gate_id, direction, at, now))
         self._quiet_until[epc] = at + self._cooldown

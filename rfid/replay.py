@@ -145,10 +145,12 @@ def replay_gate(
     outside_antenna: int,
     params: GateParams | None = None,
     gate_id: str = "gate",
+    *,
+    rssi_unit: str = "dbm",
 ) -> list[Passage]:
     """Run the gate engine over reads as the daemon would (ticking as time passes between
     reads, and once more after the last); the passages ordered by crossing time."""
-    engine = GateEngine(gate_id, inside_antenna, outside_antenna, params)
+    engine = GateEngine(gate_id, inside_antenna, outside_antenna, params, rssi_unit=rssi_unit)
     ordered = sorted(reads, key=lambda r: r.t)
     passages: list[Passage] = []
     for read in ordered:
