@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser(
+        "gate", help="gate tools: tune (search the parameters on labelled captures)", add_help=False
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("capture", help="record a reader's reads in the replay-gate format")
     p.add_argument("reader", help="reader id from the configuration")
     p.add_argument("-o", "--output", default="-", help="CSV file (default: standard output)")
@@ -386,6 +391,12 @@ def cmd_replay_gate(args: argparse.Namespace) -> int:
     return replay_main(list(args.args))
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    from rfid.tune import main as gate_main
+
+    return gate_main(list(args.args))
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from daemon.reconcile.cli import main as reconcile_main
 
@@ -417,6 +428,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "catalogue": cmd_catalogue,
     "simulate": cmd_simulate,
     "replay-gate": cmd_replay_gate,
+    "gate": cmd_gate,
     "capture": cmd_capture,
     "reconcile": cmd_reconcile,
 }

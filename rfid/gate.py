@@ -47,6 +47,7 @@ decisions that only need time to pass, are decided without waiting for another r
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -129,6 +130,9 @@ class GateEngine:
         self._cooldown = p.cooldown_s
         self._visits: dict[str, _Visit] = {}  # ordered by latest read, oldest first
         self._quiet_until: dict[str, float] = {}  # epc -> end of its cool-down, oldest first
+        self._recent: deque[tuple[float, str]] = deque(maxlen=256)  # (at, direction) reported
+        # epc -> (decide until, visit start, visit end, side it would have gone to, at)
+        self._undecided: dict[str, tuple[float, float, float, int, float]] = {}
         self.ignored_reads = 0
         """Reads from antennas other than the gate's two."""
         self.suppressed = 0
@@ -155,6 +159,8 @@ class GateEngine:
             visit = None
         if visit is None:
             visit = _Visit(t)
+            if self._undecided:
+                self._undecided.pop(epc, None)  # back at the gate: a new visit
         elif t > visit.last:
             visit.last = t
         index = int((t - visit.start) / visit.width)
@@ -203,6 +209,8 @@ class GateEngine:
                 break
             del visits[epc]
             self._close(epc, visit, now, out)
+        if self._undecided:
+            self._with_companions(now, out)
         # A cool-down can be dropped once it is over and its tag has left: a later crossing
         # of a tag still at the gate may have begun (``at``) before the cool-down ended.
         quiet = self._quiet_until
@@ -260,17 +268,17 @@ class GateEngine:
         """Decide now if the last ``confirm_s`` lean conclusively away from all before."""
         p = self.params
         recent_bins = max(1, round(p.confirm_s / visit.width))
-        if finished <= recent_bins:
-            return
+        if finished < 2 * recent_bins:
+            return  # the side it came from must have been heard as long
         recent = _sum(visit.bins, finished - recent_bins, finished)
         to = self._leans(recent, p.conclusive_db)
         if to == 0:
             return
         before = [a - b for a, b in zip(visit.total, recent, strict=True)]
         came_from = self._leans(before, p.conclusive_db)
-        if came_from == 0 or came_from == to:
+        if came_from in (0, to):
             return
-        at = visit.start + self._last_lean(visit, came_from, finished) * visit.width
+        at = visit.start + self._last_lean(visit, came_from, finished, p.smoothing_s) * visit.width
         self._report(epc, to, at, now, out)
         # The visit goes on from here, on the side the tag went to.
         start = visit.start + visit.cur * visit.width
@@ -282,34 +290,98 @@ class GateEngine:
         visit.base = to
 
     def _close(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
+        """Decide a visit that ended; one the rule leaves undecided may still go with tags that
+        crossed with it (decided at a later tick, when they have been decided too)."""
+        if self._decide(epc, visit, now, out) or not self.params.companions:
+            return
+        stop = visit.cur + 1
+        half = max(1, stop // 2)
+        came_from = self._leans(_sum(visit.bins, 0, half), 0.0)
+        if came_from == 0:
+            return
+        after = self._balance(_sum(visit.bins, half, stop))[0]
+        if after * (1.0 if came_from == _INSIDE else -1.0) >= self.params.margin_db:
+            return  # it ended clearly on the side it came from
+        went_to = _OUTSIDE if came_from == _INSIDE else _INSIDE
+        at = min(visit.start + half * visit.width, visit.last)
+        self._undecided[epc] = (now + self._silence, visit.start, visit.last, went_to, at)
+
+    def _with_companions(self, now: float, out: list[Passage]) -> None:
+        """A box in the middle of a cart is shadowed by the others and heard too little to be
+        sure by itself. If at least ``companions`` tags crossed one way while it was at the
+        gate and it came from the side they came from, without ending clearly back there, it
+        went with them."""
+        recent = self._recent
+        while recent and recent[0][0] < now - 120.0:
+            recent.popleft()
+        for epc, (until, start, last, went_to, at) in list(self._undecided.items()):
+            direction = "in" if went_to == _INSIDE else "out"
+            together = sum(1 for t, way in recent if way == direction and start <= t <= last)
+            if together >= self.params.companions:
+                del self._undecided[epc]
+                self._report(epc, went_to, at, now, out)
+            elif now >= until:
+                del self._undecided[epc]
+
+    def _decide(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> bool:
         """The visit ended: the tag went through if its start leaned to one side by
         ``margin_db``, and all of it after the last moment it leaned so leans to the other
-        side by ``late_margin_db`` for at least ``smoothing_s``."""
+        side by ``late_margin_db`` for at least ``dwell_s``."""
         p = self.params
         width = visit.width
         span = visit.last - visit.start
         stop = visit.cur + 1
-        first_bins = max(1, math.ceil(max(p.edge_share * span, p.smoothing_s) / width))
+        smoothing = min(p.smoothing_s, max(span / 4.0, width))  # short visits: finer
+        first_bins = max(1, math.ceil(max(p.edge_share * span, smoothing) / width))
         came_from = self._leans(_sum(visit.bins, 0, min(first_bins, stop)), p.margin_db)
         if came_from == 0:
-            return
-        crossed = self._last_lean(visit, came_from, stop)
-        if stop - crossed < max(1, round(p.smoothing_s / width)):
-            return
-        went_to = self._leans(_sum(visit.bins, crossed, stop), p.late_margin_db)
-        if went_to == 0 or went_to == came_from:
-            return
-        at = min(visit.start + crossed * width, visit.last)
-        self._report(epc, went_to, at, now, out)
+            return False
+        crossed = self._last_lean(visit, came_from, stop, smoothing)
+        if (stop - crossed) * width < p.dwell_s:
+            return False
+        after = _sum(visit.bins, crossed, stop)
+        total = visit.total[_N_IN] + visit.total[_N_OUT] + visit.bins[visit.cur * _STRIDE]
+        total += visit.bins[visit.cur * _STRIDE + _N_OUT]
+        if after[_N_IN] + after[_N_OUT] < p.late_share * total:
+            return False  # a few reads at the end of a walk-past are no crossing
+        went_to = self._leans(after, p.late_margin_db)
+        if went_to in (0, came_from):
+            return False
+        self._report(epc, went_to, self._crossing_time(visit, crossed, stop, smoothing), now, out)
+        return True
 
-    def _last_lean(self, visit: _Visit, side: int, stop: int) -> int:
-        """The bin after the last window of ``smoothing_s`` (among the first ``stop`` bins)
-        that leans to ``side`` by ``margin_db``: where the tag crossed, if it did."""
-        window = max(1, round(self.params.smoothing_s / visit.width))
-        margin = self.params.margin_db
-        sign = 1.0 if side == _INSIDE else -1.0
+    def _crossing_time(self, visit: _Visit, crossed: int, stop: int, smoothing: float) -> float:
+        """Crossing estimate: halfway between the middle of the last window that leaned to
+        the side the tag came from (ending at bin ``crossed``) and the middle of the first
+        one after it that leans the other way."""
+        window = max(1, round(smoothing / visit.width))
+        came_from_mid = crossed - window / 2.0
+        went_to_mid = crossed
+        first = self._sides_of_windows(visit, stop, window)
+        origin = first[crossed - 1] if crossed > 0 else 0
+        for i in range(crossed + 1, stop + 1):
+            if first[i - 1] not in (0, origin):
+                went_to_mid = i - window / 2.0
+                break
+        middle = max(0.0, (came_from_mid + went_to_mid) / 2.0)
+        return min(visit.start + middle * visit.width, visit.last)
+
+    def _sides_of_windows(self, visit: _Visit, stop: int, window: int) -> list[int]:
+        """For each bin i < ``stop``, the side the window ending with it leans to by
+        ``late_margin_db`` (0: neither)."""
+        prefix = self._prefix(visit, stop)
+        margin = self.params.late_margin_db
+        return [
+            self._leans(
+                [a - b for a, b in zip(prefix[i + 1], prefix[max(0, i + 1 - window)], strict=True)],
+                margin,
+            )
+            for i in range(stop)
+        ]
+
+    @staticmethod
+    def _prefix(visit: _Visit, stop: int) -> list[list[float]]:
         bins = visit.bins
-        # Prefix sums, so that each window is a difference.
         prefix = [[0.0] * _STRIDE]
         for i in range(stop):
             row = prefix[-1][:]
@@ -317,11 +389,18 @@ class GateEngine:
             for k in range(_STRIDE):
                 row[k] += bins[o + k]
             prefix.append(row)
+        return prefix
+
+    def _last_lean(self, visit: _Visit, side: int, stop: int, smoothing: float) -> int:
+        """The bin after the last window of ``smoothing`` seconds (among the first ``stop``
+        bins) that leans to ``side`` by ``margin_db``: where the tag crossed, if it did."""
+        window = max(1, round(smoothing / visit.width))
+        margin = self.params.margin_db
+        prefix = self._prefix(visit, stop)  # each window is a difference of two prefixes
         for i in range(stop, 0, -1):
             lo = prefix[max(0, i - window)]
             hi = prefix[i]
-            balance, _ = self._balance([a - b for a, b in zip(hi, lo, strict=True)])
-            if balance * sign >= margin:
+            if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin) == side:
                 return i
         return 0
 
@@ -333,4 +412,5 @@ class GateEngine:
             return
         direction: Direction = "in" if to == _INSIDE else "out"
         out.append(Passage(epc, self.gate_id, direction, at, now))
+        self._recent.append((at, direction))
         self._quiet_until[epc] = at + self._cooldown

@@ -19,22 +19,26 @@ draws from ``SPACE``, then a round of single-parameter moves around the best.
 from __future__ import annotations
 
 import random
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from drivers.tagread import TagRead
 from rfid.config import GateParams
-from rfid.replay import replay_gate
-from rfid.scorecard import Labelled, Scorecard, score
+from rfid.replay import ReplayError, _Parser, _ParserExitError, read_capture, replay_gate
+from rfid.rssi import RSSI_UNITS
+from rfid.scorecard import LabelError, Labelled, Scorecard, read_labels, score
 
 SPACE: dict[str, tuple[float, ...]] = {
     "edge_share": (0.2, 0.25, 0.33, 0.4, 0.5),
     "margin_db": (3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0),
     "late_margin_db": (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0),
     "min_side_reads": (1, 2, 3, 5),
+    "dwell_s": (0.0, 0.25, 0.5, 1.0, 2.0),
+    "late_share": (0.0, 0.05, 0.1, 0.15, 0.2),
     "confirm_s": (1.0, 1.5, 2.0, 3.0, 4.0),
     "conclusive_db": (10.0, 15.0, 20.0, 25.0, 30.0, 40.0),
     "smoothing_s": (0.5, 0.75, 1.0, 1.5, 2.0),
@@ -166,3 +170,72 @@ def params_block(params: GateParams, gate: str = "door-1") -> str:
     for name, value in params.model_dump().items():
         lines.append(f"{name} = {value!r}")
     return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``archroom gate tune CAPTURES... --labels FILE``; returns the exit status (0 done, 2 bad
+    arguments or files)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = _Parser(
+        prog="archroom gate",
+        add_help=False,
+        description="Search the gate engine's parameters on labelled captures of a site's own "
+        "walks; print the parameter block for the configuration and its cross-validated "
+        "scorecard.",
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    parser.add_argument("action", choices=["tune"], help="tune: search the parameters")
+    parser.add_argument("captures", nargs="+", metavar="CAPTURE", help="capture CSV files")
+    parser.add_argument("--labels", required=True, metavar="FILE", help="epc,label per line")
+    parser.add_argument("--inside-antenna", type=int, required=True, metavar="N")
+    parser.add_argument("--outside-antenna", type=int, required=True, metavar="M")
+    parser.add_argument("--rssi-unit", choices=RSSI_UNITS, default="dbm")
+    parser.add_argument("--gate", default="door-1", help="gate id for the printed block")
+    parser.add_argument("--draws", type=int, default=60, help="random parameter sets tried")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    parser.add_argument("--seed", type=int, default=1)
+    if "-h" in argv or "--help" in argv:
+        out.write(parser.format_help())
+        return 0
+    try:
+        args = parser.parse_args(list(argv))
+    except _ParserExitError as stop:
+        if stop.message:
+            err.write(stop.message)
+        return stop.status
+    if args.inside_antenna == args.outside_antenna:
+        err.write("archroom gate tune: --inside-antenna and --outside-antenna must differ\n")
+        return 2
+    if args.draws < 0 or args.folds < 2:
+        err.write("archroom gate tune: --draws must be >= 0 and --folds >= 2\n")
+        return 2
+    captures: list[Capture] = []
+    try:
+        labels = read_labels(args.labels)
+        for path in args.captures:
+            reads = read_capture(path)
+            seen = {r.epc for r in reads}
+            # Each capture is scored on the labelled tags it holds.
+            mine = {epc: label for epc, label in labels.items() if epc in seen}
+            captures.append(Capture(path, reads, mine))
+    except (ReplayError, LabelError) as e:
+        err.write(f"archroom gate tune: {e}\n")
+        return 2
+    if not any(c.labels for c in captures):
+        err.write("archroom gate tune: no labelled tag is read in the captures\n")
+        return 2
+    result = tune(
+        captures,
+        args.inside_antenna,
+        args.outside_antenna,
+        draws=args.draws,
+        folds=args.folds,
+        seed=args.seed,
+        rssi_unit=args.rssi_unit,
+    )
+    out.write(f"# chosen among {result.candidates} parameter sets\n")
+    out.write(params_block(result.params, args.gate))
+    out.write(f"\n# cross-validated scorecard ({args.folds} folds):\n")
+    out.write("".join(f"# {line}\n" for line in result.cross_validated.format().splitlines()))
+    return 0

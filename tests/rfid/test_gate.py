@@ -28,7 +28,7 @@ from tests.rfid.scenarios import (
 TICK_S = 0.1
 
 
-def drive(engine: GateEngine, reads: list[TagRead], *, tail_s: float = 5.0) -> list[Passage]:
+def drive(engine: GateEngine, reads: list[TagRead], *, tail_s: float = 7.0) -> list[Passage]:
     """Feed reads as the daemon does, with a tick every 0.1 s, and keep ticking after the end."""
     out: list[Passage] = []
     next_tick = reads[0].t if reads else T0
