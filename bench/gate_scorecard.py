@@ -47,9 +47,7 @@ def main(argv: list[str]) -> int:
     card = Scorecard()
     reads = 0
     started = time.perf_counter()
-    for recording in suite(
-        args.per_class, args.seed, classes=classes, parked_s=args.parked_s
-    ):
+    for recording in suite(args.per_class, args.seed, classes=classes, parked_s=args.parked_s):
         reads += len(recording.reads)
         passages = replay_gate(recording.reads, 1, 2, params)
         card.extend(score(recording.labels, passages, recording.classes))

@@ -142,6 +142,9 @@ class GateParams(_Strict):
     than all of it before: the passage is decided without waiting for the end of the visit."""
     conclusive_db: float = Field(default=30.0, ge=0)
     """Balance (dB) that counts as conclusive for an early decision, both before and after."""
+    linger_s: float = Field(default=10.0, ge=0)
+    """Early decision: the tag has been on the far side, by ``margin_db``, this long (a box
+    carried out and put down within range); 0: never."""
     smoothing_s: float = Field(default=1.5, gt=0)
     """Window over which the balance is judged at a moment: the shortest end of a visit, and
     the crossing estimate. Longer than the reader's antenna switching."""

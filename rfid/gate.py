@@ -67,6 +67,10 @@ MAX_BINS = 256
 # Per bin: reads inside, reads outside, reads with RSSI inside/outside, their dBm sums.
 _N_IN, _N_OUT, _R_IN, _R_OUT, _S_IN, _S_OUT = range(6)
 _STRIDE = 6
+_LINGER_EVERY = 4
+"""Bins between two looks for a tag lingering beyond the gate."""
+_LINGER_HORIZON_S = 300.0
+"""Visits longer than this are not looked at for lingering (a tag parked by the door)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,29 +269,54 @@ class GateEngine:
     def _early(
         self, epc: str, visit: _Visit, finished: int, now: float, out: list[Passage]
     ) -> None:
-        """Decide now if the last ``confirm_s`` lean conclusively away from all before."""
+        """Decide before the visit ends when the evidence is already conclusive: the last
+        ``confirm_s`` lean by ``conclusive_db`` away from all before; or the tag has been on
+        the far side, by the full ``margin_db``, for ``linger_s`` (a box carried out and put
+        down within range)."""
         p = self.params
         recent_bins = max(1, round(p.confirm_s / visit.width))
         if finished < 2 * recent_bins:
             return  # the side it came from must have been heard as long
         recent = _sum(visit.bins, finished - recent_bins, finished)
         to = self._leans(recent, p.conclusive_db)
-        if to == 0:
+        if to != 0:
+            before = [a - b for a, b in zip(visit.total, recent, strict=True)]
+            came_from = self._leans(before, p.conclusive_db)
+            if came_from not in (0, to):
+                crossed = self._last_lean(visit, came_from, finished, p.smoothing_s)
+                self._report(epc, to, visit.start + crossed * visit.width, now, out)
+                self._restart(visit, to)
+                return
+        linger_bins = p.linger_s / visit.width
+        if p.linger_s <= 0.0 or finished % _LINGER_EVERY or finished < linger_bins:
             return
-        before = [a - b for a, b in zip(visit.total, recent, strict=True)]
-        came_from = self._leans(before, p.conclusive_db)
-        if came_from in (0, to):
+        span = finished * visit.width
+        if span > _LINGER_HORIZON_S:
             return
-        at = visit.start + self._last_lean(visit, came_from, finished, p.smoothing_s) * visit.width
+        first_bins = max(1, math.ceil(max(p.edge_share * span, p.smoothing_s) / visit.width))
+        came_from = self._leans(_sum(visit.bins, 0, min(first_bins, finished)), p.margin_db)
+        if came_from == 0:
+            return
+        crossed = self._last_lean(visit, came_from, finished, p.smoothing_s)
+        if finished - crossed < linger_bins:
+            return
+        to = self._leans(_sum(visit.bins, crossed, finished), p.margin_db)
+        if to in (0, came_from):
+            return
+        at = self._crossing_time(visit, crossed, finished, p.smoothing_s)
         self._report(epc, to, at, now, out)
-        # The visit goes on from here, on the side the tag went to.
+        self._restart(visit, to)
+
+    @staticmethod
+    def _restart(visit: _Visit, side: int) -> None:
+        """After an early passage the visit goes on from its current bin, on ``side``."""
         start = visit.start + visit.cur * visit.width
         o = visit.cur * _STRIDE
         visit.bins = visit.bins[o : o + _STRIDE]
         visit.start = start
         visit.cur = 0
         visit.total = [0.0] * _STRIDE
-        visit.base = to
+        visit.base = side
 
     def _close(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
         """Decide a visit that ended; one the rule leaves undecided may still go with tags that
@@ -356,7 +385,7 @@ class GateEngine:
         one after it that leans the other way."""
         window = max(1, round(smoothing / visit.width))
         came_from_mid = crossed - window / 2.0
-        went_to_mid = crossed
+        went_to_mid = float(crossed)
         first = self._sides_of_windows(visit, stop, window)
         origin = first[crossed - 1] if crossed > 0 else 0
         for i in range(crossed + 1, stop + 1):

@@ -33,6 +33,7 @@ on every run. Pure Python, no numpy: the tests and the benchmark run it as is.
 from __future__ import annotations
 
 import cmath
+import itertools
 import math
 import random
 from collections.abc import Iterator, Sequence
@@ -113,7 +114,7 @@ class Mover:
         frames = self.frames
         if t < frames[0][0] or t > frames[-1][0]:
             return None
-        for (t0, x0, y0), (t1, x1, y1) in zip(frames, frames[1:], strict=False):
+        for (t0, x0, y0), (t1, x1, y1) in itertools.pairwise(frames):
             if t0 <= t <= t1:
                 u = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
                 dx, dy = x1 - x0, y1 - y0
@@ -127,12 +128,12 @@ class Mover:
     def _heading_before(self, t: float) -> tuple[float, float]:
         """Standing still, the mover keeps facing the way it last moved."""
         previous = [f for f in self.frames if f[0] <= t]
-        for (_, x0, y0), (_, x1, y1) in reversed(list(zip(previous, previous[1:], strict=False))):
+        for (_, x0, y0), (_, x1, y1) in reversed(list(itertools.pairwise(previous))):
             norm = math.hypot(x1 - x0, y1 - y0)
             if norm > 0.0:
                 return (x1 - x0) / norm, (y1 - y0) / norm
         following = [f for f in self.frames if f[0] >= t]
-        for (_, x0, y0), (_, x1, y1) in zip(following, following[1:], strict=False):
+        for (_, x0, y0), (_, x1, y1) in itertools.pairwise(following):
             norm = math.hypot(x1 - x0, y1 - y0)
             if norm > 0.0:
                 return (x1 - x0) / norm, (y1 - y0) / norm
@@ -199,8 +200,9 @@ class GateModel:
         """Linear antenna gain towards a point at distance ``d``."""
         _, boresight = self._antennas[antenna]
         cos = (to[0] * boresight[0] + to[1] * boresight[1] + to[2] * boresight[2]) / d
-        front = ((1.0 + cos) / 2.0) ** self.site.beam_power
-        return 10.0 ** (self.site.gain_dbi / 10.0) * max(front, self._back)
+        front: float = ((1.0 + cos) / 2.0) ** self.site.beam_power
+        peak: float = 10.0 ** (self.site.gain_dbi / 10.0)
+        return peak * max(front, self._back)
 
     def reads(
         self, scenario: Scenario, seed: int, *, t0: float = 0.0, dwell_s: float | None = None
@@ -411,9 +413,7 @@ def two_way(rng: random.Random, *, prefix: int = 7) -> Scenario:
     speed_out, speed_in = rng.uniform(0.7, 1.5), rng.uniform(0.7, 1.5)
     duration = 2.0 * START / min(speed_out, speed_in)
     movers = []
-    for k, (direction, speed, y) in enumerate(
-        (("out", speed_out, -0.3), ("in", speed_in, 0.3))
-    ):
+    for k, (direction, speed, y) in enumerate((("out", speed_out, -0.3), ("in", speed_in, 0.3))):
         sign = 1.0 if direction == "out" else -1.0
         tag = Tag(_epc(prefix, k), direction, z=rng.uniform(0.8, 1.3), loss_db=_loss(rng))
         t_end = 2.0 * START / speed

@@ -66,7 +66,7 @@ def test_replay_with_labels_prints_the_scorecard_through_the_cli(tmp_path: Path)
 
 
 def test_a_crossing_labelled_as_a_walk_past_counts_as_a_false_passage(tmp_path: Path) -> None:
-    capture, labels = commissioning(tmp_path, 2)
+    capture, _labels = commissioning(tmp_path, 2)
     out = io.StringIO()
     replay_main(
         [str(capture), "--inside-antenna", "1", "--outside-antenna", "2", "--gate", "door"],
