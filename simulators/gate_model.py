@@ -194,7 +194,7 @@ class GateModel:
                 (math.cos(tilt), 0.0, -math.sin(tilt)),
             ),
         }
-        self._back = 10.0 ** (-s.front_back_db / 10.0)
+        self._back: float = 10.0 ** (-s.front_back_db / 10.0)
 
     def _gain(self, antenna: int, to: tuple[float, float, float], d: float) -> float:
         """Linear antenna gain towards a point at distance ``d``."""
