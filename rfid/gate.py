@@ -8,40 +8,53 @@ equally well: read by read, the stronger side changes hands many times. Deciding
 of hands is what turned one crossing into two opposite passages and a turn-back into a crossing.
 
 So the unit of decision is the tag's **visit** to the gate: from its first read to
-``exit_silence_s`` of silence. Within it, per tag, the engine keeps a smoothed strength for each
-side: its read rate (exponentially smoothed over ``smoothing_s``) times 2 to the power of its
-average RSSI over ``rssi_doubling`` dB (averaging decibels, so one lucky read does not swing
-it). A side *leads* once it is ``dominance`` times stronger than the other, and the lead only
-changes hands at that ratio. The tag *has been on* a side once that side led for
-``min_side_reads`` reads and ``dwell_s`` seconds. The visit's direction is where the tag came
-from (the first side it has been on) and where it was at the end (the side that led at its
-last read, if it had been there). Hence:
+``exit_silence_s`` of silence. Its reads are summed in quarter-second bins (per side: reads,
+reads with RSSI, their dBm sum; neighbouring bins are merged when a visit grows long, so a tag
+parked by the door for hours costs a bounded 256 bins). The *balance* of a stretch of the visit
+is the difference of the sides' average RSSI (averaging decibels, so one lucky read does not
+swing it) plus ``rssi_doubling`` dB for every doubling of one side's read count over the
+other's. When the visit ends:
+
+- it came from the side its first ``edge_share`` (at least ``smoothing_s``) leans to by
+  ``margin_db``, with ``min_side_reads`` reads there;
+- it crossed at the end of the last ``smoothing_s`` window that leaned to that side so;
+- it went through if all of it after that point leans to the other side by
+  ``late_margin_db``, holds ``late_share`` of the visit's reads and lasts ``dwell_s``. That
+  lean is small on purpose: a box carried away is shadowed by its carrier, both antennas hear
+  it weakly. Hence:
 
 - one crossing is one passage, however often the lead changed hands in between;
-- turn-back: the tag comes from a side and ends its visit on that side, no passage, even if
-  the far side led for a while at the turning point;
-- walk-past, a tag parked near the gate, a person standing in the doorway: the visit starts
-  and ends on the same side (or never leaves the middle), no passage;
-- a single read, or one read each side: no side ever counts, no passage.
+- turn-back: the visit ends on the side it came from, no passage, even if the far side led
+  for a while at the turning point;
+- walk-past, a tag parked near the gate, a person standing in the doorway: the start does not
+  lean enough, or the visit ends on the side it started (or the tail is a few reads), no
+  passage;
+- a single read, or one read each side: too few reads, no passage.
 
 The end of a visit comes ``exit_silence_s`` after the last read, which would hold the alarm of
-a tag carried out and still heard down the corridor. So a passage is decided early when the
-evidence is already conclusive: the tag has been on the far side for ``confirm_s`` and both the
-side it came from and the side it is on led by at least ``conclusive`` times. After an early
-decision the visit goes on with the far side as its origin (a tag carried out and straight back
-in is two passages, the second decided at the end of the visit or early, as the first).
+a tag carried out and still heard down the corridor. So a passage is decided early, at the read
+that completes a bin, when the evidence is already conclusive: the last ``confirm_s`` lean by
+``conclusive_db`` away from all of the visit before, or the tag has been on the far side by the
+full ``margin_db`` for ``linger_s``. After an early decision the visit goes on from the far
+side (a tag that lingers outside and is brought back in is two passages).
 
-A passage's ``at`` is the crossing estimate: the time of the read at which the side the tag went
-to became the stronger (the tag passing the gate plane; without RSSI, a little later).
-``decided_at`` is when the engine decided: the read that made the evidence conclusive, or the
-tick that noticed the silence. After a passage, another passage of the same tag whose crossing
-falls within ``cooldown_s`` is not reported.
+Boxes in the middle of a cart are shadowed by the others and may be heard too little to be sure
+by themselves: an undecided visit whose first half leans to one side and whose second half does
+not lean clearly back goes with the tags that crossed that way while it was at the gate, if
+there are at least ``companions`` of them (decided at a later tick, once they have been).
+
+A passage's ``at`` is the crossing estimate: halfway between the last window that leaned to the
+side the tag came from and the first that leaned to the other. ``decided_at`` is when the
+engine decided: the read that made an early decision conclusive, or the tick that ended the
+visit. After a passage, another passage of the same tag whose crossing falls within
+``cooldown_s`` is not reported.
 
 Each reader reports strength in its own unit (``rssi_unit``); the engine converts to dBm on the
-way in (``rfid.rssi``). Work per read is constant: a dictionary lookup, two exponentials and a
-few comparisons. The engine is pure: time comes from the reads and from ``tick(now)``, which
-the daemon calls often (every 0.1 s or so) so that visits that end in silence, and early
-decisions that only need time to pass, are decided without waiting for another read.
+way in (``rfid.rssi``). Work per read is constant (a dictionary lookup, an index and a few
+additions); a visit is weighed once per bin for early decisions and once when it ends. The
+engine is pure: time comes from the reads and from ``tick(now)``, which the daemon calls often
+(every 0.1 s or so) so that visits that end in silence are decided without waiting for another
+read.
 """
 
 from __future__ import annotations
