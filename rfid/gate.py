@@ -183,8 +183,10 @@ class GateEngine:
         index = int((t - visit.start) / visit.width)
         if index > visit.cur:
             self._finish_bin(epc, visit, index, t, out)
-        o = visit.cur * _STRIDE
+        # The side's reads, reads with RSSI and dBm sum sit 2 apart from its offset (0 or 1).
+        o = visit.cur * _STRIDE + side - _INSIDE
         bins = visit.bins
+        bins[o] += 1.0
         rssi = read.rssi
         if rssi is not None:
             if self._to_dbm is not None:
@@ -193,16 +195,9 @@ class GateEngine:
                 rssi = None
             if rssi is None:
                 self.unusable_rssi += 1
-        if side == _INSIDE:
-            bins[o] += 1.0
-            if rssi is not None:
-                bins[o + _R_IN] += 1.0
-                bins[o + _S_IN] += rssi
-        else:
-            bins[o + _N_OUT] += 1.0
-            if rssi is not None:
-                bins[o + _R_OUT] += 1.0
-                bins[o + _S_OUT] += rssi
+            else:
+                bins[o + 2] += 1.0
+                bins[o + 4] += rssi
         self._visits[epc] = visit
         return out
 
@@ -296,8 +291,10 @@ class GateEngine:
             before = [a - b for a, b in zip(visit.total, recent, strict=True)]
             came_from = self._leans(before, p.conclusive_db)
             if came_from not in (0, to):
-                crossed = self._last_lean(visit, came_from, finished, p.smoothing_s)
-                self._report(epc, to, visit.start + crossed * visit.width, now, out)
+                prefix = self._prefix(visit, finished)
+                crossed = self._last_lean(visit, came_from, p.smoothing_s, prefix)
+                at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
+                self._report(epc, to, at, now, out)
                 self._restart(visit, to)
                 return
         linger_bins = p.linger_s / visit.width
@@ -310,13 +307,14 @@ class GateEngine:
         came_from = self._leans(_sum(visit.bins, 0, min(first_bins, finished)), p.margin_db)
         if came_from == 0:
             return
-        crossed = self._last_lean(visit, came_from, finished, p.smoothing_s)
+        prefix = self._prefix(visit, finished)
+        crossed = self._last_lean(visit, came_from, p.smoothing_s, prefix)
         if finished - crossed < linger_bins:
             return
         to = self._leans(_sum(visit.bins, crossed, finished), p.margin_db)
         if to in (0, came_from):
             return
-        at = self._crossing_time(visit, crossed, finished, p.smoothing_s)
+        at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
         self._report(epc, to, at, now, out)
         self._restart(visit, to)
 
@@ -378,7 +376,8 @@ class GateEngine:
         came_from = self._leans(_sum(visit.bins, 0, min(first_bins, stop)), p.margin_db)
         if came_from == 0:
             return False
-        crossed = self._last_lean(visit, came_from, stop, smoothing)
+        prefix = self._prefix(visit, stop)
+        crossed = self._last_lean(visit, came_from, smoothing, prefix)
         if (stop - crossed) * width < p.dwell_s:
             return False
         after = _sum(visit.bins, crossed, stop)
@@ -389,37 +388,32 @@ class GateEngine:
         went_to = self._leans(after, p.late_margin_db)
         if went_to in (0, came_from):
             return False
-        self._report(epc, went_to, self._crossing_time(visit, crossed, stop, smoothing), now, out)
+        at = self._crossing_time(visit, crossed, went_to, smoothing, prefix)
+        self._report(epc, went_to, at, now, out)
         return True
 
-    def _crossing_time(self, visit: _Visit, crossed: int, stop: int, smoothing: float) -> float:
+    def _crossing_time(
+        self,
+        visit: _Visit,
+        crossed: int,
+        went_to: int,
+        smoothing: float,
+        prefix: list[list[float]],
+    ) -> float:
         """Crossing estimate: halfway between the middle of the last window that leaned to
         the side the tag came from (ending at bin ``crossed``) and the middle of the first
-        one after it that leans the other way."""
+        one after it that leans to ``went_to``."""
         window = max(1, round(smoothing / visit.width))
+        margin = self.params.late_margin_db
         came_from_mid = crossed - window / 2.0
         went_to_mid = float(crossed)
-        first = self._sides_of_windows(visit, stop, window)
-        origin = first[crossed - 1] if crossed > 0 else 0
-        for i in range(crossed + 1, stop + 1):
-            if first[i - 1] not in (0, origin):
+        for i in range(crossed + 1, len(prefix)):
+            lo, hi = prefix[max(0, i - window)], prefix[i]
+            if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin) == went_to:
                 went_to_mid = i - window / 2.0
                 break
         middle = max(0.0, (came_from_mid + went_to_mid) / 2.0)
         return min(visit.start + middle * visit.width, visit.last)
-
-    def _sides_of_windows(self, visit: _Visit, stop: int, window: int) -> list[int]:
-        """For each bin i < ``stop``, the side the window ending with it leans to by
-        ``late_margin_db`` (0: neither)."""
-        prefix = self._prefix(visit, stop)
-        margin = self.params.late_margin_db
-        return [
-            self._leans(
-                [a - b for a, b in zip(prefix[i + 1], prefix[max(0, i + 1 - window)], strict=True)],
-                margin,
-            )
-            for i in range(stop)
-        ]
 
     @staticmethod
     def _prefix(visit: _Visit, stop: int) -> list[list[float]]:
@@ -433,13 +427,15 @@ class GateEngine:
             prefix.append(row)
         return prefix
 
-    def _last_lean(self, visit: _Visit, side: int, stop: int, smoothing: float) -> int:
-        """The bin after the last window of ``smoothing`` seconds (among the first ``stop``
-        bins) that leans to ``side`` by ``margin_db``: where the tag crossed, if it did."""
+    def _last_lean(
+        self, visit: _Visit, side: int, smoothing: float, prefix: list[list[float]]
+    ) -> int:
+        """The bin after the last window of ``smoothing`` seconds (each window a difference of
+        two of the ``prefix`` sums) that leans to ``side`` by ``margin_db``: where the tag
+        crossed, if it did."""
         window = max(1, round(smoothing / visit.width))
         margin = self.params.margin_db
-        prefix = self._prefix(visit, stop)  # each window is a difference of two prefixes
-        for i in range(stop, 0, -1):
+        for i in range(len(prefix) - 1, 0, -1):
             lo = prefix[max(0, i - window)]
             hi = prefix[i]
             if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin) == side:
