@@ -102,7 +102,7 @@ class Passage:
 class _Visit:
     """One tag's visit to the gate: its reads summed in time bins."""
 
-    __slots__ = ("base", "bins", "cur", "last", "start", "total", "width")
+    __slots__ = ("bins", "cur", "last", "start", "total", "width")
 
     def __init__(self, t: float) -> None:
         self.start = t  # start of bin 0
@@ -111,7 +111,6 @@ class _Visit:
         self.bins = [0.0] * _STRIDE
         self.cur = 0  # the bin being filled; the ones before it are finished
         self.total = [0.0] * _STRIDE  # sums over the finished bins
-        self.base = 0  # side an early passage put the tag on (0: none yet)
 
 
 def _sum(bins: list[float], first: int, stop: int) -> list[float]:
@@ -295,7 +294,7 @@ class GateEngine:
                 crossed = self._last_lean(visit, came_from, p.smoothing_s, prefix)
                 at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
                 self._report(epc, to, at, now, out)
-                self._restart(visit, to)
+                self._restart(visit)
                 return
         linger_bins = p.linger_s / visit.width
         if p.linger_s <= 0.0 or finished % _LINGER_EVERY or finished < linger_bins:
@@ -316,18 +315,18 @@ class GateEngine:
             return
         at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
         self._report(epc, to, at, now, out)
-        self._restart(visit, to)
+        self._restart(visit)
 
     @staticmethod
-    def _restart(visit: _Visit, side: int) -> None:
-        """After an early passage the visit goes on from its current bin, on ``side``."""
+    def _restart(visit: _Visit) -> None:
+        """After an early passage the visit goes on from its current bin: what came before
+        is decided."""
         start = visit.start + visit.cur * visit.width
         o = visit.cur * _STRIDE
         visit.bins = visit.bins[o : o + _STRIDE]
         visit.start = start
         visit.cur = 0
         visit.total = [0.0] * _STRIDE
-        visit.base = side
 
     def _close(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
         """Decide a visit that ended; one the rule leaves undecided may still go with tags that
