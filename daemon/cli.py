@@ -134,6 +134,9 @@ def register_devices(commands: Commands) -> None:
 
     commands.forward("replay-gate", _replay_gate, help="run the gate engine on a recorded capture")
     commands.forward(
+        "gate", _gate, help="gate tools: tune (search the parameters on labelled captures)"
+    )
+    commands.forward(
         "sensor", _sensor, help="commission a climate sensor on its bus (show, address, baud)"
     )
 
@@ -415,6 +418,12 @@ def _sensor(argv: list[str]) -> int:
 
     setup_logging("WARNING")
     return sensor_main(argv, site)
+
+
+def _gate(argv: list[str]) -> int:
+    from rfid.tune import main as gate_main
+
+    return gate_main(argv)
 
 
 def _replay_gate(argv: list[str]) -> int:

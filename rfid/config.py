@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from drivers.links import parse_link
 from drivers.models import StrictModel
+from rfid.rssi import RssiUnit
 
 ReaderId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 ReaderRole = Literal["shelf", "gate", "desk"]
@@ -39,6 +40,8 @@ class Uhfreader18Config(StrictModel):
     """Antenna number -> location code it watches (shelf readers)."""
     poll_interval_s: float = Field(default=0.2, gt=0)
     """Pause between two inventory rounds of one antenna."""
+    rssi_unit: RssiUnit = "raw"
+    """Unit of the reader's RSSI: the UHFReader288 dialect reports a raw byte (0-255)."""
 
     @field_validator("url")
     @classmethod
@@ -62,6 +65,9 @@ class LlrpReaderConfig(StrictModel):
     """Antenna number -> location code it watches (shelf role)."""
     keepalive_s: float = Field(default=5.0, gt=0)
     """Keepalive period asked of the reader; a missed keepalive means a dead link."""
+    rssi_unit: RssiUnit = "dbm"
+    """Unit of the reader's RSSI: LLRP readers report dBm; ``linear`` for readers that report
+    a magnitude (hundreds to thousands), ``raw`` for a 0-255 byte."""
 
     @field_validator("url")
     @classmethod
@@ -113,22 +119,42 @@ class ShelfEngineConfig(StrictModel):
 class GateParams(StrictModel):
     """How the gate engine tells a crossing from a tag that only came close."""
 
-    smoothing_s: float = Field(default=0.5, gt=0)
-    """Time constant of each side's smoothed strength: long enough to span the reader's
-    antenna switching, short enough to follow a walking person."""
-    dominance: float = Field(default=2.0, gt=1)
-    """A side leads once its smoothed strength is this many times the other's."""
+    edge_share: float = Field(default=0.2, gt=0, le=0.5)
+    """Share of a visit, at its start and at its end, whose reads say where the tag came from
+    and where it went."""
+    margin_db: float = Field(default=10.0, ge=0)
+    """Balance between the sides (dB) that each end of a visit must show for a crossing."""
+    late_margin_db: float = Field(default=1.0, ge=0)
+    """Balance (dB) towards the far side that the rest of the visit, after the tag last leaned
+    to the side it came from, must show. Smaller than ``margin_db``: a tag carried away is
+    shadowed by its carrier, so both antennas hear it weakly."""
+    late_share: float = Field(default=0.05, ge=0, lt=1)
+    """Share of the visit's reads that the part after the crossing must hold."""
+    dwell_s: float = Field(default=0.0, ge=0)
+    """How long the part of a visit after the crossing must last."""
     min_side_reads: int = Field(default=2, ge=1, le=1000)
-    """Reads a side needs while it leads before the tag counts as being on that side."""
-    confirm_s: float = Field(default=0.5, ge=0)
-    """How long a side must lead before the tag counts as being on that side, while the tag is
-    still read (a tag that falls silent needs only ``min_side_reads``)."""
-    exit_silence_s: float = Field(default=1.5, gt=0)
-    """Silence that ends a tag's visit to the gate; a pending crossing is then decided."""
+    """Reads the leading side needs at each end of a visit."""
+    confirm_s: float = Field(default=1.5, gt=0)
+    """Early decision: the last this many seconds of a visit lean conclusively to the other side
+    than all of it before: the passage is decided without waiting for the end of the visit."""
+    conclusive_db: float = Field(default=30.0, ge=0)
+    """Balance (dB) that counts as conclusive for an early decision, both before and after."""
+    linger_s: float = Field(default=10.0, ge=0)
+    """Early decision: the tag has been on the far side, by ``margin_db``, this long (a box
+    carried out and put down within range); 0: never."""
+    smoothing_s: float = Field(default=1.5, gt=0)
+    """Window over which the balance is judged at a moment: the shortest end of a visit, and
+    the crossing estimate. Longer than the reader's antenna switching."""
+    companions: int = Field(default=3, ge=0, le=1000)
+    """A tag heard too little to be sure by itself (a box in the middle of a cart) goes with
+    at least this many tags that crossed one way while it was at the gate, if its own reads
+    lean that way too (0: never)."""
+    exit_silence_s: float = Field(default=5.0, gt=0)
+    """Silence that ends a tag's visit to the gate; the visit is then decided."""
     cooldown_s: float = Field(default=3.0, ge=0)
     """After a passage, no other passage of the same tag whose crossing falls within this time."""
-    rssi_doubling: float = Field(default=6.0, gt=0)
-    """Every this many RSSI units stronger doubles a read's weight (6 dB by default)."""
+    rssi_doubling: float = Field(default=10.0, gt=0)
+    """A side that reads a tag twice as often counts as this many dB stronger."""
 
 
 class SounderConfig(StrictModel):

@@ -1,56 +1,89 @@
 """Gate passages: which way a tagged item went through a door, from the reads of two antennas.
 
 A door gate has one antenna facing the room ("inside") and one facing out ("outside"). Each
-also hears tags on the other side, more weakly (its back lobe, reflections off the door
-frame), and a tag carried along the corridor or parked near the door is read for as long as it
-stays there. So a read on the outside antenna proves nothing; what shows a crossing is the
-*balance* moving: the inside antenna hears the tag best, then the outside one does, and keeps
-doing so.
+also hears tags on the other side, more weakly (its back lobe, reflections off the door frame
+and the floor), and multipath fading swings a single read by 10 dB or more. A tag carried
+slowly through is read for many seconds, and for much of that time both antennas hear it about
+equally well: read by read, the stronger side changes hands many times. Deciding at each change
+of hands is what turned one crossing into two opposite passages and a turn-back into a crossing.
 
-Per tag, the engine keeps a smoothed strength for each side: its read rate (exponentially
-smoothed over ``smoothing_s``) times the difference of its average RSSI, in dB, when the reader
-reports RSSI (averaging decibels, not powers, so that one lucky read does not swing it). A side
-*leads* once it is ``dominance`` times stronger than the other; the lead only changes hands at
-that ratio, so a tag in the middle does not flicker. The tag *is on* a side once that side has
-led for ``min_side_reads`` reads and ``confirm_s`` seconds, or for ``min_side_reads`` reads
-before the tag fell silent (``exit_silence_s`` without a read ends its visit to the gate). The
-time condition matters because a reader switches between its antennas: for the first quarter
-second only one of them may be listening. A passage is the tag being on one side, then on the
-other. Hence:
+So the unit of decision is the tag's **visit** to the gate: from its first read to
+``exit_silence_s`` of silence. Its reads are summed in quarter-second bins (per side: reads,
+reads with RSSI, their dBm sum; neighbouring bins are merged when a visit grows long, so a tag
+parked by the door for hours costs a bounded 256 bins). The *balance* of a stretch of the visit
+is the difference of the sides' average RSSI (averaging decibels, so one lucky read does not
+swing it) plus ``rssi_doubling`` dB for every doubling of one side's read count over the
+other's. When the visit ends:
 
-- walk-past on one side: that side leads throughout, no passage;
-- turn-back: the far side is heard weakly or briefly, the lead comes back, no passage;
-- a tag parked near the gate: read for hours, but one side always leads, no passage;
-- a single read: no side ever leads for ``min_side_reads`` reads, no passage.
+- it came from the side its first ``edge_share`` (at least ``smoothing_s``) leans to by
+  ``margin_db``, with ``min_side_reads`` reads there;
+- it crossed at the end of the last ``smoothing_s`` window that leaned to that side so;
+- it went through if all of it after that point leans to the other side by
+  ``late_margin_db``, holds ``late_share`` of the visit's reads and lasts ``dwell_s``. That
+  lean is small on purpose: a box carried away is shadowed by its carrier, both antennas hear
+  it weakly. Hence:
 
-A passage's ``at`` is the crossing estimate: the time of the read at which the side the tag
-went to became the stronger (the tag passing the gate plane; without RSSI, a little later).
-``decided_at`` is when the engine became sure (``confirm_s`` later, or when the silence was
-noticed), which is what a latency budget measures. After a passage, another passage of the same
-tag whose crossing falls within ``cooldown_s`` is not reported (one crossing, one passage,
-however the signal wobbles).
+- one crossing is one passage, however often the lead changed hands in between;
+- turn-back: the visit ends on the side it came from, no passage, even if the far side led
+  for a while at the turning point;
+- walk-past, a tag parked near the gate, a person standing in the doorway: the start does not
+  lean enough, or the visit ends on the side it started (or the tail is a few reads), no
+  passage;
+- a single read, or one read each side: too few reads, no passage.
 
-Work per read is constant: a dictionary lookup, two exponentials and a few comparisons. The
+The end of a visit comes ``exit_silence_s`` after the last read, which would hold the alarm of
+a tag carried out and still heard down the corridor. So a passage is decided early, at the read
+that completes a bin, when the evidence is already conclusive: the last ``confirm_s`` lean by
+``conclusive_db`` away from all of the visit before, or the tag has been on the far side by the
+full ``margin_db`` for ``linger_s``. After an early decision the visit goes on from the far
+side (a tag that lingers outside and is brought back in is two passages).
+
+Boxes in the middle of a cart are shadowed by the others and may be heard too little to be sure
+by themselves: an undecided visit whose first half leans to one side and whose second half does
+not lean clearly back goes with the tags that crossed that way while it was at the gate, if
+there are at least ``companions`` of them (decided at a later tick, once they have been).
+
+A passage's ``at`` is the crossing estimate: halfway between the last window that leaned to the
+side the tag came from and the first that leaned to the other. ``decided_at`` is when the
+engine decided: the read that made an early decision conclusive, or the tick that ended the
+visit. After a passage, another passage of the same tag whose crossing falls within
+``cooldown_s`` is not reported.
+
+Each reader reports strength in its own unit (``rssi_unit``); the engine converts to dBm on the
+way in (``rfid.rssi``). Work per read is constant (a dictionary lookup, an index and a few
+additions); a visit is weighed once per bin for early decisions and once when it ends. The
 engine is pure: time comes from the reads and from ``tick(now)``, which the daemon calls often
-(every 0.1 s or so) so that tags that simply fall silent are decided without waiting for
-another read.
+(every 0.1 s or so) so that visits that end in silence are decided without waiting for another
+read.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from drivers.tagread import TagRead
 from rfid.config import GateParams
+from rfid.rssi import converter
 
 Direction = Literal["in", "out"]
 
 _INSIDE = 1
 _OUTSIDE = 2
-_EXPONENT_LIMIT = 100.0
+BIN_S = 0.25
+"""Width of the time bins a visit's reads are summed in (doubled for long visits)."""
+MAX_BINS = 256
+"""Bins a visit keeps; beyond, neighbours are merged (a tag parked by the door for hours)."""
+# Per bin: reads inside, reads outside, reads with RSSI inside/outside, their dBm sums.
+_N_IN, _N_OUT, _R_IN, _R_OUT, _S_IN, _S_OUT = range(6)
+_STRIDE = 6
+_LINGER_EVERY = 4
+"""Bins between two looks for a tag lingering beyond the gate."""
+_LINGER_HORIZON_S = 300.0
+"""Visits longer than this are not looked at for lingering (a tag parked by the door)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,46 +94,36 @@ class Passage:
     gate: str
     direction: Direction
     at: float
-    """Crossing estimate: when the side the tag went to took the lead."""
+    """Crossing estimate: when the balance last leaned to the side the tag came from."""
     decided_at: float
     """When the engine decided (the deciding read, or the tick that noticed the silence)."""
 
 
-class _Track:
-    """One tag's visit to the gate."""
+class _Visit:
+    """One tag's visit to the gate: its reads summed in time bins."""
 
-    __slots__ = (
-        "last",
-        "lead",
-        "lead_reads",
-        "lead_since",
-        "rated_in",
-        "rated_out",
-        "reads_in",
-        "reads_out",
-        "rssi_in",
-        "rssi_out",
-        "side",
-        "tilt",
-        "tilt_since",
-    )
+    __slots__ = ("bins", "cur", "last", "start", "total", "width")
 
     def __init__(self, t: float) -> None:
+        self.start = t  # start of bin 0
         self.last = t
-        # Per side, exponentially smoothed: reads, reads that carried an RSSI, their RSSI sum.
-        self.reads_in = self.reads_out = 0.0
-        self.rated_in = self.rated_out = 0.0
-        self.rssi_in = self.rssi_out = 0.0
-        self.lead = 0  # side that leads (0: none yet)
-        self.lead_since = t
-        self.lead_reads = 0  # reads on the leading side since it took the lead
-        self.side = 0  # side the tag is known to be on (0: not yet known)
-        self.tilt = 0  # side that is the stronger, however slightly
-        self.tilt_since = t
+        self.width = BIN_S
+        self.bins = [0.0] * _STRIDE
+        self.cur = 0  # the bin being filled; the ones before it are finished
+        self.total = [0.0] * _STRIDE  # sums over the finished bins
+
+
+def _sum(bins: list[float], first: int, stop: int) -> list[float]:
+    """Sums over bins ``first`` (inclusive) to ``stop`` (exclusive)."""
+    out = [0.0] * _STRIDE
+    for i in range(max(first, 0) * _STRIDE, stop * _STRIDE, _STRIDE):
+        for k in range(_STRIDE):
+            out[k] += bins[i + k]
+    return out
 
 
 class GateEngine:
-    """Turns the reads of one gate's two antennas into passages."""
+    """Turns the reads of one gate's two antennas into passages, one visit at a time."""
 
     def __init__(
         self,
@@ -108,32 +131,35 @@ class GateEngine:
         inside_antenna: int,
         outside_antenna: int,
         params: GateParams | None = None,
+        *,
+        rssi_unit: str = "dbm",
     ) -> None:
         if inside_antenna == outside_antenna:
             raise ValueError("inside and outside antenna must differ")
         p = params or GateParams()
         self.gate_id = gate_id
         self.params = p
+        self.rssi_unit = rssi_unit
+        self._to_dbm = None if rssi_unit == "dbm" else converter(rssi_unit)
         self._sides = {inside_antenna: _INSIDE, outside_antenna: _OUTSIDE}
-        self._tau = p.smoothing_s
-        self._dominance = p.dominance
-        self._min_reads = p.min_side_reads
-        self._confirm = p.confirm_s
         self._silence = p.exit_silence_s
         self._cooldown = p.cooldown_s
-        self._doubling = p.rssi_doubling
-        self._tracks: dict[str, _Track] = {}  # ordered by latest read, oldest first
-        self._pending: set[str] = set()  # tracks whose lead is on the far side
+        self._visits: dict[str, _Visit] = {}  # ordered by latest read, oldest first
         self._quiet_until: dict[str, float] = {}  # epc -> end of its cool-down, oldest first
+        self._recent: deque[tuple[float, str]] = deque(maxlen=256)  # (at, direction) reported
+        # epc -> (decide until, visit start, visit end, side it would have gone to, at)
+        self._undecided: dict[str, tuple[float, float, float, int, float]] = {}
         self.ignored_reads = 0
         """Reads from antennas other than the gate's two."""
         self.suppressed = 0
         """Crossings not reported because they fell within a cool-down."""
+        self.unusable_rssi = 0
+        """Reads whose strength could not be converted (used without their strength)."""
 
     @property
     def active_tracks(self) -> int:
-        """Tags currently at the gate."""
-        return len(self._tracks)
+        """Tags currently at the gate (visits not yet ended)."""
+        return len(self._visits)
 
     def observe(self, read: TagRead) -> list[Passage]:
         """One read by the gate's reader."""
@@ -143,51 +169,35 @@ class GateEngine:
             return []
         epc, t = read.epc, read.t
         out: list[Passage] = []
-        track = self._tracks.pop(epc, None)  # re-inserted below: the dict stays ordered by read
-        if track is not None and t - track.last >= self._silence:
-            self._close(epc, track, t, out)
-            track = None
-        if track is None:
-            track = _Track(t)
-        elif t > track.last:
-            fade = math.exp((track.last - t) / self._tau)
-            track.reads_in *= fade
-            track.reads_out *= fade
-            track.rssi_in *= fade
-            track.rssi_out *= fade
-            track.rated_in *= fade
-            track.rated_out *= fade
-            track.last = t
+        visit = self._visits.pop(epc, None)  # re-inserted below: the dict stays ordered by read
+        if visit is not None and t - visit.last >= self._silence:
+            self._close(epc, visit, t, out)
+            visit = None
+        if visit is None:
+            visit = _Visit(t)
+            if self._undecided:
+                self._undecided.pop(epc, None)  # back at the gate: a new visit
+        elif t > visit.last:
+            visit.last = t
+        index = int((t - visit.start) / visit.width)
+        if index > visit.cur:
+            self._finish_bin(epc, visit, index, t, out)
+        # The side's reads, reads with RSSI and dBm sum sit 2 apart from its offset (0 or 1).
+        o = visit.cur * _STRIDE + side - _INSIDE
+        bins = visit.bins
+        bins[o] += 1.0
         rssi = read.rssi
-        if rssi is not None and not math.isfinite(rssi):
-            rssi = None
-        if side == _INSIDE:
-            track.reads_in += 1.0
-            if rssi is not None:
-                track.rssi_in += rssi
-                track.rated_in += 1.0
-        else:
-            track.reads_out += 1.0
-            if rssi is not None:
-                track.rssi_out += rssi
-                track.rated_out += 1.0
-        ratio = self._ratio(track, side)
-        if ratio >= 1.0 and track.tilt != side:
-            track.tilt = side
-            track.tilt_since = t
-        if side == track.lead:
-            track.lead_reads += 1
-        elif track.lead == 0 or ratio >= self._dominance:
-            track.lead = side
-            track.lead_since = track.tilt_since if track.tilt == side else t
-            track.lead_reads = 1
-        self._tracks[epc] = track
-        if track.lead != track.side:
-            self._pending.add(epc)
-            if track.lead_reads >= self._min_reads and t - track.lead_since >= self._confirm:
-                self._settle(epc, track, t, out)
-        else:
-            self._pending.discard(epc)
+        if rssi is not None:
+            if self._to_dbm is not None:
+                rssi = self._to_dbm(rssi)
+            elif not math.isfinite(rssi):
+                rssi = None
+            if rssi is None:
+                self.unusable_rssi += 1
+            else:
+                bins[o + 2] += 1.0
+                bins[o + 4] += rssi
+        self._visits[epc] = visit
         return out
 
     def observe_many(self, reads: Iterable[TagRead]) -> list[Passage]:
@@ -200,20 +210,18 @@ class GateEngine:
         return out
 
     def tick(self, now: float) -> list[Passage]:
-        """Decide the tags that fell silent and the crossings whose confirmation time is over."""
+        """End and decide the visits that fell silent."""
         out: list[Passage] = []
-        tracks = self._tracks
-        while tracks:
-            epc = next(iter(tracks))
-            track = tracks[epc]
-            if now - track.last < self._silence:
+        visits = self._visits
+        while visits:
+            epc = next(iter(visits))
+            visit = visits[epc]
+            if now - visit.last < self._silence:
                 break
-            del tracks[epc]
-            self._close(epc, track, now, out)
-        for epc in list(self._pending):
-            track = tracks[epc]
-            if track.lead_reads >= self._min_reads and now - track.lead_since >= self._confirm:
-                self._settle(epc, track, now, out)
+            del visits[epc]
+            self._close(epc, visit, now, out)
+        if self._undecided:
+            self._with_companions(now, out)
         # A cool-down can be dropped once it is over and its tag has left: a later crossing
         # of a tag still at the gate may have begun (``at``) before the cool-down ended.
         quiet = self._quiet_until
@@ -222,48 +230,224 @@ class GateEngine:
             if quiet[epc] > now:
                 break
             until = quiet.pop(epc)
-            if epc in tracks:
+            if epc in visits:
                 quiet[epc] = until  # look again later
         return out
 
-    def _ratio(self, track: _Track, side: int) -> float:
-        """How many times stronger ``side`` is than the other: smoothed read rate times the
-        smoothed RSSI difference (averaged in dB, so one lucky read does not swing it)."""
-        if side == _INSIDE:
-            reads, other_reads = track.reads_in, track.reads_out
-            rated, other_rated = track.rated_in, track.rated_out
-            rssi, other_rssi = track.rssi_in, track.rssi_out
-        else:
-            reads, other_reads = track.reads_out, track.reads_in
-            rated, other_rated = track.rated_out, track.rated_in
-            rssi, other_rssi = track.rssi_out, track.rssi_in
-        if other_reads <= 0.0:
-            return math.inf
-        ratio = reads / other_reads
-        if rated > 0.0 and other_rated > 0.0:
-            gap = (rssi / rated - other_rssi / other_rated) / self._doubling
-            ratio *= math.exp2(min(max(gap, -_EXPONENT_LIMIT), _EXPONENT_LIMIT))
-        return ratio
+    # -- evidence -------------------------------------------------------------------------------
 
-    def _close(self, epc: str, track: _Track, now: float, out: list[Passage]) -> None:
-        """The tag fell silent: a lead with enough reads stands, however short."""
-        if track.lead != track.side and track.lead_reads >= self._min_reads:
-            self._settle(epc, track, now, out)
-        self._pending.discard(epc)
+    def _balance(self, s: list[float]) -> tuple[float, float]:
+        """(balance in dB, positive towards the inside; reads of the side it leans to)."""
+        p = self.params
+        balance = p.rssi_doubling * math.log2((s[_N_IN] + 1.0) / (s[_N_OUT] + 1.0))
+        if s[_R_IN] > 0.0 and s[_R_OUT] > 0.0:
+            balance += s[_S_IN] / s[_R_IN] - s[_S_OUT] / s[_R_OUT]
+        return balance, s[_N_IN] if balance > 0.0 else s[_N_OUT]
 
-    def _settle(self, epc: str, track: _Track, now: float, out: list[Passage]) -> None:
-        """The leading side is where the tag is; if it was known to be on the other, it crossed."""
-        came_from = track.side
-        track.side = track.lead
-        self._pending.discard(epc)
+    def _leans(self, s: list[float], margin: float) -> int:
+        """The side the sums lean to by at least ``margin`` dB with enough reads (0: neither)."""
+        balance, reads = self._balance(s)
+        if reads < self.params.min_side_reads or abs(balance) < margin or balance == 0.0:
+            return 0
+        return _INSIDE if balance > 0.0 else _OUTSIDE
+
+    def _finish_bin(
+        self, epc: str, visit: _Visit, index: int, now: float, out: list[Passage]
+    ) -> None:
+        """The current bin is complete (a read fell in bin ``index``): add it to the totals,
+        look for a conclusive early decision, and merge bins if the visit grew long."""
+        bins, total = visit.bins, visit.total
+        o = visit.cur * _STRIDE
+        for k in range(_STRIDE):
+            total[k] += bins[o + k]
+        finished = visit.cur + 1
+        bins.extend([0.0] * (_STRIDE * (index - visit.cur)))
+        visit.cur = index
+        self._early(epc, visit, finished, now, out)
+        if visit.cur >= MAX_BINS:
+            merged = [0.0] * (_STRIDE * (visit.cur // 2 + 1))
+            for i in range(len(visit.bins)):
+                merged[(i // (2 * _STRIDE)) * _STRIDE + i % _STRIDE] += visit.bins[i]
+            visit.bins = merged
+            visit.cur //= 2
+            visit.width *= 2.0
+            visit.total = _sum(merged, 0, visit.cur)
+
+    def _early(
+        self, epc: str, visit: _Visit, finished: int, now: float, out: list[Passage]
+    ) -> None:
+        """Decide before the visit ends when the evidence is already conclusive: the last
+        ``confirm_s`` lean by ``conclusive_db`` away from all before; or the tag has been on
+        the far side, by the full ``margin_db``, for ``linger_s`` (a box carried out and put
+        down within range)."""
+        p = self.params
+        recent_bins = max(1, round(p.confirm_s / visit.width))
+        if finished < 2 * recent_bins:
+            return  # the side it came from must have been heard as long
+        recent = _sum(visit.bins, finished - recent_bins, finished)
+        to = self._leans(recent, p.conclusive_db)
+        if to != 0:
+            before = [a - b for a, b in zip(visit.total, recent, strict=True)]
+            came_from = self._leans(before, p.conclusive_db)
+            if came_from not in (0, to):
+                prefix = self._prefix(visit, finished)
+                crossed = self._last_lean(visit, came_from, p.smoothing_s, prefix)
+                at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
+                self._report(epc, to, at, now, out)
+                self._restart(visit)
+                return
+        linger_bins = p.linger_s / visit.width
+        if p.linger_s <= 0.0 or finished % _LINGER_EVERY or finished < linger_bins:
+            return
+        span = finished * visit.width
+        if span > _LINGER_HORIZON_S:
+            return
+        first_bins = max(1, math.ceil(max(p.edge_share * span, p.smoothing_s) / visit.width))
+        came_from = self._leans(_sum(visit.bins, 0, min(first_bins, finished)), p.margin_db)
         if came_from == 0:
             return
-        at = track.lead_since
+        prefix = self._prefix(visit, finished)
+        crossed = self._last_lean(visit, came_from, p.smoothing_s, prefix)
+        if finished - crossed < linger_bins:
+            return
+        to = self._leans(_sum(visit.bins, crossed, finished), p.margin_db)
+        if to in (0, came_from):
+            return
+        at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
+        self._report(epc, to, at, now, out)
+        self._restart(visit)
+
+    @staticmethod
+    def _restart(visit: _Visit) -> None:
+        """After an early passage the visit goes on from its current bin: what came before
+        is decided."""
+        start = visit.start + visit.cur * visit.width
+        o = visit.cur * _STRIDE
+        visit.bins = visit.bins[o : o + _STRIDE]
+        visit.start = start
+        visit.cur = 0
+        visit.total = [0.0] * _STRIDE
+
+    def _close(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> None:
+        """Decide a visit that ended; one the rule leaves undecided may still go with tags that
+        crossed with it (decided at a later tick, when they have been decided too)."""
+        if self._decide(epc, visit, now, out) or not self.params.companions:
+            return
+        stop = visit.cur + 1
+        half = max(1, stop // 2)
+        came_from = self._leans(_sum(visit.bins, 0, half), 0.0)
+        if came_from == 0:
+            return
+        after = self._balance(_sum(visit.bins, half, stop))[0]
+        if after * (1.0 if came_from == _INSIDE else -1.0) >= self.params.margin_db:
+            return  # it ended clearly on the side it came from
+        went_to = _OUTSIDE if came_from == _INSIDE else _INSIDE
+        at = min(visit.start + half * visit.width, visit.last)
+        self._undecided[epc] = (now + self._silence, visit.start, visit.last, went_to, at)
+
+    def _with_companions(self, now: float, out: list[Passage]) -> None:
+        """A box in the middle of a cart is shadowed by the others and heard too little to be
+        sure by itself. If at least ``companions`` tags crossed one way while it was at the
+        gate and it came from the side they came from, without ending clearly back there, it
+        went with them."""
+        recent = self._recent
+        while recent and recent[0][0] < now - 120.0:
+            recent.popleft()
+        for epc, (until, start, last, went_to, at) in list(self._undecided.items()):
+            direction = "in" if went_to == _INSIDE else "out"
+            together = sum(1 for t, way in recent if way == direction and start <= t <= last)
+            if together >= self.params.companions:
+                del self._undecided[epc]
+                self._report(epc, went_to, at, now, out)
+            elif now >= until:
+                del self._undecided[epc]
+
+    def _decide(self, epc: str, visit: _Visit, now: float, out: list[Passage]) -> bool:
+        """The visit ended: the tag went through if its start leaned to one side by
+        ``margin_db``, and all of it after the last moment it leaned so leans to the other
+        side by ``late_margin_db`` for at least ``dwell_s``."""
+        p = self.params
+        width = visit.width
+        span = visit.last - visit.start
+        stop = visit.cur + 1
+        smoothing = min(p.smoothing_s, max(span / 4.0, width))  # short visits: finer
+        first_bins = max(1, math.ceil(max(p.edge_share * span, smoothing) / width))
+        came_from = self._leans(_sum(visit.bins, 0, min(first_bins, stop)), p.margin_db)
+        if came_from == 0:
+            return False
+        prefix = self._prefix(visit, stop)
+        crossed = self._last_lean(visit, came_from, smoothing, prefix)
+        if (stop - crossed) * width < p.dwell_s:
+            return False
+        after = _sum(visit.bins, crossed, stop)
+        total = visit.total[_N_IN] + visit.total[_N_OUT] + visit.bins[visit.cur * _STRIDE]
+        total += visit.bins[visit.cur * _STRIDE + _N_OUT]
+        if after[_N_IN] + after[_N_OUT] < p.late_share * total:
+            return False  # a few reads at the end of a walk-past are no crossing
+        went_to = self._leans(after, p.late_margin_db)
+        if went_to in (0, came_from):
+            return False
+        at = self._crossing_time(visit, crossed, went_to, smoothing, prefix)
+        self._report(epc, went_to, at, now, out)
+        return True
+
+    def _crossing_time(
+        self,
+        visit: _Visit,
+        crossed: int,
+        went_to: int,
+        smoothing: float,
+        prefix: list[list[float]],
+    ) -> float:
+        """Crossing estimate: halfway between the middle of the last window that leaned to
+        the side the tag came from (ending at bin ``crossed``) and the middle of the first
+        one after it that leans to ``went_to``."""
+        window = max(1, round(smoothing / visit.width))
+        margin = self.params.late_margin_db
+        came_from_mid = crossed - window / 2.0
+        went_to_mid = float(crossed)
+        for i in range(crossed + 1, len(prefix)):
+            lo, hi = prefix[max(0, i - window)], prefix[i]
+            if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin) == went_to:
+                went_to_mid = i - window / 2.0
+                break
+        middle = max(0.0, (came_from_mid + went_to_mid) / 2.0)
+        return min(visit.start + middle * visit.width, visit.last)
+
+    @staticmethod
+    def _prefix(visit: _Visit, stop: int) -> list[list[float]]:
+        bins = visit.bins
+        prefix = [[0.0] * _STRIDE]
+        for i in range(stop):
+            row = prefix[-1][:]
+            o = i * _STRIDE
+            for k in range(_STRIDE):
+                row[k] += bins[o + k]
+            prefix.append(row)
+        return prefix
+
+    def _last_lean(
+        self, visit: _Visit, side: int, smoothing: float, prefix: list[list[float]]
+    ) -> int:
+        """The bin after the last window of ``smoothing`` seconds (each window a difference of
+        two of the ``prefix`` sums) that leans to ``side`` by ``margin_db``: where the tag
+        crossed, if it did."""
+        window = max(1, round(smoothing / visit.width))
+        margin = self.params.margin_db
+        for i in range(len(prefix) - 1, 0, -1):
+            lo = prefix[max(0, i - window)]
+            hi = prefix[i]
+            if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin) == side:
+                return i
+        return 0
+
+    def _report(self, epc: str, to: int, at: float, now: float, out: list[Passage]) -> None:
         quiet_until = self._quiet_until.pop(epc, -math.inf)
         if at < quiet_until:
             self.suppressed += 1
             self._quiet_until[epc] = quiet_until
             return
-        direction: Direction = "in" if track.lead == _INSIDE else "out"
+        direction: Direction = "in" if to == _INSIDE else "out"
         out.append(Passage(epc, self.gate_id, direction, at, now))
+        self._recent.append((at, direction))
         self._quiet_until[epc] = at + self._cooldown

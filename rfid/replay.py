@@ -4,8 +4,11 @@ Every door is different (frame, floor, metal, how people walk through), so the g
 parameters are tuned on recordings made at the door itself: ``archroom capture READER`` writes
 one, and ``archroom replay-gate FILE.csv --inside-antenna N --outside-antenna M [--param ...]``
 prints the passages the engine finds in it, one JSON line each, ``{"epc", "direction", "at"}``,
-ordered by time (``at`` is the crossing estimate, ISO 8601 UTC). Change a parameter, replay,
-compare with what was walked; then put the values in the gate's table of the configuration.
+ordered by time (``at`` is the crossing estimate, ISO 8601 UTC). With ``--labels FILE`` (what
+was walked, ``epc,label`` per line) it prints the scorecard instead (``rfid.scorecard``).
+``--rssi-unit`` says what the rssi column holds (``rfid.rssi``). Change a parameter, replay,
+compare with what was walked; then put the values in the gate's table of the configuration;
+``archroom gate tune`` (``rfid.tune``) searches them for you.
 
 The file is CSV with the header ``epc,timestamp,antenna,rssi`` (columns in any order, ``rssi``
 optional): a timestamp is ISO 8601 (a time without offset is taken as UTC) or epoch seconds,
@@ -32,6 +35,8 @@ from pydantic import ValidationError
 from drivers.tagread import TagRead
 from rfid.config import GateParams
 from rfid.gate import GateEngine, Passage
+from rfid.rssi import RSSI_UNITS
+from rfid.scorecard import LabelError, read_labels, score
 
 CAPTURE_READER = "capture"
 """Reader id given to the reads of a capture file (the file does not name its reader)."""
@@ -145,10 +150,12 @@ def replay_gate(
     outside_antenna: int,
     params: GateParams | None = None,
     gate_id: str = "gate",
+    *,
+    rssi_unit: str = "dbm",
 ) -> list[Passage]:
     """Run the gate engine over reads as the daemon would (ticking as time passes between
     reads, and once more after the last); the passages ordered by crossing time."""
-    engine = GateEngine(gate_id, inside_antenna, outside_antenna, params)
+    engine = GateEngine(gate_id, inside_antenna, outside_antenna, params, rssi_unit=rssi_unit)
     ordered = sorted(reads, key=lambda r: r.t)
     passages: list[Passage] = []
     for read in ordered:
@@ -206,6 +213,20 @@ def build_parser(prog: str = "archroom replay-gate") -> argparse.ArgumentParser:
     parser.add_argument("--inside-antenna", type=int, required=True, metavar="N")
     parser.add_argument("--outside-antenna", type=int, required=True, metavar="M")
     parser.add_argument("--gate", default="gate", help="gate id (default: gate)")
+    parser.add_argument(
+        "--rssi-unit",
+        choices=RSSI_UNITS,
+        default="dbm",
+        help="unit of the rssi column: dbm, linear (a magnitude, e.g. 500-4000) or raw "
+        "(a 0-255 byte); default dbm",
+    )
+    parser.add_argument(
+        "--labels",
+        metavar="FILE",
+        default=None,
+        help="epc,label per line (in, out, or a non-crossing such as turn_back): print the "
+        "scorecard instead of the passages",
+    )
     tuning = parser.add_argument_group("gate parameters (default: the configuration's default)")
     for name, field in GateParams.model_fields.items():
         kind = int if field.annotation is int else float
@@ -254,12 +275,27 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
     try:
         params = _params(args)
         reads = read_capture(args.file)
-    except ReplayError as e:
+        labels = read_labels(args.labels) if args.labels else None
+    except (ReplayError, LabelError) as e:
         err.write(f"archroom replay-gate: {e}\n")
         return 2
-    passages = replay_gate(reads, args.inside_antenna, args.outside_antenna, params, args.gate)
-    for passage in passages:
-        out.write(passage_json(passage) + "\n")
+    passages = replay_gate(
+        reads,
+        args.inside_antenna,
+        args.outside_antenna,
+        params,
+        args.gate,
+        rssi_unit=args.rssi_unit,
+    )
+    if labels is None:
+        for passage in passages:
+            out.write(passage_json(passage) + "\n")
+    else:
+        seen = {r.epc for r in reads}
+        unseen = sorted(epc for epc in labels if epc not in seen)
+        if unseen:
+            err.write(f"warning: {len(unseen)} labelled tags have no read: {', '.join(unseen)}\n")
+        out.write(score(labels, passages).format())
     err.write(_summary(reads, passages, args.inside_antenna, args.outside_antenna))
     return 0
 

@@ -158,9 +158,16 @@ class RoomReaders(ReadSink):
         """Full sweeps per shelf location, for inventory campaigns."""
         self.sounders = {g.id: Sounder(g.id, g.sounder) for g in config.gates if g.sounder}
         self.gates: dict[str, list[GateEngine]] = {}
+        units = {r.id: r.rssi_unit for r in config.readers}
         for g in config.gates:
             self.gates.setdefault(g.reader, []).append(
-                GateEngine(g.id, g.inside_antenna, g.outside_antenna, g)
+                GateEngine(
+                    g.id,
+                    g.inside_antenna,
+                    g.outside_antenna,
+                    g,
+                    rssi_unit=units.get(g.reader, "dbm"),
+                )
             )
         self._queue: asyncio.PriorityQueue[tuple[int, int, Work]] = asyncio.PriorityQueue()
         self._seq = itertools.count()

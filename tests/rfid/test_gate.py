@@ -28,7 +28,7 @@ from tests.rfid.scenarios import (
 TICK_S = 0.1
 
 
-def drive(engine: GateEngine, reads: list[TagRead], *, tail_s: float = 5.0) -> list[Passage]:
+def drive(engine: GateEngine, reads: list[TagRead], *, tail_s: float = 7.0) -> list[Passage]:
     """Feed reads as the daemon does, with a tick every 0.1 s, and keep ticking after the end."""
     out: list[Passage] = []
     next_tick = reads[0].t if reads else T0
@@ -67,20 +67,23 @@ def test_tag_carried_through_the_gate_is_one_passage_that_way(direction: str, se
 
     assert summary(found) == [("E1", direction)]
     assert found[0].gate == "door-1"
-    # The tag is in the gate plane at crossing_time(); the estimate trails it a little.
-    assert T0 + crossing_time() - 0.2 <= found[0].at <= T0 + crossing_time() + 1.0
+    # The tag is in the gate plane at crossing_time(); the estimate is within a second.
+    assert abs(found[0].at - (T0 + crossing_time())) <= 1.0
     assert found[0].decided_at >= found[0].at
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("direction", ["out", "in"])
 def test_crossing_is_found_from_read_rates_alone_without_rssi(direction: str, seed: int) -> None:
-    found = passages({"E1": crossing(direction)}, 9.0, seed=seed, with_rssi=False)
+    # Read rates alone contrast less than RSSI: a site without RSSI tunes a smaller margin
+    # (docs/rfid-tuning.md).
+    params = GateParams(margin_db=6.0)
+    found = passages({"E1": crossing(direction)}, 9.0, seed=seed, with_rssi=False, params=params)
 
     assert summary(found) == [("E1", direction)]
     # Without RSSI the far antenna's back lobe keeps reading until the tag is a metre or two
-    # away, so the crossing estimate trails the plane by up to a few seconds.
-    assert T0 + crossing_time() <= found[0].at <= T0 + crossing_time() + 3.5
+    # away, so the crossing estimate is coarser.
+    assert abs(found[0].at - (T0 + crossing_time())) <= 2.0
 
 
 def test_hurried_crossing_is_still_a_passage() -> None:
@@ -153,14 +156,15 @@ def test_passage_is_decided_while_the_tag_lingers_beyond_the_gate() -> None:
     found = drive(GateEngine("door-1", INSIDE, OUTSIDE), reads)
 
     assert summary(found) == [("E1", "out")]
-    assert found[0].decided_at < T0 + 10.0  # long before the tag stops being read
+    # Once it has been beyond the gate for linger_s, long before it stops being read.
+    assert found[0].decided_at <= T0 + crossing_time() + GateParams().linger_s + 3.0
     assert reads[-1].t > T0 + 29.0
 
 
 def test_tag_that_falls_silent_after_crossing_is_decided_by_the_clock() -> None:
     silent_after = 5.0  # two metres beyond the gate, then out of range (into a lift)
     reads = gate_reads({"E1": leave_after(crossing("out"), silent_after)}, 8.0)
-    params = GateParams(confirm_s=3.0)  # longer than the tag is read beyond the gate
+    params = GateParams(linger_s=0.0)  # no early decision: decided when silence ends it
     engine = GateEngine("door-1", INSIDE, OUTSIDE, params)
 
     found = drive(engine, reads)
@@ -170,16 +174,24 @@ def test_tag_that_falls_silent_after_crossing_is_decided_by_the_clock() -> None:
     assert engine.active_tracks == 0
 
 
-def test_coming_back_in_after_the_cooldown_is_a_second_passage() -> None:
-    found = passages({"E1": out_and_back(7.0)}, 16.0)
+def test_going_out_and_back_within_one_visit_is_no_passage() -> None:
+    """Taken a few metres out and straight back without falling silent: like a turn-back,
+    the visit starts and ends inside."""
+    assert passages({"E1": out_and_back(7.0)}, 16.0) == []
+
+
+def test_coming_back_in_after_lingering_outside_is_a_second_passage() -> None:
+    params = GateParams(linger_s=5.0)  # out for about seven seconds before turning back
+    found = passages({"E1": out_and_back(7.0)}, 16.0, params=params)
 
     assert summary(found) == [("E1", "out"), ("E1", "in")]
-    assert found[1].at - found[0].at >= GateParams().cooldown_s
+    assert found[0].decided_at < found[1].at  # the first decided early, while still out
+    assert found[1].at - found[0].at >= params.cooldown_s
 
 
 def test_coming_back_within_the_cooldown_is_not_reported() -> None:
     reads = gate_reads({"E1": out_and_back(7.0)}, 16.0)
-    engine = GateEngine("door-1", INSIDE, OUTSIDE, GateParams(cooldown_s=60.0))
+    engine = GateEngine("door-1", INSIDE, OUTSIDE, GateParams(cooldown_s=60.0, linger_s=5.0))
 
     found = drive(engine, reads)
 

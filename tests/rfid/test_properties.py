@@ -125,13 +125,20 @@ def gate_stream(events: list[Read | Tick | Burst]) -> list[TagRead | float]:
 @given(
     events=gate_events,
     cooldown=st.sampled_from([0.0, 0.5, 3.0, 30.0]),
-    confirm=st.sampled_from([0.0, 0.3, 1.0]),
+    confirm=st.sampled_from([0.25, 0.5, 1.0]),
+    linger=st.sampled_from([0.0, 1.0, 10.0]),
     min_reads=st.sampled_from([1, 2, 3]),
 )
 def test_random_reads_never_give_two_passages_of_a_tag_within_the_cooldown(
-    events: list[Read | Tick | Burst], cooldown: float, confirm: float, min_reads: int
+    events: list[Read | Tick | Burst],
+    cooldown: float,
+    confirm: float,
+    linger: float,
+    min_reads: int,
 ) -> None:
-    params = GateParams(cooldown_s=cooldown, confirm_s=confirm, min_side_reads=min_reads)
+    params = GateParams(
+        cooldown_s=cooldown, confirm_s=confirm, linger_s=linger, min_side_reads=min_reads
+    )
     engine = GateEngine("door-1", 1, 2, params)
     sides: dict[str, set[int]] = defaultdict(set)
     found: list[Passage] = []

@@ -62,8 +62,7 @@ def test_captured_crossings_replay_as_passages(
 
     assert status == 0
     assert [(p["epc"], p["direction"]) for p in passages] == [("E1", "out")]
-    assert at(passages[0]) >= T0 + crossing_time() - 0.2
-    assert at(passages[0]) <= T0 + crossing_time() + (1.0 if with_rssi else 3.5)
+    assert abs(at(passages[0]) - (T0 + crossing_time())) <= (1.0 if with_rssi else 2.0)
     assert passages[0]["at"].endswith("Z")
     assert f"{len(reads)} reads of 3 tags" in err
 
