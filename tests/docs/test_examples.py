@@ -26,6 +26,9 @@ listed, so a new example cannot be skipped silently):
 - docs/security.md, the certificates (``openssl``): ``tests/security/test_tls.py`` runs that
   block and serves the API and the broker with what it makes; the audit check over HTTPS needs
   that set-up on a server named archive-room-101 (port 8443);
+- docs/climate.md, commissioning a sensor with ``archroom sensor``: it needs the sensor's own
+  line with the daemon stopped; ``tests/sensors/test_commission.py`` runs the same commands
+  against the climate simulator;
 - README.md's ``make demo`` and ``make test``: the demo itself and the whole suite;
 - the other guides have no shell blocks: theirs are configuration (TOML, YAML), diagrams and
   answers.
@@ -58,6 +61,8 @@ NOT_RUN = {
     ("monitoring.md", "sudo "): "installs Grafana provisioning on the host with sudo",
     ("security.md", "openssl "): "run by tests/security/test_tls.py",
     ("security.md", "--cacert"): "needs the TLS set-up (archive-room-101:8443)",
+    ("climate.md", "archroom sensor"): "commissions a sensor on a real RS485 line with the "
+    "daemon stopped; tests/sensors/test_commission.py runs these commands against the simulator",
 }
 START_S = 120.0  # seeding 2,000 boxes and starting every simulator
 BLOCK_S = 60.0
