@@ -1,0 +1,61 @@
+"""``GET /api/v1/map.svg``: the room map (``daemon.roommap``), with one item marked if asked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.auth import Auth
+from daemon.ledger.items import REF_PATTERN
+from daemon.roommap import occupancy, render_svg, sections_of
+from daemon.services import Services
+from daemon.tokens import Principal, Role
+
+SVG_TYPE = "image/svg+xml"
+
+
+def router(svc: Services, auth: Auth) -> APIRouter:
+    r = APIRouter(prefix="/api/v1", tags=["locations"])
+    reader = auth.require(Role.staff, Role.catalogue)
+    sections = sections_of(svc.config)
+
+    @r.get(
+        "/map.svg",
+        response_class=Response,
+        responses={200: {"content": {SVG_TYPE: {"schema": {"type": "string"}}}}},
+    )
+    async def room_map(
+        _who: Annotated[Principal, Depends(reader)],
+        ref: Annotated[
+            str | None, Query(pattern=REF_PATTERN, description="mark where this item is")
+        ] = None,
+    ) -> Response:
+        """The room's racks, shelves and stacker cells with the number of items in each; with
+        ``ref``, the cell where the item is (class ``here``) and its home (class ``home``).
+        Response headers ``X-Item-Location`` and ``X-Item-Home`` give both codes
+        (percent-encoded UTF-8 when not ASCII) and ``X-Item-On-Map`` says whether the
+        item's current place is drawn."""
+        counts = await occupancy(svc.store, svc.config.room)
+        headers = {"Cache-Control": "no-store"}
+        here = home = None
+        if ref is not None:
+            item = await svc.catalogue.get(ref)
+            where = await svc.whereabouts.locate_one(ref)
+            here, home = where.location.code, item.home_location
+            drawn = {c.code for s in sections for c in s.cells}
+            headers["X-Item-Location"] = _header(here)
+            headers["X-Item-Home"] = _header(home or "")
+            headers["X-Item-On-Map"] = "true" if here in drawn else "false"
+        svg = render_svg(
+            sections, counts, here=here, home=home, title=f"{svc.config.room} {ref or ''}".strip()
+        )
+        return Response(svg, media_type=SVG_TYPE, headers=headers)
+
+    return r
+
+
+def _header(value: str) -> str:
+    return value if value.isascii() else quote(value, safe="")
