@@ -1,6 +1,5 @@
 """``GET /api/v1/map.svg``: the room map (``daemon.roommap``), with one item marked if asked."""
 
-from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import quote

@@ -34,8 +34,8 @@ DOTS_PER_MM: Final = 8
 WIDTH_DOTS: Final = 100 * DOTS_PER_MM
 HEIGHT_DOTS: Final = 60 * DOTS_PER_MM
 CJK_FONT: Final = "E:ANMDS.TTF"
-"""A TrueType font with simplified Chinese on the printer's E: drive (Zebra's Andale Mono
-simplified-Chinese font, ``ANMDS.TTF``, on printers with the Asian font option)."""
+"""The TrueType font with simplified Chinese that ``^A@`` calls on the printer's E: drive
+(docs/labels.md: load one under this name if the printer has none)."""
 RFID_SETUP: Final = "^RS8,,,3,E"
 _ESCAPED: Final = {"^": "_5E", "~": "_7E", "_": "_5F"}
 
