@@ -29,9 +29,9 @@ from daemon.store.schema import item_locations, locations
 from stacker.cells import STATION_AISLE, CellAddress
 from stacker.config import StackerConfig
 
-CELL_W = 30
-CELL_H = 20
-STATION_W = 90
+CELL_W = 36
+CELL_H = 24
+STATION_W = 108
 GAP = 14
 AXIS = 24
 HEADER = 20
@@ -55,6 +55,8 @@ class Section:
     """One grid: a rack side or a stacker aisle side, or the row of stations."""
 
     key: str
+    kind: str
+    """``rack`` (a rack side) or ``stacker`` (a stacker aisle side or its stations)."""
     heading: str
     columns: list[int]
     rows: list[int]
@@ -73,8 +75,8 @@ def rack_sections(room: str, racks: Sequence[RackConfig]) -> list[Section]:
                 for column, bay in enumerate(bays)
                 for row, level in enumerate(reversed(levels))
             ]
-            heading = rack.id + (f" {side}" if side else "")
-            out.append(Section(key, heading, bays, list(reversed(levels)), cells))
+            heading = f"{room}-{rack.id}" + (f"-{side}" if side else "")
+            out.append(Section(key, "rack", heading, bays, list(reversed(levels)), cells))
     return out
 
 
@@ -98,13 +100,24 @@ def stacker_sections(room: str, stacker: StackerConfig) -> list[Section]:
                 for depth in range(1, stacker.depths + 1)
             ]
             key = f"{stacker.id}-a{aisle}-s{side}"
-            out.append(Section(key, f"{stacker.id} {aisle}·{side}", bays, levels, cells))
+            out.append(
+                Section(
+                    key, "stacker", f"{room}-S{aisle}{side} ({stacker.id})", bays, levels, cells
+                )
+            )
     stations = [
         MapCell(station_code(room, s.name), "station", n, 0) for n, s in enumerate(stacker.stations)
     ]
     names = list(range(1, len(stations) + 1))
     out.append(
-        Section(f"{stacker.id}-stations", f"{stacker.id} ⇄", names, [STATION_AISLE], stations)
+        Section(
+            f"{stacker.id}-stations",
+            "stacker",
+            f"{room}-station ({stacker.id})",
+            names,
+            [STATION_AISLE],
+            stations,
+        )
     )
     return out
 
@@ -152,7 +165,7 @@ def render_svg(
         for row, level in enumerate(section.rows):
             if not station_row:
                 parts.append(
-                    f'<text class="axis" x="{MARGIN + AXIS - 6}" y="{top + row * CELL_H + 14}" '
+                    f'<text class="axis" x="{MARGIN + AXIS - 6}" y="{top + row * CELL_H + 16}" '
                     f'text-anchor="end" fill="#666">{level}</text>'
                 )
         for cell in section.cells:
@@ -183,12 +196,12 @@ def render_svg(
             if station_row:
                 name = cell.code.rsplit("station-", 1)[-1]
                 parts.append(
-                    f'<text x="{x + w // 2}" y="{cy + 14}" text-anchor="middle" '
+                    f'<text x="{x + w // 2}" y="{cy + 16}" text-anchor="middle" '
                     f'pointer-events="none">{escape(name)}{f" ({count})" if count else ""}</text>'
                 )
             elif count > 1 and cell.parts == 1:
                 parts.append(
-                    f'<text x="{x + w // 2}" y="{cy + 14}" text-anchor="middle" font-size="10" '
+                    f'<text x="{x + w // 2}" y="{cy + 16}" text-anchor="middle" font-size="10" '
                     f'pointer-events="none">{count}</text>'
                 )
         bottom = top + len(section.rows) * CELL_H

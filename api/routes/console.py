@@ -58,6 +58,7 @@ PAGES = {
     "alarms": "page.alarms",
     "stacker": "page.stacker",
     "climate": "page.climate",
+    "map": "page.map",
 }
 
 
@@ -136,6 +137,10 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/console/climate", include_in_schema=False)
     async def climate_page(request: Request) -> HTMLResponse:
         return page(request, "climate")
+
+    @r.get("/console/map", include_in_schema=False)
+    async def map_page(request: Request) -> HTMLResponse:
+        return page(request, "map")
 
     # -- API ------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ the label). PDF labels bind nothing: paper carries no tag. Rendering runs in a w
 so a sheet of hundreds of labels never holds up the event loop.
 """
 
-
 import asyncio
 from typing import Annotated, Literal
 

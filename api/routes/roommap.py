@@ -1,7 +1,6 @@
 """``GET /api/v1/map.svg``: the room map (``daemon.roommap``), with one item marked if asked."""
 
-
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
@@ -31,12 +30,15 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         ref: Annotated[
             str | None, Query(pattern=REF_PATTERN, description="mark where this item is")
         ] = None,
+        only: Annotated[
+            Literal["racks", "stacker"] | None, Query(description="draw only this part")
+        ] = None,
     ) -> Response:
         """The room's racks, shelves and stacker cells with the number of items in each; with
         ``ref``, the cell where the item is (class ``here``) and its home (class ``home``).
         Response headers ``X-Item-Location`` and ``X-Item-Home`` give both codes
-        (percent-encoded UTF-8 when not ASCII) and ``X-Item-On-Map`` says whether the
-        item's current place is drawn."""
+        (percent-encoded UTF-8), ``X-Item-Location-Kind`` the kind of the current place and
+        ``X-Item-On-Map`` whether it is drawn; ``only`` draws the racks or the stacker alone."""
         counts = await occupancy(svc.store, svc.config.room)
         headers = {"Cache-Control": "no-store"}
         here = home = None
@@ -46,10 +48,18 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             here, home = where.location.code, item.home_location
             drawn = {c.code for s in sections for c in s.cells}
             headers["X-Item-Location"] = _header(here)
+            headers["X-Item-Location-Kind"] = where.location.kind
             headers["X-Item-Home"] = _header(home or "")
             headers["X-Item-On-Map"] = "true" if here in drawn else "false"
+        drawn_sections = [
+            s for s in sections if only is None or (s.kind == "rack") == (only == "racks")
+        ]
         svg = render_svg(
-            sections, counts, here=here, home=home, title=f"{svc.config.room} {ref or ''}".strip()
+            drawn_sections,
+            counts,
+            here=here,
+            home=home,
+            title=f"{svc.config.room} {ref or ''}".strip(),
         )
         return Response(svg, media_type=SVG_TYPE, headers=headers)
 
@@ -57,4 +67,4 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
 
 def _header(value: str) -> str:
-    return value if value.isascii() else quote(value, safe="")
+    return quote(value, safe="")
