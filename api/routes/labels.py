@@ -2,11 +2,13 @@
 
 The GET only reads: a PDF label of any item, or the ZPL of an item that has a 96-bit EPC.
 ``POST /api/v1/labels`` prints many at once (an A4 sheet PDF, or one ZPL stream) and, for
-ZPL, first binds a GIAI-96 EPC to every listed item that has no tag yet, exactly as a desk
-tagging batch does (``Tags.bind_new``: the EPC follows from the company prefix and the item's
-serial number, so printing again writes the same EPC and a spoiled label costs nothing but
-the label). PDF labels bind nothing: paper carries no tag. Rendering runs in a worker thread,
-so a sheet of hundreds of labels never holds up the event loop.
+ZPL, first binds a GIAI-96 EPC to every listed item that has no tag yet, as the desk encoder
+does: the EPC follows from the company prefix and the item's serial number, and each binding
+goes through ``Tags.bind`` (audit entry ``tag.bound``, the ``tag.bound`` event for MQTT, the
+console and the stacker). So printing again writes the same EPC, and a spoiled label costs
+nothing but the label; if one item fails (tagged meanwhile), those bound before it stay
+bound and a retry skips them. PDF labels bind nothing: paper carries no tag. Rendering runs
+in a worker thread, so a sheet of hundreds of labels never holds up the event loop.
 """
 
 import asyncio
@@ -15,7 +17,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 
 from api.auth import Auth
 from api.routes.items import RefPath
@@ -24,6 +25,7 @@ from daemon.labels.pdf import label_pdf, sheet_pdf
 from daemon.labels.zpl import ZplError, label_zpl, labels_zpl
 from daemon.ledger.errors import Conflict, Invalid
 from daemon.ledger.items import Ref
+from daemon.ledger.tags import giai96
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -89,14 +91,10 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         items = {ref: await svc.catalogue.get(ref) for ref in dict.fromkeys(body.refs)}
         bound: dict[str, str] = {}
         if body.format == "zpl":
-            untagged = [ref for ref, item in items.items() if item.epc is None]
-            if untagged:
-                try:
-                    bound = await svc.tags.bind_new(untagged, actor=who.name)
-                except IntegrityError:
-                    raise Conflict(
-                        "a tag was bound to one of these items meanwhile; try again"
-                    ) from None
+            for ref, item in items.items():
+                if item.epc is None:
+                    epc = giai96(svc.tags.company_prefix, item.id)
+                    bound[ref] = (await svc.tags.bind(ref, epc, actor=who.name)).epc
         labels = [Label.of(items[ref], bound.get(ref)) for ref in body.refs]
         name = "labels" if len(items) > 1 else _file_name(body.refs[0])
         if body.format == "zpl":

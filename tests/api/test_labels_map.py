@@ -77,6 +77,9 @@ async def test_zpl_needs_a_tag_on_get_and_binds_one_on_post(
     tag = (await staff.get(f"/api/v1/tags/{expected}")).json()
     assert tag["active"]["ref"] == DOTTED
 
+    reprint = await staff.post("/api/v1/labels", json={"refs": [DOTTED], "format": "zpl"})
+    assert reprint.status_code == 200, reprint.text
+    assert parse_zpl(reprint.text)[0].field_with("RF").data == expected
     again = await staff.get(f"/api/v1/items/{DOTTED}/label", params={"format": "zpl"})
     assert again.status_code == 200
     assert parse_zpl(again.text)[0].field_with("RF").data == expected
