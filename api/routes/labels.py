@@ -22,7 +22,7 @@ from api.auth import Auth
 from api.routes.items import RefPath
 from daemon.labels.content import Label
 from daemon.labels.pdf import label_pdf, sheet_pdf
-from daemon.labels.zpl import ZplError, label_zpl, labels_zpl
+from daemon.labels.zpl import ZplError, is_epc96, label_zpl, labels_zpl
 from daemon.ledger.errors import Conflict, Invalid
 from daemon.ledger.items import Ref
 from daemon.ledger.tags import giai96
@@ -71,13 +71,19 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         format: Annotated[Format, Query(description="pdf or zpl")] = "pdf",
     ) -> Response:
         """One label: a label-sized PDF page, or ZPL that also encodes the item's RFID tag
-        (409 when the item has no 96-bit EPC yet: ``POST /api/v1/labels`` binds one)."""
+        (409 when the item has no tag yet: ``POST /api/v1/labels`` binds one; 422 when its
+        EPC is not 96 bits long)."""
         label = Label.of(await svc.catalogue.get(ref))
         if format == "zpl":
+            if label.epc is None:
+                raise Conflict(
+                    f"{ref} has no tag yet: POST /api/v1/labels binds its GIAI-96 EPC and "
+                    "gives the ZPL"
+                )
             try:
                 return _file(label_zpl(label), "zpl", _file_name(ref))
             except ZplError as e:
-                raise Conflict(f"{e}, or POST /api/v1/labels, which binds it") from None
+                raise Invalid(str(e)) from None
         return _file(await asyncio.to_thread(label_pdf, label), "pdf", _file_name(ref))
 
     @r.post(
@@ -91,6 +97,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         items = {ref: await svc.catalogue.get(ref) for ref in dict.fromkeys(body.refs)}
         bound: dict[str, str] = {}
         if body.format == "zpl":
+            unusable = [r for r, item in items.items() if item.epc and not is_epc96(item.epc)]
+            if unusable:
+                raise Invalid(
+                    f"an RFID label needs a 96-bit EPC; retire the tags of {', '.join(unusable)} "
+                    "first (nothing was bound)"
+                )
             for ref, item in items.items():
                 if item.epc is None:
                     epc = giai96(svc.tags.company_prefix, item.id)

@@ -44,6 +44,11 @@ class ZplError(ValueError):
     """A label that cannot be written as ZPL (e.g. a non-GIAI-96 EPC for ^RFW)."""
 
 
+def is_epc96(epc: str | None) -> bool:
+    """Whether ``^RFW,H,,,A`` can write ``epc``: 96 bits, as 24 upper-case hex digits."""
+    return epc is not None and len(epc) == 24 and all(c in "0123456789ABCDEF" for c in epc)
+
+
 def field_text(text: str) -> str:
     """``text`` as ``^FH_`` field data: ``^``, ``~`` and ``_`` as hex escapes, no line breaks."""
     flat = " ".join(text.split())
@@ -58,7 +63,7 @@ def _text(x: int, y: int, text: str, height: int, *, cjk: bool = True) -> str:
 def label_zpl(label: Label) -> str:
     """One ZPL format for ``label``; the item must have its 96-bit EPC (24 hex digits)."""
     epc = label.epc
-    if epc is None or len(epc) != 24 or any(c not in "0123456789ABCDEF" for c in epc):
+    if epc is None or not is_epc96(epc):
         raise ZplError(
             f"{label.ref}: an RFID label needs the item's 96-bit EPC, not {epc!r}; "
             "bind a GIAI-96 tag first"

@@ -61,7 +61,7 @@ async def test_zpl_needs_a_tag_on_get_and_binds_one_on_post(
     await _item(staff, DOTTED, title="工资调整 ^FS~", kind="file")
     r = await staff.get(f"/api/v1/items/{DOTTED}/label", params={"format": "zpl"})
     assert r.status_code == 409
-    assert "POST /api/v1/labels" in r.json()["detail"]
+    assert "no tag yet: POST /api/v1/labels" in r.json()["detail"]
 
     r = await staff.post("/api/v1/labels", json={"refs": [DOTTED], "format": "zpl"})
     assert r.status_code == 200, r.text
@@ -85,11 +85,18 @@ async def test_zpl_needs_a_tag_on_get_and_binds_one_on_post(
     assert parse_zpl(again.text)[0].field_with("RF").data == expected
 
 
-async def test_zpl_of_a_foreign_tag_is_refused(staff: httpx.AsyncClient) -> None:
+async def test_zpl_of_a_short_foreign_tag_is_refused_before_anything_is_bound(
+    staff: httpx.AsyncClient,
+) -> None:
     await _item(staff, "F-1")
-    foreign = "E2801160600002054CC2"  # 80 bits: not a GIAI-96 EPC
+    await _item(staff, "F-2")
+    foreign = "E2801160600002054CC2"  # 80 bits: ^RFW here writes 96
     assert (await staff.post("/api/v1/items/F-1/tag", json={"epc": foreign})).status_code == 201
-    r = await staff.post("/api/v1/labels", json={"refs": ["F-1"], "format": "zpl"})
+    r = await staff.post("/api/v1/labels", json={"refs": ["F-2", "F-1"], "format": "zpl"})
+    assert r.status_code == 422
+    assert "retire the tags of F-1" in r.json()["detail"]
+    assert (await staff.get("/api/v1/items/F-2")).json()["epc"] is None
+    r = await staff.get("/api/v1/items/F-1/label", params={"format": "zpl"})
     assert r.status_code == 422
     assert "96-bit EPC" in r.json()["detail"]
 
