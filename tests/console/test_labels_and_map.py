@@ -15,7 +15,7 @@ from daemon.tokens import Role
 from stacker.registers import epc_short_form
 from tests.api.conftest import item_body
 from tests.console.conftest import STATION, ConsoleRoom, open_console
-from tests.labels.tools import giai96, need_tools, parse_zpl, pdf_text
+from tests.labels.tools import giai96, need_tools, parse_zpl, pdf_pages, pdf_text
 
 BOX = "0001-WS·2021-Y-RS-0077"
 WORDS = {
@@ -26,6 +26,7 @@ WORDS = {
         "zpl": "the printer writes EPC",
         "nav": "Map",
         "present": "There now",
+        "sheet": ": 1 label(s).",
     },
     "zh-CN": {
         "now": "现在：",  # noqa: RUF001
@@ -34,6 +35,7 @@ WORDS = {
         "zpl": "打印机将把 EPC",
         "nav": "平面图",
         "present": "现存档案",
+        "sheet": "已将 1 张标签保存为",
     },
 }
 
@@ -128,9 +130,10 @@ async def test_stacker_page_shows_which_cells_hold_boxes(
     await console.shot("stacker-map-zh")
 
 
-async def test_map_page_lists_what_a_chosen_cell_holds(
-    room: ConsoleRoom, browser: Browser, screenshots: Path
+async def test_map_page_lists_what_a_chosen_cell_holds_and_prints_its_labels(
+    room: ConsoleRoom, browser: Browser, screenshots: Path, tmp_path: Path
 ) -> None:
+    need_tools()
     room_id = room.services.config.room
     async with room.client() as staff:
         _, now = await _shelved(staff, room_id, BOX)
@@ -148,8 +151,13 @@ async def test_map_page_lists_what_a_chosen_cell_holds(
         await expect(card).to_contain_text(words["present"])
         await expect(card.locator("#cell-present a")).to_have_text(BOX)
         await expect(card.locator("#cell-empty")).to_be_hidden()
+        sheet = await _download(page, "#cell-labels", tmp_path)
+        await expect(card.locator("#cell-status")).to_contain_text(words["sheet"])
+        (only,) = pdf_pages(sheet)
+        assert BOX in only
         await console.shot("map" if locale == "en-GB" else "map-zh")
         await page.click(f"#map rect[data-code='{room_id}-A-01-01']")
         await expect(card.locator("#cell-empty")).to_be_visible()
         await expect(card.locator("#cell-present a")).to_have_count(0)
+        await expect(card.locator("#cell-labels")).to_be_hidden()
         await page.context.close()

@@ -1,9 +1,12 @@
 // The room map page: the whole room; choosing a cell lists what is there and what should be.
 import { $, api, el, itemPage, say, startPage, t } from "./console.js";
+import { fetchFile, save } from "./files.js";
 import { setUpMap } from "./room-map.js";
 
 await startPage();
 const status = $("#status");
+let refs = [];
+let cellCode = null;
 
 async function showCell(code) {
   try {
@@ -16,6 +19,10 @@ async function showCell(code) {
     );
     $("#cell-present-list").hidden = found.present.length === 0;
     $("#cell-absent-list").hidden = found.expected_absent.length === 0;
+    refs = [...new Set([...found.present, ...found.expected_absent].map((p) => p.ref))];
+    cellCode = code;
+    $("#cell-labels").hidden = refs.length === 0;
+    say($("#cell-status"), "");
     $("#cell-empty").hidden = found.present.length + found.expected_absent.length > 0;
     $("#cell-card").hidden = false;
     if (status.dataset.kind === "error") say(status, "");
@@ -23,5 +30,21 @@ async function showCell(code) {
     say(status, error.message, "error");
   }
 }
+
+$("#cell-labels").addEventListener("click", async (event) => {
+  const button = event.target;
+  const target = $("#cell-status");
+  button.disabled = true;
+  say(target, t("label.making"));
+  try {
+    const name = `labels-${cellCode.replace(/[^\p{L}\p{N}.-]+/gu, "_")}.pdf`;
+    await save(await fetchFile("POST", "/api/v1/labels", { refs, format: "pdf" }), name);
+    say(target, t("map.labels_ready", { count: refs.length, file: name }), "ok");
+  } catch (error) {
+    say(target, error.message, "error");
+  } finally {
+    button.disabled = false;
+  }
+});
 
 setUpMap({ onCell: showCell });
