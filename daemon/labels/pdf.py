@@ -62,28 +62,38 @@ def _ref_font(ref: str) -> str:
     return "Helvetica-Bold" if _latin(ref) else CJK_FONT
 
 
+def _fits(text: str, font: str, size: float, width: float) -> int:
+    """How many leading characters of ``text`` fit in ``width`` points (binary search)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if stringWidth(text[:mid], font, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _fit(text: str, font: str, size: float, width: float) -> str:
     """``text`` cut (with an ellipsis) to fit ``width`` points."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     if stringWidth(text, font, size) <= width:
         return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+    ellipsis = stringWidth("…", font, size)
+    return text[: _fits(text, font, size, width - ellipsis)] + "…"
 
 
 def _wrap(text: str, font: str, size: float, width: float, lines: int) -> list[str]:
-    """``text`` broken into at most ``lines`` lines of ``width`` (the last one cut)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
+    """``text`` broken into at most ``lines`` lines of ``width`` (the last one cut), at a space
+    when there is one in the second half of the line (Chinese breaks anywhere)."""
     out: list[str] = []
     rest = " ".join(text.split())
     while rest and len(out) < lines - 1:
-        cut = len(rest)
-        while cut > 1 and stringWidth(rest[:cut], font, size) > width:
-            cut -= 1
-        space = rest.rfind(" ", 0, cut)
+        cut = max(1, _fits(rest, font, size, width))
+        space = rest.rfind(" ", 0, cut + 1)
         if cut < len(rest) and space > cut // 2:
             cut = space
         out.append(rest[:cut].strip())

@@ -129,3 +129,15 @@ def test_zpl_stream_has_one_format_per_label() -> None:
 def test_zpl_needs_a_96_bit_epc(epc: str | None) -> None:
     with pytest.raises(ZplError, match="96-bit EPC"):
         label_zpl(Label("X-1", "t", "box", 2000, "Y", epc))
+
+
+def test_a_long_title_is_cut_to_three_lines(tmp_path: Path) -> None:
+    need_tools()
+    title = "关于" + "人事档案工资调整" * 200 + " END"
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(label_pdf(Label("L-1", title, "file", 2020, "D10", EPC)))
+    text = pdf_text(pdf)
+    assert "…" in text
+    assert "END" not in text
+    assert "L-1" in text
+    assert "10年" in text
