@@ -15,6 +15,8 @@ override through the classes.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -25,7 +27,7 @@ from daemon.config import ArchroomConfig, RackConfig
 from daemon.ledger.locations import parse_range, shelf_code
 from daemon.room import stacker_cell_code, station_code
 from daemon.store.db import Store
-from daemon.store.schema import item_locations, locations
+from daemon.store.schema import item_locations, locations, movements
 from stacker.cells import STATION_AISLE, CellAddress
 from stacker.config import StackerConfig
 
@@ -223,7 +225,10 @@ def render_svg(
 
 
 async def occupancy(store: Store, room: str) -> dict[str, int]:
-    """Location code -> number of items the ledger places there now, for one room."""
+    """Location code -> number of items the ledger places there now, for one room.
+
+    This counts every placed item of the room (a scan of ``item_locations``); ``Occupancy``
+    keeps the answer while nothing moves."""
     query = (
         select(locations.c.code, func.count())
         .select_from(item_locations.join(locations, locations.c.id == item_locations.c.location_id))
@@ -232,3 +237,32 @@ async def occupancy(store: Store, room: str) -> dict[str, int]:
     )
     async with store.read() as conn:
         return {code: int(n) for code, n in (await conn.execute(query)).all()}
+
+
+class Occupancy:
+    """``occupancy`` of one room, counted again only when something may have moved.
+
+    Every change of an item's place inserts a movement (``daemon.ledger.movements``), so the
+    highest movement id (a primary-key lookup) tells whether the counts can have changed.
+    Transactions can commit out of id order, so the counts are also refreshed once they are
+    ``max_age_s`` old. Several console pages asking for the map at once share one count.
+    """
+
+    def __init__(self, store: Store, room: str, *, max_age_s: float = 10.0) -> None:
+        self.store = store
+        self.room = room
+        self.max_age_s = max_age_s
+        self._version: int | None = None
+        self._at = 0.0
+        self._counts: dict[str, int] = {}
+        self._lock = asyncio.Lock()
+
+    async def counts(self) -> dict[str, int]:
+        async with self._lock:
+            async with self.store.read() as conn:
+                version = await conn.scalar(select(func.max(movements.c.id)))
+            now = time.monotonic()
+            if version != self._version or now - self._at > self.max_age_s:
+                self._counts = await occupancy(self.store, self.room)
+                self._version, self._at = version, now
+            return self._counts

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from api.auth import Auth
 from daemon.ledger.items import REF_PATTERN
-from daemon.roommap import occupancy, render_svg, sections_of
+from daemon.roommap import Occupancy, render_svg, sections_of
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -19,6 +19,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["locations"])
     reader = auth.require(Role.staff, Role.catalogue)
     sections = sections_of(svc.config)
+    occupancy = Occupancy(svc.store, svc.config.room)
 
     @r.get(
         "/map.svg",
@@ -39,7 +40,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         Response headers ``X-Item-Location`` and ``X-Item-Home`` give both codes
         (percent-encoded UTF-8), ``X-Item-Location-Kind`` the kind of the current place and
         ``X-Item-On-Map`` whether it is drawn; ``only`` draws the racks or the stacker alone."""
-        counts = await occupancy(svc.store, svc.config.room)
+        counts = await occupancy.counts()
         headers = {"Cache-Control": "no-store"}
         here = home = None
         if ref is not None:

@@ -45,9 +45,13 @@ export function setUpMap({ ref = null, only = null, onCell = null } = {}) {
     }
   }
 
+  // At most one redraw a second, however busy the room: the first event schedules it.
   function redraw() {
-    clearTimeout(pending);
-    pending = setTimeout(draw, 300);
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      draw();
+    }, 1000);
   }
 
   if (onCell) {
