@@ -42,6 +42,7 @@ export async function save(response, name) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export function fileName(ref, extension) {
-  return `label-${ref.replace(/[^\p{L}\p{N}.-]+/gu, "_")}.${extension}`;
+// A file name from a reference or a location code: letters, digits, dots and dashes kept.
+export function fileName(stem, extension) {
+  return `${stem.replace(/[^\p{L}\p{N}.-]+/gu, "_")}.${extension}`;
 }

@@ -20,7 +20,7 @@ export function setUpLabels(ref, reload) {
 
   $("#label-pdf").addEventListener("click", (event) =>
     act(event.target, async () => {
-      const name = fileName(ref, "pdf");
+      const name = fileName(`label-${ref}`, "pdf");
       await save(await fetchFile("GET", `${itemPath(ref)}/label?format=pdf`), name);
       return t("label.pdf_ready", { file: name });
     }),
@@ -28,7 +28,7 @@ export function setUpLabels(ref, reload) {
 
   $("#label-zpl").addEventListener("click", (event) =>
     act(event.target, async () => {
-      const name = fileName(ref, "zpl");
+      const name = fileName(`label-${ref}`, "zpl");
       await save(await fetchFile("POST", "/api/v1/labels", { refs: [ref], format: "zpl" }), name);
       const item = await api("GET", itemPath(ref));
       reload();

@@ -1,6 +1,6 @@
 // The room map page: the whole room; choosing a cell lists what is there and what should be.
 import { $, api, el, itemPage, say, startPage, t } from "./console.js";
-import { fetchFile, save } from "./files.js";
+import { fetchFile, fileName, save } from "./files.js";
 import { setUpMap } from "./room-map.js";
 
 await startPage();
@@ -37,7 +37,7 @@ $("#cell-labels").addEventListener("click", async (event) => {
   button.disabled = true;
   say(target, t("label.making"));
   try {
-    const name = `labels-${cellCode.replace(/[^\p{L}\p{N}.-]+/gu, "_")}.pdf`;
+    const name = fileName(`labels-${cellCode}`, "pdf");
     await save(await fetchFile("POST", "/api/v1/labels", { refs, format: "pdf" }), name);
     say(target, t("map.labels_ready", { count: refs.length, file: name }), "ok");
   } catch (error) {
