@@ -96,8 +96,10 @@ def create_app(services: Services) -> FastAPI:
         catalogue,
         dispositions,
         epcis,
+        labels,
         loan_requests,
         reconciliation,
+        roommap,
         statistics,
     )
 
@@ -107,6 +109,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(statistics.router(services, auth))
     app.include_router(dispositions.router(services, auth))
     app.include_router(epcis.router(services, auth))
+    app.include_router(labels.router(services, auth))
+    app.include_router(roommap.router(services, auth))
     return app
 
 

@@ -60,6 +60,7 @@ PAGES = {
     "climate": "page.climate",
     "statistics": "page.statistics",
     "approvals": "page.approvals",
+    "map": "page.map",
 }
 
 

@@ -54,6 +54,11 @@ expect.set_options(timeout=WAIT_MS)
 
 def room_toml(desk_port: int, gate_port: int, stacker_port: int) -> str:
     return f"""
+[[racks]]
+id = "A"
+bays = "1-6"
+levels = "1-4"
+
 [[readers]]
 type = "uhfreader18"
 id = "desk-1"

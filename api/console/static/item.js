@@ -14,6 +14,8 @@ import {
   t,
   when,
 } from "./console.js";
+import { setUpLabels } from "./label-card.js";
+import { setUpMap } from "./room-map.js";
 import { setUpStacker } from "./stacker-card.js";
 
 const ref = new URLSearchParams(location.search).get("ref");
@@ -237,5 +239,7 @@ if (!ref) {
   say(status, t("item.no_ref"), "error");
 } else {
   setUpStacker(session, ref, reload);
+  setUpLabels(ref, reload);
+  setUpMap({ ref });
   load();
 }

@@ -1,6 +1,7 @@
 // The stacker: the crane's state, the job it runs, the queue and the jobs seen since the page
 // opened (followed live); decisions on exceptions and a fault reset.
 import { $, api, el, fill, has, itemPage, on, say, startPage, t } from "./console.js";
+import { setUpMap } from "./room-map.js";
 import { decisionButtons, jobRows, jobState, waitingWords } from "./stacker-jobs.js";
 
 const session = await startPage();
@@ -102,6 +103,7 @@ if (!session.stacker) {
     load();
   });
   on("reconnected", load);
+  setUpMap({ only: "stacker" });
   load();
   setInterval(load, 2000); // mode, position and flags change without events
 }

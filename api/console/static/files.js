@@ -1,0 +1,48 @@
+// Files from the API (label PDFs, ZPL, the room map): fetched with the staff token like any
+// API call, then saved or shown; the API's JSON errors become the same words as elsewhere.
+import { ApiError, errorWords, t, token } from "./console.js";
+
+export async function fetchFile(method, path, body) {
+  const headers = {};
+  const bearer = token.get();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, t("error.network"));
+  }
+  if (!response.ok) {
+    let detail = null;
+    try {
+      detail = (await response.json()).detail;
+    } catch {
+      detail = null;
+    }
+    throw new ApiError(response.status, errorWords(response.status, detail));
+  }
+  return response;
+}
+
+// Save a response body as a file in the browser's downloads.
+export async function save(response, name) {
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+// A file name from a reference or a location code: letters, digits, dots and dashes kept.
+export function fileName(stem, extension) {
+  return `${stem.replace(/[^\p{L}\p{N}.-]+/gu, "_")}.${extension}`;
+}
