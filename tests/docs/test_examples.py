@@ -29,6 +29,8 @@ listed, so a new example cannot be skipped silently):
 - docs/climate.md, commissioning a sensor with ``archroom sensor``: it needs the sensor's own
   line with the daemon stopped; ``tests/sensors/test_commission.py`` runs the same commands
   against the climate simulator;
+- docs/device-fidelity.md, running the independent peers by hand: ``tests/conformance`` runs
+  them; docs/monitoring.md, promtool on the rules: ``tests/test_prometheus.py`` runs it;
 - README.md's ``make demo`` and ``make test``: the demo itself and the whole suite;
 - the other guides have no shell blocks: theirs are configuration (TOML, YAML), diagrams and
   answers.
@@ -61,6 +63,9 @@ NOT_RUN = {
     ("monitoring.md", "sudo "): "installs Grafana provisioning on the host with sudo",
     ("security.md", "openssl "): "run by tests/security/test_tls.py",
     ("security.md", "--cacert"): "needs the TLS set-up (archive-room-101:8443)",
+    ("device-fidelity.md", "archroom simulate"): "starts simulators and independent peers by "
+    "hand; tests/conformance runs the same peers against the same simulators",
+    ("monitoring.md", "promtool test rules"): "tests/test_prometheus.py runs promtool on the rules",
     ("climate.md", "archroom sensor"): "commissions a sensor on a real RS485 line with the "
     "daemon stopped; tests/sensors/test_commission.py runs these commands against the simulator",
 }
