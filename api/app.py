@@ -76,6 +76,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router(services, auth))
     from api.routes import (
         catalogue,
+        climate_control,
         dispositions,
         epcis,
         loan_requests,
@@ -89,6 +90,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(statistics.router(services, auth))
     app.include_router(dispositions.router(services, auth))
     app.include_router(epcis.router(services, auth))
+    app.include_router(climate_control.router(services, auth))
     return app
 
 

@@ -86,6 +86,8 @@ class _Room:
     outputs: dict[str, _Output]
     wake: asyncio.Event
     last_tick: float | None = None
+    ticks: int = 0
+    """Times the controller has looked at the room."""
 
 
 # -- what the service shows --------------------------------------------------------------------
@@ -292,6 +294,7 @@ class ClimateControl:
                         room=room.config.id, actuator=o.config.id
                     ).inc(elapsed)
         room.last_tick = now
+        room.ticks += 1
         snap = self.climate.monitor.room(room.config.id, now)
         temperature = snap.smoothed_temperature_c
         humidity = snap.smoothed_humidity_pct

@@ -31,6 +31,8 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/loans/{loan_id}"): {S, C, A},
     ("GET", "/api/v1/climate"): {S, F, A},
     ("GET", "/api/v1/climate/history"): {S, F, A},
+    ("GET", "/api/v1/climate/control"): {S, F, A},
+    ("POST", "/api/v1/climate/control/{room}/{actuator}/override"): {F, A},
     ("GET", "/api/v1/alarms"): {S, F, A},
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): {S, F, A},
     ("GET", "/api/v1/audit"): {A},
