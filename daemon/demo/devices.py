@@ -28,7 +28,7 @@ ANTENNAS = 4
 BAYS = 4  # rack A: bays 1-4, levels 1-4; reader k watches bay k+1, antenna n level n
 
 
-DEMO_ROOM = RoomSpec(volume_m3=10.0, door_air_changes_per_h=120.0, dehumidifier_g_per_h=3000.0)
+DEMO_ROOM = RoomSpec(volume_m3=10.0, door_air_changes_per_h=120.0, dehumidifier_g_per_h=6000.0)
 """A small, leaky room with a strong dehumidifier: things happen within a minute."""
 
 

@@ -430,7 +430,7 @@ class Scenario:
         dehumidifier runs and pulls the room back, the alarm clears."""
         physics = self.devices.climate.physics("stack-1")
         physics.weather = Weather(26.0, 80.0)
-        physics.open_door(12.0)
+        physics.open_door(10.0)
         try:
             raised = await self._wait(
                 "humidity alarm in stack-1",
