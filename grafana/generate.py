@@ -294,6 +294,26 @@ def climate() -> dict[str, Any]:
                 [(f"archroom_climate_mould_risk_seconds{sel} / 3600", "{{room}} {{window}}")],
                 unit="h",
             ),
+            timeseries(
+                "Actuators",
+                [(f"archroom_climate_actuator_on{sel}", "{{room}} {{actuator}}")],
+                decimals=0,
+                description=(
+                    "Dehumidifiers, humidifiers, cooling and heating switched by climate control:"
+                    " 1 on, 0 off, as read back from the relay module."
+                ),
+            ),
+            timeseries(
+                "Actuator duty (1 h)",
+                [
+                    (
+                        f"rate(archroom_climate_actuator_runtime_seconds_total{sel}[1h])",
+                        "{{room}} {{actuator}}",
+                    )
+                ],
+                unit="percentunit",
+                description="Share of the last hour each actuator ran.",
+            ),
             stat(
                 "Sensors down",
                 f"count(archroom_sensor_up{sel} == 0) or vector(0)",
