@@ -32,6 +32,12 @@ IN_ROOM = f" * on (instance, job) group_left (room) archroom_build_info{ROOM}"
 and labels them with the room (readers, gates, the stacker have no ``room`` label)."""
 
 
+NO_ACTUATOR = (
+    ' or on (room) (0 * archroom_climate_temperature_limit_celsius{room=~"$room",bound="max"})'
+)
+"""Appended to an actuator query: a room without actuators has a line at 0, not "No data"."""
+
+
 def in_room(expr: str) -> str:
     return f"({expr}{IN_ROOM})"
 
@@ -296,18 +302,20 @@ def climate() -> dict[str, Any]:
             ),
             timeseries(
                 "Actuators",
-                [(f"archroom_climate_actuator_on{sel}", "{{room}} {{actuator}}")],
+                [(f"archroom_climate_actuator_on{sel}{NO_ACTUATOR}", "{{room}} {{actuator}}")],
                 decimals=0,
                 description=(
                     "Dehumidifiers, humidifiers, cooling and heating switched by climate control:"
-                    " 1 on, 0 off, as read back from the relay module."
+                    " 1 on, 0 off, as read back from the relay module. A room without actuators"
+                    " shows one line at 0."
                 ),
             ),
             timeseries(
                 "Actuator duty (1 h)",
                 [
                     (
-                        f"rate(archroom_climate_actuator_runtime_seconds_total{sel}[1h])",
+                        f"rate(archroom_climate_actuator_runtime_seconds_total{sel}[1h])"
+                        + NO_ACTUATOR,
                         "{{room}} {{actuator}}",
                     )
                 ],
