@@ -330,12 +330,14 @@ def climate() -> dict[str, Any]:
             ),
             stat(
                 "Climate alarms",
-                'sum(archroom_alarms_active{kind=~"climate.*|sensor.*"}'
+                'sum(archroom_alarms_active{kind=~"climate.*|sensor.*|actuator.*"}'
                 f" and on (instance, job) archroom_climate_temperature_limit_celsius{sel})"
                 " or vector(0)",
                 decimals=0,
                 thresholds=DOWN,
-                description="Active climate and sensor alarms of the daemons judging the rooms.",
+                description=(
+                    "Active climate, sensor and actuator alarms of the daemons judging the rooms."
+                ),
             ),
             stat(
                 "Rejected sensor values (1 h)",
