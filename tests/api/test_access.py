@@ -98,6 +98,8 @@ PARAMS = {
     "record_id": "EA-1",
     "request_id": "1",
     "disposition_id": "1",
+    "room": "r1",
+    "actuator": "dh-1",
 }
 
 
