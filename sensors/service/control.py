@@ -271,7 +271,9 @@ class ClimateControl:
                 if o.confirmed is not False:
                     with contextlib.suppress(OutputError):
                         await self.outputs.switch(o.address, on=False)
+                        o.confirmed = False  # a restart by the supervisor switches it again
                         self._set_gauge(room, o, on=False)
+                        log.info("climate control: %s switched off, control stops", o.config.id)
 
     async def _control(self, room: _Room) -> None:
         while True:
