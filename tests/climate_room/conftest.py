@@ -379,6 +379,18 @@ retry_s = 0.5
 """
 
 
+def controlled_room_toml(sim: ClimateSimulator, **tuning: float) -> str:
+    """``rig_toml`` with the paper stack's controller and its actuators (``control_toml``)."""
+    assert sim.relays is not None
+    return (
+        "[rooms.limits]\nmin_duration_s = 1.0\n"
+        + control_toml(sim.relays.port, **tuning)
+        + '[[rooms]]\nid = "film-vault"\nclass = "film-master"\n'
+        + "[climate]\nsmoothing_s = 0.5\n"
+        + sensors_toml(sim.port("rs485"), sim.port("tcp"))
+    )
+
+
 @dataclass
 class ControlRig(ClimateRig):
     @property
@@ -447,15 +459,12 @@ async def control_rig(
         stack.push_async_callback(stop_subscriber)
         await asyncio.wait_for(subscriber.ready.wait(), 10)
         tokens = {role: await create_token(db_url, role, f"{role.value}-control") for role in Role}
-        extra = "[rooms.limits]\nmin_duration_s = 1.0\n" + control_toml(
-            controlled_sim.relays.port, **tuning
-        ) + '[[rooms]]\nid = "film-vault"\nclass = "film-master"\n' + (
-            "[climate]\nsmoothing_s = 0.5\n"
-        ) + sensors_toml(
-            controlled_sim.port("rs485"), controlled_sim.port("tcp")
-        )  # fmt: skip
         config = make_config(
-            tmp_path / "room", db_url=db_url, mqtt_url=mosquitto.url, room=ROOM, extra=extra
+            tmp_path / "room",
+            db_url=db_url,
+            mqtt_url=mosquitto.url,
+            room=ROOM,
+            extra=controlled_room_toml(controlled_sim, **tuning),
         )
         daemon = await stack.enter_async_context(running_room(config))
         yield ControlRig(daemon, controlled_sim, subscriber, Retained(mosquitto), db_url, tokens)

@@ -4,11 +4,20 @@ dehumidifier and humidifier on a Modbus TCP relay module, switched by the daemon
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from daemon.tokens import Role
-from tests.climate_room.conftest import ROOM, ControlRig, eventually
+from simulators.climate import ClimateSimulator
+from tests.climate_room.conftest import (
+    ROOM,
+    ControlRig,
+    controlled_room_toml,
+    eventually,
+    running_room,
+)
+from tests.harness import make_config
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -209,3 +218,24 @@ async def test_a_dehumidifier_that_runs_without_effect_raises_control_not_effect
         state = (await client.get("/api/v1/climate/control")).json()
     dh = next(a for a in state["rooms"][0]["actuators"] if a["id"] == "dh-1")
     assert dh["ineffective"]
+
+
+async def test_a_stopping_daemon_leaves_no_actuator_running(
+    tmp_path: Path, db_url: str, controlled_sim: ClimateSimulator
+) -> None:
+    relays = controlled_sim.relays
+    assert relays is not None
+    config = make_config(
+        tmp_path / "room", db_url=db_url, room=ROOM, extra=controlled_room_toml(controlled_sim)
+    )
+    async with running_room(config) as daemon:
+        assert daemon.services is not None
+        control = daemon.services.control
+        assert control is not None
+        await control.override(ROOM, "dh-1", "on", duration_s=60, by="test")
+
+        async def running() -> bool:
+            return relays.is_on(ROOM, "dehumidifier")
+
+        await eventually(running)
+    assert not relays.is_on(ROOM, "dehumidifier")
