@@ -45,12 +45,12 @@ async def test_a_humidity_excursion_runs_the_dehumidifier_until_the_room_recover
     assert 'archroom_climate_actuator_on{actuator="dh-1",room="stack-1"} 1.0' in (
         await rig.metrics()
     )
-    peak = await _humidity(rig)
+    assert await _humidity(rig) >= 58.0  # the controller acted on what the API shows
 
     off = await rig.mqtt.wait_for("climate.actuator", 60, actuator="dh-1", on=False)
     assert "back to" in str(off["reason"])
     assert not rig.relays.is_on(ROOM, "dehumidifier")
-    assert await _humidity(rig) < 58.0 <= max(peak, 58.0)
+    assert await _humidity(rig) < 58.0
     # the humidifier was never asked to fight it
     assert not [e for e in rig.mqtt.events("climate.actuator") if e["actuator"] == "hu-1"]
 
