@@ -94,6 +94,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router(services, auth))
     from api.routes import (
         catalogue,
+        climate_control,
         dispositions,
         epcis,
         labels,
@@ -111,6 +112,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(epcis.router(services, auth))
     app.include_router(labels.router(services, auth))
     app.include_router(roommap.router(services, auth))
+    app.include_router(climate_control.router(services, auth))
     return app
 
 

@@ -20,9 +20,11 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from drivers.links import parse_link
 from drivers.models import StrictModel
 from rfid.config import GateConfig, ReaderConfig, ShelfEngineConfig
 from sensors.config import ROOM_CLASSES, BusConfig, ClimateConfig, LimitsOverride, SensorConfig
+from sensors.control_config import ActuatorConfig, ControlTuning
 from sensors.limits import limits_for
 from sensors.profiles import profile_for
 from stacker.config import StackerConfig
@@ -52,6 +54,8 @@ class RoomConfig(StrictModel):
     """Storage class of JGJ 25-2010 §5.2: ``paper``, ``special``, ``av``, ``film-copy``,
     ``film-master``; it sets the climate limits."""
     limits: LimitsOverride = LimitsOverride()
+    control: ControlTuning = ControlTuning()
+    """How the room's actuators are switched (with ``[[actuators]]``; docs/climate.md)."""
 
     @field_validator("room_class")
     @classmethod
@@ -304,6 +308,8 @@ class ArchroomConfig(BaseSettings):
     buses: list[BusConfig] = Field(default_factory=list)
     sensors: list[SensorConfig] = Field(default_factory=list)
     climate: ClimateConfig = ClimateConfig()
+    actuators: list[ActuatorConfig] = Field(default_factory=list)
+    """Dehumidifiers, humidifiers, cooling and heating the daemon switches (docs/climate.md)."""
     stacker: StackerConfig | None = None
     inventory: InventoryConfig = InventoryConfig()
 
@@ -345,6 +351,7 @@ class ArchroomConfig(BaseSettings):
             if rooms and sensor.room not in rooms:
                 problems.append(f"sensors[{i}].room: unknown room {sensor.room!r}")
         problems += _mixed_line_speeds(self.buses, self.sensors)
+        problems += _actuator_problems(self.actuators, self.sensors, rooms)
         for i, room in enumerate(self.rooms):
             try:
                 limits_for(room.room_class, room.limits)
@@ -385,6 +392,34 @@ def _mixed_line_speeds(buses: Sequence[BusConfig], sensors: Sequence[SensorConfi
             problems.append(
                 f"buses[{i}].baudrate: its sensors default to {listed} baud but one line runs "
                 "at one speed; set the devices to one speed and baudrate to it"
+            )
+    return problems
+
+
+def _actuator_problems(
+    actuators: Sequence[ActuatorConfig], sensors: Sequence[SensorConfig], rooms: set[str]
+) -> list[str]:
+    """Each actuator in a known room that has sensors (the controller needs readings), and
+    no two on the same output."""
+    problems: list[str] = []
+    _unique("actuators", (a.id for a in actuators), problems)
+    measured = {s.room for s in sensors}
+    outputs: dict[tuple[str, int, str, int], str] = {}
+    for i, a in enumerate(actuators):
+        if rooms and a.room not in rooms:
+            problems.append(f"actuators[{i}].room: unknown room {a.room!r}")
+        elif a.room not in measured:
+            problems.append(
+                f"actuators[{i}].room: no sensor measures room {a.room!r}, so nothing could "
+                "decide when to switch it"
+            )
+        link = parse_link(a.url, default_port=502)
+        where = (f"{link.host}:{link.port}", a.device_id, a.output, a.address)
+        other = outputs.setdefault(where, a.id)
+        if other != a.id:
+            problems.append(
+                f"actuators[{i}].address: {a.output} {a.address} of {a.url} (device "
+                f"{a.device_id}) already switches {other!r}"
             )
     return problems
 

@@ -101,6 +101,20 @@ class StackerJobChanged(Event):
     result: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClimateActuatorSwitched(Event):
+    """An actuator of a room's climate control was switched (and read back so)."""
+
+    type: ClassVar[str] = "climate.actuator"
+    room: str
+    actuator: str
+    kind: str
+    on: bool
+    reason: str
+    by: str
+    """``archroom`` for automatic control, else the user whose override it carries out."""
+
+
 # -- internal: on the in-process bus only, never in the outbox ------------------------------
 
 

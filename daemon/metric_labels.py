@@ -48,6 +48,8 @@ CLIMATE_ALARM_KINDS = tuple(
     "sensor.fault" if kind == "sensor-fault" else f"climate.{kind}"
     for kind in typing.get_args(AlarmKind)
 )
+ACTUATOR_ALARM_KINDS = ("actuator.fault", "actuator.ineffective")
+"""Raised by climate control (sensors/service/control.py) when actuators are configured."""
 STACKER_FAULT_CODES = (
     # FaultRaised kinds (stacker/events.py)
     "plc_fault",
@@ -96,6 +98,12 @@ def preset_labels(metrics: Metrics, config: ArchroomConfig) -> None:
             m.sensor_rejected.labels(sensor=sensor.id)
             for error in SENSOR_ERRORS:
                 m.sensor_errors.labels(sensor=sensor.id, error=error)
+    if config.actuators:
+        kinds += ACTUATOR_ALARM_KINDS
+        for a in config.actuators:
+            m.climate_actuator_on.labels(room=a.room, actuator=a.id).set(0)
+            m.climate_actuator_runtime.labels(room=a.room, actuator=a.id)
+            m.climate_actuator_write_failures.labels(room=a.room, actuator=a.id)
     for kind in kinds:
         m.alarms_active.labels(kind=kind).set(0)
     m.inventory_last.labels(room=config.room).set(0)

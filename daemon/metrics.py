@@ -128,6 +128,24 @@ class Metrics:
         self.climate_bus_up = Gauge(
             "archroom_climate_bus_up", "Climate sensor bus link is up", ["bus"], registry=r
         )
+        self.climate_actuator_on = Gauge(
+            "archroom_climate_actuator_on",
+            "Climate actuator switched on (1) or off (0), as read back from its output",
+            ["room", "actuator"],
+            registry=r,
+        )
+        self.climate_actuator_runtime = Counter(
+            "archroom_climate_actuator_runtime_seconds",
+            "Time the climate actuator has run",
+            ["room", "actuator"],
+            registry=r,
+        )
+        self.climate_actuator_write_failures = Counter(
+            "archroom_climate_actuator_write_failures",
+            "Switches of a climate actuator that failed (no answer, refused, wrong read-back)",
+            ["room", "actuator"],
+            registry=r,
+        )
         self.sensor_readings = Counter(
             "archroom_sensor_readings", "Sensor readings accepted", ["sensor"], registry=r
         )

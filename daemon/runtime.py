@@ -52,6 +52,7 @@ from drivers.uhfreader18_client import Uhfreader18Poller
 from rfid.service.desk import DeskEncoder
 from rfid.service.readers import RoomReaders
 from sensors.service.climate import build_climate
+from sensors.service.control import build_control
 from stacker.service.room import build_stacker
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,9 @@ async def build_services(
         retained=retained,
         health=health,
     )
+    control = build_control(
+        config, climate, ledger=ledger, alarms=alarms, metrics=metrics, health=health
+    )
     inventory = Inventory(
         config,
         ledger=ledger,
@@ -178,7 +182,9 @@ async def build_services(
         readers=readers,
         stacker=stacker,
     )
-    return dataclasses.replace(services, stacker=stacker, climate=climate, inventory=inventory)
+    return dataclasses.replace(
+        services, stacker=stacker, climate=climate, control=control, inventory=inventory
+    )
 
 
 class Daemon:
@@ -260,6 +266,8 @@ class Daemon:
                 tasks.append(self.supervisor.start(group, "stacker", services.stacker.run))
             if services.climate is not None:
                 tasks.append(self.supervisor.start(group, "climate", services.climate.run))
+            if services.control is not None:
+                tasks.append(self.supervisor.start(group, "climate-control", services.control.run))
             if services.inventory is not None:
                 tasks.append(self.supervisor.start(group, "inventory", services.inventory.run))
             while not server.started:

@@ -27,6 +27,7 @@ from daemon.tokens import Tokens
 from rfid.service.desk import DeskEncoder
 from rfid.service.readers import RoomReaders
 from sensors.service.climate import ClimateService
+from sensors.service.control import ClimateControl
 from stacker.service.room import StackerService
 
 
@@ -55,6 +56,7 @@ class Services:
     fastlane: FastLane
     stacker: StackerService | None = None
     climate: ClimateService | None = None
+    control: ClimateControl | None = None
     inventory: Inventory | None = None
     stop_hooks: list[Callable[[], None]] = field(default_factory=list)
     """Called once when the daemon begins to stop (before the API drains): e.g. end live streams."""

@@ -3,8 +3,9 @@
 Gates are usually fitted with a sounder or a beacon switched by a digital output: a channel of
 a Modbus TCP I/O module or of the door's PLC. On an unauthorized removal the coil is switched
 on for ``seconds`` and off again; another alarm while it sounds extends it. The output is
-best effort and never holds up the alarm itself: a sounder that does not answer is logged
-and counted, and the alarm still goes to MQTT, the API and the log.
+best effort and never holds up the alarm itself: a sounder that does not answer (or does not
+read back switched: ``drivers.modbus_output``) is logged and counted, and the alarm still goes
+to MQTT, the API and the log.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ import logging
 import time
 from typing import Protocol
 
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
-
 from drivers.links import parse_link
+from drivers.modbus_output import ModbusOutputs, OutputAddress, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +56,20 @@ class Sounder:
             )
 
     async def _run(self) -> None:
-        client = AsyncModbusTcpClient(self.host, port=self.port, timeout=1.0, retries=0)
+        outputs = ModbusOutputs()
+        out = OutputAddress(self.config.url, self.config.device_id, "coil", self.config.coil)
         try:
-            await self._connect(client)
-            await self._write(client, on=True)
+            await outputs.switch(out, on=True)
             try:
                 await self._hold()
             finally:
-                with contextlib.suppress(ModbusException, ConnectionError, OSError, TimeoutError):
-                    await asyncio.wait_for(self._write(client, on=False), 2.0)
-        except (ModbusException, ConnectionError, OSError, TimeoutError) as e:
+                with contextlib.suppress(OutputError, TimeoutError):
+                    await asyncio.wait_for(outputs.switch(out, on=False), 3.0)
+        except OutputError as e:
             self.failures += 1
             log.warning("sounder of gate %s (%s) did not answer: %s", self.gate, self.config.url, e)
         finally:
-            client.close()
-
-    async def _connect(self, client: AsyncModbusTcpClient) -> None:
-        if not await client.connect():
-            raise ConnectionError(f"no answer from {self.host}:{self.port}")
+            outputs.close()
 
     async def _hold(self) -> None:
         """Until ``until``, which a new alarm may push further while we wait."""
@@ -82,11 +77,6 @@ class Sounder:
         while left > 0:
             await asyncio.sleep(left)
             left = self.until - time.monotonic()
-
-    async def _write(self, client: AsyncModbusTcpClient, *, on: bool) -> None:
-        response = await client.write_coil(self.config.coil, on, device_id=self.config.device_id)
-        if response.isError():
-            raise ModbusException(f"coil {self.config.coil} write refused: {response}")
 
     async def close(self) -> None:
         """Stop sounding (the coil is switched off) and wait for that."""

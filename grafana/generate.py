@@ -32,6 +32,12 @@ IN_ROOM = f" * on (instance, job) group_left (room) archroom_build_info{ROOM}"
 and labels them with the room (readers, gates, the stacker have no ``room`` label)."""
 
 
+NO_ACTUATOR = (
+    ' or on (room) (0 * archroom_climate_temperature_limit_celsius{room=~"$room",bound="max"})'
+)
+"""Appended to an actuator query: a room without actuators has a line at 0, not "No data"."""
+
+
 def in_room(expr: str) -> str:
     return f"({expr}{IN_ROOM})"
 
@@ -294,6 +300,28 @@ def climate() -> dict[str, Any]:
                 [(f"archroom_climate_mould_risk_seconds{sel} / 3600", "{{room}} {{window}}")],
                 unit="h",
             ),
+            timeseries(
+                "Actuators",
+                [(f"archroom_climate_actuator_on{sel}{NO_ACTUATOR}", "{{room}} {{actuator}}")],
+                decimals=0,
+                description=(
+                    "Dehumidifiers, humidifiers, cooling and heating switched by climate control:"
+                    " 1 on, 0 off, as read back from the relay module. A room without actuators"
+                    " shows one line at 0."
+                ),
+            ),
+            timeseries(
+                "Actuator duty (1 h)",
+                [
+                    (
+                        f"rate(archroom_climate_actuator_runtime_seconds_total{sel}[1h])"
+                        + NO_ACTUATOR,
+                        "{{room}} {{actuator}}",
+                    )
+                ],
+                unit="percentunit",
+                description="Share of the last hour each actuator ran.",
+            ),
             stat(
                 "Sensors down",
                 f"count(archroom_sensor_up{sel} == 0) or vector(0)",
@@ -302,12 +330,14 @@ def climate() -> dict[str, Any]:
             ),
             stat(
                 "Climate alarms",
-                'sum(archroom_alarms_active{kind=~"climate.*|sensor.*"}'
+                'sum(archroom_alarms_active{kind=~"climate.*|sensor.*|actuator.*"}'
                 f" and on (instance, job) archroom_climate_temperature_limit_celsius{sel})"
                 " or vector(0)",
                 decimals=0,
                 thresholds=DOWN,
-                description="Active climate and sensor alarms of the daemons judging the rooms.",
+                description=(
+                    "Active climate, sensor and actuator alarms of the daemons judging the rooms."
+                ),
             ),
             stat(
                 "Rejected sensor values (1 h)",

@@ -16,7 +16,9 @@ Why these rules (docs/monitoring.md has the table):
   noticed. "Out of limits" is the room mean beyond the room's own min/max for 15 minutes; the 24
   h swing is compared with the room's allowed swing (JGJ 25-2010 §5.2.3: ±2 °C, ±5 % RH); mould
   risk is RH above 65 % at 2-45 °C (the daemon's mould-risk condition, sensors/alarms.py) for
-  half an hour.
+  half an hour. Climate control (docs/climate.md) judges its own actuators' effect over its
+  feedback time, so "control not effective" fires as soon as the daemon's alarm is up; an
+  actuator that cannot be switched is reported after 5 minutes of retries.
 - Readers, gates, stacker and outbox: what stops the room working (a reader or the PLC link
   down) or what must reach a person at once (an unauthorized removal).
 
@@ -184,6 +186,31 @@ CLIMATE = Group(
             "{{ $labels.room }}: mould risk",
             "The room mean has stayed above 65 % RH at a temperature moulds grow at"
             ' (2-45 °C) for 30 minutes: {{ $value | printf "%.1f" }} % RH.',
+        ),
+        Rule(
+            "ArchroomClimateControlNotEffective",
+            "archroom-climate-control-not-effective",
+            f'archroom_alarms_active{{kind="actuator.ineffective"}}{IN_ROOM}',
+            ">",
+            0,
+            "0m",
+            "warning",
+            "{{ $labels.room }}: climate control not effective",
+            "An actuator has run for its feedback time without moving the room's temperature or"
+            " humidity (a full tank, a tripped breaker, a door left open); see the"
+            " actuator.ineffective alarm.",
+        ),
+        Rule(
+            "ArchroomClimateActuatorFault",
+            "archroom-climate-actuator-fault",
+            f'archroom_alarms_active{{kind="actuator.fault"}}{IN_ROOM}',
+            ">",
+            0,
+            "5m",
+            "warning",
+            "{{ $labels.room }}: a climate actuator cannot be switched",
+            "The relay module or air handler has not answered (or not read back the switch) for"
+            " 5 minutes; the daemon keeps trying. See the actuator.fault alarm.",
         ),
     ),
 )

@@ -52,6 +52,8 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from simulators.climate_room import RelayModule, RoomPhysics, RoomSpec, Weather
+
 log = logging.getLogger(__name__)
 
 SimProfile = Literal["xy-md02", "rs-ws-n01", "float32"]
@@ -220,7 +222,12 @@ class ClimateSimulator:
         seed: int = 0,
         speed: float = 1.0,
         clock: Callable[[], float] = time.time,
+        physics: Mapping[str, RoomSpec] | None = None,
+        weather: Weather | None = None,
+        relays: RelayModule | None = None,
     ) -> None:
+        """``physics`` gives rooms a physical model (simulators/climate_room.py) in place of
+        the played-back curve; ``relays`` is the relay module switching their actuators."""
         self._host = host
         self._buses = {b.name: b for b in buses}
         self._rooms = dict(rooms)
@@ -245,6 +252,14 @@ class ClimateSimulator:
         self._speed = speed
         self._clock = clock
         self._t0 = clock()
+        self._physics = {
+            room: RoomPhysics(spec, weather or Weather(), self._t0)
+            for room, spec in (physics or {}).items()
+        }
+        unknown = set(self._physics) - set(self._rooms)
+        if unknown:
+            raise ValueError(f"physics for unknown rooms: {', '.join(sorted(unknown))}")
+        self.relays = relays
         self._servers: dict[str, ModbusTcpServer] = {}
         self._ports: dict[str, int] = {b.name: b.port for b in buses}
 
@@ -257,6 +272,17 @@ class ClimateSimulator:
     def true_climate(self, room: str, at: float | None = None) -> tuple[float, float]:
         """The room's (temperature °C, RH %) without noise or sensor bias."""
         t = self.model_time() if at is None else at
+        physics = self._physics.get(room)
+        if physics is not None:
+            running = self.relays.running(room) if self.relays is not None else frozenset()
+            physics.advance(t, running)
+            temperature, humidity = physics.temperature_c, physics.humidity_pct
+            for step in self._steps[room]:
+                if t >= step.start_s:
+                    k = 1.0 - math.exp(-(t - step.start_s) / step.tau_s)
+                    temperature += step.temperature_c * k
+                    humidity += step.humidity_pct * k
+            return temperature, humidity
         m = self._rooms[room]
         day = (t % DAY_S) / DAY_S
         wave = math.sin(2 * math.pi * (day - 9 / 24))  # warmest at 15:00, coolest at 03:00
@@ -271,6 +297,10 @@ class ClimateSimulator:
                 temperature += step.temperature_c * k
                 humidity += step.humidity_pct * k
         return temperature, humidity
+
+    def physics(self, room: str) -> RoomPhysics:
+        """The physical model of ``room`` (to open its door, change its loads or weather)."""
+        return self._physics[room]
 
     def sensor_values(self, sensor: str) -> tuple[float, float]:
         """What ``sensor`` measures now: pinned values, or the room's climate + bias + noise."""
@@ -463,6 +493,8 @@ class ClimateSimulator:
     async def start(self) -> None:
         for bus in self._buses.values():
             await self.start_bus(bus.name)
+        if self.relays is not None:
+            await self.relays.start()
 
     async def start_bus(self, name: str) -> None:
         """Start listening for ``name`` (again, on the same port once it has one)."""
@@ -502,6 +534,8 @@ class ClimateSimulator:
     async def stop(self) -> None:
         for name in list(self._servers):
             await self.stop_bus(name)
+        if self.relays is not None:
+            await self.relays.stop()
 
     async def __aenter__(self) -> ClimateSimulator:
         await self.start()

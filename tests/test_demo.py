@@ -127,6 +127,9 @@ async def test_demo_runs_every_scenario_step_and_stops_cleanly(
         "stacker",
         "desk",
     }
+    switched = events.of("climate.actuator")
+    assert {(e["actuator"], e["on"]) for e in switched} >= {("dh-1", True), ("dh-1", False)}
+    assert any("% RH, dh-1 " in line for line in lines if line.startswith("status:")), lines
     climate_topics = {t for t, _ in events.seen if "/climate/" in t}
     assert len(climate_topics) == 4
 
@@ -137,7 +140,7 @@ def _is_step(step: str, message: str) -> bool:
         "misplaced": "misplaced alarm",
         "unauthorized": "without a loan",
         "stacker": "retrieved by the stacker",
-        "humidity": "dehumidifier failure",
+        "humidity": "dehumidifier dh-1 ran until",
     }[step] in message
 
 
@@ -162,3 +165,6 @@ async def _check_api(api: str, token: str) -> None:
         assert "archroom_gate_alarms_total" in metrics
         assert 'archroom_rfid_reader_up{reader="door-1"} 1.0' in metrics
         assert "archroom_stacker_up 1.0" in metrics
+        assert 'archroom_climate_actuator_on{actuator="dh-1",room="stack-1"}' in metrics
+        control = (await client.get("/api/v1/climate/control")).json()
+        assert [a["id"] for a in control["rooms"][0]["actuators"]] == ["dh-1"]

@@ -15,6 +15,7 @@ from types import TracebackType
 
 from drivers.uhfreader18 import Variant
 from simulators.climate import ClimateSimulator, default_layout
+from simulators.climate_room import Channel, RelayModule, RoomSpec
 from simulators.llrp_gate import LlrpGateSimulator
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
@@ -25,6 +26,10 @@ STACKER_LEVELS = 4
 SHELF_READERS = 4
 ANTENNAS = 4
 BAYS = 4  # rack A: bays 1-4, levels 1-4; reader k watches bay k+1, antenna n level n
+
+
+DEMO_ROOM = RoomSpec(volume_m3=10.0, door_air_changes_per_h=120.0, dehumidifier_g_per_h=6000.0)
+"""A small, leaky room with a strong dehumidifier: things happen within a minute."""
 
 
 def shelf_code(reader: int, antenna: int) -> str:
@@ -53,7 +58,14 @@ class DemoDevices:
                 host_watchdog_s=10.0,
             )
         )
-        self.climate = ClimateSimulator(*default_layout(), seed=3)
+        # The paper stack is a small room with a physical model and a dehumidifier on a relay
+        # module (coil 0), so the daemon's climate control pulls an excursion back in a minute.
+        self.climate = ClimateSimulator(
+            *default_layout(),
+            seed=3,
+            physics={ROOM: DEMO_ROOM},
+            relays=RelayModule([Channel(0, ROOM, "dehumidifier")]),
+        )
         self.shelf_paths: list[str] = []
         self.desk_path = ""
         self._stack = contextlib.AsyncExitStack()
@@ -75,6 +87,11 @@ class DemoDevices:
         await self.climate.start()
         self._stack.push_async_callback(self.climate.stop)
         return self
+
+    @property
+    def relays(self) -> RelayModule:
+        assert self.climate.relays is not None
+        return self.climate.relays
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -112,6 +129,11 @@ def demo_config_text(
         'class = "paper"',
         "[rooms.limits]",
         "min_duration_s = 5.0  # a real room waits longer (default 600 s); the demo is impatient",
+        "[rooms.control]",
+        "interval_s = 1.0",
+        "min_on_s = 10.0  # a compressor wants minutes (default 300 s)",
+        "min_off_s = 10.0",
+        "feedback_after_s = 120.0",
         "",
         "[[rooms]]",
         'id = "film-vault"',
@@ -186,6 +208,14 @@ def demo_config_text(
         "[[buses]]",
         'id = "tcp"',
         f'url = "tcp://127.0.0.1:{devices.climate.port("tcp")}"',
+        "",
+        "[[actuators]]",
+        'id = "dh-1"',
+        f'room = "{ROOM}"',
+        'kind = "dehumidifier"',
+        f'url = "tcp://127.0.0.1:{devices.relays.port}"',
+        'output = "coil"',
+        "address = 0",
     ]
     for sensor_type, sensor, bus, room, address in (
         ("xy-md02", "stack-1-a", "rs485", ROOM, 1),

@@ -41,6 +41,7 @@ from daemon.demo.devices import (
 from daemon.events import (
     AlarmCleared,
     AlarmRaised,
+    ClimateActuatorSwitched,
     GatePassageRecorded,
     LocationChanged,
     StackerJobChanged,
@@ -55,6 +56,7 @@ from daemon.room import prepare_room, stacker_cell_code
 from daemon.services import Services
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
+from simulators.climate_room import Weather
 from simulators.llrp_gate import Cross
 from stacker.cells import CellAddress
 from stacker.registers import epc_short_form
@@ -199,7 +201,12 @@ class _Watch:
 
     def __init__(self, bus: Bus) -> None:
         self._events = bus.subscribe(
-            GatePassageRecorded, AlarmRaised, AlarmCleared, LocationChanged, StackerJobChanged
+            GatePassageRecorded,
+            AlarmRaised,
+            AlarmCleared,
+            LocationChanged,
+            StackerJobChanged,
+            ClimateActuatorSwitched,
         )
         self._seen: list[object] = []
         self.waiting_for = ""
@@ -488,22 +495,58 @@ class Scenario:
                               f" {view.name} for whoever asked for it", flush=True)  # fmt: skip
 
     async def humidity_excursion(self, client: httpx.AsyncClient) -> str:
-        del client
-        climate = self.devices.climate
-        climate.dehumidifier_failure("stack-1", rise_pct=18.0, tau_s=15.0)
-        raised = await self._wait(
-            "humidity alarm in stack-1",
-            lambda e: isinstance(e, AlarmRaised) and e.kind == "climate.humidity-high",
-            within_s=90,
-        )
-        climate.clear_steps("stack-1")
+        """The door to a humid corridor stands open: humidity climbs past the limit, the
+        dehumidifier runs and pulls the room back, the alarm clears."""
+        physics = self.devices.climate.physics("stack-1")
+        physics.weather = Weather(26.0, 80.0)
+        physics.open_door(10.0)
+        try:
+            raised = await self._wait(
+                "humidity alarm in stack-1",
+                lambda e: isinstance(e, AlarmRaised) and e.kind == "climate.humidity-high",
+                within_s=60,
+            )
+            await self._wait(
+                "dehumidifier dh-1 on",
+                lambda e: isinstance(e, ClimateActuatorSwitched) and e.actuator == "dh-1" and e.on,
+                within_s=60,
+            )
+            off = await self._wait(
+                "dehumidifier dh-1 off",
+                lambda e: (
+                    isinstance(e, ClimateActuatorSwitched) and e.actuator == "dh-1" and not e.on
+                ),
+                within_s=120,
+            )
+        finally:
+            physics.weather = Weather()
         await self._wait(
             "humidity alarm in stack-1 cleared",
             lambda e: isinstance(e, AlarmCleared) and e.kind == "climate.humidity-high",
-            within_s=120,
+            within_s=60,
         )
+        control = (await client.get("/api/v1/climate/control")).json()
+        assert control["rooms"][0]["actuators"][0]["switches"] >= 2, control
         assert isinstance(raised, AlarmRaised)
-        return f"dehumidifier failure in stack-1: {raised.message}; repaired, alarm cleared"
+        assert isinstance(off, ClimateActuatorSwitched)
+        return (
+            f"door to a humid corridor open in stack-1: {raised.message}; dehumidifier dh-1 "
+            f"ran until {off.reason}; alarm cleared"
+        )
+
+    def _climate_status(self) -> str:
+        """`` | stack-1 58.2 % RH, dh-1 on``: the controlled rooms' humidity and actuators."""
+        climate, control = self.services.climate, self.services.control
+        if climate is None or control is None:
+            return ""
+        parts = []
+        for room in control.view().rooms:
+            rh = climate.monitor.room(room.room, time.time()).humidity_pct
+            actuators = ", ".join(
+                f"{a.config.id} {'on' if a.on else 'off'}" for a in room.actuators
+            )
+            parts.append(f"{room.room} {'?' if rh is None else f'{rh:.1f}'} % RH, {actuators}")
+        return " | " + "; ".join(parts)
 
     async def _status_line(self) -> None:
         metrics = self.services.metrics
@@ -523,7 +566,7 @@ class Scenario:
             open_loans, _ = await self.services.loans.counts()
             print(
                 f"status: {self._health_words()} | {rate:,.0f} reads/s | {alarms} active alarm(s)"
-                f" | {open_loans} open loan(s) | {self.summary()}",
+                f" | {open_loans} open loan(s){self._climate_status()} | {self.summary()}",
                 flush=True,
             )
 

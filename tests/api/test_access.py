@@ -34,6 +34,8 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/loans/{loan_id}"): {S, C, A},
     ("GET", "/api/v1/climate"): {S, F, A},
     ("GET", "/api/v1/climate/history"): {S, F, A},
+    ("GET", "/api/v1/climate/control"): {S, F, A},
+    ("POST", "/api/v1/climate/control/{room}/{actuator}/override"): {F, A},
     ("GET", "/api/v1/alarms"): {S, F, A},
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): {S, F, A},
     ("GET", "/api/v1/audit"): {A},
@@ -99,6 +101,8 @@ PARAMS = {
     "record_id": "EA-1",
     "request_id": "1",
     "disposition_id": "1",
+    "room": "r1",
+    "actuator": "dh-1",
 }
 
 

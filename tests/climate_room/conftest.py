@@ -20,7 +20,9 @@ from daemon.runtime import Daemon
 from daemon.services import Services
 from daemon.tokens import Role
 from sensors.service.climate import ClimateService
+from sensors.service.control import ClimateControl
 from simulators.climate import ClimateSimulator, default_layout
+from simulators.climate_room import Channel, RelayModule, RoomPhysics, RoomSpec, Weather
 from tests.harness import create_token, make_config
 from tests.room.conftest import Subscriber
 from tests.services import Mosquitto
@@ -336,3 +338,133 @@ async def clocked(
     config = make_config(tmp_path / "daemon", db_url=sqlite_url)
     async with running_room(config) as daemon:
         yield ClockedRoom(daemon, climate_sim, ManualClock(T0), tmp_path / "service", sqlite_url)
+
+
+# -- climate control: the room as a physical model, its actuators on a relay module ----------
+
+SPEED = 120.0
+"""Model seconds per second of the controlled room: a door left open for 3 model minutes is
+1.5 s of test, and the dehumidifier pulls the room back within seconds."""
+
+
+def control_toml(relay_port: int, *, feedback_after_s: float = 600.0) -> str:
+    """The paper stack's controller tuned for tests, and a dehumidifier (coil 0) and a
+    humidifier (coil 1) on the simulator's relay module."""
+    return f"""
+[rooms.control]
+interval_s = 0.2
+min_on_s = 1.0
+min_off_s = 1.0
+stale_after_s = 3.0
+feedback_after_s = {feedback_after_s}
+max_override_s = 60
+
+[[actuators]]
+id = "dh-1"
+room = "stack-1"
+kind = "dehumidifier"
+url = "tcp://127.0.0.1:{relay_port}"
+address = 0
+timeout_s = 0.3
+retry_s = 0.5
+
+[[actuators]]
+id = "hu-1"
+room = "stack-1"
+kind = "humidifier"
+url = "tcp://127.0.0.1:{relay_port}"
+address = 1
+timeout_s = 0.3
+retry_s = 0.5
+"""
+
+
+def controlled_room_toml(sim: ClimateSimulator, **tuning: float) -> str:
+    """``rig_toml`` with the paper stack's controller and its actuators (``control_toml``)."""
+    assert sim.relays is not None
+    return (
+        "[rooms.limits]\nmin_duration_s = 1.0\n"
+        + control_toml(sim.relays.port, **tuning)
+        + '[[rooms]]\nid = "film-vault"\nclass = "film-master"\n'
+        + "[climate]\nsmoothing_s = 0.5\n"
+        + sensors_toml(sim.port("rs485"), sim.port("tcp"))
+    )
+
+
+@dataclass
+class ControlRig(ClimateRig):
+    @property
+    def control(self) -> ClimateControl:
+        assert self.services.control is not None
+        return self.services.control
+
+    @property
+    def relays(self) -> RelayModule:
+        assert self.sim.relays is not None
+        return self.sim.relays
+
+    @property
+    def physics(self) -> RoomPhysics:
+        return self.sim.physics(ROOM)
+
+    def ticks(self) -> int:
+        return self.control.rooms[ROOM].ticks
+
+    async def wait_ticks(self, count: int) -> None:
+        """Until the controller has looked at the room ``count`` more times."""
+        target = self.ticks() + count
+
+        async def done() -> bool:
+            return self.ticks() >= target
+
+        await eventually(done)
+
+    def humid_corridor(self, door_open_s: float = 180.0) -> None:
+        """A humid summer corridor, and the door to it left open (model seconds)."""
+        self.physics.weather = Weather(26.0, 80.0)
+        self.physics.open_door(door_open_s)
+
+
+@pytest.fixture
+async def controlled_sim() -> AsyncIterator[ClimateSimulator]:
+    sensors, buses, rooms = default_layout()
+    relays = RelayModule([Channel(0, ROOM, "dehumidifier"), Channel(1, ROOM, "humidifier")])
+    sim = ClimateSimulator(
+        sensors, buses, rooms, seed=5, speed=SPEED, physics={ROOM: RoomSpec()}, relays=relays
+    )
+    async with sim:
+        yield sim
+
+
+@pytest.fixture
+async def control_rig(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    mosquitto: Mosquitto,
+    db_url: str,
+    controlled_sim: ClimateSimulator,
+) -> AsyncIterator[ControlRig]:
+    """Parametrize indirectly with ``{"feedback_after_s": S}`` to tune the feedback check."""
+    assert controlled_sim.relays is not None
+    tuning: dict[str, float] = getattr(request, "param", {})
+    async with AsyncExitStack() as stack:
+        subscriber = Subscriber(mosquitto, f"{PREFIX}/#")
+        sub_task = asyncio.create_task(subscriber.run(), name="mqtt subscriber")
+
+        async def stop_subscriber() -> None:
+            sub_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await sub_task
+
+        stack.push_async_callback(stop_subscriber)
+        await asyncio.wait_for(subscriber.ready.wait(), 10)
+        tokens = {role: await create_token(db_url, role, f"{role.value}-control") for role in Role}
+        config = make_config(
+            tmp_path / "room",
+            db_url=db_url,
+            mqtt_url=mosquitto.url,
+            room=ROOM,
+            extra=controlled_room_toml(controlled_sim, **tuning),
+        )
+        daemon = await stack.enter_async_context(running_room(config))
+        yield ControlRig(daemon, controlled_sim, subscriber, Retained(mosquitto), db_url, tokens)

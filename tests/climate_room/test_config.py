@@ -60,6 +60,110 @@ def test_room_limits_that_leave_an_empty_range_are_refused(tmp_path: Path) -> No
     assert "rooms[0].limits: temperature limits 30..24 °C are empty" in error.value.errors
 
 
+ACTUATORS = """
+[[actuators]]
+id = "dh-1"
+room = "r1"
+kind = "dehumidifier"
+url = "tcp://10.0.4.20:502"
+address = 0
+
+[[actuators]]
+id = "hu-1"
+room = "r2"
+kind = "humidifier"
+url = "serial:///dev/ttyUSB1"
+address = 1
+
+[[actuators]]
+id = "cool"
+room = "r1"
+kind = "cooling"
+url = "tcp://10.0.4.20"
+output = "register"
+address = 40
+on_value = 1
+off_value = 1
+
+[[actuators]]
+id = "dh-2"
+room = "r1"
+kind = "dehumidifier"
+url = "tcp://10.0.4.20:502"
+address = 0
+
+[[actuators]]
+id = "dh-3"
+room = "r1"
+kind = "fan"
+url = "tcp://10.0.4.21:502"
+address = 0
+[rooms.control]
+min_on_s = -1
+"""
+
+
+def test_actuators_and_control_tuning_are_checked_with_their_place(tmp_path: Path) -> None:
+    path = tmp_path / "archroom.toml"
+    path.write_text(
+        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
+        + LINE.format(baudrate="baudrate = 9600")
+        + ACTUATORS
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    errors = error.value.errors
+    assert any(
+        e.startswith("actuators[1].url: an actuator is switched over Modbus TCP") for e in errors
+    )
+    assert "actuators[2]: on_value and off_value must differ" in errors
+    assert any(e.startswith("actuators[4].kind: ") for e in errors)
+    assert any(e.startswith("rooms[0].control.min_on_s: ") for e in errors), errors
+
+    valid = ACTUATORS.split("[[actuators]]")
+    path.write_text(
+        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
+        + LINE.format(baudrate="baudrate = 9600")
+        + "[[actuators]]".join([valid[0], valid[1], valid[4].replace('"r1"', '"r2"')])
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    # the cross-checks of the whole file come back as one line, each problem located
+    assert error.value.errors == [
+        "actuators[1].room: unknown room 'r2'; actuators[1].address: coil 0 of "
+        "tcp://10.0.4.20:502 (device 1) already switches 'dh-1'"
+    ]
+    path.write_text(
+        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
+        + LINE.format(baudrate="baudrate = 9600")
+        + "[[actuators]]".join([valid[0], valid[1], valid[4]])
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert error.value.errors == [
+        "actuators[1].address: coil 0 of tcp://10.0.4.20:502 (device 1) already switches 'dh-1'"
+    ]
+    path.write_text(
+        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n[[rooms]]\nid = "r2"\n'
+        + LINE.format(baudrate="baudrate = 9600")
+        + "[[actuators]]".join([valid[0], valid[2].replace("serial:///dev/ttyUSB1", "tcp://h")])
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert error.value.errors == [
+        "actuators[0].room: no sensor measures room 'r2', so nothing could decide when to switch it"
+    ]
+    path.write_text(
+        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
+        "[rooms.control]\nmin_on_s = 60\n"
+        + LINE.format(baudrate="baudrate = 9600")
+        + "[[actuators]]".join([valid[0], valid[1]])
+    )
+    config = load_config(path)
+    assert config.actuators[0].output == "coil"
+    assert config.rooms[0].control.settings().min_on_s == 60
+
+
 def test_climate_table_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "archroom.toml"
     path.write_text("[climate]\nhistory_retention_days = 0\nsmoothing = 5\n")

@@ -6,12 +6,14 @@ from typing import Any
 
 from daemon.config import ArchroomConfig
 from daemon.metric_labels import (
+    ACTUATOR_ALARM_KINDS,
     CLIMATE_ALARM_KINDS,
     ROOM_ALARM_KINDS,
     STACKER_ALARM_KINDS,
     preset_labels,
 )
 from daemon.metrics import Metrics
+from sensors.service import control
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG: dict[str, Any] = {
@@ -26,6 +28,15 @@ CONFIG: dict[str, Any] = {
     "buses": [{"id": "rs485", "url": "socket://127.0.0.1:4"}],
     "sensors": [
         {"type": "xy-md02", "id": "vault-a", "bus": "rs485", "room": "film-vault", "device_id": 1}
+    ],
+    "actuators": [
+        {
+            "id": "dh-9",
+            "room": "film-vault",
+            "kind": "dehumidifier",
+            "url": "tcp://127.0.0.1:5",
+            "address": 0,
+        }
     ],
 }
 
@@ -57,7 +68,21 @@ def test_known_label_values_are_exported_at_zero_before_anything_happens() -> No
     assert value("archroom_stacker_faults_total", code="accept_timeout") == 0
     assert value("archroom_sensor_errors_total", sensor="vault-a", error="timeout") == 0
     assert value("archroom_sensor_rejected_values_total", sensor="vault-a") == 0
-    for kind in (*ROOM_ALARM_KINDS, *STACKER_ALARM_KINDS, *CLIMATE_ALARM_KINDS):
+    assert value("archroom_climate_actuator_on", room="film-vault", actuator="dh-9") == 0
+    assert (
+        value("archroom_climate_actuator_runtime_seconds_total", room="film-vault", actuator="dh-9")
+        == 0
+    )
+    assert (
+        value("archroom_climate_actuator_write_failures_total", room="film-vault", actuator="dh-9")
+        == 0
+    )
+    for kind in (
+        *ROOM_ALARM_KINDS,
+        *STACKER_ALARM_KINDS,
+        *CLIMATE_ALARM_KINDS,
+        *ACTUATOR_ALARM_KINDS,
+    ):
         assert value("archroom_alarms_active", kind=kind) == 0, kind
     assert value("archroom_alarms_active", kind="climate.mould-risk") == 0
     assert value("archroom_inventory_last_timestamp_seconds", room="stack-1") == 0
@@ -74,11 +99,14 @@ def metrics_version(found: dict[tuple[str, frozenset[tuple[str, str]]], float]) 
 
 def test_a_room_without_stacker_or_sensors_exports_none_of_their_series() -> None:
     metrics = Metrics(room="stack-1")
-    config = {k: v for k, v in CONFIG.items() if k not in ("stacker", "buses", "sensors")}
+    config = {
+        k: v for k, v in CONFIG.items() if k not in ("stacker", "buses", "sensors", "actuators")
+    }
     preset_labels(metrics, ArchroomConfig(**config))
     names = {name for name, labels in samples(metrics) if labels}
     assert "archroom_stacker_jobs_total" not in names
     assert "archroom_sensor_errors_total" not in names
+    assert "archroom_climate_actuator_on" not in names
     kinds = {
         dict(labels)["kind"]
         for name, labels in samples(metrics)
@@ -98,3 +126,5 @@ def test_every_alarm_kind_the_code_raises_is_known() -> None:
     known = {*ROOM_ALARM_KINDS, *STACKER_ALARM_KINDS, *CLIMATE_ALARM_KINDS}
     assert raised, "the search found no alarm kinds: the pattern is stale"
     assert sorted(raised - known) == []
+    # climate control names its kinds by constant
+    assert set(control.ALARM_KINDS) == set(ACTUATOR_ALARM_KINDS)

@@ -20,6 +20,13 @@ from simulators.climate import (
     default_layout,
     main,
 )
+from simulators.climate_room import (
+    RoomPhysics,
+    RoomSpec,
+    Weather,
+    humidity_pct,
+    moisture_g_per_kg,
+)
 
 
 @pytest.fixture
@@ -212,3 +219,58 @@ def test_a_sensor_that_cannot_run_at_its_lines_baud_is_refused() -> None:
             [SimBus("l", "rtu", baud=19200)],
             {"r": RoomModel()},
         )
+
+
+# -- the physical room model (simulators/climate_room.py) -----------------------------------
+
+
+def _physics(**spec: float) -> RoomPhysics:
+    return RoomPhysics(RoomSpec(**spec), Weather(), 0.0)
+
+
+def test_a_room_left_alone_in_its_own_weather_stays_where_it_is() -> None:
+    room = _physics()
+    room.advance(6 * 3600, frozenset())
+    assert room.temperature_c == pytest.approx(19.0, abs=1e-6)
+    assert room.humidity_pct == pytest.approx(52.0, abs=1e-6)
+
+
+def test_an_open_door_lets_humid_corridor_air_in_and_a_dehumidifier_takes_it_out() -> None:
+    room = _physics()
+    room.weather = Weather(26.0, 80.0)
+    room.open_door(600)
+    room.advance(600, frozenset())
+    humid = room.humidity_pct
+    assert humid > 60  # six air changes an hour for ten minutes
+    room.advance(1800, frozenset())
+    leaks_only = room.humidity_pct
+    assert leaks_only > humid  # the door is shut, but the leaks still bring moisture in
+
+    dried = _physics()
+    dried.weather = Weather(26.0, 80.0)
+    dried.open_door(600)
+    dried.advance(600, frozenset())
+    dried.advance(1800, frozenset({"dehumidifier"}))
+    assert dried.humidity_pct < humid - 10
+
+
+def test_heating_warms_the_room_and_lowers_its_relative_humidity() -> None:
+    room = _physics()
+    room.advance(3600, frozenset({"heating"}))
+    assert room.temperature_c > 19.5
+    assert room.humidity_pct < 52.0
+    assert room.moisture == pytest.approx(moisture_g_per_kg(19.0, 52.0))
+
+
+def test_a_broken_actuator_runs_without_effect() -> None:
+    room = _physics()
+    room.broken.add("humidifier")
+    room.advance(3600, frozenset({"humidifier"}))
+    assert room.humidity_pct == pytest.approx(52.0, abs=1e-6)
+
+
+def test_moisture_and_relative_humidity_convert_both_ways() -> None:
+    for t, rh in ((0.0, 30.0), (19.0, 52.0), (30.0, 90.0)):
+        assert humidity_pct(t, moisture_g_per_kg(t, rh)) == pytest.approx(rh)
+    # 20 °C / 50 % at sea level: about 7.3 g of water per kg of dry air
+    assert moisture_g_per_kg(20.0, 50.0) == pytest.approx(7.3, abs=0.1)

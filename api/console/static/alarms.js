@@ -10,7 +10,7 @@ let showEnded = false;
 function groupOf(kind) {
   const prefix = kind.split(".")[0];
   if (["gate", "stacker", "reader", "climate"].includes(prefix)) return prefix;
-  if (prefix === "sensor") return "climate";
+  if (prefix === "sensor" || prefix === "actuator") return "climate";
   if (["item", "loan"].includes(prefix)) return "items";
   if (/^(temperature|humidity|mould|sensor)/.test(kind)) return "climate";
   return "other";

@@ -75,8 +75,75 @@ function sensorRow(sensor) {
   );
 }
 
+const mayOverride = ["facilities", "admin"].includes(session.role);
+
+function actuatorRow(room, a) {
+  const state = a.on === null ? t("control.unknown") : t(a.on ? "control.on" : "control.off");
+  const mode = a.override
+    ? t("control.forced", { state: t(a.override.on ? "control.on" : "control.off"), by: a.override.by, until: when(a.override.until) })
+    : t("control.auto");
+  const problems = [
+    a.fault ? t("control.fault", { error: a.fault }) : "",
+    a.ineffective ? t("control.ineffective", { message: a.ineffective }) : "",
+  ].filter(Boolean);
+  const kind = has(`control.kind.${a.kind}`) ? t(`control.kind.${a.kind}`) : a.kind;
+  const buttons = mayOverride
+    ? [
+        ["on", "control.force_on"],
+        ["off", "control.force_off"],
+        ["auto", "control.release"],
+      ].map(([value, words]) =>
+        el("button", {
+          type: "button",
+          text: t(words),
+          dataset: { mode: value },
+          disabled: value === "auto" && !a.override,
+          onclick: (event) => override(room, a, value, event.target),
+        }),
+      )
+    : [];
+  return el(
+    "tr",
+    { dataset: { actuator: a.id, on: String(a.on), mode: a.mode }, class: problems.length ? "alarmed" : "" },
+    el("td", {}, el("strong", { text: a.id }), el("br"), el("small", { text: kind })),
+    el("td", { text: room }),
+    el("td", {}, el("span", { class: `pill ${a.on ? "ok" : ""}`, text: state })),
+    el("td", { text: mode }),
+    el("td", {}, a.reason, ...problems.map((p) => el("div", {}, el("small", { class: "bad", text: p })))),
+    el("td", { text: t("control.minutes", { n: Math.round(a.runtime_s / 60) }) }),
+    el("td", { class: "buttons" }, ...buttons),
+  );
+}
+
+async function override(room, a, mode, button) {
+  button.disabled = true;
+  try {
+    const duration = Number($("#control-duration").value);
+    await api("POST", `/api/v1/climate/control/${encodeURIComponent(room)}/${encodeURIComponent(a.id)}/override`, {
+      mode,
+      duration_s: duration,
+    });
+    say(status, t("control.done", { actuator: a.id, mode: mode === "auto" ? t("control.auto") : t(`control.${mode}`) }));
+  } catch (error) {
+    say(status, error.message, "error");
+  } finally {
+    button.disabled = false;
+    load();
+  }
+}
+
+async function loadControl() {
+  const control = await api("GET", "/api/v1/climate/control");
+  const rows = control.rooms.flatMap((room) => room.actuators.map((a) => actuatorRow(room.id, a)));
+  $("#control").tBodies[0].replaceChildren(...rows);
+  $("#control-card").hidden = rows.length === 0;
+  $("#control-override").hidden = !mayOverride;
+  $("#control-hint").textContent = `${t("control.hint")}${mayOverride ? "" : ` ${t("control.read_only")}`}`;
+}
+
 async function load() {
   try {
+    await loadControl();
     const climate = await api("GET", "/api/v1/climate");
     $("#rooms").replaceChildren(...climate.rooms.map(roomCard));
     $("#sensors").tBodies[0].replaceChildren(...climate.sensors.map(sensorRow));
@@ -93,6 +160,7 @@ if (!session.climate) {
 } else {
   on("alarm.raised", load);
   on("alarm.cleared", load);
+  on("climate.actuator", load);
   on("reconnected", load);
   load();
   setInterval(load, REFRESH_MS);

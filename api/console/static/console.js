@@ -165,6 +165,7 @@ const LIVE_TYPES = [
   "loan.returned",
   "tag.bound",
   "stacker.job",
+  "climate.actuator",
 ];
 const handlers = new Map();
 
