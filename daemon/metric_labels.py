@@ -43,6 +43,7 @@ STACKER_ALARM_KINDS = (
     "stacker.accept_timeout",
     "stacker.outcome_unknown",
     "stacker.foreign_result",
+    "stacker.station_mismatch",
 )
 CLIMATE_ALARM_KINDS = tuple(
     "sensor.fault" if kind == "sensor-fault" else f"climate.{kind}"
