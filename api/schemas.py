@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.ledger.alarms import Alarm
@@ -18,6 +18,8 @@ from daemon.reconcile.campaigns import Campaign, CampaignLocation
 from daemon.reconcile.copies import KeyFieldCopyRecord
 from daemon.reconcile.runs import ReportRow, Run
 from daemon.reconcile.spotcheck import CheckItem, Outcome, SpotCheck
+from rfid.service.cart import MAX_BOXES as MAX_CART_BOXES
+from rfid.service.cart import BoxResult
 from sensors.derived import Preservation
 from sensors.limits import ClimateLimits
 from sensors.service.climate import ClimateView, RoomView, SensorView, alarm_owner
@@ -144,6 +146,67 @@ class ReturnIn(BaseModel):
 class RenewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     due: date | None = None
+
+
+class CartIn(BaseModel):
+    """Which boxes: a list of references, or every tagged box a desk reader sees now."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    refs: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_CART_BOXES
+    )
+    reader: str | None = Field(
+        default=None, min_length=1, max_length=100, description="a desk reader's id"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CartIn:
+        if (self.refs is None) == (self.reader is None):
+            raise ValueError("give either refs (a list of references) or reader (a desk reader)")
+        return self
+
+
+class CartLoanIn(CartIn):
+    borrower: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=2000)
+    approval_no: str | None = Field(default=None, max_length=100)
+    due: date | None = None
+
+
+class CartReturnIn(CartIn):
+    location: str | None = Field(
+        default=None, max_length=100, description="where they were handed in (default: the desk)"
+    )
+
+
+class BoxOut(_Out):
+    epc: str | None
+    ref: str | None
+
+
+class BoxResultOut(_Out):
+    epc: str | None
+    ref: str | None
+    outcome: Literal["done", "refused"]
+    reason: str | None
+    loan_id: int | None
+
+
+class CartOut(_Out):
+    """One result per box, in the order the boxes were given (or by EPC for a reader)."""
+
+    done: int
+    refused: int
+    results: list[BoxResultOut]
+
+    @classmethod
+    def of(cls, results: list[BoxResult]) -> CartOut:
+        done = sum(1 for r in results if r.outcome == "done")
+        return cls(
+            done=done,
+            refused=len(results) - done,
+            results=[BoxResultOut(**dataclasses.asdict(r)) for r in results],
+        )
 
 
 class PlaceOut(_Out):

@@ -2,30 +2,40 @@
 the EPC printed on its tag.
 
 Staff at the desk rarely have a whole archival reference (``0001-WS·2023-D30-RS-0001``): they
-have a box label, a title from a request slip, or the last digits of the EPC on a tag. The
-search matches the text anywhere in the reference or the title (case-insensitive), and,
+have a box label, a title from a request slip, or the last digits of the EPC on a tag; or they
+scan the label's barcode or the tag itself, and the scanner types the whole reference or EPC.
+The search matches the text anywhere in the reference or the title (case-insensitive), and,
 when the text is hexadecimal, anywhere in an active tag's EPC. An exact reference or EPC comes
-first, then references that start with the text, then the rest by reference. It scans the
-catalogue (a substring has no index), which is fine at a counter and not meant for machines:
-the catalogue service has ``POST /api/v1/locations/lookup``.
+first, then references that start with the text, then the rest by reference; the answer is one
+page of hits and the total.
+
+"Contains" cannot use a B-tree, so a trigram index serves it (migration 0007): an FTS5 table
+with the trigram tokenizer on SQLite, GIN indexes with pg_trgm on PostgreSQL. Both answer the
+same question, a case-insensitive substring; only text shorter than a trigram (two characters)
+falls back to scanning the catalogue. The catalogue service has
+``POST /api/v1/locations/lookup`` for machines.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import Select, and_, case, column, func, or_, select, table, text, union
 
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
 
 MIN_LENGTH = 2
 MAX_LENGTH = 100
+TRIGRAM = 3
 _HEX = re.compile(r"^[0-9A-Fa-f]{4,64}$")
 
 Match = Literal["ref", "title", "epc"]
+
+_items_fts = table("items_fts", column("rowid"))
+_tags_fts = table("tags_fts", column("rowid"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,14 @@ class Hit:
     year: int | None
     epc: str | None
     matched: Match
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """One page of hits, best first, and how many there are in all."""
+
+    total: int
+    hits: list[Hit]
 
 
 def _escaped(text: str) -> str:
@@ -51,25 +69,56 @@ def _starts_with(text: str) -> str:
     return f"{_escaped(text)}%"
 
 
+def _phrase(text: str) -> str:
+    """``text`` as an FTS5 phrase: with the trigram tokenizer, a substring of the column."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _matched(hit_ref: str, hit_epc: str | None, text: str, hex_text: str | None) -> Match:
     if hex_text is not None and hit_epc is not None and hex_text in hit_epc:
         return "epc"
     return "ref" if text.lower() in hit_ref.lower() else "title"
 
 
-async def search_items(store: Store, text: str, *, limit: int = 50) -> list[Hit]:
+def _item_ids(dialect: str, text: str) -> Select[Any]:
+    """Ids of the items whose reference or title contains ``text``."""
+    if dialect == "sqlite" and len(text) >= TRIGRAM:
+        return select(_items_fts.c.rowid.label("id")).where(text_match("items_fts", _phrase(text)))
+    return select(items.c.id).where(
+        or_(
+            items.c.ref.ilike(_contains(text), escape="\\"),
+            items.c.title.ilike(_contains(text), escape="\\"),
+        )
+    )
+
+
+def _tagged_ids(dialect: str, hex_text: str) -> Select[Any]:
+    """Ids of the items whose active tag's EPC contains ``hex_text`` (upper-case hex)."""
+    query = select(tags.c.item_id.label("id")).where(tags.c.retired_us.is_(None))
+    if dialect == "sqlite":
+        epc_ids = select(_tags_fts.c.rowid).where(text_match("tags_fts", _phrase(hex_text)))
+        return query.where(tags.c.id.in_(epc_ids))
+    return query.where(tags.c.epc.like(_contains(hex_text), escape="\\"))
+
+
+def text_match(fts_table: str, phrase: str) -> Any:
+    return text(f"{fts_table} MATCH :{fts_table}_phrase").bindparams(
+        **{f"{fts_table}_phrase": phrase}
+    )
+
+
+async def search_items(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> Hits:
     """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
     text = text.strip()
     compact = text.replace(" ", "").replace("-", "")
     hex_text = compact.upper() if _HEX.fullmatch(compact) else None
+    sources = [_item_ids(store.dialect, text)]
+    if hex_text is not None:
+        sources.append(_tagged_ids(store.dialect, hex_text))
+    found = union(*sources).subquery("found") if len(sources) > 1 else sources[0].subquery("found")
     active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
-    found = [
-        items.c.ref.ilike(_contains(text), escape="\\"),
-        items.c.title.ilike(_contains(text), escape="\\"),
-    ]
     exact = [items.c.ref == text]
     if hex_text is not None:
-        found.append(tags.c.epc.like(_contains(hex_text), escape="\\"))
         exact.append(tags.c.epc == hex_text)
     rank = case(
         (or_(*exact), 0),
@@ -78,14 +127,18 @@ async def search_items(store: Store, text: str, *, limit: int = 50) -> list[Hit]
     )
     query = (
         select(items.c.ref, items.c.title, items.c.kind, items.c.year, tags.c.epc)
-        .select_from(items.outerjoin(tags, active_tag))
-        .where(or_(*found))
+        .select_from(found.join(items, items.c.id == found.c.id).outerjoin(tags, active_tag))
         .order_by(rank, items.c.ref)
         .limit(limit)
+        .offset(offset)
     )
     async with store.read() as conn:
-        rows = (await conn.execute(query)).all()
-    return [
-        Hit(r.ref, r.title, r.kind, r.year, r.epc, _matched(r.ref, r.epc, text, hex_text))
-        for r in rows
-    ]
+        total = int(await conn.scalar(select(func.count()).select_from(found)) or 0)
+        rows = (await conn.execute(query)).all() if total > offset else []
+    return Hits(
+        total,
+        [
+            Hit(r.ref, r.title, r.kind, r.year, r.epc, _matched(r.ref, r.epc, text, hex_text))
+            for r in rows
+        ],
+    )

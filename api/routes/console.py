@@ -30,6 +30,7 @@ from api.console.live import FeedUnavailable, LiveFeed
 from api.console.schemas import DeskReaderOut, SearchHitOut, SessionOut, TicketOut
 from api.console.search import MAX_LENGTH, MIN_LENGTH, search_items
 from api.console.tickets import Grant, Tickets
+from api.params import TOTAL_HEADER
 from api.schemas import PlaceOut
 from daemon import __version__
 from daemon.ledger.errors import Invalid
@@ -156,11 +157,21 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/api/v1/search")
     async def search(
         _who: Annotated[Principal, Depends(reader)],
+        response: Response,
         q: Annotated[str, Query(min_length=MIN_LENGTH, max_length=MAX_LENGTH)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> list[SearchHitOut]:
-        """Items whose reference, title or tag EPC contains ``q``; exact matches first."""
-        hits = await search_items(svc.store, q, limit=limit)
+        """Items whose reference, title or tag EPC contains ``q``; exact matches first.
+
+        One page (``limit``, ``offset``); the ``X-Total-Count`` header says how many match."""
+        if "\x00" in q:
+            raise Invalid("the search text contains a NUL character")
+        if len(q.strip()) < MIN_LENGTH:
+            raise Invalid(f"search for at least {MIN_LENGTH} characters")
+        page = await search_items(svc.store, q, limit=limit, offset=offset)
+        response.headers[TOTAL_HEADER] = str(page.total)
+        hits = page.hits
         found, _ = await svc.whereabouts.locate([h.ref for h in hits])
         where = {w.ref: w for w in found}
         out = []
