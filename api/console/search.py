@@ -107,14 +107,19 @@ def text_match(fts_table: str, phrase: str) -> Any:
     )
 
 
-async def search_items(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> Hits:
-    """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
+def _parsed(text: str) -> tuple[str, str | None]:
+    """The stripped text, and the same as upper-case hex when it can be part of an EPC."""
     text = text.strip()
     compact = text.replace(" ", "").replace("-", "")
-    hex_text = compact.upper() if _HEX.fullmatch(compact) else None
-    sources = [_item_ids(store.dialect, text)]
+    return text, compact.upper() if _HEX.fullmatch(compact) else None
+
+
+def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select[Any], Select[Any]]:
+    """The two statements of a search: how many items match, and one page of them."""
+    text, hex_text = _parsed(text)
+    sources = [_item_ids(dialect, text)]
     if hex_text is not None:
-        sources.append(_tagged_ids(store.dialect, hex_text))
+        sources.append(_tagged_ids(dialect, hex_text))
     found = union(*sources).subquery("found") if len(sources) > 1 else sources[0].subquery("found")
     active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
     exact = [items.c.ref == text]
@@ -125,16 +130,23 @@ async def search_items(store: Store, text: str, *, limit: int = 50, offset: int 
         (items.c.ref.ilike(_starts_with(text), escape="\\"), 1),
         else_=2,
     )
-    query = (
+    page = (
         select(items.c.ref, items.c.title, items.c.kind, items.c.year, tags.c.epc)
         .select_from(found.join(items, items.c.id == found.c.id).outerjoin(tags, active_tag))
         .order_by(rank, items.c.ref)
         .limit(limit)
         .offset(offset)
     )
+    return select(func.count()).select_from(found), page
+
+
+async def search_items(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> Hits:
+    """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
+    count, page = queries(store.dialect, text, limit=limit, offset=offset)
     async with store.read() as conn:
-        total = int(await conn.scalar(select(func.count()).select_from(found)) or 0)
-        rows = (await conn.execute(query)).all() if total > offset else []
+        total = int(await conn.scalar(count) or 0)
+        rows = (await conn.execute(page)).all() if total > offset else []
+    text, hex_text = _parsed(text)
     return Hits(
         total,
         [
