@@ -55,6 +55,8 @@ PAGES = {
     "login": "page.login",
     "items": "page.items",
     "item": "page.item",
+    "loans": "page.loans",
+    "cart": "page.cart",
     "alarms": "page.alarms",
     "stacker": "page.stacker",
     "climate": "page.climate",
@@ -124,6 +126,14 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/console/item", include_in_schema=False)
     async def item_page(request: Request) -> HTMLResponse:
         return page(request, "item")
+
+    @r.get("/console/loans", include_in_schema=False)
+    async def loans_page(request: Request) -> HTMLResponse:
+        return page(request, "loans")
+
+    @r.get("/console/cart", include_in_schema=False)
+    async def cart_page(request: Request) -> HTMLResponse:
+        return page(request, "cart")
 
     @r.get("/console/alarms", include_in_schema=False)
     async def alarms_page(request: Request) -> HTMLResponse:
