@@ -22,7 +22,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, column, func, or_, select, table, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
@@ -30,6 +42,8 @@ from daemon.store.schema import items, tags
 MIN_LENGTH = 2
 MAX_LENGTH = 100
 TRIGRAM = 3
+WINDOW = 6
+WINDOW_VARIETY = 3
 _HEX = re.compile(r"^[0-9A-Fa-f]{4,64}$")
 
 Match = Literal["ref", "title", "epc"]
@@ -80,25 +94,66 @@ def _matched(hit_ref: str, hit_epc: str | None, text: str, hex_text: str | None)
     return "ref" if text.lower() in hit_ref.lower() else "title"
 
 
+def window(text: str) -> str:
+    """The part of ``text`` (``WINDOW`` characters) most likely to be rare in the catalogue.
+
+    A trigram index answers fast when the trigrams it looks up are rare; the whole of a scanned
+    reference (``0001-WS·2023-D30-RS-0012345``) or EPC holds trigrams that every item shares:
+    the fonds, the year, the company prefix. What sets one apart is its running number, at the
+    end. So the index is asked for the last window with a few different characters in it (a
+    run of zeros is not rare), and the whole text is then checked on the few rows it finds.
+    """
+    if len(text) <= WINDOW:
+        return text
+    starts = range(len(text) - WINDOW, -1, -1)
+    for start in starts:
+        if len(set(text[start : start + WINDOW].lower())) >= WINDOW_VARIETY:
+            return text[start : start + WINDOW]
+    best = max(starts, key=lambda start: (len(set(text[start : start + WINDOW])), start))
+    return text[best : best + WINDOW]
+
+
+def _contains_exactly(dialect: str, column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, any case (a check on rows already found, not indexed)."""
+    position = func.instr if dialect == "sqlite" else func.strpos
+    return position(func.lower(column), text.lower()) > 0
+
+
 def _item_ids(dialect: str, text: str) -> Select[Any]:
     """Ids of the items whose reference or title contains ``text``."""
-    if dialect == "sqlite" and len(text) >= TRIGRAM:
-        return select(_items_fts.c.rowid.label("id")).where(text_match("items_fts", _phrase(text)))
-    return select(items.c.id).where(
-        or_(
-            items.c.ref.ilike(_contains(text), escape="\\"),
-            items.c.title.ilike(_contains(text), escape="\\"),
+    part = window(text)
+    if dialect == "sqlite" and len(part) >= TRIGRAM:
+        fts_ids = select(_items_fts.c.rowid).where(text_match("items_fts", _phrase(part)))
+        query = select(items.c.id).where(items.c.id.in_(fts_ids))
+    else:
+        query = select(items.c.id).where(
+            or_(
+                items.c.ref.ilike(_contains(part), escape="\\"),
+                items.c.title.ilike(_contains(part), escape="\\"),
+            )
         )
-    )
+    if part != text:
+        query = query.where(
+            or_(
+                _contains_exactly(dialect, items.c.ref, text),
+                _contains_exactly(dialect, items.c.title, text),
+            )
+        )
+    return query
 
 
 def _tagged_ids(dialect: str, hex_text: str) -> Select[Any]:
     """Ids of the items whose active tag's EPC contains ``hex_text`` (upper-case hex)."""
+    part = window(hex_text)
     query = select(tags.c.item_id.label("id")).where(tags.c.retired_us.is_(None))
     if dialect == "sqlite":
-        epc_ids = select(_tags_fts.c.rowid).where(text_match("tags_fts", _phrase(hex_text)))
-        return query.where(tags.c.id.in_(epc_ids))
-    return query.where(tags.c.epc.like(_contains(hex_text), escape="\\"))
+        epc_ids = select(_tags_fts.c.rowid).where(text_match("tags_fts", _phrase(part)))
+        query = query.where(tags.c.id.in_(epc_ids))
+    else:
+        query = query.where(tags.c.epc.like(_contains(part), escape="\\"))
+    if part != hex_text:
+        query = query.where(_contains_exactly(dialect, tags.c.epc, hex_text))
+    return query
 
 
 def text_match(fts_table: str, phrase: str) -> Any:
