@@ -228,3 +228,43 @@ async def test_alarms_page_and_filter_by_state_and_kind(room: Room) -> None:
         r = await staff.get("/api/v1/alarms", params={"kind": "reader.down"})
         assert r.headers[TOTAL] == "1"
         assert (await staff.get("/api/v1/alarms", params={"group": "nope"})).status_code == 422
+
+
+async def test_search_finds_exactly_the_items_that_contain_the_text(room: Room) -> None:
+    """Whatever part of the text the index is asked for, the answer is the items whose
+    reference or title contains the whole text (any case), the same on both databases."""
+    catalogue = {
+        "0001-WS·2023-D30-RS-0012345": "养老保险待遇审批表 张三",
+        "0001-WS·2023-D30-RS-0012346": "Pension approval, Zhang San",
+        "0001-WS·2024-Y-RS-0112345": "工伤认定 12345 号",
+        "0002-WS·2023-D30-LD-0012345": "Labour arbitration, case 0012345",
+        "0001-WS·2023-D10-RS-0000001": "File 12345 of the pensions office",
+        "X-0001-WS·2023-D30-RS-0012345": "copy of 0001-WS·2023-D30-RS-0012345",
+    }
+    queries = [
+        "0001-WS·2023-D30-RS-0012345",
+        "0001-ws·2023-d30-rs-001234",
+        "RS-0012345",
+        "0012345",
+        "12345",
+        "FILE 12345 OF",
+        "zhang san",
+        "养老保险待遇审批表",
+        "审批表 张三",
+        "WS·2023-D30-",
+        "-0000001",
+        "of the pensions office",
+    ]
+    async with room.client(Role.staff) as staff:
+        for ref, title in catalogue.items():
+            await _items(staff, ref, title=title)
+        for q in queries:
+            r = await staff.get("/api/v1/search", params={"q": q, "limit": 200})
+            assert r.status_code == 200, r.text
+            expected = {
+                ref
+                for ref, title in catalogue.items()
+                if q.lower() in ref.lower() or q.lower() in title.lower()
+            }
+            assert {hit["ref"] for hit in r.json()} == expected, q
+            assert r.headers[TOTAL] == str(len(expected)), q
