@@ -15,7 +15,9 @@ catalogue meets the migration), start the daemon as its own process, then time
 
     python -m bench search -- --items 1000000 [--db sqlite|postgresql|both] [--queries 200]
 
-Prints p50 and p99 per kind of query and over all of them (budget: p99 at most 50 ms).
+Prints p50 and p99 per kind of query and over all of them (budget: p99 at most 50 ms), and
+the same for ``GET /api/v1/session`` (``baseline``: token check and HTTP, no search) asked in
+between, so that what the machine's load adds to every request can be told from the search.
 """
 
 from __future__ import annotations
@@ -144,9 +146,16 @@ async def _measure(base: str, token: str, n: int, per_kind: int) -> dict[str, li
         for _ in range(30):  # warm-up: connection, token cache, page cache
             q, _ = kinds["ref"](rng)
             await client.get("/api/v1/search", params={"q": q})
-        order = [kind for kind in kinds for _ in range(per_kind)]
+        order = [kind for kind in (*kinds, "baseline") for _ in range(per_kind)]
         rng.shuffle(order)
+        times["baseline"] = []
         for kind in order:
+            if kind == "baseline":
+                t0 = time.perf_counter()
+                r = await client.get("/api/v1/session")
+                times[kind].append(time.perf_counter() - t0)
+                assert r.status_code == 200, r.text
+                continue
             q, least = kinds[kind](rng)
             t0 = time.perf_counter()
             r = await client.get("/api/v1/search", params={"q": q})
@@ -192,7 +201,7 @@ def run_one(kind: str, n: int, per_kind: int) -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=15)
-        every = [t for values in times.values() for t in values]
+        every = [t for kind, values in times.items() if kind != "baseline" for t in values]
         for name, values in (*times.items(), ("all", every)):
             p50 = statistics.median(values) * 1000
             p99 = _percentile(values, 99) * 1000

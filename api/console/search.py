@@ -170,7 +170,8 @@ def _parsed(text: str) -> tuple[str, str | None]:
 
 
 def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select[Any], Select[Any]]:
-    """The two statements of a search: how many items match, and one page of them."""
+    """The two statements of a search: how many items match, and one page of them (each row
+    also carries how many match, so the count is asked only for a page past the end)."""
     text, hex_text = _parsed(text)
     sources = [_item_ids(dialect, text)]
     if hex_text is not None:
@@ -186,7 +187,14 @@ def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select
         else_=2,
     )
     page = (
-        select(items.c.ref, items.c.title, items.c.kind, items.c.year, tags.c.epc)
+        select(
+            items.c.ref,
+            items.c.title,
+            items.c.kind,
+            items.c.year,
+            tags.c.epc,
+            func.count().over().label("total"),
+        )
         .select_from(found.join(items, items.c.id == found.c.id).outerjoin(tags, active_tag))
         .order_by(rank, items.c.ref)
         .limit(limit)
@@ -199,8 +207,9 @@ async def search_items(store: Store, text: str, *, limit: int = 50, offset: int 
     """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
     count, page = queries(store.dialect, text, limit=limit, offset=offset)
     async with store.read() as conn:
-        total = int(await conn.scalar(count) or 0)
-        rows = (await conn.execute(page)).all() if total > offset else []
+        rows = (await conn.execute(page)).all()
+        # every row carries the total; a page past the end has no row to carry it
+        total = int(rows[0].total) if rows else int(await conn.scalar(count) or 0)
     text, hex_text = _parsed(text)
     return Hits(
         total,
