@@ -48,6 +48,7 @@ _HEX = re.compile(r"^[0-9A-Fa-f]{4,64}$")
 
 Match = Literal["ref", "title", "epc"]
 
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _items_fts = table("items_fts", column("rowid"))
 _tags_fts = table("tags_fts", column("rowid"))
 
@@ -207,6 +208,10 @@ async def search_items(store: Store, text: str, *, limit: int = 50, offset: int 
     """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
     count, page = queries(store.dialect, text, limit=limit, offset=offset)
     async with store.read() as conn:
+        if store.dialect == "postgresql":
+            # A prepared statement's generic plan cannot know that the pattern is selective
+            # and scans the catalogue; plan each search for its own text.
+            await conn.execute(_CUSTOM_PLANS)
         rows = (await conn.execute(page)).all()
         # every row carries the total; a page past the end has no row to carry it
         total = int(rows[0].total) if rows else int(await conn.scalar(count) or 0)
