@@ -12,7 +12,10 @@ page of hits and the total.
 "Contains" cannot use a B-tree, so a trigram index serves it (migration 0007): an FTS5 table
 with the trigram tokenizer on SQLite, GIN indexes with pg_trgm on PostgreSQL. Both answer the
 same question, a case-insensitive substring; only text shorter than a trigram (two characters)
-falls back to scanning the catalogue. The catalogue service has
+falls back to scanning the catalogue. (One difference remains: for text longer than the window
+the index is asked for, SQLite's ``lower()`` folds the case of ASCII letters only, so ``Ä`` and
+``ä`` match each other there only on PostgreSQL; references, EPCs and Chinese titles have no
+such letters.) The catalogue service has
 ``POST /api/v1/locations/lookup`` for machines.
 """
 
