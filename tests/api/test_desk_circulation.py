@@ -90,7 +90,7 @@ async def test_loans_filter_by_borrower_category_and_due_date_and_page(room: Roo
             due = (today + timedelta(days=days)).isoformat()
             assert (await staff.post("/api/v1/loans", json=_loan(ref, who, due=due))).is_success
 
-        async def refs(**params: object) -> tuple[list[str], str]:
+        async def refs(**params: str | int) -> tuple[list[str], str]:
             r = await staff.get("/api/v1/loans", params=params)
             assert r.status_code == 200, r.text
             return [loan["ref"] for loan in r.json()], r.headers[TOTAL]
