@@ -154,17 +154,21 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         """The loans ``GET /loans`` lists (all pages) as CSV; a cell that a spreadsheet would
         take for a formula starts with an apostrophe."""
 
+        # the first page is read before the answer starts, so that a refused filter (a NUL
+        # on PostgreSQL) is a 422 and not a broken download
+        first = await svc.loans.list(status, limit=EXPORT_PAGE, where=where)
+
         async def rows() -> AsyncIterator[str]:
             yield csvsafe.line(EXPORT_COLUMNS)
-            offset = 0
+            page, offset = first, 0
             while True:
-                page = await svc.loans.list(status, limit=EXPORT_PAGE, offset=offset, where=where)
                 for loan in page:
                     out = LoanOut.of(loan).model_dump()
                     yield csvsafe.line(out[c] for c in EXPORT_COLUMNS)
                 if len(page) < EXPORT_PAGE:
                     return
                 offset += EXPORT_PAGE
+                page = await svc.loans.list(status, limit=EXPORT_PAGE, offset=offset, where=where)
 
         return StreamingResponse(
             rows(),
