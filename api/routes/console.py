@@ -179,9 +179,9 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             raise Invalid("the search text contains a NUL character")
         if len(q.strip()) < MIN_LENGTH:
             raise Invalid(f"search for at least {MIN_LENGTH} characters")
-        page = await search_items(svc.store, q, limit=limit, offset=offset)
-        response.headers[TOTAL_HEADER] = str(page.total)
-        hits = page.hits
+        matches = await search_items(svc.store, q, limit=limit, offset=offset)
+        response.headers[TOTAL_HEADER] = str(matches.total)
+        hits = matches.hits
         found, _ = await svc.whereabouts.locate([h.ref for h in hits])
         where = {w.ref: w for w in found}
         out = []
