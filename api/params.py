@@ -12,3 +12,6 @@ from fastapi import Path
 MAX_ROW_ID = 2**63 - 1
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="row id")]
+
+TOTAL_HEADER = "X-Total-Count"
+"""On a paged list: how many rows match in all (the body holds one page, ``limit``/``offset``)."""

@@ -2,12 +2,21 @@
 the EPC printed on its tag.
 
 Staff at the desk rarely have a whole archival reference (``0001-WS·2023-D30-RS-0001``): they
-have a box label, a title from a request slip, or the last digits of the EPC on a tag. The
-search matches the text anywhere in the reference or the title (case-insensitive), and,
+have a box label, a title from a request slip, or the last digits of the EPC on a tag; or they
+scan the label's barcode or the tag itself, and the scanner types the whole reference or EPC.
+The search matches the text anywhere in the reference or the title (case-insensitive), and,
 when the text is hexadecimal, anywhere in an active tag's EPC. An exact reference or EPC comes
-first, then references that start with the text, then the rest by reference. It scans the
-catalogue (a substring has no index), which is fine at a counter and not meant for machines:
-the catalogue service has ``POST /api/v1/locations/lookup``.
+first, then references that start with the text, then the rest by reference; the answer is one
+page of hits and the total.
+
+"Contains" cannot use a B-tree, so a trigram index serves it (migration 0007): an FTS5 table
+with the trigram tokenizer on SQLite, GIN indexes with pg_trgm on PostgreSQL. Both answer the
+same question, a case-insensitive substring; only text shorter than a trigram (two characters)
+falls back to scanning the catalogue. (One difference remains: for text longer than the window
+the index is asked for, SQLite's ``lower()`` folds the case of ASCII letters only, so ``Ä`` and
+``ä`` match each other there only on PostgreSQL; references, EPCs and Chinese titles have no
+such letters.) The catalogue service has
+``POST /api/v1/locations/lookup`` for machines.
 """
 
 from __future__ import annotations
@@ -15,9 +24,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 
 from daemon.ledger.errors import Invalid
 from daemon.store.db import Store
@@ -25,9 +46,16 @@ from daemon.store.schema import items, tags
 
 MIN_LENGTH = 2
 MAX_LENGTH = 100
+TRIGRAM = 3
+WINDOW = 6
+WINDOW_VARIETY = 3
 _HEX = re.compile(r"^[0-9A-Fa-f]{4,64}$")
 
 Match = Literal["ref", "title", "epc"]
+
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+_items_fts = table("items_fts", column("rowid"))
+_tags_fts = table("tags_fts", column("rowid"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +66,14 @@ class Hit:
     year: int | None
     epc: str | None
     matched: Match
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """One page of hits, best first, and how many there are in all."""
+
+    total: int
+    hits: list[Hit]
 
 
 def _escaped(text: str) -> str:
@@ -53,10 +89,124 @@ def _starts_with(text: str) -> str:
     return f"{_escaped(text)}%"
 
 
+def _phrase(text: str) -> str:
+    """``text`` as an FTS5 phrase: with the trigram tokenizer, a substring of the column."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _matched(hit_ref: str, hit_epc: str | None, text: str, hex_text: str | None) -> Match:
     if hex_text is not None and hit_epc is not None and hex_text in hit_epc:
         return "epc"
     return "ref" if text.lower() in hit_ref.lower() else "title"
+
+
+def window(text: str) -> str:
+    """The part of ``text`` (``WINDOW`` characters) most likely to be rare in the catalogue.
+
+    A trigram index answers fast when the trigrams it looks up are rare; the whole of a scanned
+    reference (``0001-WS·2023-D30-RS-0012345``) or EPC holds trigrams that every item shares:
+    the fonds, the year, the company prefix. What sets one apart is its running number, at the
+    end. So the index is asked for the last window with a few different characters in it (a
+    run of zeros is not rare), and the whole text is then checked on the few rows it finds.
+    """
+    if len(text) <= WINDOW:
+        return text
+    starts = range(len(text) - WINDOW, -1, -1)
+    for start in starts:
+        if len(set(text[start : start + WINDOW].lower())) >= WINDOW_VARIETY:
+            return text[start : start + WINDOW]
+    best = max(starts, key=lambda start: (len(set(text[start : start + WINDOW])), start))
+    return text[best : best + WINDOW]
+
+
+def _contains_exactly(dialect: str, column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, any case (a check on rows already found, not indexed)."""
+    position = func.instr if dialect == "sqlite" else func.strpos
+    return position(func.lower(column), text.lower()) > 0
+
+
+def _item_ids(dialect: str, text: str) -> Select[Any]:
+    """Ids of the items whose reference or title contains ``text``."""
+    part = window(text)
+    if dialect == "sqlite" and len(part) >= TRIGRAM:
+        fts_ids = select(_items_fts.c.rowid).where(text_match("items_fts", _phrase(part)))
+        query = select(items.c.id).where(items.c.id.in_(fts_ids))
+    else:
+        query = select(items.c.id).where(
+            or_(
+                items.c.ref.ilike(_contains(part), escape="\\"),
+                items.c.title.ilike(_contains(part), escape="\\"),
+            )
+        )
+    if part != text:
+        query = query.where(
+            or_(
+                _contains_exactly(dialect, items.c.ref, text),
+                _contains_exactly(dialect, items.c.title, text),
+            )
+        )
+    return query
+
+
+def _tagged_ids(dialect: str, hex_text: str) -> Select[Any]:
+    """Ids of the items whose active tag's EPC contains ``hex_text`` (upper-case hex)."""
+    part = window(hex_text)
+    query = select(tags.c.item_id.label("id")).where(tags.c.retired_us.is_(None))
+    if dialect == "sqlite":
+        epc_ids = select(_tags_fts.c.rowid).where(text_match("tags_fts", _phrase(part)))
+        query = query.where(tags.c.id.in_(epc_ids))
+    else:
+        query = query.where(tags.c.epc.like(_contains(part), escape="\\"))
+    if part != hex_text:
+        query = query.where(_contains_exactly(dialect, tags.c.epc, hex_text))
+    return query
+
+
+def text_match(fts_table: str, phrase: str) -> Any:
+    return text(f"{fts_table} MATCH :{fts_table}_phrase").bindparams(
+        **{f"{fts_table}_phrase": phrase}
+    )
+
+
+def _parsed(text: str) -> tuple[str, str | None]:
+    """The stripped text, and the same as upper-case hex when it can be part of an EPC."""
+    text = text.strip()
+    compact = text.replace(" ", "").replace("-", "")
+    return text, compact.upper() if _HEX.fullmatch(compact) else None
+
+
+def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select[Any], Select[Any]]:
+    """The two statements of a search: how many items match, and one page of them (each row
+    also carries how many match, so the count is asked only for a page past the end)."""
+    text, hex_text = _parsed(text)
+    sources = [_item_ids(dialect, text)]
+    if hex_text is not None:
+        sources.append(_tagged_ids(dialect, hex_text))
+    found = union(*sources).subquery("found") if len(sources) > 1 else sources[0].subquery("found")
+    active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
+    exact = [items.c.ref == text]
+    if hex_text is not None:
+        exact.append(tags.c.epc == hex_text)
+    rank = case(
+        (or_(*exact), 0),
+        (items.c.ref.ilike(_starts_with(text), escape="\\"), 1),
+        else_=2,
+    )
+    page = (
+        select(
+            items.c.ref,
+            items.c.title,
+            items.c.kind,
+            items.c.year,
+            tags.c.epc,
+            func.count().over().label("total"),
+        )
+        .select_from(found.join(items, items.c.id == found.c.id).outerjoin(tags, active_tag))
+        .order_by(rank, items.c.ref)
+        .limit(limit)
+        .offset(offset)
+    )
+    return select(func.count()).select_from(found), page
 
 
 def search_text(q: str) -> str:
@@ -73,36 +223,22 @@ def search_text(q: str) -> str:
     return text
 
 
-async def search_items(store: Store, text: str, *, limit: int = 50) -> list[Hit]:
-    """Items whose reference, title or active EPC contains ``text`` (see ``search_text``),
-    best first."""
-    text = search_text(text)
-    compact = text.replace(" ", "").replace("-", "")
-    hex_text = compact.upper() if _HEX.fullmatch(compact) else None
-    active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
-    found = [
-        items.c.ref.ilike(_contains(text), escape="\\"),
-        items.c.title.ilike(_contains(text), escape="\\"),
-    ]
-    exact = [items.c.ref == text]
-    if hex_text is not None:
-        found.append(tags.c.epc.like(_contains(hex_text), escape="\\"))
-        exact.append(tags.c.epc == hex_text)
-    rank = case(
-        (or_(*exact), 0),
-        (items.c.ref.ilike(_starts_with(text), escape="\\"), 1),
-        else_=2,
-    )
-    query = (
-        select(items.c.ref, items.c.title, items.c.kind, items.c.year, tags.c.epc)
-        .select_from(items.outerjoin(tags, active_tag))
-        .where(or_(*found))
-        .order_by(rank, items.c.ref)
-        .limit(limit)
-    )
+async def search_items(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> Hits:
+    """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
+    count, page = queries(store.dialect, text, limit=limit, offset=offset)
     async with store.read() as conn:
-        rows = (await conn.execute(query)).all()
-    return [
-        Hit(r.ref, r.title, r.kind, r.year, r.epc, _matched(r.ref, r.epc, text, hex_text))
-        for r in rows
-    ]
+        if store.dialect == "postgresql":
+            # A prepared statement's generic plan cannot know that the pattern is selective
+            # and scans the catalogue; plan each search for its own text.
+            await conn.execute(_CUSTOM_PLANS)
+        rows = (await conn.execute(page)).all()
+        # every row carries the total; a page past the end has no row to carry it
+        total = int(rows[0].total) if rows else int(await conn.scalar(count) or 0)
+    text, hex_text = _parsed(text)
+    return Hits(
+        total,
+        [
+            Hit(r.ref, r.title, r.kind, r.year, r.epc, _matched(r.ref, r.epc, text, hex_text))
+            for r in rows
+        ],
+    )

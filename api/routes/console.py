@@ -28,8 +28,9 @@ from api.auth import Auth, bearer
 from api.console import i18n
 from api.console.live import FeedUnavailable, LiveFeed, Slot
 from api.console.schemas import DeskReaderOut, SearchHitOut, SessionOut, TicketOut
-from api.console.search import MAX_LENGTH, MIN_LENGTH, search_items
+from api.console.search import MAX_LENGTH, MIN_LENGTH, search_items, search_text
 from api.console.tickets import Grant, Tickets
+from api.params import TOTAL_HEADER
 from api.schemas import PlaceOut
 from daemon import __version__
 from daemon.ledger.errors import Invalid
@@ -55,6 +56,8 @@ PAGES = {
     "login": "page.login",
     "items": "page.items",
     "item": "page.item",
+    "loans": "page.loans",
+    "cart": "page.cart",
     "alarms": "page.alarms",
     "stacker": "page.stacker",
     "climate": "page.climate",
@@ -152,11 +155,17 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/api/v1/search")
     async def search(
         _who: Annotated[Principal, Depends(reader)],
+        response: Response,
         q: Annotated[str, Query(min_length=MIN_LENGTH, max_length=MAX_LENGTH)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> list[SearchHitOut]:
-        """Items whose reference, title or tag EPC contains ``q``; exact matches first."""
-        hits = await search_items(svc.store, q, limit=limit)
+        """Items whose reference, title or tag EPC contains ``q``; exact matches first.
+
+        One page (``limit``, ``offset``); the ``X-Total-Count`` header says how many match."""
+        matches = await search_items(svc.store, search_text(q), limit=limit, offset=offset)
+        response.headers[TOTAL_HEADER] = str(matches.total)
+        hits = matches.hits
         found, _ = await svc.whereabouts.locate([h.ref for h in hits])
         where = {w.ref: w for w in found}
         out = []

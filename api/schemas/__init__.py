@@ -44,7 +44,19 @@ from api.schemas.items import (
     TagOut,
     TraceOut,
 )
-from api.schemas.loans import LoanIn, LoanOut, RenewIn, ReturnIn, StatusFilter
+from api.schemas.loans import (
+    BoxOut,
+    BoxResultOut,
+    CartIn,
+    CartLoanIn,
+    CartOut,
+    CartReturnIn,
+    LoanIn,
+    LoanOut,
+    RenewIn,
+    ReturnIn,
+    StatusFilter,
+)
 from api.schemas.locations import (
     LocationDefOut,
     LocationOut,
@@ -89,9 +101,15 @@ __all__ = [
     "AlarmOut",
     "AuditEntryOut",
     "BindingOut",
+    "BoxOut",
+    "BoxResultOut",
     "CampaignIn",
     "CampaignLocationOut",
     "CampaignOut",
+    "CartIn",
+    "CartLoanIn",
+    "CartOut",
+    "CartReturnIn",
     "CellIn",
     "CellRef",
     "ClimateBusOut",

@@ -10,12 +10,14 @@ report a condition on every poll without touching the database.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from daemon.clock import now_us
 from daemon.events import AlarmCleared, AlarmRaised
@@ -52,6 +54,18 @@ class Alarm:
     @property
     def active(self) -> bool:
         return self.cleared_us is None
+
+
+AlarmState = Literal["active", "unacknowledged", "ended", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmFilter:
+    """Which alarms a list shows: by state, by exact kind, by kinds starting with a prefix."""
+
+    state: AlarmState = "active"
+    kind: str | None = None
+    kind_prefixes: tuple[str, ...] = ()
 
 
 PROVISIONAL = 0
@@ -336,13 +350,38 @@ class Alarms:
         return Alarm(**row._asdict())
 
     async def list(
-        self, *, active_only: bool = True, kind: str | None = None, limit: int = 1000
+        self,
+        *,
+        active_only: bool = True,
+        kind: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        where: AlarmFilter | None = None,
     ) -> list[Alarm]:
-        query = select(alarms).where(alarms.c.room == self.room)
-        if active_only:
-            query = query.where(alarms.c.cleared_us.is_(None))
-        if kind is not None:
-            query = query.where(alarms.c.kind == kind)
+        """Alarms of this room, newest first: active ones, or as ``where`` says."""
+        where = where or AlarmFilter(state="active" if active_only else "all", kind=kind)
+        query = select(alarms).where(*self._conditions(where))
+        query = query.order_by(alarms.c.id.desc()).limit(limit).offset(offset)
         async with self.ledger.store.read() as conn:
-            rows = (await conn.execute(query.order_by(alarms.c.id.desc()).limit(limit))).all()
+            rows = (await conn.execute(query)).all()
         return [Alarm(**r._asdict()) for r in rows]
+
+    async def count(self, where: AlarmFilter) -> int:
+        query = select(func.count()).select_from(alarms).where(*self._conditions(where))
+        async with self.ledger.store.read() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    def _conditions(self, where: AlarmFilter) -> Sequence[ColumnElement[bool]]:
+        found: builtins.list[ColumnElement[bool]] = [alarms.c.room == self.room]
+        if where.state == "active":
+            found.append(alarms.c.cleared_us.is_(None))
+        elif where.state == "ended":
+            found.append(alarms.c.cleared_us.is_not(None))
+        elif where.state == "unacknowledged":
+            found += [alarms.c.cleared_us.is_(None), alarms.c.acked_us.is_(None)]
+        if where.kind is not None:
+            found.append(alarms.c.kind == where.kind)
+        if where.kind_prefixes:
+            kinds = [alarms.c.kind.startswith(p, autoescape=True) for p in where.kind_prefixes]
+            found.append(or_(*kinds))
+        return found

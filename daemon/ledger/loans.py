@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -70,6 +70,47 @@ def _select() -> Select[Any]:
         loans.c.borrower_kind,
         loans.c.request_id,
     ).select_from(loans.join(items, items.c.id == loans.c.item_id))
+
+
+@dataclass(frozen=True, slots=True)
+class LoanFilter:
+    """What the desk narrows a list of loans by (all optional, combined with AND)."""
+
+    borrower: str | None = None
+    """Part of the borrower's name, any case."""
+    category: str | None = None
+    """The item's catalogue category, exactly."""
+    due_from: date | None = None
+    due_to: date | None = None
+    """Due on or between these days."""
+
+
+def _like_text(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(
+    status: LoanStatus | None, ref: str | None, where: LoanFilter
+) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if status == "returned":
+        found.append(loans.c.returned_us.is_not(None))
+    elif status == "overdue":
+        found += [loans.c.returned_us.is_(None), loans.c.due < today().isoformat()]
+    elif status == "open":
+        found.append(loans.c.returned_us.is_(None))
+    if ref is not None:
+        found.append(items.c.ref == ref)
+    if where.borrower:
+        found.append(loans.c.borrower.ilike(_like_text(where.borrower), escape="\\"))
+    if where.category is not None:
+        found.append(items.c.category == where.category)
+    if where.due_from is not None:
+        found.append(loans.c.due >= where.due_from.isoformat())
+    if where.due_to is not None:
+        found.append(loans.c.due <= where.due_to.isoformat())
+    return found
 
 
 class Loans:
@@ -255,20 +296,36 @@ class Loans:
         return Loan(**row._asdict()) if row is not None else None
 
     async def list(
-        self, status: LoanStatus | None = None, *, ref: str | None = None, limit: int = 1000
+        self,
+        status: LoanStatus | None = None,
+        *,
+        ref: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        where: LoanFilter | None = None,
     ) -> list[Loan]:
-        query = _select()
-        if status == "returned":
-            query = query.where(loans.c.returned_us.is_not(None))
-        elif status == "overdue":
-            query = query.where(loans.c.returned_us.is_(None), loans.c.due < today().isoformat())
-        elif status == "open":
-            query = query.where(loans.c.returned_us.is_(None))
-        if ref is not None:
-            query = query.where(items.c.ref == ref)
+        """Loans, newest first, in ``status`` (``open`` includes overdue) and ``where``."""
+        query = _select().where(*_conditions(status, ref, where or LoanFilter()))
+        query = query.order_by(loans.c.id.desc()).limit(limit).offset(offset)
         async with self.ledger.store.read() as conn:
-            rows = (await conn.execute(query.order_by(loans.c.id.desc()).limit(limit))).all()
+            rows = (await conn.execute(query)).all()
         return [Loan(**r._asdict()) for r in rows]
+
+    async def count(
+        self,
+        status: LoanStatus | None = None,
+        *,
+        ref: str | None = None,
+        where: LoanFilter | None = None,
+    ) -> int:
+        """How many loans ``list`` would give without a limit."""
+        query = (
+            select(func.count())
+            .select_from(loans.join(items, items.c.id == loans.c.item_id))
+            .where(*_conditions(status, ref, where or LoanFilter()))
+        )
+        async with self.ledger.store.read() as conn:
+            return int(await conn.scalar(query) or 0)
 
     async def counts(self) -> tuple[int, int]:
         """(open, overdue) loans."""

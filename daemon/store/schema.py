@@ -485,3 +485,21 @@ spot_check_items = Table(
     Column("recorded_by", String(100)),
     Index("uq_spot_check_items_item", "check_id", "item_id", unique=True),
 )
+
+# The search index (migration 0007) lives outside this metadata because neither kind can be
+# declared in it: SQLite FTS5 virtual tables (and the shadow tables FTS5 keeps beside them) and
+# PostgreSQL GIN indexes with pg_trgm's operator class. Schema comparisons leave them out.
+SEARCH_INDEX_TABLES = ("items_fts", "tags_fts")
+SEARCH_INDEX_NAMES = frozenset({"ix_items_ref_trgm", "ix_items_title_trgm", "ix_tags_epc_trgm"})
+
+
+def is_declared_here(name: str | None, type_: str, _parent: object = None) -> bool:
+    """Whether an object found in the database belongs to this metadata (for Alembic's
+    ``include_name``): everything but the search index."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_INDEX_TABLES)
+    if type_ == "index":
+        return name not in SEARCH_INDEX_NAMES
+    return True

@@ -32,6 +32,10 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/loans/{loan_id}/renew"): {S, A},
     ("GET", "/api/v1/loans"): {S, C, A},
     ("GET", "/api/v1/loans/{loan_id}"): {S, C, A},
+    ("GET", "/api/v1/loans/export"): {S, C, A},
+    ("POST", "/api/v1/loans/batch"): {S, A},
+    ("POST", "/api/v1/loans/returns"): {S, A},
+    ("GET", "/api/v1/desk/{reader_id}/boxes"): {S, A},
     ("GET", "/api/v1/climate"): {S, F, A},
     ("GET", "/api/v1/climate/history"): {S, F, A},
     ("GET", "/api/v1/climate/control"): {S, F, A},
@@ -103,6 +107,7 @@ PARAMS = {
     "disposition_id": "1",
     "room": "r1",
     "actuator": "dh-1",
+    "reader_id": "desk-1",
 }
 
 

@@ -47,10 +47,12 @@ async def test_the_migrations_build_exactly_the_schema_the_code_declares(store: 
     from alembic.migration import MigrationContext
     from sqlalchemy.engine import Connection
 
-    from daemon.store.schema import metadata
+    from daemon.store.schema import is_declared_here, metadata
 
     def differences(conn: Connection) -> list[object]:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": is_declared_here}
+        )
         return list(compare_metadata(context, metadata))
 
     async with store.read() as conn:

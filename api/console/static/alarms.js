@@ -1,11 +1,14 @@
 // Active alarms of the room (gate, climate, stacker, readers, items), acknowledged by a person.
-import { $, alarmWords, api, el, itemPage, on, say, startPage, t, when } from "./console.js";
+// One page at a time, filtered by family of kinds and by state on the server.
+import { $, alarmWords, api, apiPage, el, itemPage, on, pager, say, startPage, t, when } from "./console.js";
 
 await startPage();
 const status = $("#status");
 const table = $("#alarms");
+const pages = pager($("#pager"), (offset) => load(offset));
 let group = "";
-let showEnded = false;
+let state = "active";
+let shownOffset = 0;
 
 function groupOf(kind) {
   const prefix = kind.split(".")[0];
@@ -17,11 +20,11 @@ function groupOf(kind) {
 }
 
 function stateOf(alarm) {
-  if (!alarm.active) return t("alarms.ended", { at: when(alarm.cleared_at) });
-  if (alarm.acknowledged_at) {
-    return t("alarms.acked_by", { by: alarm.acknowledged_by, at: when(alarm.acknowledged_at) });
-  }
-  return t("alarms.unacked");
+  const acked = alarm.acknowledged_at
+    ? el("small", { class: "acked", text: t("alarms.acked_by", { by: alarm.acknowledged_by, at: when(alarm.acknowledged_at) }) })
+    : el("small", { class: "acked", text: t("alarms.unacked") });
+  if (!alarm.active) return [t("alarms.ended", { at: when(alarm.cleared_at) }), acked];
+  return acked;
 }
 
 function subjectOf(alarm) {
@@ -49,19 +52,22 @@ function row(alarm) {
     ),
     el("td", {}, subjectOf(alarm)),
     el("td", { class: "when", text: when(alarm.raised_at) }),
-    el("td", { class: "state", text: stateOf(alarm) }),
+    el("td", { class: "state" }, stateOf(alarm)),
     el("td", {}, alarm.active && !alarm.acknowledged_at ? ack : ""),
   );
 }
 
-async function load() {
+async function load(offset = shownOffset) {
   try {
-    const state = showEnded ? "all" : "active";
-    const alarms = await api("GET", `/api/v1/alarms?state=${state}&limit=500`);
-    const shown = alarms.filter((alarm) => !group || groupOf(alarm.kind) === group);
-    table.tBodies[0].replaceChildren(...shown.map(row));
-    table.hidden = shown.length === 0;
-    $("#no-alarms").hidden = shown.length !== 0;
+    const params = new URLSearchParams({ state, limit: String(pages.size), offset: String(offset) });
+    if (group) params.set("group", group);
+    const { rows, total } = await apiPage(`/api/v1/alarms?${params}`);
+    if (!rows.length && offset > 0 && total > 0) return load(0);
+    shownOffset = offset;
+    table.tBodies[0].replaceChildren(...rows.map(row));
+    table.hidden = rows.length === 0;
+    $("#no-alarms").hidden = rows.length !== 0;
+    pages.show(offset, rows.length, total);
     if (status.dataset.kind === "error") say(status, "");
   } catch (error) {
     say(status, error.message, "error");
@@ -86,14 +92,14 @@ for (const chip of document.querySelectorAll("#filters .chip")) {
     for (const other of document.querySelectorAll("#filters .chip")) {
       other.setAttribute("aria-pressed", String(other === chip));
     }
-    load();
+    load(0);
   });
 }
-$("#show-ended").addEventListener("change", (event) => {
-  showEnded = event.target.checked;
-  load();
+$("#state").addEventListener("change", (event) => {
+  state = event.target.value;
+  load(0);
 });
-on("alarm.raised", load);
-on("alarm.cleared", load);
-on("reconnected", load);
-load();
+on("alarm.raised", () => load());
+on("alarm.cleared", () => load());
+on("reconnected", () => load());
+load(0);

@@ -117,7 +117,7 @@ export function errorWords(status, detail) {
   return why ? t("error.because", { what, why }) : what;
 }
 
-export async function api(method, path, body, { bearer = token.get() } = {}) {
+async function call(method, path, body, bearer) {
   const headers = { Accept: "application/json" };
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -143,7 +143,55 @@ export async function api(method, path, body, { bearer = token.get() } = {}) {
     if (response.status === 401 && bearer && bearer === token.get()) sessionEnded();
     throw new ApiError(response.status, errorWords(response.status, data && data.detail));
   }
-  return data;
+  return { data, headers: response.headers, text };
+}
+
+export async function api(method, path, body, { bearer = token.get() } = {}) {
+  return (await call(method, path, body, bearer)).data;
+}
+
+// One page of a list and how many there are in all (the X-Total-Count header).
+export async function apiPage(path) {
+  const { data, headers } = await call("GET", path, undefined, token.get());
+  return { rows: data, total: Number(headers.get("X-Total-Count") || data.length) };
+}
+
+// Save what a GET answers (e.g. a CSV export) as a file, with the token the page holds.
+export async function download(path, filename) {
+  const { text, headers } = await call("GET", path, undefined, token.get());
+  const blob = new Blob([text], { type: headers.get("Content-Type") || "text/plain" });
+  const link = el("a", { href: URL.createObjectURL(blob), download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  setTimeout(() => {
+    URL.revokeObjectURL(link.href);
+    link.remove();
+  }, 1000);
+}
+
+// Pager under a paged table: "41-60 of 230", previous, next. onPage(offset) loads a page.
+export function pager(node, onPage) {
+  const words = el("span", { class: "pager-words", role: "status" });
+  const prev = el("button", { type: "button", class: "quiet", text: t("pager.previous") });
+  const next = el("button", { type: "button", class: "quiet", text: t("pager.next") });
+  node.replaceChildren(prev, words, next);
+  const state = { offset: 0, size: 20, total: 0 };
+  prev.addEventListener("click", () => onPage(Math.max(0, state.offset - state.size)));
+  next.addEventListener("click", () => onPage(state.offset + state.size));
+  return {
+    size: state.size,
+    show(offset, shown, total) {
+      Object.assign(state, { offset, total });
+      node.hidden = total === 0;
+      words.textContent = t("pager.range", {
+        first: total ? offset + 1 : 0,
+        last: offset + shown,
+        total,
+      });
+      prev.disabled = offset === 0;
+      next.disabled = offset + shown >= total;
+    },
+  };
 }
 
 export function itemPath(ref) {
@@ -245,11 +293,73 @@ async function countAlarms() {
   }
 }
 
+// Toasts sit in their own strip above the page's content (never over a table), newest first,
+// at most MAX_TOASTS at a time; each can be closed and goes by itself after a while.
+const MAX_TOASTS = 3;
 function toast(text, href) {
-  const note = el("a", { class: "toast", href, role: "status" }, text);
-  $("#toasts").append(note);
+  const strip = $("#toasts");
+  const close = el("button", { type: "button", class: "toast-close", "aria-label": t("toast.close"), text: "×" });
+  const note = el("div", { class: "toast", role: "status" }, el("a", { href, text }), close);
+  close.addEventListener("click", () => note.remove());
+  strip.prepend(note);
+  while (strip.children.length > MAX_TOASTS) strip.lastElementChild.remove();
   setTimeout(() => note.remove(), 15000);
 }
+
+// A new gate alarm sounds at the desk (a short two-tone chime made by the Web Audio API, no
+// sound file); the header's bell mutes it, and the choice is kept in this browser.
+const SOUND_KEY = "archroom.sound";
+const sound = {
+  context: null,
+  muted: () => localStorage.getItem(SOUND_KEY) === "off",
+
+  unlock() {
+    // browsers let a page make sound only after a person has used it
+    if (!this.context && window.AudioContext) this.context = new AudioContext();
+    if (this.context && this.context.state === "suspended") this.context.resume();
+  },
+
+  chime() {
+    const button = $("#sound");
+    if (this.muted()) return;
+    button.dataset.played = String(Number(button.dataset.played || 0) + 1);
+    this.unlock();
+    if (!this.context) return;
+    const start = this.context.currentTime;
+    for (const [offset, hz] of [[0, 880], [0.25, 660]]) {
+      const tone = this.context.createOscillator();
+      const gain = this.context.createGain();
+      tone.frequency.value = hz;
+      gain.gain.setValueAtTime(0.0001, start + offset);
+      gain.gain.exponentialRampToValueAtTime(0.3, start + offset + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.22);
+      tone.connect(gain).connect(this.context.destination);
+      tone.start(start + offset);
+      tone.stop(start + offset + 0.25);
+    }
+  },
+
+  show() {
+    const button = $("#sound");
+    const muted = this.muted();
+    button.setAttribute("aria-pressed", String(muted));
+    button.textContent = muted ? t("sound.off") : t("sound.on");
+    button.title = muted ? t("sound.unmute") : t("sound.mute");
+  },
+
+  start() {
+    const button = $("#sound");
+    button.hidden = false;
+    this.show();
+    button.addEventListener("click", () => {
+      localStorage.setItem(SOUND_KEY, this.muted() ? "on" : "off");
+      this.show();
+      this.unlock();
+    });
+    addEventListener("pointerdown", () => this.unlock(), { once: true });
+    addEventListener("keydown", () => this.unlock(), { once: true });
+  },
+};
 
 // Every page but the login page starts here: no token -> log in; then the header and the feed.
 export async function startPage() {
@@ -284,8 +394,10 @@ export async function startPage() {
     token.clear();
     location.assign("/console/login");
   });
+  sound.start();
   on("alarm.raised", (alarm) => {
     countAlarms();
+    if (alarm.kind.startsWith("gate.")) sound.chime();
     toast(`${alarmWords(alarm.kind)}: ${alarm.subject || alarm.source}`, "/console/alarms");
   });
   on("alarm.cleared", countAlarms);

@@ -5,11 +5,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from daemon.store.schema import metadata
+from daemon.store.schema import is_declared_here, metadata
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,
+        include_name=is_declared_here,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,148 @@
+"""A cart at the desk: check out or return every box at once, one answer per box.
+
+A clerk wheels a cart of tagged boxes to the desk and wants them all on one loan slip (or all
+back), not one form per box. The desk reader is inventoried on demand (a few rounds, because
+one round can miss a tag that is turned away from the antenna), each EPC is resolved to the
+item it is bound to, and each item goes through the same ledger operation as a single
+check-out or return. One box's refusal (unknown tag, already on loan, not on loan) never stops
+the others: the answer lists every box with what happened to it and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from daemon.ledger.errors import Conflict, LedgerError, NotFound
+from daemon.ledger.items import Catalogue
+from daemon.ledger.loans import Loans
+from daemon.ledger.tags import Tags, normalise_epc
+from drivers.uhfreader18 import Uhfreader18Error
+from drivers.uhfreader18_client import ReaderUnavailableError, Uhfreader18Poller
+
+INVENTORY_ROUNDS = 3
+"""Inventory rounds per look at the cart; the EPCs seen in any round count."""
+MAX_BOXES = 500
+"""More boxes than fit on any cart: a longer list is refused as a whole."""
+
+Outcome = Literal["done", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """One box on the cart, as given or as the desk reader saw it (``ref`` None: a tag bound
+    to no item)."""
+
+    epc: str | None
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoxResult:
+    epc: str | None
+    ref: str | None
+    outcome: Outcome
+    reason: str | None
+    """Why it was refused, in words (None when done)."""
+    loan_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Slip:
+    """What a check-out of a whole cart records on each loan."""
+
+    borrower: str
+    purpose: str
+    approval_no: str | None
+    due: date | None
+
+
+class DeskCart:
+    def __init__(
+        self,
+        readers: dict[str, Uhfreader18Poller],
+        tags: Tags,
+        loans: Loans,
+        catalogue: Catalogue,
+    ) -> None:
+        self.readers = readers
+        self.tags = tags
+        self.loans = loans
+        self.catalogue = catalogue
+
+    async def seen(self, reader_id: str) -> list[Box]:
+        """The boxes on the desk antenna now, by EPC order."""
+        reader = self.readers.get(reader_id)
+        if reader is None:
+            raise NotFound(f"no desk reader {reader_id!r} in this room")
+        epcs: set[str] = set()
+        try:
+            for _ in range(INVENTORY_ROUNDS):
+                epcs.update(normalise_epc(r.epc) for r in await reader.inventory())
+        except ReaderUnavailableError:
+            raise Conflict(f"desk reader {reader_id} is offline") from None
+        except Uhfreader18Error as e:
+            raise Conflict(f"desk reader {reader_id}: {e}") from None
+        boxes = []
+        for epc in sorted(epcs):
+            active, _ = await self.tags.resolve(epc)
+            boxes.append(Box(epc, active.ref if active else None))
+        return boxes
+
+    async def check_out(self, boxes: list[Box], slip: Slip, *, actor: str) -> list[BoxResult]:
+        results = []
+        for box in _distinct(boxes):
+            if box.ref is None:
+                results.append(_unbound(box))
+                continue
+            try:
+                loan = await self.loans.open(
+                    ref=box.ref,
+                    borrower=slip.borrower,
+                    purpose=slip.purpose,
+                    approval_no=slip.approval_no,
+                    due=slip.due,
+                    actor=actor,
+                )
+            except LedgerError as e:
+                results.append(BoxResult(box.epc, box.ref, "refused", str(e), None))
+            else:
+                results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
+        return results
+
+    async def return_(
+        self, boxes: list[Box], *, actor: str, location: str | None = None
+    ) -> list[BoxResult]:
+        results = []
+        for box in _distinct(boxes):
+            if box.ref is None:
+                results.append(_unbound(box))
+                continue
+            try:
+                open_loans = await self.loans.list("open", ref=box.ref, limit=1)
+                if not open_loans:
+                    await self.catalogue.get(box.ref)  # NotFound for an unknown ref
+                    raise Conflict(f"{box.ref} is not on loan")
+                loan = await self.loans.return_(open_loans[0].id, actor=actor, location=location)
+            except LedgerError as e:
+                results.append(BoxResult(box.epc, box.ref, "refused", str(e), None))
+            else:
+                results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
+        return results
+
+
+def _distinct(boxes: list[Box]) -> list[Box]:
+    """Each box once (a ref listed twice, or two tags of one box, is one box)."""
+    seen: set[str] = set()
+    out = []
+    for box in boxes:
+        key = box.ref if box.ref is not None else f"epc:{box.epc}"
+        if key not in seen:
+            seen.add(key)
+            out.append(box)
+    return out
+
+
+def _unbound(box: Box) -> BoxResult:
+    return BoxResult(box.epc, None, "refused", f"tag {box.epc} is bound to no item", None)
