@@ -58,6 +58,8 @@ async def test_catalogued_item_without_a_tag_is_untagged(rig: RoomRig) -> None:
             "unknown_tag": 0,
             "file_outside_box": 0,
             "key_field_mismatch": 0,
+            "no_electronic_record": 0,
+            "no_paper_original": 0,
         }
 
 
