@@ -190,6 +190,7 @@ async def serve(
     config: ArchroomConfig,
     *,
     config_hint: str,
+    config_file: Path | None = None,
     duration: float | None = None,
     on_ready: Callable[[Any], None] | None = None,
 ) -> int:
@@ -201,7 +202,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    daemon = Daemon(config, config_hint=config_hint)
+    daemon = Daemon(config, config_hint=config_hint, config_file=config_file)
 
     async def announce() -> None:
         await daemon.ready.wait()
@@ -232,7 +233,13 @@ async def serve(
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     setup_logging(config.log_level)
-    return asyncio.run(serve(config, config_hint=f"-c {args.config}"))
+    return asyncio.run(
+        serve(
+            config,
+            config_hint=f"-c {args.config}",
+            config_file=Path(args.config) if args.config else None,
+        )
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -243,6 +250,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from daemon.audit import adopt_algorithm
     from daemon.store.db import Store
 
     config, _hint = config_for(args)
@@ -252,7 +260,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         try:
             if args.db_command == "upgrade":
                 before, after = await store.upgrade()
-                print(f"database schema: {before or 'empty'} -> {after}")
+                async with store.write() as conn:
+                    algorithm = await adopt_algorithm(conn, config.audit.hash)
+                print(f"database schema: {before or 'empty'} -> {after}; audit hash {algorithm}")
                 return 0
             current = await store.current_revision()
             print(
@@ -266,6 +276,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    import getpass
+
+    from daemon.audit import AuditChain
     from daemon.clock import now_us
     from daemon.store.db import SchemaError, Store
     from daemon.tokens import Role, TokenError, Tokens
@@ -276,15 +289,18 @@ def cmd_token(args: argparse.Namespace) -> int:
         store = Store.connect(config.database_url())
         try:
             await store.check_schema(f"archroom db upgrade {hint}")
-            tokens = Tokens(store)
+            tokens = Tokens(store, AuditChain(config.room))
+            actor = f"cli:{getpass.getuser()}"
             if args.token_command == "create":  # noqa: S105
                 expires = None if args.expires_days is None else args.expires_days * 86400
                 print(
-                    await tokens.create(name=args.name, role=Role(args.role), expires_in_s=expires)
+                    await tokens.create(
+                        name=args.name, role=Role(args.role), expires_in_s=expires, actor=actor
+                    )
                 )
                 return 0
             if args.token_command == "revoke":  # noqa: S105
-                if await tokens.revoke(args.name):
+                if await tokens.revoke(args.name, actor=actor):
                     print(f"revoked {args.name}")
                     return 0
                 print(f"no active token named {args.name!r}", file=sys.stderr)
@@ -320,9 +336,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         finally:
             await store.close()
         if result.ok:
-            print(f"audit chain OK: {result.entries} entries")
+            print(f"audit chain OK: {result.entries} entries ({result.algorithm})")
             return 0
-        print(f"audit chain BROKEN at seq {result.first_broken_seq}: {result.reason}")
+        print(
+            f"audit chain BROKEN at seq {result.first_broken_seq}: {result.reason}"
+            f" ({result.algorithm})"
+        )
         return 1
 
     return _run_async(go)

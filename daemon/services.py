@@ -20,6 +20,7 @@ from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.service import Inventory
+from daemon.signins import SignInRecorder
 from daemon.spool import DatabaseGuard
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
@@ -53,6 +54,7 @@ class Services:
     desk: DeskEncoder
     guard: DatabaseGuard
     fastlane: FastLane
+    signins: SignInRecorder
     stacker: StackerService | None = None
     climate: ClimateService | None = None
     inventory: Inventory | None = None

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Auth
+from api.exports import audit_export
 from api.params import RowId
 from daemon.clock import us_to_iso
 from daemon.ledger.items import Ref
@@ -179,12 +180,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/dispositions/{disposition_id}/register", response_class=Response)
     async def register(
         disposition_id: RowId,
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         format: Literal["csv", "pdf"] = "pdf",
     ) -> Response:
         """The disposal register (销毁清册) or transfer list (移交清册), to print and sign."""
         d = await service.get(disposition_id)
         name = f"{'disposal' if d.action == 'destroy' else 'transfer'}-register-{d.id}"
+        await audit_export(svc.ledger, who, "register", f"disposition:{d.id}", format=format)
         if format == "csv":
             return Response(
                 register_csv(d),

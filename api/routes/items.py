@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from api.auth import Auth
 from api.schemas import (
@@ -44,10 +44,27 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return ItemOut.of(item, masked=who.role not in SEES_KEY_FIELDS)
 
     @r.get("/items/{ref}")
-    async def get_item(ref: RefPath, who: Annotated[Principal, Depends(reader)]) -> ItemOut:
-        """A catalogue record; key fields are masked unless the role needs them."""
+    async def get_item(
+        ref: RefPath,
+        who: Annotated[Principal, Depends(reader)],
+        reason: Annotated[
+            str | None,
+            Query(
+                min_length=3,
+                max_length=500,
+                description="why the key fields are needed in full (e.g. the case number); "
+                "without it they are masked. Each unmasked read is audited with it.",
+            ),
+        ] = None,
+    ) -> ItemOut:
+        """A catalogue record. Key fields are masked unless the role needs them and the request
+        says why (``?reason=``); such a read is audited: who, which item, why."""
         item = await svc.catalogue.get(ref)
-        return ItemOut.of(item, masked=who.role not in SEES_KEY_FIELDS)
+        unmasked = who.role in SEES_KEY_FIELDS and reason is not None and reason.strip() != ""
+        if unmasked:
+            async with svc.ledger.transaction(who.name) as tx:
+                tx.audit("item.key_fields_read", ref, {"reason": reason})
+        return ItemOut.of(item, masked=not unmasked)
 
     @r.post(
         "/items/import",

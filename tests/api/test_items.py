@@ -60,16 +60,25 @@ async def test_social_security_no_accepts_resident_id_or_credit_code(
     assert r.json()["detail"][0]["loc"][-1] == "social_security_no"
 
 
-async def test_key_fields_are_masked_for_staff_and_shown_to_the_catalogue(
+async def test_key_fields_are_masked_for_staff_and_shown_to_the_catalogue_with_a_reason(
     catalogue: httpx.AsyncClient, staff: httpx.AsyncClient
 ) -> None:
     await catalogue.put(f"/api/v1/items/{REF}", json=item_body(resident_id=VALID_RESIDENT_ID))
-    full = (await catalogue.get(f"/api/v1/items/{REF}")).json()
-    masked = (await staff.get(f"/api/v1/items/{REF}")).json()
+    full = (await catalogue.get(f"/api/v1/items/{REF}", params={"reason": "case 2026-17"})).json()
+    masked = (await staff.get(f"/api/v1/items/{REF}", params={"reason": "case 2026-17"})).json()
     assert full["resident_id"] == VALID_RESIDENT_ID
     assert full["key_fields_masked"] is False
     assert masked["resident_id"] == "110105********002X"
     assert masked["key_fields_masked"] is True
+
+
+async def test_the_catalogue_sees_key_fields_masked_without_a_reason(
+    catalogue: httpx.AsyncClient,
+) -> None:
+    await catalogue.put(f"/api/v1/items/{REF}", json=item_body(resident_id=VALID_RESIDENT_ID))
+    body = (await catalogue.get(f"/api/v1/items/{REF}")).json()
+    assert body["resident_id"] == "110105********002X"
+    assert body["key_fields_masked"] is True
 
 
 async def test_a_box_cannot_have_a_parent(catalogue: httpx.AsyncClient) -> None:
