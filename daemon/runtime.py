@@ -23,6 +23,7 @@ import uvicorn
 
 from daemon.api_server import server_config
 from daemon.audit import AuditChain, adopt_algorithm
+from daemon.audit_forward import AuditForwarder
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
 from daemon.health import Health
@@ -288,6 +289,15 @@ class Daemon:
                 self.supervisor.start(group, "database-guard", services.guard.run),
                 self.supervisor.start(group, "sign-in-audit", services.signins.run),
             ]
+            if config.audit.forward is not None:
+                forwarder = AuditForwarder(
+                    store,
+                    config.room,
+                    config.audit,
+                    config.state_dir / "audit-forward.cursor",
+                    health=self.health,
+                )
+                tasks.append(self.supervisor.start(group, "audit-forward", forwarder.run))
             if config.readers:
                 tasks.append(self.supervisor.start(group, "rfid", services.readers.run))
             if services.stacker is not None:
