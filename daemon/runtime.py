@@ -29,6 +29,7 @@ from daemon.config import ArchroomConfig
 from daemon.health import Health
 from daemon.heap import settle_heap
 from daemon.ledger.alarms import Alarms
+from daemon.ledger.imports import Imports
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loan_requests import LoanRequests
 from daemon.ledger.loan_rules import LoanRules
@@ -125,6 +126,7 @@ async def build_services(
         guard=guard,
         fastlane=fastlane,
     )
+    catalogue = Catalogue(ledger, Pairing.of(config.pairing))
     desks = {
         r.id: d
         for r in config.readers
@@ -140,7 +142,7 @@ async def build_services(
         bus=bus,
         retained=retained,
         ledger=ledger,
-        catalogue=Catalogue(ledger, Pairing.of(config.pairing)),
+        catalogue=catalogue,
         tags=tags,
         locations=locations,
         loans=Loans(ledger, locations, rules=LoanRules.of(config)),
@@ -153,6 +155,7 @@ async def build_services(
         guard=guard,
         fastlane=fastlane,
         signins=SignInRecorder(ledger, config.audit.sign_in_window_s),
+        imports=Imports(catalogue, config.state_dir / "imports"),
     )
     await prepare_room(config, ledger, locations)
     await alarms.load()
@@ -288,6 +291,7 @@ class Daemon:
                 self.supervisor.start(group, "housekeeping", housekeeping.run),
                 self.supervisor.start(group, "database-guard", services.guard.run),
                 self.supervisor.start(group, "sign-in-audit", services.signins.run),
+                self.supervisor.start(group, "imports", services.imports.run),
             ]
             if config.audit.forward is not None:
                 forwarder = AuditForwarder(

@@ -9,6 +9,7 @@ from daemon.bus import Bus
 from daemon.config import ArchroomConfig
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
+from daemon.ledger.imports import Imports
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loan_requests import LoanRequests
 from daemon.ledger.loans import Loans
@@ -55,6 +56,7 @@ class Services:
     guard: DatabaseGuard
     fastlane: FastLane
     signins: SignInRecorder
+    imports: Imports
     stacker: StackerService | None = None
     climate: ClimateService | None = None
     inventory: Inventory | None = None

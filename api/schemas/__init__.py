@@ -34,6 +34,7 @@ from api.schemas.climate import (
 from api.schemas.items import (
     BindingOut,
     HistoryOut,
+    ImportJobOut,
     ImportOut,
     ItemIn,
     ItemOut,
@@ -102,6 +103,7 @@ __all__ = [
     "ClimateSensorOut",
     "DomainOut",
     "HistoryOut",
+    "ImportJobOut",
     "ImportOut",
     "ItemIn",
     "ItemOut",

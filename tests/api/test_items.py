@@ -108,7 +108,7 @@ async def test_csv_import_loads_good_rows_and_reports_each_bad_one(
     catalogue: httpx.AsyncClient,
 ) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import", content=CSV.encode(), headers={"Content-Type": "text/csv"}
+        "/api/v1/items/import?wait=true", content=CSV.encode(), headers={"Content-Type": "text/csv"}
     )
     assert r.status_code == 200
     body = r.json()
@@ -134,7 +134,7 @@ async def test_json_lines_import_reports_bad_json_by_line(catalogue: httpx.Async
         '{"ref": "J-3", "title": "Three", "retention": "D10"}',
     ]
     r = await catalogue.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content="\n".join(lines),
         headers={"Content-Type": "application/x-ndjson"},
     )
@@ -146,7 +146,7 @@ async def test_json_lines_import_reports_bad_json_by_line(catalogue: httpx.Async
 
 async def test_csv_without_ref_column_is_reported(catalogue: httpx.AsyncClient) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import", content=b"title\nx\n", headers={"Content-Type": "text/csv"}
+        "/api/v1/items/import?wait=true", content=b"title\nx\n", headers={"Content-Type": "text/csv"}
     )
     assert r.json()["loaded"] == 0
     assert "header" in r.json()["errors"][0]["error"]
@@ -154,7 +154,7 @@ async def test_csv_without_ref_column_is_reported(catalogue: httpx.AsyncClient) 
 
 async def test_non_utf8_import_is_422(catalogue: httpx.AsyncClient) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content=b"ref,title\n\xff\xfe,x\n",
         headers={"Content-Type": "text/csv"},
     )
@@ -168,7 +168,7 @@ async def test_key_fields_never_reach_logs_or_events(
     quiet_libraries()  # what the daemon's logging set-up does at every level
     await catalogue.put(f"/api/v1/items/{REF}", json=item_body(resident_id=VALID_RESIDENT_ID))
     await catalogue.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content=f"ref,title,retention,resident_id\nX-1,t,Y,{VALID_RESIDENT_ID}\nX-2,t,Y,110105194912310021\n",
         headers={"Content-Type": "text/csv"},
     )
