@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from daemon import __version__
 from daemon.cli_common import (
@@ -32,6 +32,9 @@ from daemon.cli_common import (
 )
 from daemon.config import ArchroomConfig, ConfigError, load_config
 from daemon.reconcile import cli as reconcile_cli
+
+if TYPE_CHECKING:
+    from daemon.ledger.imports import ImportJob
 
 __all__ = ["AREAS", "build_parser", "main", "quiet_libraries", "serve", "setup_logging"]
 
@@ -352,45 +355,78 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
     from daemon.audit import AuditChain
     from daemon.bus import Bus
-    from daemon.ledger.items import Catalogue, parse_rows
+    from daemon.ledger.imports import ImportJob, run_import
+    from daemon.ledger.items import Catalogue
     from daemon.ledger.pairing import Pairing
     from daemon.ledger.uow import Ledger
     from daemon.outbox import Outbox
     from daemon.store.db import SchemaError, Store
 
     config, hint = config_for(args)
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as e:
-        print(f"archroom: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"archroom: cannot read {args.file}: not a file", file=sys.stderr)
         return 1
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
 
-    async def go() -> int:
+    async def go() -> ImportJob | int:
         store = Store.connect(config.database_url())
         try:
             await store.check_schema(f"archroom db upgrade {hint}")
             outbox = Outbox(store, site=config.site.id, room=config.room)
             ledger = Ledger(store, AuditChain(config.room), outbox, Bus())
-            report = await Catalogue(ledger, Pairing.of(config.pairing)).import_rows(
-                parse_rows(data, fmt=args.format), actor=f"cli:{getpass.getuser()}"
+            job = ImportJob("cli", f"cli:{getpass.getuser()}", path, args.format)
+            await run_import(
+                job,
+                Catalogue(ledger, Pairing.of(config.pairing)),
+                on_progress=bar.show if bar is not None else None,
             )
         except SchemaError as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1
-        except UnicodeDecodeError:
-            print(f"archroom: {args.file} is not UTF-8 text", file=sys.stderr)
-            return 1
         finally:
             await store.close()
-        for error in report.errors:
-            ref = f" ({error.ref})" if error.ref else ""
-            print(f"{args.file}:{error.line}{ref}: {error.error}", file=sys.stderr)
-        if report.error_count > len(report.errors):
-            print(f"... and {report.error_count - len(report.errors)} more", file=sys.stderr)
-        print(f"loaded {report.loaded} record(s), {report.error_count} row(s) rejected")
-        return 0 if report.error_count == 0 else 2
+        return job
 
-    return _run_async(go)
+    job = asyncio.run(go())
+    if isinstance(job, int):
+        return job
+    if bar is not None:
+        bar.end()
+    report = job.report
+    for error in report.errors:
+        ref = f" ({error.ref})" if error.ref else ""
+        print(f"{args.file}:{error.line}{ref}: {error.error}", file=sys.stderr)
+    if report.error_count > len(report.errors):
+        print(f"... and {report.error_count - len(report.errors)} more", file=sys.stderr)
+    if job.state == "failed":
+        print(f"archroom: {args.file}: {job.detail}", file=sys.stderr)
+        return 1
+    print(f"loaded {report.loaded} record(s), {report.error_count} row(s) rejected")
+    return 0 if report.error_count == 0 else 2
+
+
+class ProgressBar:
+    """One line on a terminal, redrawn in place: how much of the file is read and loaded."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def show(self, job: ImportJob) -> None:
+        share = job.bytes_read / job.bytes_total if job.bytes_total else 1.0
+        filled = int(share * self.WIDTH)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}"
+            f"  {job.lines_read:,} lines, {job.report.loaded:,} loaded,"
+            f" {job.report.error_count:,} rejected"
+        )
+        self.stream.flush()
+
+    def end(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 SIMULATORS: dict[str, tuple[str, str]] = {

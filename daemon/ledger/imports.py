@@ -9,7 +9,7 @@ import now goes:
    in memory;
 2. through a worker thread that decodes, parses and validates it in chunks of rows (the
    CPU-heavy part; the thread yields the GIL every few milliseconds, so the loop keeps its
-   pace). Repeated refs are found through a small SQLite table on disk beside the spool file,
+   pace). Repeated refs are found through a small SQLite table on disk (a scratch file),
    not a dictionary of every ref, so memory stays flat whatever the row count;
 3. back to the loop one chunk at a time through a queue of two, where ``Catalogue.load``
    writes each batch with its audit entry, as before. The queue's bound is the back-pressure:
@@ -27,9 +27,11 @@ import codecs
 import contextlib
 import io
 import logging
+import os
 import queue
 import secrets
 import sqlite3
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -152,11 +154,13 @@ def produce(
     stop: threading.Event,
     *,
     chunk_rows: int = CHUNK_ROWS,
+    scratch_dir: Path | None = None,
 ) -> None:
     """Parse and validate ``path`` in a worker thread, handing chunks to ``out``; ends with
     ``None`` (all read) or an ``ImportFailed``."""
-    refs_path = path.with_name(path.name + ".refs")
-    refs_path.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(prefix="import-", suffix=".refs", dir=scratch_dir)
+    os.close(fd)
+    refs_path = Path(name)
     seen = sqlite3.connect(refs_path)
     try:
         _check_utf8(path, stop)
@@ -203,6 +207,7 @@ async def run_import(
     catalogue: Catalogue,
     *,
     chunk_rows: int = CHUNK_ROWS,
+    scratch_dir: Path | None = None,
     on_progress: Callable[[ImportJob], None] | None = None,
 ) -> None:
     """Parse ``job.path`` off the loop and load it here, batch by batch; ``job`` tells how far
@@ -214,7 +219,14 @@ async def run_import(
     stop = threading.Event()
     producer = asyncio.create_task(
         asyncio.to_thread(
-            produce, job.path, fmt, catalogue.pairing, out, stop, chunk_rows=chunk_rows
+            produce,
+            job.path,
+            fmt,
+            catalogue.pairing,
+            out,
+            stop,
+            chunk_rows=chunk_rows,
+            scratch_dir=scratch_dir,
         ),
         name=f"import-{job.id}-parser",
     )
@@ -313,7 +325,7 @@ class Imports:
         while True:
             job = await self._queue.get()
             try:
-                await run_import(job, self.catalogue)
+                await run_import(job, self.catalogue, scratch_dir=self.spool_dir)
             finally:
                 await asyncio.to_thread(job.path.unlink, missing_ok=True)
 

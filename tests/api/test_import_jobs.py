@@ -118,7 +118,11 @@ async def test_chunked_parsing_reports_what_parsing_the_whole_text_reports(
     job = ImportJob("0123456789abcdef", "alice", path)
     seen_progress: list[int] = []
     await run_import(
-        job, catalogue, chunk_rows=7, on_progress=lambda j: seen_progress.append(j.lines_read)
+        job,
+        catalogue,
+        chunk_rows=7,
+        scratch_dir=tmp_path,
+        on_progress=lambda j: seen_progress.append(j.lines_read),
     )
     assert job.state == "done", job.detail
     assert job.report.loaded == len(pending)
@@ -138,7 +142,7 @@ def test_the_parser_stops_when_asked_while_its_queue_is_full(tmp_path: Path) -> 
     worker = threading.Thread(
         target=produce,
         args=(path, "csv", Pairing(), out, stop),
-        kwargs={"chunk_rows": 10},
+        kwargs={"chunk_rows": 10, "scratch_dir": tmp_path},
     )
     worker.start()
     out.get(timeout=30)  # the first chunk; the parser now waits on the full queue

@@ -146,7 +146,9 @@ async def test_json_lines_import_reports_bad_json_by_line(catalogue: httpx.Async
 
 async def test_csv_without_ref_column_is_reported(catalogue: httpx.AsyncClient) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import?wait=true", content=b"title\nx\n", headers={"Content-Type": "text/csv"}
+        "/api/v1/items/import?wait=true",
+        content=b"title\nx\n",
+        headers={"Content-Type": "text/csv"},
     )
     assert r.json()["loaded"] == 0
     assert "header" in r.json()["errors"][0]["error"]
