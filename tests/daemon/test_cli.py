@@ -99,3 +99,20 @@ def test_catalogue_import_draws_a_progress_bar_only_on_a_terminal(tmp_path: Path
     frames = [f for f in drawn.decode().split("\r") if f.strip()]  # the terminal adds \r\n
     assert len(frames) >= 3  # one redraw per chunk of rows
     assert "[##############################] 100%  5,001 lines, 5,000 loaded" in frames[-1]
+
+
+def test_an_sm3_chain_is_chosen_at_creation_and_verified_with_sm3(tmp_path: Path) -> None:
+    config = tmp_path / "archroom.toml"
+    config.write_text(f'state_dir = "{tmp_path}"\n[audit]\nhash = "sm3"\n')
+    upgrade = run_cli("db", "upgrade", "-c", str(config))
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "audit hash sm3" in upgrade.stdout
+    token = run_cli("token", "create", "--role", "staff", "--name", "desk-1", "-c", str(config))
+    assert token.returncode == 0, token.stderr
+    assert run_cli("token", "revoke", "--name", "desk-1", "-c", str(config)).returncode == 0
+    verify = run_cli("audit", "verify", "-c", str(config))
+    assert verify.returncode == 0
+    assert verify.stdout.strip() == "audit chain OK: 2 entries (sm3)"
+    config.write_text(f'state_dir = "{tmp_path}"\n')  # a later change of setting is ignored
+    verify = run_cli("audit", "verify", "-c", str(config))
+    assert verify.stdout.strip() == "audit chain OK: 2 entries (sm3)"
