@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +52,7 @@ class Room:
 
 async def start_room(
     tmp_path: Path, db_url: str, *, room: str = "r1", extra: str = RACKS, api: str = ""
-) -> AsyncGenerator[Room]:
+) -> AsyncIterator[Room]:
     """A room with a token per role; ``api`` holds extra lines of its ``[api]`` table."""
     tokens = {role: await create_token(db_url, role, f"{role.value}-{room}") for role in Role}
     config = make_config(tmp_path / room, db_url=db_url, room=room, extra=extra, api=api)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -90,7 +91,8 @@ def test_a_new_window_closes_the_previous_one() -> None:
 async def test_good_and_failed_sign_ins_reach_the_chain_counted(
     tmp_path: Path, db_url: str
 ) -> None:
-    async with contextlib.aclosing(start_room(tmp_path, db_url)) as rooms:
+    rooms_gen = cast(AsyncGenerator[Room, None], start_room(tmp_path, db_url))
+    async with contextlib.aclosing(rooms_gen) as rooms:
         room = await anext(rooms)
         async with httpx.AsyncClient(base_url=room.url, timeout=30) as anonymous:
             for _ in range(5):
