@@ -130,3 +130,19 @@ def test_a_message_is_rfc5424_framed_by_its_octet_count() -> None:
     assert text.endswith(
         '{"details":"{\\"reason\\":\\"appeal\\"}","subject":"0001-WS·2023-D30-RS-0001"}'
     )
+
+
+async def test_a_configured_daemon_forwards_its_trail_from_the_start(
+    tmp_path: Path, db_url: str, rsyslog: Rsyslog
+) -> None:
+    from tests.harness import make_config, running_daemon
+
+    audit = f'[audit]\nforward = "{rsyslog.url}"\nca_file = "{tmp_path / "certs" / "ca.crt"}"\n'
+    config = make_config(tmp_path / "r1", db_url=db_url, extra=audit)
+    async with running_daemon(config) as daemon:
+        for _ in range(600):
+            if any(" config.loaded " in line for line in rsyslog.lines()):
+                break
+            await asyncio.sleep(0.05)
+        assert daemon.health.components["audit-forward"].status == "ok"
+    assert any(" config.loaded [audit@32473 " in line for line in rsyslog.lines())
