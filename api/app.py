@@ -54,6 +54,7 @@ def create_app(services: Services) -> FastAPI:
         services.tokens,
         failed_per_minute=api.failed_auth_per_minute,
         failed_clients=api.failed_auth_clients,
+        on_sign_in=services.signins.observe,
     )
     app.add_middleware(
         Admission,

@@ -5,6 +5,9 @@ after too many failed attempts from one client within a minute (the counter forg
 minute; ``api.throttle`` says how it spares good tokens). ``admin`` may use every route. The
 admission layer (``api.admission``) calls ``Auth.authenticate`` for every ``/api/`` request
 before its body is read; the route's dependency then checks the role.
+
+Every attempt, good, failed or throttled, is reported to ``on_sign_in`` (the daemon's
+``SignInRecorder``, which audits them counted per client and minute).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from fastapi.security.utils import get_authorization_scheme_param
 from api.throttle import FailedAuthLimiter, GoodTokens
 from daemon.tokens import Principal, Role, Tokens
 
+SignInObserver = Callable[[str, str, str], None]
+"""Called with (client, token name or ``""``, outcome: ``ok``, ``failed``, ``throttled``)."""
+
 bearer = HTTPBearer(auto_error=False, description="archroom API token (archroom token create)")
 
 
@@ -28,9 +34,15 @@ request's ASGI scope state, so the route's dependency does not check the token t
 
 class Auth:
     def __init__(
-        self, tokens: Tokens, *, failed_per_minute: int = 30, failed_clients: int = 10_000
+        self,
+        tokens: Tokens,
+        *,
+        failed_per_minute: int = 30,
+        failed_clients: int = 10_000,
+        on_sign_in: SignInObserver | None = None,
     ) -> None:
         self.tokens = tokens
+        self.on_sign_in = on_sign_in or (lambda _client, _name, _outcome: None)
         self.limiter = FailedAuthLimiter(failed_per_minute, max_clients=failed_clients)
         self.good = GoodTokens()
 
@@ -41,11 +53,13 @@ class Auth:
         if not authorization or scheme.lower() != "bearer":
             token = ""
         if self.limiter.blocked(client) and token not in self.good:
+            self.on_sign_in(client, "", "throttled")
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 "too many failed authentication attempts; wait a minute",
             )
         if not token:
+            self.on_sign_in(client, "", "failed")
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "a bearer token is required",
@@ -54,12 +68,14 @@ class Auth:
         principal = await self.tokens.verify(token)
         if principal is None:
             self.limiter.failed(client)
+            self.on_sign_in(client, "", "failed")
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "the token is unknown, expired or revoked",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         self.good.remember(token)
+        self.on_sign_in(client, principal.name, "ok")
         return principal
 
     def require(self, *roles: Role) -> Callable[..., Awaitable[Principal]]:

@@ -6,6 +6,12 @@ UPDATE and DELETE on the table (triggers installed by the first migration); the 
 change that bypasses the triggers visible: each entry's hash covers its own canonical JSON and
 the previous entry's hash, so ``verify`` finds the first entry that no longer fits.
 
+The chain's hash function is SHA-256 or, where the assessor asks for the national algorithm,
+SM3 (GB/T 32905-2016, through the pure-Python ``gmssl`` package). It is chosen once, while the
+chain is still empty (``[audit] hash``, applied by ``archroom db upgrade`` or the daemon's first
+start), and recorded in the ``audit_head`` row: every later append and ``verify`` read it from
+there, so a changed setting can never make a good chain look broken.
+
 Entries are appended inside the caller's transaction, next to the state change they describe;
 the single ``audit_head`` row serialises writers (a row lock on PostgreSQL, the write lock on
 SQLite), so daemons of several rooms sharing one database still form one chain.
@@ -15,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +32,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from daemon.clock import now_us
 from daemon.store.schema import audit, audit_head
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+
+HashName = Literal["sha256", "sm3"]
+HASHES: tuple[HashName, ...] = get_args(HashName)
+
+
+def sm3_hex(data: bytes) -> str:
+    """SM3 (GB/T 32905-2016) of ``data`` as 64 hex digits."""
+    from gmssl import func, sm3  # type: ignore[import-untyped]
+
+    return str(sm3.sm3_hash(func.bytes_to_list(data)))
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+DIGESTS: dict[str, Callable[[bytes], str]] = {"sha256": _sha256_hex, "sm3": sm3_hex}
 
 
 def canonical_json(value: Any) -> str:
@@ -59,8 +85,42 @@ class AuditEntry:
         }
 
 
-def entry_hash(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(dict(body)).encode()).hexdigest()
+def entry_hash(body: Mapping[str, Any], algorithm: str = "sha256") -> str:
+    try:
+        digest = DIGESTS[algorithm]
+    except KeyError:
+        raise ValueError(f"unknown audit hash {algorithm!r} (known: {', '.join(HASHES)})") from None
+    return digest(canonical_json(dict(body)).encode())
+
+
+async def chain_algorithm(conn: AsyncConnection) -> str:
+    """The hash function recorded for this database's chain."""
+    return str((await conn.execute(select(audit_head.c.algorithm))).scalar_one())
+
+
+async def adopt_algorithm(conn: AsyncConnection, wanted: HashName) -> str:
+    """Record ``wanted`` as the chain's hash while the chain is empty; return the one in force.
+
+    Once the first entry is written the recorded choice stays: a different setting is logged
+    and ignored, since rehashing would be exactly the rewrite the chain exists to expose."""
+    head = (
+        await conn.execute(
+            select(audit_head.c.seq, audit_head.c.algorithm)
+            .where(audit_head.c.id == 1)
+            .with_for_update()
+        )
+    ).one()
+    if head.algorithm == wanted:
+        return wanted
+    if head.seq == 0:
+        await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(algorithm=wanted))
+        return wanted
+    log.warning(
+        "[audit] hash = %r, but this database's chain was started with %r and stays so",
+        wanted,
+        head.algorithm,
+    )
+    return str(head.algorithm)
 
 
 class AuditChain:
@@ -82,7 +142,7 @@ class AuditChain:
     ) -> AuditEntry:
         head = (
             await conn.execute(
-                select(audit_head.c.seq, audit_head.c.hash)
+                select(audit_head.c.seq, audit_head.c.hash, audit_head.c.algorithm)
                 .where(audit_head.c.id == 1)
                 .with_for_update()
             )
@@ -98,7 +158,7 @@ class AuditChain:
             "details": canonical_json(dict(details or {})),
             "prev_hash": head.hash,
         }
-        digest = entry_hash(body)
+        digest = entry_hash(body, head.algorithm)
         await conn.execute(audit.insert().values(**body, hash=digest))
         await conn.execute(
             update(audit_head).where(audit_head.c.id == 1).values(seq=body["seq"], hash=digest)
@@ -112,10 +172,12 @@ class VerifyResult:
     entries: int
     first_broken_seq: int | None = None
     reason: str = ""
+    algorithm: str = "sha256"
 
 
 async def verify_chain(conn: AsyncConnection, *, batch: int = 10_000) -> VerifyResult:
     """Walk the whole chain in order; report the first entry that does not fit."""
+    algorithm = await chain_algorithm(conn)
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -131,12 +193,16 @@ async def verify_chain(conn: AsyncConnection, *, batch: int = 10_000) -> VerifyR
         for row in rows:
             entry = AuditEntry(**row._asdict())
             if entry.seq != expected_seq:
-                return VerifyResult(False, count, expected_seq, f"entry {expected_seq} is missing")
-            if entry.prev_hash != prev:
-                return VerifyResult(False, count, entry.seq, "previous hash does not match")
-            if entry_hash(entry.body()) != entry.hash:
                 return VerifyResult(
-                    False, count, entry.seq, "entry content does not match its hash"
+                    False, count, expected_seq, f"entry {expected_seq} is missing", algorithm
+                )
+            if entry.prev_hash != prev:
+                return VerifyResult(
+                    False, count, entry.seq, "previous hash does not match", algorithm
+                )
+            if entry_hash(entry.body(), algorithm) != entry.hash:
+                return VerifyResult(
+                    False, count, entry.seq, "entry content does not match its hash", algorithm
                 )
             prev = entry.hash
             expected_seq += 1
@@ -144,5 +210,7 @@ async def verify_chain(conn: AsyncConnection, *, batch: int = 10_000) -> VerifyR
             last = entry.seq
     head = (await conn.execute(select(audit_head.c.seq, audit_head.c.hash))).one()
     if head.seq != count or head.hash != prev:
-        return VerifyResult(False, count, count + 1, "entries after the last one were removed")
-    return VerifyResult(True, count)
+        return VerifyResult(
+            False, count, count + 1, "entries after the last one were removed", algorithm
+        )
+    return VerifyResult(True, count, algorithm=algorithm)

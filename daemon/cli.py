@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from daemon import __version__
 from daemon.cli_common import (
@@ -32,6 +32,9 @@ from daemon.cli_common import (
 )
 from daemon.config import ArchroomConfig, ConfigError, load_config
 from daemon.reconcile import cli as reconcile_cli
+
+if TYPE_CHECKING:
+    from daemon.ledger.imports import ImportJob
 
 __all__ = ["AREAS", "build_parser", "main", "quiet_libraries", "serve", "setup_logging"]
 
@@ -204,6 +207,7 @@ async def serve(
     config: ArchroomConfig,
     *,
     config_hint: str,
+    config_file: Path | None = None,
     duration: float | None = None,
     on_ready: Callable[[Any], None] | None = None,
 ) -> int:
@@ -215,7 +219,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    daemon = Daemon(config, config_hint=config_hint)
+    daemon = Daemon(config, config_hint=config_hint, config_file=config_file)
 
     async def announce() -> None:
         await daemon.ready.wait()
@@ -246,7 +250,13 @@ async def serve(
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     setup_logging(config.log_level)
-    return asyncio.run(serve(config, config_hint=f"-c {args.config}"))
+    return asyncio.run(
+        serve(
+            config,
+            config_hint=f"-c {args.config}",
+            config_file=Path(args.config) if args.config else None,
+        )
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -257,6 +267,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from daemon.audit import adopt_algorithm
     from daemon.store.db import Store
 
     config, _hint = config_for(args)
@@ -266,7 +277,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         try:
             if args.db_command == "upgrade":
                 before, after = await store.upgrade()
-                print(f"database schema: {before or 'empty'} -> {after}")
+                async with store.write() as conn:
+                    algorithm = await adopt_algorithm(conn, config.audit.hash)
+                print(f"database schema: {before or 'empty'} -> {after}; audit hash {algorithm}")
                 return 0
             current = await store.current_revision()
             print(
@@ -280,6 +293,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    import getpass
+
+    from daemon.audit import AuditChain
     from daemon.clock import now_us
     from daemon.store.db import SchemaError, Store
     from daemon.tokens import Role, TokenError, Tokens
@@ -290,15 +306,18 @@ def cmd_token(args: argparse.Namespace) -> int:
         store = Store.connect(config.database_url())
         try:
             await store.check_schema(f"archroom db upgrade {hint}")
-            tokens = Tokens(store)
+            tokens = Tokens(store, AuditChain(config.room))
+            actor = f"cli:{getpass.getuser()}"
             if args.token_command == "create":  # noqa: S105
                 expires = None if args.expires_days is None else args.expires_days * 86400
                 print(
-                    await tokens.create(name=args.name, role=Role(args.role), expires_in_s=expires)
+                    await tokens.create(
+                        name=args.name, role=Role(args.role), expires_in_s=expires, actor=actor
+                    )
                 )
                 return 0
             if args.token_command == "revoke":  # noqa: S105
-                if await tokens.revoke(args.name):
+                if await tokens.revoke(args.name, actor=actor):
                     print(f"revoked {args.name}")
                     return 0
                 print(f"no active token named {args.name!r}", file=sys.stderr)
@@ -334,9 +353,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         finally:
             await store.close()
         if result.ok:
-            print(f"audit chain OK: {result.entries} entries")
+            print(f"audit chain OK: {result.entries} entries ({result.algorithm})")
             return 0
-        print(f"audit chain BROKEN at seq {result.first_broken_seq}: {result.reason}")
+        print(
+            f"audit chain BROKEN at seq {result.first_broken_seq}: {result.reason}"
+            f" ({result.algorithm})"
+        )
         return 1
 
     return _run_async(go)
@@ -347,45 +369,78 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
     from daemon.audit import AuditChain
     from daemon.bus import Bus
-    from daemon.ledger.items import Catalogue, parse_rows
+    from daemon.ledger.imports import ImportJob, run_import
+    from daemon.ledger.items import Catalogue
     from daemon.ledger.pairing import Pairing
     from daemon.ledger.uow import Ledger
     from daemon.outbox import Outbox
     from daemon.store.db import SchemaError, Store
 
     config, hint = config_for(args)
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as e:
-        print(f"archroom: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"archroom: cannot read {args.file}: not a file", file=sys.stderr)
         return 1
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
 
-    async def go() -> int:
+    async def go() -> ImportJob | int:
         store = Store.connect(config.database_url())
         try:
             await store.check_schema(f"archroom db upgrade {hint}")
             outbox = Outbox(store, site=config.site.id, room=config.room)
             ledger = Ledger(store, AuditChain(config.room), outbox, Bus())
-            report = await Catalogue(ledger, Pairing.of(config.pairing)).import_rows(
-                parse_rows(data, fmt=args.format), actor=f"cli:{getpass.getuser()}"
+            job = ImportJob("cli", f"cli:{getpass.getuser()}", path, args.format)
+            await run_import(
+                job,
+                Catalogue(ledger, Pairing.of(config.pairing)),
+                on_progress=bar.show if bar is not None else None,
             )
         except SchemaError as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1
-        except UnicodeDecodeError:
-            print(f"archroom: {args.file} is not UTF-8 text", file=sys.stderr)
-            return 1
         finally:
             await store.close()
-        for error in report.errors:
-            ref = f" ({error.ref})" if error.ref else ""
-            print(f"{args.file}:{error.line}{ref}: {error.error}", file=sys.stderr)
-        if report.error_count > len(report.errors):
-            print(f"... and {report.error_count - len(report.errors)} more", file=sys.stderr)
-        print(f"loaded {report.loaded} record(s), {report.error_count} row(s) rejected")
-        return 0 if report.error_count == 0 else 2
+        return job
 
-    return _run_async(go)
+    job = asyncio.run(go())
+    if isinstance(job, int):
+        return job
+    if bar is not None:
+        bar.end()
+    report = job.report
+    for error in report.errors:
+        ref = f" ({error.ref})" if error.ref else ""
+        print(f"{args.file}:{error.line}{ref}: {error.error}", file=sys.stderr)
+    if report.error_count > len(report.errors):
+        print(f"... and {report.error_count - len(report.errors)} more", file=sys.stderr)
+    if job.state == "failed":
+        print(f"archroom: {args.file}: {job.detail}", file=sys.stderr)
+        return 1
+    print(f"loaded {report.loaded} record(s), {report.error_count} row(s) rejected")
+    return 0 if report.error_count == 0 else 2
+
+
+class ProgressBar:
+    """One line on a terminal, redrawn in place: how much of the file is read and loaded."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def show(self, job: ImportJob) -> None:
+        share = job.bytes_read / job.bytes_total if job.bytes_total else 1.0
+        filled = int(share * self.WIDTH)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}"
+            f"  {job.lines_read:,} lines, {job.report.loaded:,} loaded,"
+            f" {job.report.error_count:,} rejected"
+        )
+        self.stream.flush()
+
+    def end(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 SIMULATORS: dict[str, tuple[str, str]] = {

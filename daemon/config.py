@@ -183,6 +183,29 @@ class LedgerConfig(StrictModel):
     the desk)."""
 
 
+class AuditConfig(StrictModel):
+    """The audit trail: its hash chain and its copy on a central log server."""
+
+    hash: Literal["sha256", "sm3"] = "sha256"
+    """Hash function of the chain: ``sha256``, or ``sm3`` (GB/T 32905). Chosen when the
+    database is created (the first ``archroom db upgrade`` or start) and recorded there; a later
+    change is logged and ignored, and ``archroom audit verify`` uses the recorded one."""
+    forward: str | None = Field(default=None, pattern=r"^tls://[^/:]+(:\d{1,5})?$")
+    """Forward each of this room's audit entries as RFC 5424 syslog over TLS (RFC 5425) to
+    ``tls://host:port`` (port 6514 if omitted); unset: no forwarding."""
+    ca_file: Path | None = None
+    """PEM file of the CA that signed the log server's certificate (default: the system's)."""
+    cert_file: Path | None = None
+    """Client certificate (PEM) for servers that authenticate their senders."""
+    key_file: Path | None = None
+    """Private key of ``cert_file``."""
+    server_name: str | None = None
+    """Name checked in the server's certificate (default: the host of ``forward``)."""
+    sign_in_window_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+    """Sign-ins (good and failed) are audited as one entry per client, token and outcome per
+    window, with their count, so a flood of attempts does not write a flood of entries."""
+
+
 class LoanRule(StrictModel):
     """Circulation rules of one catalogue category (e.g. personnel files leave only with an
     approval)."""
@@ -298,6 +321,7 @@ class ArchroomConfig(BaseSettings):
     mqtt: MqttConfig | None = None
     outbox: OutboxConfig = OutboxConfig()
     ledger: LedgerConfig = LedgerConfig()
+    audit: AuditConfig = AuditConfig()
     pairing: PairingConfig = PairingConfig()
     loan_rules: list[LoanRule] = Field(default_factory=list)
     rooms: list[RoomConfig] = Field(default_factory=list)

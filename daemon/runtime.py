@@ -11,21 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
 from daemon.api_server import server_config
-from daemon.audit import AuditChain
+from daemon.audit import AuditChain, adopt_algorithm
+from daemon.audit_forward import AuditForwarder
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
 from daemon.health import Health
 from daemon.heap import settle_heap
 from daemon.ledger.alarms import Alarms
+from daemon.ledger.imports import Imports
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loan_requests import LoanRequests
 from daemon.ledger.loan_rules import LoanRules
@@ -44,6 +48,7 @@ from daemon.reconcile.service import Inventory
 from daemon.room import Housekeeping, prepare_room
 from daemon.sdnotify import Notifier, watchdog_interval
 from daemon.services import Services
+from daemon.signins import SignInRecorder
 from daemon.spool import DatabaseGuard, Spool
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
@@ -122,6 +127,7 @@ async def build_services(
         guard=guard,
         fastlane=fastlane,
     )
+    catalogue = Catalogue(ledger, Pairing.of(config.pairing))
     desks = {
         r.id: d
         for r in config.readers
@@ -130,14 +136,14 @@ async def build_services(
     services = Services(
         config=config,
         store=store,
-        tokens=Tokens(store),
+        tokens=Tokens(store, ledger.chain),
         metrics=metrics,
         health=health,
         supervisor=supervisor,
         bus=bus,
         retained=retained,
         ledger=ledger,
-        catalogue=Catalogue(ledger, Pairing.of(config.pairing)),
+        catalogue=catalogue,
         tags=tags,
         locations=locations,
         loans=Loans(ledger, locations, rules=LoanRules.of(config)),
@@ -149,6 +155,8 @@ async def build_services(
         desk=DeskEncoder(desks, tags, ledger, locations),
         guard=guard,
         fastlane=fastlane,
+        signins=SignInRecorder(ledger, config.audit.sign_in_window_s),
+        imports=Imports(catalogue, config.state_dir / "imports"),
     )
     await prepare_room(config, ledger, locations)
     await alarms.load()
@@ -187,15 +195,41 @@ async def build_services(
     )
 
 
+async def audit_configuration(
+    ledger: Ledger, config: ArchroomConfig, config_file: Path | None
+) -> None:
+    """Audit the configuration the daemon starts with: the file's name and SHA-256, and the
+    SHA-256 of the effective settings (the file with its environment overrides applied)."""
+    details: dict[str, str | None] = {
+        "file": str(config_file) if config_file is not None else None,
+        "effective_sha256": hashlib.sha256(config.model_dump_json().encode()).hexdigest(),
+        "audit_hash": config.audit.hash,
+    }
+    subject = "config"
+    if config_file is not None:
+        subject = f"config:{config_file.name}"
+        try:
+            details["file_sha256"] = hashlib.sha256(
+                await asyncio.to_thread(config_file.read_bytes)
+            ).hexdigest()
+        except OSError as e:
+            details["file_sha256"] = None
+            details["file_error"] = e.strerror
+    async with ledger.transaction("archroom") as tx:
+        tx.audit("config.loaded", subject, details)
+
+
 class Daemon:
     def __init__(
         self,
         config: ArchroomConfig,
         *,
         config_hint: str = "",
+        config_file: Path | None = None,
         notifier: Notifier | None = None,
     ) -> None:
         self.config = config
+        self.config_file = config_file
         self.config_hint = config_hint
         self.notifier = notifier or Notifier()
         self.metrics = Metrics(room=config.room)
@@ -214,6 +248,8 @@ class Daemon:
         store = Store.connect(config.database_url())
         try:
             await store.check_schema(f"archroom db upgrade {self.config_hint}".strip())
+            async with store.write() as conn:
+                await adopt_algorithm(conn, config.audit.hash)
             self.health.set("database", "ok", store.dialect)
             await self._run_services(store, sock, stop)
         finally:
@@ -226,6 +262,7 @@ class Daemon:
             config, store, metrics=self.metrics, health=self.health, supervisor=self.supervisor
         )
         self.services = services
+        await audit_configuration(services.ledger, config, self.config_file)
         outbox = services.ledger.outbox
         retained = services.retained
         housekeeping = Housekeeping(services.ledger, services.loans, services.alarms, self.metrics)
@@ -259,7 +296,18 @@ class Daemon:
                 self.supervisor.start(group, "watchdog", lambda: self._watchdog(publisher)),
                 self.supervisor.start(group, "housekeeping", housekeeping.run),
                 self.supervisor.start(group, "database-guard", services.guard.run),
+                self.supervisor.start(group, "sign-in-audit", services.signins.run),
+                self.supervisor.start(group, "imports", services.imports.run),
             ]
+            if config.audit.forward is not None:
+                forwarder = AuditForwarder(
+                    store,
+                    config.room,
+                    config.audit,
+                    config.state_dir / "audit-forward.cursor",
+                    health=self.health,
+                )
+                tasks.append(self.supervisor.start(group, "audit-forward", forwarder.run))
             if config.readers:
                 tasks.append(self.supervisor.start(group, "rfid", services.readers.run))
             if services.stacker is not None:

@@ -9,6 +9,7 @@ from daemon.bus import Bus
 from daemon.config import ArchroomConfig
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
+from daemon.ledger.imports import Imports
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loan_requests import LoanRequests
 from daemon.ledger.loans import Loans
@@ -20,6 +21,7 @@ from daemon.ledger.whereabouts import Whereabout
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.service import Inventory
+from daemon.signins import SignInRecorder
 from daemon.spool import DatabaseGuard
 from daemon.store.db import Store
 from daemon.supervisor import Supervisor
@@ -54,6 +56,8 @@ class Services:
     desk: DeskEncoder
     guard: DatabaseGuard
     fastlane: FastLane
+    signins: SignInRecorder
+    imports: Imports
     stacker: StackerService | None = None
     climate: ClimateService | None = None
     control: ClimateControl | None = None

@@ -4,6 +4,9 @@ A token reads ``arc_<id>_<secret>``. Only the SHA-256 of the secret is stored; t
 row and the secret is compared in constant time. Tokens may expire and may be revoked; the
 verifier caches a good answer for a few seconds so a busy catalogue service does not pay a
 database read per request, which bounds how long a revoked token keeps working.
+
+Issuing and revoking a token is audited in the same transaction as the change (who did it, the
+token's name, role and expiry, never the secret); so is an attempt that changed nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from daemon.audit import AuditChain
 from daemon.clock import now_us, us_to_iso
 from daemon.store.db import Store
 from daemon.store.schema import tokens
@@ -77,17 +81,29 @@ def _digest(secret: str) -> str:
 class Tokens:
     CACHE_S = 5.0
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, chain: AuditChain | None = None) -> None:
         self.store = store
+        self.chain = chain or AuditChain("*")
         self._cache: dict[str, tuple[float, Principal]] = {}
 
-    async def create(self, *, name: str, role: Role, expires_in_s: float | None = None) -> str:
+    async def create(
+        self,
+        *,
+        name: str,
+        role: Role,
+        expires_in_s: float | None = None,
+        actor: str = "archroom",
+    ) -> str:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         now = now_us()
+        details: dict[str, str | int | float | None] = {"role": role.value}
         if expires_in_s is not None and not (0 < expires_in_s < math.inf):
+            refused = {**details, "lifetime_s": expires_in_s}
+            await self._refused(actor, "token.create", name, refused)
             raise TokenError(f"a token's lifetime must be a positive time, not {expires_in_s}")
         expires = None if expires_in_s is None else now + int(expires_in_s * 1_000_000)
+        details["expires_us"] = expires
         try:
             async with self.store.write() as conn:
                 await conn.execute(
@@ -100,19 +116,48 @@ class Tokens:
                         expires_us=expires,
                     )
                 )
+                await self.chain.append(
+                    conn,
+                    actor=actor,
+                    action="token.create",
+                    subject=f"token:{name}",
+                    details={**details, "id": token_id},
+                )
         except IntegrityError:
+            await self._refused(actor, "token.create", name, {**details, "why": "name taken"})
             raise TokenError(f"a token named {name!r} already exists") from None
         return f"arc_{token_id}_{secret}"
 
-    async def revoke(self, name: str) -> bool:
+    async def revoke(self, name: str, *, actor: str = "archroom") -> bool:
         async with self.store.write() as conn:
             result = await conn.execute(
                 update(tokens)
                 .where(tokens.c.name == name, tokens.c.revoked_us.is_(None))
                 .values(revoked_us=now_us())
             )
+            await self.chain.append(
+                conn,
+                actor=actor,
+                action="token.revoke",
+                subject=f"token:{name}",
+                outcome="ok" if result.rowcount else "refused",
+                details={} if result.rowcount else {"why": "no active token of that name"},
+            )
         self._cache.clear()
         return bool(result.rowcount)
+
+    async def _refused(
+        self, actor: str, action: str, name: str, details: dict[str, str | int | float | None]
+    ) -> None:
+        async with self.store.write() as conn:
+            await self.chain.append(
+                conn,
+                actor=actor,
+                action=action,
+                subject=f"token:{name}",
+                outcome="refused",
+                details=details,
+            )
 
     async def list(self) -> list[TokenInfo]:
         async with self.store.read() as conn:

@@ -60,8 +60,10 @@ async def create_token(db_url: str, role: Role, name: str | None = None) -> str:
 
 
 @asynccontextmanager
-async def running_daemon(config: ArchroomConfig) -> AsyncIterator[Daemon]:
-    daemon = Daemon(config)
+async def running_daemon(
+    config: ArchroomConfig, *, config_file: Path | None = None
+) -> AsyncIterator[Daemon]:
+    daemon = Daemon(config, config_file=config_file)
     stop = asyncio.Event()
     task = asyncio.create_task(daemon.run(stop), name="daemon-under-test")
     ready = asyncio.create_task(daemon.ready.wait())

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 
 from api.auth import Auth
+from api.exports import audit_export
 from api.params import RowId
 from api.schemas.disposal import (
     ApprovalIn,
@@ -97,12 +98,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     @r.get("/dispositions/{disposition_id}/register", response_class=Response)
     async def register(
         disposition_id: RowId,
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         format: Literal["csv", "pdf"] = "pdf",
     ) -> Response:
         """The disposal register (销毁清册) or transfer list (移交清册), to print and sign."""
         d = await service.get(disposition_id)
         name = f"{'disposal' if d.action == 'destroy' else 'transfer'}-register-{d.id}"
+        await audit_export(svc.ledger, who, "register", f"disposition:{d.id}", format=format)
         if format == "csv":
             return Response(
                 register_csv(d),

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import Auth
+from api.exports import audit_export
 from daemon.clock import datetime_to_us, now_us
 from daemon.ledger.errors import Invalid
 from daemon.ledger.items import REF_PATTERN
@@ -32,7 +33,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         responses={200: {"content": {"application/ld+json": {}}}},
     )
     async def epcis_events(
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         from_: Annotated[
             datetime | None,
             Query(alias="from", description=f"start (default: {DEFAULT_DAYS} days before 'to')"),
@@ -52,6 +53,15 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         window = Window(datetime_to_us(start), datetime_to_us(end), ref)
         if window.start_us >= window.end_us:
             raise Invalid("'from' must be before 'to'")
+        await audit_export(
+            svc.ledger,
+            who,
+            "epcis",
+            f"epcis:{ref}" if ref else "epcis",
+            start_us=window.start_us,
+            end_us=window.end_us,
+            limit=limit,
+        )
         events, more = await source.events(window, limit=limit)
         doc = document(events, site=svc.config.site.id, room=svc.config.room, created_us=now_us())
         headers = {}

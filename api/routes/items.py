@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from api.auth import Auth
 from api.schemas import (
     BindingOut,
     HistoryOut,
+    ImportJobOut,
     ImportOut,
     ItemIn,
     ItemOut,
@@ -18,7 +19,7 @@ from api.schemas import (
     TraceOut,
 )
 from daemon.ledger.errors import Conflict, Invalid
-from daemon.ledger.items import REF_PATTERN, ItemRecord, parse_rows
+from daemon.ledger.items import REF_PATTERN, ItemRecord
 from daemon.ledger.movements import move
 from daemon.services import Services
 from daemon.tokens import Principal, Role
@@ -44,13 +45,32 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return ItemOut.of(item, masked=who.role not in SEES_KEY_FIELDS)
 
     @r.get("/items/{ref}")
-    async def get_item(ref: RefPath, who: Annotated[Principal, Depends(reader)]) -> ItemOut:
-        """A catalogue record; key fields are masked unless the role needs them."""
+    async def get_item(
+        ref: RefPath,
+        who: Annotated[Principal, Depends(reader)],
+        reason: Annotated[
+            str | None,
+            Query(
+                min_length=3,
+                max_length=500,
+                description="why the key fields are needed in full (e.g. the case number); "
+                "without it they are masked. Each unmasked read is audited with it.",
+            ),
+        ] = None,
+    ) -> ItemOut:
+        """A catalogue record. Key fields are masked unless the role needs them and the request
+        says why (``?reason=``); such a read is audited: who, which item, why."""
         item = await svc.catalogue.get(ref)
-        return ItemOut.of(item, masked=who.role not in SEES_KEY_FIELDS)
+        unmasked = who.role in SEES_KEY_FIELDS and reason is not None and reason.strip() != ""
+        if unmasked:
+            async with svc.ledger.transaction(who.name) as tx:
+                tx.audit("item.key_fields_read", ref, {"reason": reason})
+        return ItemOut.of(item, masked=not unmasked)
 
     @r.post(
         "/items/import",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={200: {"model": ImportOut, "description": "with ?wait=true: the report"}},
         openapi_extra={
             "requestBody": {
                 "content": {
@@ -62,27 +82,49 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         },
     )
     async def import_items(
-        request: Request, who: Annotated[Principal, Depends(writer)]
-    ) -> ImportOut:
+        request: Request,
+        response: Response,
+        who: Annotated[Principal, Depends(writer)],
+        wait: Annotated[
+            bool,
+            Query(description="answer 200 with the report once the import is done, not 202"),
+        ] = False,
+    ) -> ImportJobOut | ImportOut:
         """Bulk load: CSV with a header line, or JSON lines. Good rows load; bad rows are listed.
+
+        The body is spooled to disk as it arrives, then loaded in the background: the answer
+        is 202 with the import's id, and ``GET /api/v1/imports/{id}`` tells its progress and
+        its report. With ``?wait=true`` the answer waits for the end and is the report (200),
+        or 422 when the file as a whole cannot be read (not UTF-8).
 
         The body may be as large as ``[api] max_import_bytes`` (413 beyond, as soon as the
         excess arrives) and must arrive within ``[api] import_timeout_s`` (else 408)."""
-        body = await request.body()
         ctype = request.headers.get("content-type", "")
         fmt: Literal["csv", "jsonl"] | None = (
             "jsonl" if "json" in ctype else "csv" if "csv" in ctype else None
         )
-        try:
-            rows = parse_rows(body, fmt=fmt)
-            report = await svc.catalogue.import_rows(rows, actor=who.name)
-        except UnicodeDecodeError:
-            raise Invalid("the import must be UTF-8 text") from None
+        job = await svc.imports.receive(request.stream(), actor=who.name, fmt=fmt)
+        response.headers["Location"] = f"/api/v1/imports/{job.id}"
+        if not wait:
+            return ImportJobOut.of(job)
+        await job.finished.wait()
+        if job.state == "failed":
+            raise Invalid(job.detail)
+        response.status_code = status.HTTP_200_OK
         return ImportOut(
-            loaded=report.loaded,
-            error_count=report.error_count,
-            errors=[RowErrorOut.from_domain(e) for e in report.errors],
+            loaded=job.report.loaded,
+            error_count=job.report.error_count,
+            errors=[RowErrorOut.from_domain(e) for e in job.report.errors],
         )
+
+    @r.get("/imports/{import_id}")
+    async def import_progress(
+        import_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
+        _who: Annotated[Principal, Depends(writer)],
+    ) -> ImportJobOut:
+        """An import's state (``queued``, ``running``, ``done``, ``failed``), how far it has
+        read, what it has loaded and the bad rows so far."""
+        return ImportJobOut.of(svc.imports.get(import_id))
 
     @r.get("/items/{ref}/location")
     async def item_location(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
+from api.exports import audit_export
 from api.params import RowId
 from api.schemas import (
     CampaignIn,
@@ -101,7 +102,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     async def run_report(
         run_id: RowId,
         inv: Inv,
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         format: Annotated[Format, Query()] = "csv",
     ) -> StreamingResponse:
         """The whole report, every row and every spot-check outcome, as CSV or JSON."""
@@ -110,6 +111,9 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             raise Conflict(f"run {run_id} is {run.state}; its report is ready when it is done")
         checks = await inv.spot_checks.of_run(run_id)
         name = f"reconciliation-{run.room}-{run_id}"
+        await audit_export(
+            svc.ledger, who, "reconciliation-report", f"reconciliation:{run_id}", format=format
+        )
         if format == "csv":
             return StreamingResponse(
                 report_csv(inv.reconciler, run, checks),
@@ -230,13 +234,16 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
     )
     async def retention_report(
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         on: Annotated[date | None, Query(description="the day to judge (default: today)")] = None,
         format: Annotated[Format, Query()] = "json",
     ) -> StreamingResponse:
         """Records whose retention period has passed (never class Y), where they are now and
         whether they are on loan."""
         day = on or datetime.now(tz=UTC).date()
+        await audit_export(
+            svc.ledger, who, "retention", f"retention:{day.isoformat()}", format=format
+        )
         if format == "csv":
             return StreamingResponse(
                 retention_csv(svc.store, svc.config.room, day),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Auth
 from api.schemas.base import DomainOut
+from api.exports import audit_export
 from daemon.ledger.errors import Invalid
 from daemon.ledger.usage import GroupBy, Usage, UsageReport, UsageRow
 from daemon.reconcile.report import csv_line
@@ -66,7 +67,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.get("/statistics/loans", response_model=UsageOut)
     async def loan_statistics(
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         from_: Annotated[date | None, Query(alias="from")] = None,
         to: Annotated[date | None, Query(description="last day included")] = None,
         group_by: GroupBy = "month",
@@ -81,6 +82,14 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             raise Invalid("to: before from")
         if (last - start).days > 366 * 20:
             raise Invalid("to: at most 20 years after from")
+        await audit_export(
+            svc.ledger,
+            who,
+            "statistics.loans",
+            f"statistics:loans:{start}:{last}",
+            group_by=group_by,
+            format=format,
+        )
         report = await usage.loans(start, last + timedelta(days=1), group_by)
         if format == "csv":
             return _csv(report, f"loans-{start}-{last}-by-{group_by}")
@@ -88,12 +97,15 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.get("/statistics/annual", response_model=UsageOut)
     async def annual_return(
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         year: Annotated[int, Query(ge=1900, le=2999)],
         format: Format = "json",
     ) -> Response | UsageOut:
         """The annual statistical return: per category, loans, items and borrowers, duration,
         overdue share, items held and the usage rate, with the total."""
+        await audit_export(
+            svc.ledger, who, "statistics.annual", f"statistics:annual:{year}", format=format
+        )
         report = await usage.annual(year)
         if format == "csv":
             return _csv(report, f"annual-return-{year}")

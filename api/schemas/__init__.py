@@ -36,6 +36,7 @@ from api.schemas.climate import (
 from api.schemas.items import (
     BindingOut,
     HistoryOut,
+    ImportJobOut,
     ImportOut,
     ItemIn,
     ItemOut,
@@ -122,6 +123,7 @@ __all__ = [
     "ClimateSensorOut",
     "DomainOut",
     "HistoryOut",
+    "ImportJobOut",
     "ImportOut",
     "ItemIn",
     "ItemOut",

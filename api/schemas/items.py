@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.base import DomainOut, Out
+from daemon.clock import us_to_iso
+from daemon.ledger.imports import ImportJob
 from daemon.ledger.items import Item, ItemFields, RowError
 from daemon.ledger.tags import Binding
 from daemon.ledger.whereabouts import TraceEntry
@@ -30,6 +34,38 @@ class ImportOut(Out):
     loaded: int
     error_count: int
     errors: list[RowErrorOut]
+
+
+class ImportJobOut(Out):
+    """An import running in the background, or finished (``GET /api/v1/imports/{id}``)."""
+
+    id: str
+    state: Literal["receiving", "queued", "running", "done", "failed"]
+    detail: str = Field(description="why the import failed as a whole; empty otherwise")
+    bytes_total: int
+    bytes_read: int
+    lines_read: int
+    loaded: int
+    error_count: int
+    errors: list[RowErrorOut] = Field(description="the first 1,000 bad rows")
+    created_at: str
+    finished_at: str | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportJobOut:
+        return cls(
+            id=job.id,
+            state=job.state,
+            detail=job.detail,
+            bytes_total=job.bytes_total,
+            bytes_read=job.bytes_read,
+            lines_read=job.lines_read,
+            loaded=job.report.loaded,
+            error_count=job.report.error_count,
+            errors=[RowErrorOut.from_domain(e) for e in job.report.errors],
+            created_at=us_to_iso(job.created_us),
+            finished_at=None if job.finished_us is None else us_to_iso(job.finished_us),
+        )
 
 
 class TraceOut(DomainOut, domain=TraceEntry):

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -152,14 +152,15 @@ def parse_rows(
     if fmt is None:
         fmt = "jsonl" if text.lstrip().startswith("{") else "csv"
     if fmt == "jsonl":
-        yield from _json_lines(text)
+        yield from json_lines(text.split("\n"))
     else:
-        yield from _csv_rows(text)
+        yield from csv_rows(io.StringIO(text, newline=""))
 
 
-def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    # Lines end at "\n" only: U+2028 and friends may sit inside a JSON string.
-    for number, line in enumerate(text.split("\n"), start=1):
+def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """JSON lines from ``lines`` split at "\\n" only (U+2028 and friends may sit inside a
+    JSON string): a file opened with ``newline="\\n"``, or a text's ``split("\\n")``."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -176,8 +177,9 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield number, value
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    lines = csv.reader(io.StringIO(text, newline=""))
+def csv_rows(source: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """CSV rows with a header from ``source``: a text or a file opened with ``newline=""``."""
+    lines = csv.reader(source)
     try:
         header = next(lines, [])
     except csv.Error as e:
@@ -201,6 +203,30 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
             continue
         row = dict(zip(header, values, strict=False))
         yield lines.line_num, {k: v for k, v in row.items() if v != "" or k == "ref"}
+
+
+def validate_row(
+    number: int,
+    row: dict[str, Any] | str,
+    pairing: Pairing,
+    earlier: Callable[[str], int | None],
+) -> ItemRecord | RowError:
+    """One parsed row as a record, or the error to report against its line. ``earlier`` gives
+    the line where the same ref was already seen in this import, if it was."""
+    if isinstance(row, str):
+        return RowError(number, None, row)
+    try:
+        record = ItemRecord.model_validate(row)
+    except ValidationError as e:
+        ref = row.get("ref")
+        return RowError(number, ref if isinstance(ref, str) else None, _describe(e))
+    refusal = pairing.refusal(record.category, record.record_id)
+    if refusal is not None:
+        return RowError(number, record.ref, refusal)
+    first = earlier(record.ref)
+    if first is not None:
+        return RowError(number, record.ref, f"ref repeats line {first}")
+    return record
 
 
 class Catalogue:
@@ -315,36 +341,20 @@ class Catalogue:
         pending: list[tuple[int, ItemRecord]] = []
         seen: dict[str, int] = {}
         for number, row in rows:
-            if isinstance(row, str):
-                report.add_error(RowError(number, None, row))
+            checked = validate_row(number, row, self.pairing, seen.get)
+            if isinstance(checked, RowError):
+                report.add_error(checked)
                 continue
-            try:
-                record = ItemRecord.model_validate(row)
-            except ValidationError as e:
-                ref = row.get("ref")
-                report.add_error(
-                    RowError(number, ref if isinstance(ref, str) else None, _describe(e))
-                )
-                continue
-            refusal = self.pairing.refusal(record.category, record.record_id)
-            if refusal is not None:
-                report.add_error(RowError(number, record.ref, refusal))
-                continue
-            if record.ref in seen:
-                report.add_error(
-                    RowError(number, record.ref, f"ref repeats line {seen[record.ref]}")
-                )
-                continue
-            seen[record.ref] = number
-            pending.append((number, record))
+            seen[checked.ref] = number
+            pending.append((number, checked))
             if len(pending) >= batch:
-                await self._load(pending, report, actor)
+                await self.load(pending, report, actor)
                 pending = []
         if pending:
-            await self._load(pending, report, actor)
+            await self.load(pending, report, actor)
         return report
 
-    async def _load(
+    async def load(
         self, batch: list[tuple[int, ItemRecord]], report: ImportReport, actor: str
     ) -> None:
         async with self.ledger.transaction(actor) as tx:

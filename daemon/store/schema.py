@@ -70,6 +70,7 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("algorithm", String(10), nullable=False, server_default="sha256"),
 )
 
 outbox = Table(

@@ -14,6 +14,7 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("PUT", "/api/v1/items/{ref}"): {S, C, A},
     ("GET", "/api/v1/items/{ref}"): {S, C, A},
     ("POST", "/api/v1/items/import"): {S, C, A},
+    ("GET", "/api/v1/imports/{import_id}"): {S, C, A},
     ("GET", "/api/v1/items/{ref}/location"): {S, C, A},
     ("GET", "/api/v1/items/{ref}/history"): {S, C, A},
     ("POST", "/api/v1/items/{ref}/move"): {S, A},
@@ -94,6 +95,7 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
 PUBLIC = {("GET", "/healthz"), ("GET", "/metrics")}
 PARAMS = {
     "ref": "BOX-1",
+    "import_id": "0123456789abcdef",
     "epc": "E2801160600002084E3B7D5A",
     "code": "r1-desk",
     "loan_id": "1",

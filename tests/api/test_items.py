@@ -60,16 +60,25 @@ async def test_social_security_no_accepts_resident_id_or_credit_code(
     assert r.json()["detail"][0]["loc"][-1] == "social_security_no"
 
 
-async def test_key_fields_are_masked_for_staff_and_shown_to_the_catalogue(
+async def test_key_fields_are_masked_for_staff_and_shown_to_the_catalogue_with_a_reason(
     catalogue: httpx.AsyncClient, staff: httpx.AsyncClient
 ) -> None:
     await catalogue.put(f"/api/v1/items/{REF}", json=item_body(resident_id=VALID_RESIDENT_ID))
-    full = (await catalogue.get(f"/api/v1/items/{REF}")).json()
-    masked = (await staff.get(f"/api/v1/items/{REF}")).json()
+    full = (await catalogue.get(f"/api/v1/items/{REF}", params={"reason": "case 2026-17"})).json()
+    masked = (await staff.get(f"/api/v1/items/{REF}", params={"reason": "case 2026-17"})).json()
     assert full["resident_id"] == VALID_RESIDENT_ID
     assert full["key_fields_masked"] is False
     assert masked["resident_id"] == "110105********002X"
     assert masked["key_fields_masked"] is True
+
+
+async def test_the_catalogue_sees_key_fields_masked_without_a_reason(
+    catalogue: httpx.AsyncClient,
+) -> None:
+    await catalogue.put(f"/api/v1/items/{REF}", json=item_body(resident_id=VALID_RESIDENT_ID))
+    body = (await catalogue.get(f"/api/v1/items/{REF}")).json()
+    assert body["resident_id"] == "110105********002X"
+    assert body["key_fields_masked"] is True
 
 
 async def test_a_box_cannot_have_a_parent(catalogue: httpx.AsyncClient) -> None:
@@ -99,7 +108,7 @@ async def test_csv_import_loads_good_rows_and_reports_each_bad_one(
     catalogue: httpx.AsyncClient,
 ) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import", content=CSV.encode(), headers={"Content-Type": "text/csv"}
+        "/api/v1/items/import?wait=true", content=CSV.encode(), headers={"Content-Type": "text/csv"}
     )
     assert r.status_code == 200
     body = r.json()
@@ -125,7 +134,7 @@ async def test_json_lines_import_reports_bad_json_by_line(catalogue: httpx.Async
         '{"ref": "J-3", "title": "Three", "retention": "D10"}',
     ]
     r = await catalogue.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content="\n".join(lines),
         headers={"Content-Type": "application/x-ndjson"},
     )
@@ -137,7 +146,9 @@ async def test_json_lines_import_reports_bad_json_by_line(catalogue: httpx.Async
 
 async def test_csv_without_ref_column_is_reported(catalogue: httpx.AsyncClient) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import", content=b"title\nx\n", headers={"Content-Type": "text/csv"}
+        "/api/v1/items/import?wait=true",
+        content=b"title\nx\n",
+        headers={"Content-Type": "text/csv"},
     )
     assert r.json()["loaded"] == 0
     assert "header" in r.json()["errors"][0]["error"]
@@ -145,7 +156,7 @@ async def test_csv_without_ref_column_is_reported(catalogue: httpx.AsyncClient) 
 
 async def test_non_utf8_import_is_422(catalogue: httpx.AsyncClient) -> None:
     r = await catalogue.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content=b"ref,title\n\xff\xfe,x\n",
         headers={"Content-Type": "text/csv"},
     )
@@ -159,7 +170,7 @@ async def test_key_fields_never_reach_logs_or_events(
     quiet_libraries()  # what the daemon's logging set-up does at every level
     await catalogue.put(f"/api/v1/items/{REF}", json=item_body(resident_id=VALID_RESIDENT_ID))
     await catalogue.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content=f"ref,title,retention,resident_id\nX-1,t,Y,{VALID_RESIDENT_ID}\nX-2,t,Y,110105194912310021\n",
         headers={"Content-Type": "text/csv"},
     )

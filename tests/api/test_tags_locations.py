@@ -127,7 +127,7 @@ async def test_batch_lookup_answers_for_many_refs_and_lists_unknown_ones(
 ) -> None:
     lines = "\n".join(f"B-{i:04d},Box {i},D10" for i in range(300))
     await staff.post(
-        "/api/v1/items/import",
+        "/api/v1/items/import?wait=true",
         content=f"ref,title,retention\n{lines}\n",
         headers={"Content-Type": "text/csv"},
     )

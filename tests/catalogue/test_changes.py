@@ -80,7 +80,9 @@ async def test_pages_resume_inside_a_bulk_import_without_gap_or_repeat(
     head = (await catalogue_service.get("/api/v1/changes/head")).json()["cursor"]
     lines = ["ref,title,retention"] + [f"IMP-{n:03},Box {n},D10" for n in range(25)]
     r = await desk.post(
-        "/api/v1/items/import", content="\n".join(lines), headers={"Content-Type": "text/csv"}
+        "/api/v1/items/import?wait=true",
+        content="\n".join(lines),
+        headers={"Content-Type": "text/csv"},
     )
     assert r.json()["loaded"] == 25
     assert (await desk.put("/api/v1/items/AFTER", json=item_body())).status_code == 201

@@ -32,7 +32,9 @@ async def test_import_reports_rows_without_their_record_by_line(desk: httpx.Asyn
         "P-11,Personnel file,personnel,Y,\n"
         "S-12,Insurance file,social insurance,D30,\n"
     )
-    r = await desk.post("/api/v1/items/import", content=body, headers={"Content-Type": "text/csv"})
+    r = await desk.post(
+        "/api/v1/items/import?wait=true", content=body, headers={"Content-Type": "text/csv"}
+    )
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["loaded"] == 2

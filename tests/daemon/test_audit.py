@@ -2,7 +2,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from daemon.audit import AuditChain, verify_chain
+from daemon.audit import (
+    AuditChain,
+    AuditEntry,
+    adopt_algorithm,
+    canonical_json,
+    entry_hash,
+    sm3_hex,
+    verify_chain,
+)
 from daemon.store.db import Store
 
 
@@ -74,3 +82,46 @@ async def test_truncated_tail_is_reported(store: Store) -> None:
         result = await verify_chain(conn)
     assert not result.ok
     assert result.first_broken_seq == 9
+
+
+def test_sm3_matches_the_published_abc_vector() -> None:
+    # GB/T 32905-2016, appendix A.1: SM3("abc").
+    assert sm3_hex(b"abc") == ("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+
+
+async def test_an_sm3_chain_is_linked_and_verified_with_sm3(store: Store) -> None:
+    async with store.write() as conn:
+        assert await adopt_algorithm(conn, "sm3") == "sm3"
+    await _append(store, 4)
+    async with store.read() as conn:
+        result = await verify_chain(conn)
+        rows = (await conn.execute(text("SELECT * FROM audit ORDER BY seq"))).all()
+    assert result.ok
+    assert result.algorithm == "sm3"
+    first = AuditEntry(**rows[0]._asdict())
+    assert first.hash == sm3_hex(canonical_json(first.body()).encode())
+    assert first.hash != entry_hash(first.body(), "sha256")
+
+
+async def test_a_tampered_sm3_chain_is_reported(store: Store) -> None:
+    async with store.write() as conn:
+        await adopt_algorithm(conn, "sm3")
+    await _append(store, 5)
+    await _drop_protection(store)
+    async with store.write() as conn:
+        await conn.execute(text("UPDATE audit SET subject = 'REF-X' WHERE seq = 3"))
+    async with store.read() as conn:
+        result = await verify_chain(conn)
+    assert not result.ok
+    assert result.first_broken_seq == 3
+
+
+async def test_the_hash_is_chosen_while_the_chain_is_empty_and_then_kept(store: Store) -> None:
+    await _append(store, 2)
+    async with store.write() as conn:
+        assert await adopt_algorithm(conn, "sm3") == "sha256"
+    await _append(store, 1)
+    async with store.read() as conn:
+        result = await verify_chain(conn)
+    assert result.ok
+    assert result.algorithm == "sha256"

@@ -189,7 +189,7 @@ async def test_an_import_within_its_own_limit_loads(room: Room) -> None:
 
     async with room.client(Role.catalogue) as catalogue:
         r = await catalogue.post(
-            "/api/v1/items/import", content=chunks(), headers={"Content-Type": "text/csv"}
+            "/api/v1/items/import?wait=true", content=chunks(), headers={"Content-Type": "text/csv"}
         )
     assert r.status_code == 200, r.text
     assert r.json()["loaded"] == 1000

@@ -101,7 +101,9 @@ async def _drive(url: str, tokens: dict[Role, str]) -> list[str]:
             f"BOX-4,Employer file,Y,,,{SOCIAL_SECURITY[1]}\n"
         )
         r = await c.post(
-            "/api/v1/items/import", content=csv, headers={**cat, "Content-Type": "text/csv"}
+            "/api/v1/items/import?wait=true",
+            content=csv,
+            headers={**cat, "Content-Type": "text/csv"},
         )
         assert (await _ok(r, 200)).json()["loaded"] == 2
         jsonl = (
@@ -109,7 +111,7 @@ async def _drive(url: str, tokens: dict[Role, str]) -> list[str]:
             f'"resident_id": "{RESIDENT_IDS[3]}", "social_security_no": "{RESIDENT_IDS[4]}"}}\n'
         )
         r = await c.post(
-            "/api/v1/items/import",
+            "/api/v1/items/import?wait=true",
             content=jsonl,
             headers={**cat, "Content-Type": "application/x-ndjson"},
         )

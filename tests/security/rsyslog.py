@@ -1,0 +1,88 @@
+"""A private rsyslog (Debian's ``rsyslogd`` with its GnuTLS driver) that takes syslog over TLS.
+
+It stands for the central log server of docs/operator-guide.md: ``imtcp`` with the ``gtls``
+stream driver on a free port of 127.0.0.1, writing each message it receives to a file in
+RFC 5424 form. ``stop()`` and ``start()`` simulate an outage; the file is kept across them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.security.certs import Certificates
+from tests.services import free_port, wait_for_port
+
+
+def rsyslogd_binary() -> str:
+    found = shutil.which("rsyslogd") or (
+        "/usr/sbin/rsyslogd" if Path("/usr/sbin/rsyslogd").exists() else None
+    )
+    if found is None or not list(Path("/usr/lib").glob("*/rsyslog/lmnsd_gtls.so")):
+        raise RuntimeError(
+            "rsyslog with TLS is not installed: .ci/ensure-services installs it, or:"
+            " apt-get install rsyslog rsyslog-gnutls"
+        )
+    return found
+
+
+class Rsyslog:
+    def __init__(self, workdir: Path, certificates: Certificates) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.received = workdir / "received.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        spool = workdir / "spool"
+        spool.mkdir(parents=True, exist_ok=True)
+        self.conf = workdir / "rsyslog.conf"
+        self.conf.write_text(
+            f'global(workDirectory="{spool}"\n'
+            '       defaultNetstreamDriver="gtls"\n'
+            f'       defaultNetstreamDriverCAFile="{certificates.ca}"\n'
+            f'       defaultNetstreamDriverCertFile="{certificates.cert}"\n'
+            f'       defaultNetstreamDriverKeyFile="{certificates.key}")\n'
+            'module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1"'
+            ' streamDriver.authMode="anon")\n'
+            f'input(type="imtcp" port="{self.port}" address="127.0.0.1")\n'
+            f'action(type="omfile" file="{self.received}"'
+            ' template="RSYSLOG_SyslogProtocol23Format")\n'
+        )
+
+    @property
+    def url(self) -> str:
+        return f"tls://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                rsyslogd_binary(),
+                "-n",
+                "-f",
+                str(self.conf),
+                "-i",
+                str(self.workdir / "rsyslogd.pid"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.workdir / "rsyslogd.err").open("ab"),
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def lines(self) -> list[str]:
+        try:
+            return self.received.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
