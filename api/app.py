@@ -52,6 +52,7 @@ def create_app(services: Services) -> FastAPI:
     api = services.config.api
     auth = Auth(
         services.tokens,
+        services.accounts,
         failed_per_minute=api.failed_auth_per_minute,
         failed_clients=api.failed_auth_clients,
     )
@@ -93,6 +94,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (items, tags, locations, loans, alarms, audit, stacker, climate, console):
         app.include_router(module.router(services, auth))
     from api.routes import (
+        accounts,
         catalogue,
         dispositions,
         epcis,
@@ -107,6 +109,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(statistics.router(services, auth))
     app.include_router(dispositions.router(services, auth))
     app.include_router(epcis.router(services, auth))
+    app.include_router(accounts.router(services, auth))
     return app
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from daemon.accounts.store import Accounts
 from daemon.api_server import server_config
 from daemon.audit import AuditChain
 from daemon.bus import Bus
@@ -130,6 +131,12 @@ async def build_services(
         config=config,
         store=store,
         tokens=Tokens(store),
+        accounts=Accounts(
+            store,
+            ledger,
+            idle_s=config.api.session_idle_s,
+            max_s=config.api.session_max_s,
+        ),
         metrics=metrics,
         health=health,
         supervisor=supervisor,

@@ -4,8 +4,12 @@ Every device is a simulator speaking its real protocol, started in this process:
 and a desk reader of the UHFReader18 family on pseudo-terminals, an LLRP door gate on TCP,
 the stacker PLC on Modbus TCP and an RS485 climate bus (Modbus RTU over TCP). The demo writes
 its configuration into a state directory (a temporary one unless ``--state-dir`` keeps it),
-creates the SQLite schema, an admin token and a catalogue of ``--items`` tagged boxes on their
-shelves, runs the daemon, and plays a scenario on a loop (see ``daemon.demo.scenario``).
+creates the SQLite schema, an admin token (the scenario's, as a system's), two people's
+accounts to sign in to the console with (``demo-staff``, and ``demo-admin`` whose sign-in also
+asks for a one-time code: the demo prints its TOTP secret and the command that shows the
+current code; demo only, a real admin scans the secret into an authenticator app) and a
+catalogue of ``--items`` tagged boxes on their shelves, runs the daemon, and plays a scenario
+on a loop (see ``daemon.demo.scenario``).
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
 import signal
 import socket
 import sys
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+from daemon.accounts.store import standalone
 from daemon.config import load_config
 from daemon.demo.devices import DemoDevices, demo_config_text
 from daemon.demo.scenario import Scenario, seed_catalogue
@@ -64,6 +71,7 @@ async def _run(
                 token = await Tokens(store).create(
                     name=f"demo-admin-{uuid.uuid4().hex[:8]}", role=Role.admin
                 )
+                people = await _demo_accounts(store, config.site.id, config.room)
                 placed, stored = await seed_catalogue(config, store, devices, items)
             finally:
                 await store.close()
@@ -80,6 +88,7 @@ async def _run(
             _announce(
                 daemon.listening.url, token, state_dir, f"{config.site.id}/{config.room}", mqtt_url
             )
+            _announce_accounts(daemon.listening.url, people)
             scenario = Scenario(
                 daemon.services,
                 devices=devices,
@@ -103,6 +112,32 @@ async def _run(
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+@dataclass(frozen=True)
+class DemoPeople:
+    staff_password: str
+    admin_password: str
+    admin_totp: str
+
+
+async def _demo_accounts(store: Store, site: str, room: str) -> DemoPeople:
+    accounts = standalone(store, site=site, room=room)
+    people = DemoPeople(secrets.token_urlsafe(12), secrets.token_urlsafe(12), "")
+    await accounts.add("demo-staff", Role.staff, people.staff_password, actor="demo")
+    secret = await accounts.add("demo-admin", Role.admin, people.admin_password, actor="demo")
+    assert secret is not None
+    return DemoPeople(people.staff_password, people.admin_password, secret)
+
+
+def _announce_accounts(url: str, people: DemoPeople) -> None:
+    print(f"sign in: {url}/console/login", flush=True)
+    print(f"staff: demo-staff password {people.staff_password}", flush=True)
+    print(
+        f"admin: demo-admin password {people.admin_password} totp {people.admin_totp} "
+        f"(demo only; code now: .venv/bin/python -m daemon.accounts.totp {people.admin_totp})",
+        flush=True,
+    )
 
 
 def _announce(url: str, token: str, state_dir: Path, topic_room: str, mqtt_url: str | None) -> None:
