@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
 
@@ -37,10 +35,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def accounts(store: Store, clock: Clock) -> AsyncIterator[Accounts]:
+async def accounts(store: Store, clock: Clock) -> Accounts:
     await store.upgrade()
     ledger = standalone(store, site="s1", room="r1").ledger
-    yield Accounts(store, ledger, idle_s=900, max_s=12 * 3600, clock=clock)
+    return Accounts(store, ledger, idle_s=900, max_s=12 * 3600, clock=clock)
 
 
 async def _audit(store: Store, action: str) -> list[tuple[str, str, str]]:

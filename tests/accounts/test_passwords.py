@@ -41,7 +41,10 @@ def test_the_common_list_is_bundled_and_holds_no_comments() -> None:
 
 
 def test_hashes_are_argon2id_salted_and_verify_only_the_right_password() -> None:
-    first, second = hash_password("tea-kettle on the shelf"), hash_password("tea-kettle on the shelf")
+    first, second = (
+        hash_password("tea-kettle on the shelf"),
+        hash_password("tea-kettle on the shelf"),
+    )
     assert first.startswith("$argon2id$")
     assert first != second
     assert verify_password(first, "tea-kettle on the shelf")
