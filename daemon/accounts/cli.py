@@ -47,8 +47,13 @@ def _password_options(p: argparse.ArgumentParser) -> None:
 def _read_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:
+        print("archroom: no password given (use --password-stdin in scripts)", file=sys.stderr)
+        return None
+    if again != first:
         print("archroom: the two passwords differ", file=sys.stderr)
         return None
     return first
