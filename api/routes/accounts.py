@@ -1,6 +1,6 @@
 """People's accounts, for the security administrator alone (docs/security.md, 三员分立).
 
-The ``security`` role creates accounts, gives their roles and disables them; it may do
+The ``security`` role creates accounts, gives them their roles and disables them; it may do
 nothing else, and no other role (``admin`` included) may do this. Each change is an audit
 entry that the ``auditor`` reads. The same is done on the server with ``archroom user``.
 """
@@ -50,6 +50,12 @@ class AccountIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024, description="the first password")
 
 
+class RoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+
+
 class AccountCreatedOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -84,6 +90,23 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             raise Conflict(str(e)) from None
         uri = totp.uri(secret, account=body.name) if secret else None
         return AccountCreatedOut(name=body.name, role=body.role, totp_uri=uri)
+
+    @r.put("/accounts/{name}/role")
+    async def set_role(
+        name: Annotated[str, Path(max_length=100)],
+        body: RoleIn,
+        who: Annotated[Principal, Depends(security)],
+    ) -> AccountCreatedOut:
+        """Give an account another role; its sessions end. An administrator's role that had
+        no second factor gets one: its ``totp_uri`` is shown this once."""
+        if name == who.name:
+            raise Invalid("a security administrator does not change their own role")
+        try:
+            secret = await svc.accounts.set_role(name, body.role, actor=who.name)
+        except AccountError as e:
+            raise NotFound(str(e)) from None
+        uri = totp.uri(secret, account=name) if secret else None
+        return AccountCreatedOut(name=name, role=body.role, totp_uri=uri)
 
     @r.post("/accounts/{name}/disable", status_code=status.HTTP_204_NO_CONTENT)
     async def disable_account(

@@ -211,6 +211,32 @@ class Accounts:
             tx.audit("account.disable", name)
         return True
 
+    async def set_role(self, name: str, role: Role, *, actor: str) -> str | None:
+        """Give the account another role and end its sessions (the person signs in again under
+        the new one); returns a new TOTP secret when the new role needs one and the account
+        had none."""
+        async with self.ledger.transaction(actor, at_us=self.clock()) as tx:
+            row = (
+                await tx.conn.execute(
+                    select(accounts.c.role, accounts.c.totp_secret).where(accounts.c.name == name)
+                )
+            ).first()
+            if row is None:
+                raise AccountError(f"no account named {name!r}")
+            secret = totp.new_secret() if role in TOTP_ROLES and row.totp_secret is None else None
+            values: dict[str, object] = {"role": role.value}
+            if secret is not None:
+                values["totp_secret"] = secret
+                values["totp_last_step"] = None
+            await tx.conn.execute(update(accounts).where(accounts.c.name == name).values(values))
+            await tx.conn.execute(
+                update(sessions)
+                .where(sessions.c.name == name, sessions.c.account, sessions.c.ended_us.is_(None))
+                .values(ended_us=tx.at_us)
+            )
+            tx.audit("account.role", name, {"from": row.role, "to": role.value})
+        return secret
+
     async def list(self) -> list[AccountInfo]:
         async with self.store.read() as conn:
             rows = (await conn.execute(select(accounts).order_by(accounts.c.name))).all()

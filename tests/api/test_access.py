@@ -86,6 +86,7 @@ ROLE_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/accounts"): {SE},
     ("POST", "/api/v1/accounts"): {SE},
     ("POST", "/api/v1/accounts/{name}/disable"): {SE},
+    ("PUT", "/api/v1/accounts/{name}/role"): {SE},
     ("GET", "/api/v1/search"): {S, C, A},
     ("POST", "/api/v1/events/ticket"): {S, A},
     ("GET", "/api/v1/events/stream"): {S, A},

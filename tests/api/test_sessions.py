@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from daemon.accounts import totp
 from daemon.accounts.lockout import Backoff
 from daemon.clock import now_us
+from daemon.store.db import Store
+from daemon.store.schema import audit
 from daemon.tokens import Role
 from tests.api.conftest import Room
 
@@ -155,6 +158,30 @@ async def test_people_change_their_own_password(room: Room) -> None:
         assert r.status_code == 422
 
 
+async def test_a_role_change_ends_the_sessions_and_adds_a_second_factor(room: Room) -> None:
+    await _person(room, "wang.fang", Role.staff)
+    async with _browser(room) as client:
+        await _signed_in(client, "wang.fang")
+        async with room.client(Role.security) as security:
+            r = await security.put("/api/v1/accounts/wang.fang/role", json={"role": "auditor"})
+        assert r.status_code == 200
+        assert r.json()["totp_uri"].startswith("otpauth://totp/archroom%3Awang.fang?secret=")
+        assert (await client.get("/api/v1/session")).status_code == 401
+        r = await client.post(SIGN_IN, json={"user": "wang.fang", "password": PASSWORD})
+        assert "one-time code" in r.json()["detail"]
+    async with room.daemon_store() as store:
+        entries = [a for a in await _audit_actions(store) if a[0] == "account.role"]
+    assert entries == [("account.role", "wang.fang", "security-r1")]
+
+
+async def _audit_actions(store: Store) -> list[tuple[str, str, str]]:
+    async with store.read() as conn:
+        rows = await conn.execute(
+            select(audit.c.action, audit.c.subject, audit.c.actor).order_by(audit.c.seq)
+        )
+        return [(r.action, r.subject, r.actor) for r in rows]
+
+
 async def test_a_desk_token_opens_a_session_that_ends_with_the_token(room: Room) -> None:
     async with _browser(room) as client:
         r = await client.post(SIGN_IN, json={"token": room.tokens[Role.staff]})
@@ -198,6 +225,10 @@ async def test_security_gets_the_totp_uri_of_a_new_administrator_once(room: Room
         assert r.status_code == 201
         assert r.json()["totp_uri"].startswith("otpauth://totp/archroom%3Azhao.min?secret=")
         assert (await security.post("/api/v1/accounts", json=body)).status_code == 409
+        r = await security.put("/api/v1/accounts/zhao.min/role", json={"role": "security"})
+        assert (r.status_code, r.json()["totp_uri"]) == (200, None)  # it has its factor already
+        r = await security.put("/api/v1/accounts/security-r1/role", json={"role": "admin"})
+        assert r.status_code == 422  # never their own role
         r = await security.post("/api/v1/accounts/zhao.min/disable")
         assert r.status_code == 204
         assert (await security.post("/api/v1/accounts/zhao.min/disable")).status_code == 404
