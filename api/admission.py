@@ -6,9 +6,11 @@ body in memory, or hear 400/422 about its JSON, before being told 401. This laye
 front of the application at the raw ASGI level (no ``BaseHTTPMiddleware``, which would itself
 buffer) and, for each request:
 
-1. if the path is under ``/api/`` (every route there needs a bearer token, but the live event
-   stream, which opens with a ticket), checks the ``Authorization`` header with the
-   application's own ``Auth`` and answers 401 or 429 at once, body unread. Deciding by path
+1. if the path is under ``/api/`` (every route there needs a bearer token or a console session,
+   but the live event stream, which opens with a ticket, and the sign-in), checks the
+   ``Authorization`` header, or else the session cookie and, for a state-changing request,
+   its CSRF header, with the application's own ``Auth`` and answers 401, 403 or 429 at once,
+   body unread. Deciding by path
    and not by route keeps this independent of the router's internals, and denies by default:
    a new API route is behind a token even before its role dependency is written. A test
    holds it to the OpenAPI document (every operation under ``/api/`` declares the bearer);
@@ -30,13 +32,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fastapi import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import PRINCIPAL_KEY, Auth
+from api.auth import CSRF_HEADER, PRINCIPAL_KEY, SESSION_COOKIE, SESSION_KEY, Auth
 
 API_PREFIX = "/api/"
-TICKETED = frozenset({"/api/v1/events/stream"})
-"""Paths under ``/api/`` that authenticate otherwise than with a bearer token."""
+TICKETED = frozenset({"/api/v1/events/stream", "/api/v1/session/sign-in"})
+"""Paths under ``/api/`` that authenticate otherwise than with a bearer token or a session:
+the live stream with a ticket, the sign-in with a password (or a token, in its body)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    header = _header(scope, b"cookie")
+    return cookie_parser(header).get(name) if header else None
 
 
 async def _answer(
@@ -98,11 +107,19 @@ class Admission:
         if needs_token(path):
             client = scope["client"][0] if scope.get("client") else "?"
             try:
-                principal = await self.auth.authenticate(client, _header(scope, b"authorization"))
+                admitted = await self.auth.admit(
+                    client,
+                    method=scope["method"],
+                    authorization=_header(scope, b"authorization"),
+                    cookie=_cookie(scope, SESSION_COOKIE),
+                    csrf=_header(scope, CSRF_HEADER.encode()),
+                )
             except HTTPException as e:
                 await _answer(send, e.status_code, str(e.detail), e.headers)
                 return
-            scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
+            state = scope.setdefault("state", {})
+            state[PRINCIPAL_KEY] = admitted.principal
+            state[SESSION_KEY] = admitted.session
         limit = self.limits.get(path, self.default)
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit.max_body_bytes:

@@ -52,6 +52,7 @@ def create_app(services: Services) -> FastAPI:
     api = services.config.api
     auth = Auth(
         services.tokens,
+        services.accounts,
         failed_per_minute=api.failed_auth_per_minute,
         failed_clients=api.failed_auth_clients,
         on_sign_in=services.signins.observe,
@@ -94,6 +95,7 @@ def create_app(services: Services) -> FastAPI:
     for module in (items, tags, locations, loans, alarms, audit, stacker, climate, console):
         app.include_router(module.router(services, auth))
     from api.routes import (
+        accounts,
         catalogue,
         climate_control,
         dispositions,
@@ -114,6 +116,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(labels.router(services, auth))
     app.include_router(roommap.router(services, auth))
     app.include_router(climate_control.router(services, auth))
+    app.include_router(accounts.router(services, auth))
     return app
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from daemon import __version__
+from daemon.accounts import cli as accounts_cli
 from daemon.cli_common import (
     DEFAULT_CONFIG,
     ArchroomParser,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["AREAS", "build_parser", "main", "quiet_libraries", "serve", "setup_logging"]
 
 
-ROLES = ("staff", "catalogue", "facilities", "approver", "admin")
+ROLES = ("staff", "catalogue", "facilities", "approver", "admin", "sysadmin", "security", "auditor")
 """The token roles (daemon.tokens.Role, spelled out so the parser does not import the store)."""
 MAX_EXPIRES_DAYS = 3650
 
@@ -158,6 +159,7 @@ AREAS: tuple[Callable[[Commands], None], ...] = (
     register_records,
     register_devices,
     reconcile_cli.register,
+    accounts_cli.register,
 )
 """Each adds its subcommands to the root; a new area is one more entry."""
 

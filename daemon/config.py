@@ -116,6 +116,10 @@ class ApiConfig(StrictModel):
     """Seconds a client has to send the whole body of a catalogue import (else 408)."""
     keep_alive_s: int = Field(default=5, ge=1)
     """Seconds an idle keep-alive connection stays open between requests."""
+    session_idle_s: float = Field(default=900.0, ge=60, le=86400)
+    """Seconds a console session may go without a request before it ends (sign in again)."""
+    session_max_s: float = Field(default=43200.0, ge=300, le=7 * 86400)
+    """Seconds a console session lasts at most, however busy (default: a working day)."""
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiConfig:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import uvicorn
 
+from daemon.accounts.store import Accounts
 from daemon.api_server import server_config
 from daemon.audit import AuditChain, adopt_algorithm
 from daemon.audit_forward import AuditForwarder
@@ -137,6 +138,12 @@ async def build_services(
         config=config,
         store=store,
         tokens=Tokens(store, ledger.chain),
+        accounts=Accounts(
+            store,
+            ledger,
+            idle_s=config.api.session_idle_s,
+            max_s=config.api.session_max_s,
+        ),
         metrics=metrics,
         health=health,
         supervisor=supervisor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from daemon.accounts.store import Accounts
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
 from daemon.health import Health
@@ -38,6 +39,7 @@ class Services:
     config: ArchroomConfig
     store: Store
     tokens: Tokens
+    accounts: Accounts
     metrics: Metrics
     health: Health
     supervisor: Supervisor

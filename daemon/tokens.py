@@ -35,6 +35,12 @@ class Role(StrEnum):
     admin = "admin"
     approver = "approver"
     """Approves or rejects loan requests and disposals (with the approval number)."""
+    sysadmin = "sysadmin"
+    """System administrator: devices, racks and the stacker's faults; not the records."""
+    security = "security"
+    """Security administrator: people's accounts and their roles; nothing else."""
+    auditor = "auditor"
+    """Audit administrator: reads and verifies the audit trail; nothing else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +172,17 @@ class Tokens:
             TokenInfo(r.id, r.name, Role(r.role), r.created_us, r.expires_us, r.revoked_us)
             for r in rows
         ]
+
+    async def active(self, token_id: str) -> bool:
+        """Whether the token with this id is neither revoked nor expired (a console session
+        opened with it lasts only as long)."""
+        async with self.store.read() as conn:
+            row = (await conn.execute(select(tokens).where(tokens.c.id == token_id))).first()
+        return bool(
+            row is not None
+            and row.revoked_us is None
+            and (row.expires_us is None or row.expires_us >= now_us())
+        )
 
     async def verify(self, token: str) -> Principal | None:
         now = time.monotonic()

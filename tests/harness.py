@@ -103,10 +103,11 @@ def start_daemon_process(
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "daemon", *args],
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,

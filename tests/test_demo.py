@@ -1,8 +1,8 @@
 """``archroom demo --duration 60``: the whole room comes up and every scenario step happens.
 
 The demo runs as its own process with a private broker; this test follows it as a newcomer
-would, from what it prints (the API address and a token), through the API while it runs and
-through MQTT, and checks each step of the scenario left its trace in both.
+would, from what it prints (the API address, a token and the accounts to sign in with), through
+the API while it runs and through MQTT, and checks each step of the scenario left its trace in both.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 import aiomqtt
 import httpx
 import pytest
 
+from daemon.accounts import totp
 from tests.services import Mosquitto, free_port
 
 pytestmark = pytest.mark.slow
@@ -84,12 +86,13 @@ async def test_demo_runs_every_scenario_step_and_stops_cleanly(
             while line := (await proc.stdout.readline()).decode():
                 lines.append(line.rstrip())
                 key, _, value = line.partition(": ")
-                if key in ("api", "token", "metrics", "mqtt"):
+                if key in ("api", "token", "metrics", "mqtt", "staff", "admin", "sign in"):
                     printed[key] = value.strip()
                 if key == "scenario" and "did not complete" not in value:
                     done.update(step for step in STEPS if _is_step(step, value))
                 if done == set(STEPS) and not api_checked:
                     await _check_api(printed["api"], printed["token"])
+                    await _check_sign_in(printed["api"], printed["staff"], printed["admin"])
                     api_checked = True
         assert await proc.wait() == 0
     finally:
@@ -102,6 +105,7 @@ async def test_demo_runs_every_scenario_step_and_stops_cleanly(
 
     assert printed["api"] == f"http://127.0.0.1:{port}"
     assert printed["token"].startswith("arc_")
+    assert printed["sign in"] == f"http://127.0.0.1:{port}/console/login"
     assert printed["mqtt"].startswith(mosquitto.url)
     assert done == set(STEPS), "\n".join(lines)
     assert api_checked
@@ -142,6 +146,22 @@ def _is_step(step: str, message: str) -> bool:
         "stacker": "retrieved by the stacker",
         "humidity": "dehumidifier dh-1 ran until",
     }[step] in message
+
+
+async def _check_sign_in(api: str, staff: str, admin: str) -> None:
+    """The printed accounts sign in: the staff one with its password, the admin one with its
+    password and a code from the printed TOTP secret."""
+    staff_name, _, staff_password = staff.split(" ")
+    admin_name, _, admin_password, _, secret = admin.split(" ")[:5]
+    async with httpx.AsyncClient(base_url=api) as client:
+        r = await client.post(
+            "/api/v1/session/sign-in", json={"user": staff_name, "password": staff_password}
+        )
+        assert (r.status_code, r.json()["role"]) == (200, "staff")
+        code = totp.code_at(secret, time.time())
+        body = {"user": admin_name, "password": admin_password, "code": code}
+        r = await client.post("/api/v1/session/sign-in", json=body)
+        assert (r.status_code, r.json()["role"]) == (200, "admin")
 
 
 async def _check_api(api: str, token: str) -> None:

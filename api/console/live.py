@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from fastapi.sse import ServerSentEvent
 
@@ -37,7 +37,7 @@ from daemon.events import (
     StackerJobChanged,
     TagBound,
 )
-from daemon.tokens import Tokens
+from daemon.tokens import Principal
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,17 @@ class Slot:
             self._feed = None
 
 
+class Verifier(Protocol):
+    """Checks a stream's token or session secret again (``api.auth.Credentials``)."""
+
+    async def verify(self, credential: str, /) -> Principal | None: ...
+
+
 class LiveFeed:
     def __init__(
         self,
         bus: Bus,
-        tokens: Tokens,
+        tokens: Verifier,
         *,
         recheck_s: float = 15.0,
         queue_size: int = 1000,

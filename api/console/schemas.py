@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import PlaceOut
 from daemon.tokens import Role
@@ -45,3 +45,21 @@ class TicketOut(_Out):
     ticket: str
     expires_in_s: float
     stream: str
+
+
+class SignInIn(BaseModel):
+    """A person's user name and password (and one-time code), or a shared desk's token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str | None = Field(default=None, min_length=1, max_length=100)
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    code: str | None = Field(default=None, max_length=10, description="TOTP code (RFC 6238)")
+    token: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current: str = Field(min_length=1, max_length=1024)
+    new: str = Field(min_length=1, max_length=1024)

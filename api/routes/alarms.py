@@ -25,7 +25,7 @@ and the older climate kinds without one)."""
 
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["alarms"])
-    who_may = auth.require(Role.staff, Role.facilities)
+    who_may = auth.require(Role.staff, Role.facilities, Role.sysadmin)
 
     @r.get("/alarms")
     async def list_alarms(

@@ -1,4 +1,4 @@
-"""The audit trail, for administrators and auditors."""
+"""The audit trail, for the auditor alone (docs/security.md: separation of duties)."""
 
 from typing import Annotated
 
@@ -16,11 +16,11 @@ from daemon.tokens import Principal, Role
 
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["audit"])
-    admin = auth.require(Role.admin)
+    auditor = auth.require(Role.auditor, superuser=False)
 
     @r.get("/audit")
     async def entries(
-        _who: Annotated[Principal, Depends(admin)],
+        _who: Annotated[Principal, Depends(auditor)],
         subject: Annotated[str | None, Query(max_length=200)] = None,
         after_seq: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -34,7 +34,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return [AuditEntryOut.of(row) for row in rows]
 
     @r.get("/audit/verify")
-    async def verify(_who: Annotated[Principal, Depends(admin)]) -> VerifyOut:
+    async def verify(_who: Annotated[Principal, Depends(auditor)]) -> VerifyOut:
         """Walk the hash chain: OK, or the first entry that no longer fits."""
         async with svc.store.read() as conn:
             result = await verify_chain(conn)

@@ -24,7 +24,7 @@ MAX_POINTS = 20_000
 
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["climate"])
-    who_may = auth.require(Role.staff, Role.facilities)
+    who_may = auth.require(Role.staff, Role.facilities, Role.sysadmin)
     history = svc.climate.history if svc.climate is not None else ClimateHistory(svc.store)
     rooms = sorted({room.id for room in svc.config.rooms} | {s.room for s in svc.config.sensors})
     sensors = {s.id for s in svc.config.sensors}

@@ -1,13 +1,19 @@
 """The staff console's pages, and the API routes it needs beyond the rest of the API.
 
-Pages (``/console/...``) are the same for everyone and hold no data: each page's script logs
-in with the staff token kept in the tab's ``sessionStorage`` and calls the REST API like any
-client. So the pages need no authentication of their own and can never show what the token
-may not see. They are sent with a strict Content-Security-Policy (scripts and styles from the
-daemon's own files only, no inline script), which is what keeps a token in browser storage
-safe from injected script.
+Pages (``/console/...``) are the same for everyone and hold no data: each page's script calls
+the REST API like any client, with the session cookie that signing in set (HttpOnly, so no
+script can read it; SameSite=Strict, Secure over TLS) and the CSRF token header that
+``api.auth`` asks of every state-changing request made with a cookie. So the pages need no
+authentication of their own and can never show what the session may not see. They are sent
+with a strict Content-Security-Policy (scripts and styles from the daemon's own files only, no
+inline script).
 
-The API routes: ``GET /api/v1/session`` (whose token is this, and what does the room have),
+People sign in with ``POST /api/v1/session/sign-in`` (user name, password, and the one-time
+code of an administrator's role; daemon/accounts); a shared desk may sign in with its staff
+token instead, and its session lasts as long as the token. ``POST /api/v1/session/sign-out``
+ends the session, ``POST /api/v1/session/password`` changes one's own password.
+
+The API routes: ``GET /api/v1/session`` (who is signed in, and what does the room have),
 ``GET /api/v1/search`` (find an item by part of its reference, title or EPC), and the live
 feed: ``POST /api/v1/events/ticket`` then ``GET /api/v1/events/stream?ticket=...``
 (server-sent events; see ``api.console.tickets`` for why a ticket).
@@ -18,21 +24,30 @@ from pathlib import Path
 from typing import Annotated
 
 import jinja2
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import Auth, bearer
+from api.auth import CSRF_COOKIE, SESSION_COOKIE, SESSION_KEY, Auth, bearer
 from api.console import i18n
 from api.console.live import FeedUnavailable, LiveFeed, Slot
-from api.console.schemas import DeskReaderOut, SearchHitOut, SessionOut, TicketOut
+from api.console.schemas import (
+    DeskReaderOut,
+    PasswordIn,
+    SearchHitOut,
+    SessionOut,
+    SignInIn,
+    TicketOut,
+)
 from api.console.search import MAX_LENGTH, MIN_LENGTH, search_items, search_text
 from api.console.tickets import Grant, Tickets
 from api.params import TOTAL_HEADER
 from api.schemas import PlaceOut
 from daemon import __version__
+from daemon.accounts.passwords import PasswordRejected
+from daemon.accounts.store import AccountError, ActiveSession, NewSession, SignInRefused
 from daemon.ledger.errors import Invalid
 from daemon.ledger.whereabouts import UNKNOWN_PLACE
 from daemon.services import Services
@@ -84,7 +99,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     for name in PAGES:
         templates.get_template(f"{name}.html")  # a broken template stops start-up, not a page
     tickets = Tickets()
-    feed = LiveFeed(svc.bus, svc.tokens)
+    feed = LiveFeed(svc.bus, auth.credentials)
     svc.stop_hooks.append(feed.close)
     anyone = auth.require(*Role)
     staff = auth.require(Role.staff)
@@ -137,9 +152,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     # -- API ------------------------------------------------------------------------------
 
-    @r.get("/api/v1/session")
-    async def session(who: Annotated[Principal, Depends(anyone)]) -> SessionOut:
-        """Who holds this token, whether the staff console is for them, what the room has."""
+    def session_of(who: Principal) -> SessionOut:
         desks = sorted(svc.desk.readers)
         return SessionOut(
             name=who.name,
@@ -151,6 +164,72 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             stacker=svc.stacker is not None,
             climate=svc.climate is not None,
         )
+
+    @r.get("/api/v1/session")
+    async def session(who: Annotated[Principal, Depends(anyone)]) -> SessionOut:
+        """Who is signed in (or holds this token), whether the staff console is for them, and
+        what the room has."""
+        return session_of(who)
+
+    def set_cookies(request: Request, response: Response, new: NewSession) -> None:
+        tls = request.url.scheme == "https"
+        response.set_cookie(
+            SESSION_COOKIE, new.secret, path="/", httponly=True, secure=tls, samesite="strict"
+        )
+        response.set_cookie(CSRF_COOKIE, new.csrf, path="/", secure=tls, samesite="strict")
+
+    @r.post(
+        "/api/v1/session/sign-in",
+        responses={401: {"description": "wrong credentials"}, 429: {"description": "locked"}},
+    )
+    async def sign_in(request: Request, response: Response, body: SignInIn) -> SessionOut:
+        """Open a console session: a person's user name and password (and the one-time code
+        of an administrator's role), or a shared desk's token. Sets the HttpOnly session
+        cookie and the CSRF cookie whose value goes back in ``X-CSRF-Token``."""
+        if body.token is not None:
+            client = request.client.host if request.client else "?"
+            principal = await auth.authenticate(client, f"Bearer {body.token}")
+            new = await svc.accounts.open_for_token(principal, body.token)
+        elif body.user is not None and body.password is not None:
+            try:
+                new = await svc.accounts.sign_in(body.user, body.password, body.code)
+            except SignInRefused as e:
+                headers = {"WWW-Authenticate": "Bearer"}
+                if e.retry_after_s is not None:
+                    headers["Retry-After"] = str(e.retry_after_s)
+                raise HTTPException(e.status, e.detail, headers=headers) from None
+        else:
+            raise Invalid("sign in with a user name and a password, or with a token")
+        set_cookies(request, response, new)
+        return session_of(new.principal)
+
+    def current_session(request: Request) -> ActiveSession | None:
+        active = request.scope.get("state", {}).get(SESSION_KEY)
+        return active if isinstance(active, ActiveSession) else None
+
+    @r.post("/api/v1/session/sign-out", status_code=status.HTTP_204_NO_CONTENT)
+    async def sign_out(
+        request: Request, response: Response, _who: Annotated[Principal, Depends(anyone)]
+    ) -> None:
+        """End this console session (with a token: nothing to end) and clear its cookies."""
+        active = current_session(request)
+        if active is not None:
+            await svc.accounts.sign_out(active.secret)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+
+    @r.post("/api/v1/session/password", status_code=status.HTTP_204_NO_CONTENT)
+    async def change_password(
+        request: Request, body: PasswordIn, who: Annotated[Principal, Depends(anyone)]
+    ) -> None:
+        """Change one's own password (a person signed in with a password; not a token)."""
+        active = current_session(request)
+        if active is None or not active.account:
+            raise Invalid("only a person signed in with a password can change it here")
+        try:
+            await svc.accounts.change_password(who.name, body.current, body.new)
+        except (AccountError, PasswordRejected) as e:
+            raise Invalid(str(e)) from None
 
     @r.get("/api/v1/search")
     async def search(
@@ -187,13 +266,16 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.post("/api/v1/events/ticket", status_code=status.HTTP_201_CREATED)
     async def ticket(
+        request: Request,
         who: Annotated[Principal, Depends(staff)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> TicketOut:
         """A single-use ticket, good for 30 s, that opens one live event stream."""
-        assert credentials is not None  # the staff dependency refused the request otherwise
+        active = current_session(request)
+        credential = credentials.credentials if credentials else active and active.secret
+        assert credential  # the staff dependency refused the request otherwise
         return TicketOut(
-            ticket=tickets.issue(who, credentials.credentials),
+            ticket=tickets.issue(who, credential),
             expires_in_s=tickets.ttl_s,
             stream="/api/v1/events/stream",
         )

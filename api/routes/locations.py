@@ -34,7 +34,7 @@ MAX_LOOKUP_BODY_BYTES = 8 * 1024 * 1024
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["locations"])
     reader = auth.require(Role.staff, Role.catalogue)
-    admin = auth.require(Role.admin)
+    admin = auth.require(Role.sysadmin)
 
     @r.post("/locations/lookup", response_model=LookupOut)
     async def lookup(body: LookupIn, _who: Annotated[Principal, Depends(reader)]) -> Response:

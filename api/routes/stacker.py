@@ -29,7 +29,8 @@ JobId = Annotated[int, Path(ge=1, le=0xFFFF_FFFF, description="stacker job id (u
 def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["stacker"])
     operator = auth.require(Role.staff)
-    watcher = auth.require(Role.staff, Role.facilities)
+    watcher = auth.require(Role.staff, Role.facilities, Role.sysadmin)
+    fixer = auth.require(Role.staff, Role.sysadmin)
 
     def stacker() -> StackerService:
         if svc.stacker is None:
@@ -78,7 +79,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return StackerJobOut.of(job, service)
 
     @r.post("/stacker/reset")
-    async def reset_faults(who: Annotated[Principal, Depends(operator)]) -> StackerOut:
+    async def reset_faults(who: Annotated[Principal, Depends(fixer)]) -> StackerOut:
         """Ask the PLC to clear a latched fault (it does so only once the crane is safe)."""
         service = stacker()
         await service.reset_faults(actor=who.name)

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Auth
-from api.schemas.base import DomainOut
 from api.exports import audit_export
+from api.schemas.base import DomainOut
 from daemon.ledger.errors import Invalid
 from daemon.ledger.usage import GroupBy, Usage, UsageReport, UsageRow
 from daemon.reconcile.report import csv_line

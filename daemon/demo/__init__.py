@@ -4,7 +4,10 @@ Every device is a simulator speaking its real protocol, started in this process:
 and a desk reader of the UHFReader18 family on pseudo-terminals, an LLRP door gate on TCP,
 the stacker PLC on Modbus TCP and an RS485 climate bus (Modbus RTU over TCP). The demo writes
 its configuration into a state directory (a temporary one unless ``--state-dir`` keeps it),
-creates the SQLite schema, an admin and a staff token and a catalogue of ``--items`` tagged
+creates the SQLite schema, an admin and a staff token, two people's accounts to sign in to the
+console with (``demo-staff``, and ``demo-admin`` whose sign-in also asks for a one-time code:
+the demo prints its TOTP secret and the command that shows the current code; demo only) and a
+catalogue of ``--items`` tagged
 boxes on their shelves, runs the daemon, and plays a scenario on a loop (see
 ``daemon.demo.scenario``), unless ``--no-scenario`` leaves the room to the person driving it.
 
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import secrets
 import signal
 import socket
 import sys
@@ -27,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon.accounts.store import standalone
 from daemon.config import load_config
 from daemon.demo.devices import DemoDevices, demo_config_text
 from daemon.demo.scenario import Scenario, seed_catalogue
@@ -122,6 +127,7 @@ async def _run(
                 suffix = uuid.uuid4().hex[:8]
                 token = await Tokens(store).create(name=f"demo-admin-{suffix}", role=Role.admin)
                 staff = await Tokens(store).create(name=f"demo-staff-{suffix}", role=Role.staff)
+                people = await _demo_accounts(store, config.site.id, config.room)
                 placed, stored = await seed_catalogue(config, store, devices, items)
             finally:
                 await store.close()
@@ -150,6 +156,7 @@ async def _run(
                 f"{config.site.id}/{config.room}",
                 mqtt_url,
             )
+            _announce_accounts(daemon.listening.url, people)
             script = Scenario(
                 daemon.services,
                 devices=devices,
@@ -178,6 +185,32 @@ async def _run(
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+@dataclass(frozen=True)
+class DemoPeople:
+    staff_password: str
+    admin_password: str
+    admin_totp: str
+
+
+async def _demo_accounts(store: Store, site: str, room: str) -> DemoPeople:
+    accounts = standalone(store, site=site, room=room)
+    people = DemoPeople(secrets.token_urlsafe(12), secrets.token_urlsafe(12), "")
+    await accounts.add("demo-staff", Role.staff, people.staff_password, actor="demo")
+    secret = await accounts.add("demo-admin", Role.admin, people.admin_password, actor="demo")
+    assert secret is not None
+    return DemoPeople(people.staff_password, people.admin_password, secret)
+
+
+def _announce_accounts(url: str, people: DemoPeople) -> None:
+    print(f"sign in: {url}/console/login", flush=True)
+    print(f"staff: demo-staff password {people.staff_password}", flush=True)
+    print(
+        f"admin: demo-admin password {people.admin_password} totp {people.admin_totp} "
+        f"(demo only; code now: .venv/bin/python -m daemon.accounts.totp {people.admin_totp})",
+        flush=True,
+    )
 
 
 async def _until(stop: asyncio.Event) -> None:

@@ -48,6 +48,39 @@ tokens = Table(
     Column("revoked_us", BigInteger),
 )
 
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("totp_secret", String(64)),
+    Column("totp_last_step", BigInteger),
+    Column("created_us", BigInteger, nullable=False),
+    Column("password_changed_us", BigInteger, nullable=False),
+    Column("disabled_us", BigInteger),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("locked_until_us", BigInteger),
+)
+"""People who sign in to the console (daemon/accounts); systems keep ``tokens``."""
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("account", Boolean, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_id", String(32)),
+    Column("csrf", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("last_seen_us", BigInteger, nullable=False),
+    Column("ended_us", BigInteger),
+    Index("ix_sessions_name", "name"),
+)
+"""Console sessions: ``id`` is the SHA-256 of the cookie's secret; ``account`` says whether
+``name`` is an account or a token (a shared desk signed in with its token)."""
+
 audit = Table(
     "audit",
     metadata,

@@ -128,9 +128,9 @@ async def test_every_write_is_audited_and_the_chain_verifies(
     loan = (await staff.post("/api/v1/loans", json=_loan("BOX-1"))).json()
     await staff.post(f"/api/v1/loans/{loan['id']}/renew")
     await staff.post(f"/api/v1/loans/{loan['id']}/return")
-    async with room.client(Role.admin) as admin:
-        entries = (await admin.get("/api/v1/audit?subject=BOX-1")).json()
-        verify = (await admin.get("/api/v1/audit/verify")).json()
+    async with room.client(Role.auditor) as auditor:
+        entries = (await auditor.get("/api/v1/audit?subject=BOX-1")).json()
+        verify = (await auditor.get("/api/v1/audit/verify")).json()
     assert [e["action"] for e in entries] == [
         "item.created",
         "loan.opened",

@@ -47,8 +47,8 @@ async def test_item_carried_from_room_a_to_room_b_has_one_history(
                         (None, "ra-A-01-01", "ra"),
                         ("ra-A-01-01", "rb-B-01-01", "rb"),
                     ]
-            async with room_a.client(Role.admin) as admin:
-                assert (await admin.get("/api/v1/audit/verify")).json()["ok"] is True
+            async with room_a.client(Role.auditor) as auditor:
+                assert (await auditor.get("/api/v1/audit/verify")).json()["ok"] is True
 
 
 async def test_simultaneous_check_outs_in_two_rooms_let_exactly_one_win(
@@ -68,5 +68,5 @@ async def test_simultaneous_check_outs_in_two_rooms_let_exactly_one_win(
                         r.text for r in results
                     ]
                     assert len((await a.get(f"/api/v1/loans?status=open&ref={ref}")).json()) == 1
-            async with room_b.client(Role.admin) as admin:
-                assert (await admin.get("/api/v1/audit/verify")).json()["ok"] is True
+            async with room_b.client(Role.auditor) as auditor:
+                assert (await auditor.get("/api/v1/audit/verify")).json()["ok"] is True

@@ -112,5 +112,6 @@ async def test_api_refusals_are_shown_in_words(
     await page.click("#checkout button[type=submit]")
     await page.wait_for_url("**/console/login?*")
     await expect(page.locator("#status")).to_have_text(
-        "Your session has ended (the token was revoked or has expired). Log in again."
+        "Your session has ended (signed out, idle too long, or its token was revoked). "
+        "Sign in again."
     )

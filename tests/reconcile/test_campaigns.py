@@ -66,11 +66,11 @@ async def test_campaign_sweeps_every_shelf_then_reconciles(rig: RoomRig) -> None
     metrics = rig.services.metrics
     assert metrics.inventory_coverage.labels(room="r1")._value.get() == 1.0
     assert metrics.inventory_last.labels(room="r1")._value.get() > 0
-    async with rig.client(Role.admin) as admin:
+    async with rig.client(Role.auditor) as auditor:
         actions = [
             e["action"]
             for e in (
-                await admin.get("/api/v1/audit", params={"subject": f"campaign:{started['id']}"})
+                await auditor.get("/api/v1/audit", params={"subject": f"campaign:{started['id']}"})
             ).json()
         ]
     assert actions == [

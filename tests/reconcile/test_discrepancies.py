@@ -197,8 +197,8 @@ async def test_key_fields_that_differ_from_the_catalogue_copy_are_named_not_show
         assert row["detail"] == "resident_id,social_security_no"
         event = await rig.mqtt.wait_for("inventory.reconciled", run_id=run["id"])
         admin_audit = None
-        async with rig.client(Role.admin) as admin:
-            admin_audit = (await admin.get("/api/v1/audit")).text
+        async with rig.client(Role.auditor) as auditor:
+            admin_audit = (await auditor.get("/api/v1/audit")).text
         for secret in (OTHER_RESIDENT_ID, VALID_RESIDENT_ID, VALID_CREDIT_CODE):
             assert secret not in json.dumps(event)
             assert secret not in str(row)
@@ -263,11 +263,13 @@ async def test_finished_run_is_announced_exported_and_measured(rig: RoomRig) -> 
     assert metrics.reconciliation_discrepancies.labels(discrepancy="untagged")._value.get() == 2
     assert metrics.reconciliation_discrepancies.labels(discrepancy="missing")._value.get() == 0
     assert metrics.reconciliation_last.labels(room="r1")._value.get() > 0
-    async with rig.client(Role.admin) as admin:
+    async with rig.client(Role.auditor) as auditor:
         actions = [
             e["action"]
             for e in (
-                await admin.get("/api/v1/audit", params={"subject": f"reconciliation:{run['id']}"})
+                await auditor.get(
+                    "/api/v1/audit", params={"subject": f"reconciliation:{run['id']}"}
+                )
             ).json()
         ]
     assert actions == [

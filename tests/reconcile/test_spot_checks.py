@@ -104,7 +104,7 @@ async def test_spot_check_is_stratified_and_redrawn_from_its_seed(
 
 
 async def test_outcomes_are_recorded_audited_and_join_the_run_report(
-    room: Room, staff: httpx.AsyncClient, room_admin: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await _catalogue(staff)
     run = await reconcile(staff)
@@ -141,7 +141,8 @@ async def test_outcomes_are_recorded_audited_and_join_the_run_report(
         "record_error": 0,
         "pending": 0,
     }
-    audit = (await room_admin.get("/api/v1/audit", params={"subject": d})).json()
+    async with room.client(Role.auditor) as auditor:
+        audit = (await auditor.get("/api/v1/audit", params={"subject": d})).json()
     assert [(e["action"], e["actor"]) for e in audit if e["action"] == "spot_check.outcome"] == [
         ("spot_check.outcome", "staff-r1")
     ] * 2

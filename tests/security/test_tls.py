@@ -107,6 +107,27 @@ async def test_the_api_speaks_https_to_clients_that_trust_the_room_ca_only(
                 await client.get(url.replace("https://", "http://", 1) + "/healthz")
 
 
+async def test_over_https_the_session_cookie_is_secure(
+    tmp_path: Path, sqlite_url: str, room_ca: Certificates
+) -> None:
+    async with running_daemon(_config(tmp_path / "r1", sqlite_url, api=room_ca)) as daemon:
+        assert daemon.listening is not None
+        assert daemon.services is not None
+        await daemon.services.accounts.add(
+            "wang.fang", Role.staff, "tea-kettle on the third shelf", actor="test"
+        )
+        url = daemon.listening.url
+        async with httpx.AsyncClient(base_url=url, verify=_trusting(room_ca)) as client:
+            r = await client.post(
+                "/api/v1/session/sign-in",
+                json={"user": "wang.fang", "password": "tea-kettle on the third shelf"},
+            )
+        assert r.status_code == 200
+        cookies = r.headers.get_list("set-cookie")
+        assert len(cookies) == 2
+        assert all("; secure" in c.lower() for c in cookies), cookies
+
+
 @pytest.fixture
 def tls_broker(tmp_path: Path, room_ca: Certificates) -> Iterator[TlsMosquitto]:
     broker = TlsMosquitto(tmp_path / "broker", room_ca)

@@ -223,8 +223,8 @@ async def active_alarms(client: httpx.AsyncClient, kind: str) -> list[dict[str, 
 
 
 async def audit_of(room: StackerRoom, subject: str) -> list[dict[str, Any]]:
-    async with room.client(Role.admin) as admin:
-        r = await admin.get("/api/v1/audit", params={"subject": subject})
+    async with room.client(Role.auditor) as auditor:
+        r = await auditor.get("/api/v1/audit", params={"subject": subject})
     assert r.status_code == 200, r.text
     entries: list[dict[str, Any]] = r.json()
     return entries

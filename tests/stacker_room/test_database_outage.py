@@ -125,5 +125,5 @@ async def test_a_result_waits_at_the_plc_until_the_database_records_it(
     assert room.sim.model.strobes[job["job_id"]] == 1
     states = [e["state"] for e in mqtt.events("stacker.job") if e["job_id"] == job["job_id"]]
     assert states.count("done") == 1
-    async with room.client(Role.admin) as admin:
-        assert (await admin.get("/api/v1/audit/verify")).json()["ok"] is True
+    async with room.client(Role.auditor) as auditor:
+        assert (await auditor.get("/api/v1/audit/verify")).json()["ok"] is True

@@ -1,8 +1,13 @@
-// What every console page shares: the staff token, API calls whose errors come back in words,
+// What every console page shares: the session, API calls whose errors come back in words,
 // the live feed (server-sent events), the header (who, alarms, live state) and a few DOM helpers.
 // Text reaches the page through textContent only, never as HTML.
+//
+// The session is an HttpOnly cookie that no script here can read; the browser sends it with
+// every request. State-changing requests add the session's CSRF token (from the readable
+// archroom_csrf cookie) in the X-CSRF-Token header, which the daemon checks.
 
-const TOKEN_KEY = "archroom.token";
+const SIGNED_IN_KEY = "archroom.signed-in"; // a flag, not a secret: says a 401 means "ended"
+const CSRF_COOKIE = "archroom_csrf";
 const messages = JSON.parse(document.getElementById("messages").textContent);
 export const lang = document.body.dataset.lang;
 const locale = lang === "zh" ? "zh-CN" : "en-GB";
@@ -69,13 +74,37 @@ export function alarmWords(kind) {
   return has(`alarm.${kind}`) ? t(`alarm.${kind}`) : kind;
 }
 
-// -- the token ------------------------------------------------------------------------------
+// -- the session ----------------------------------------------------------------------------
 
-export const token = {
-  get: () => sessionStorage.getItem(TOKEN_KEY),
-  set: (value) => sessionStorage.setItem(TOKEN_KEY, value),
-  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+export const signedIn = {
+  get: () => sessionStorage.getItem(SIGNED_IN_KEY) === "1",
+  set: () => sessionStorage.setItem(SIGNED_IN_KEY, "1"),
+  clear: () => sessionStorage.removeItem(SIGNED_IN_KEY),
 };
+
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === CSRF_COOKIE) return decodeURIComponent(value.join("="));
+  }
+  return "";
+}
+
+// Sign in with { user, password, code } or { token }: the daemon sets the session cookies.
+export async function signIn(credentials) {
+  const session = await api("POST", "/api/v1/session/sign-in", credentials, { quiet: true });
+  signedIn.set();
+  return session;
+}
+
+export async function signOut() {
+  try {
+    await api("POST", "/api/v1/session/sign-out", undefined, { quiet: true });
+  } catch {
+    // signed out already, or the daemon is away: the cookie is useless either way
+  }
+  signedIn.clear();
+}
 
 function toLogin(reason) {
   const next = encodeURIComponent(location.pathname + location.search);
@@ -83,16 +112,18 @@ function toLogin(reason) {
 }
 
 function sessionEnded() {
-  token.clear();
-  toLogin("ended");
+  const was = signedIn.get();
+  signedIn.clear();
+  toLogin(was ? "ended" : null);
 }
 
 // -- the API ---------------------------------------------------------------------------------
 
 export class ApiError extends Error {
-  constructor(status, words) {
+  constructor(status, words, why = "") {
     super(words);
     this.status = status;
+    this.why = why;
   }
 }
 
@@ -117,9 +148,10 @@ export function errorWords(status, detail) {
   return why ? t("error.because", { what, why }) : what;
 }
 
-async function call(method, path, body, bearer) {
+// quiet: a 401 is the caller's to handle (signing in), not the end of the session
+async function call(method, path, body, { quiet = false } = {}) {
   const headers = { Accept: "application/json" };
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -128,6 +160,7 @@ async function call(method, path, body, bearer) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
+      credentials: "same-origin",
     });
   } catch {
     throw new ApiError(0, t("error.network"));
@@ -140,25 +173,26 @@ async function call(method, path, body, bearer) {
     data = null;
   }
   if (!response.ok) {
-    if (response.status === 401 && bearer && bearer === token.get()) sessionEnded();
-    throw new ApiError(response.status, errorWords(response.status, data && data.detail));
+    if (response.status === 401 && !quiet) sessionEnded();
+    const detail = data && data.detail;
+    throw new ApiError(response.status, errorWords(response.status, detail), detailWords(detail));
   }
   return { data, headers: response.headers, text };
 }
 
-export async function api(method, path, body, { bearer = token.get() } = {}) {
-  return (await call(method, path, body, bearer)).data;
+export async function api(method, path, body, options = {}) {
+  return (await call(method, path, body, options)).data;
 }
 
 // One page of a list and how many there are in all (the X-Total-Count header).
 export async function apiPage(path) {
-  const { data, headers } = await call("GET", path, undefined, token.get());
+  const { data, headers } = await call("GET", path);
   return { rows: data, total: Number(headers.get("X-Total-Count") || data.length) };
 }
 
-// Save what a GET answers (e.g. a CSV export) as a file, with the token the page holds.
+// Save what a GET answers (e.g. a CSV export) as a file, with the page's session.
 export async function download(path, filename) {
-  const { text, headers } = await call("GET", path, undefined, token.get());
+  const { text, headers } = await call("GET", path);
   const blob = new Blob([text], { type: headers.get("Content-Type") || "text/plain" });
   const link = el("a", { href: URL.createObjectURL(blob), download: filename, hidden: true });
   document.body.append(link);
@@ -361,23 +395,20 @@ const sound = {
   },
 };
 
-// Every page but the login page starts here: no token -> log in; then the header and the feed.
+// Every page but the login page starts here: no session -> sign in; then the header and the feed.
 export async function startPage() {
-  if (!token.get()) {
-    toLogin();
-    return new Promise(() => {});
-  }
   let session;
   try {
     session = await api("GET", "/api/v1/session");
   } catch (error) {
+    if (error.status === 401) return new Promise(() => {}); // on the way to the login page
     const banner = $("#banner");
     banner.textContent = error.message;
     banner.hidden = false;
     throw error;
   }
   if (!session.console) {
-    token.clear();
+    await signOut();
     toLogin("role");
     return new Promise(() => {});
   }
@@ -390,8 +421,8 @@ export async function startPage() {
   $("#nav").hidden = false;
   const logout = $("#logout");
   logout.hidden = false;
-  logout.addEventListener("click", () => {
-    token.clear();
+  logout.addEventListener("click", async () => {
+    await signOut();
     location.assign("/console/login");
   });
   sound.start();

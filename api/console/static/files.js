@@ -1,11 +1,10 @@
-// Files from the API (label PDFs, ZPL, the room map): fetched with the staff token like any
+// Files from the API (label PDFs, ZPL, the room map): fetched with the page's session like any
 // API call, then saved or shown; the API's JSON errors become the same words as elsewhere.
-import { ApiError, errorWords, t, token } from "./console.js";
+import { ApiError, csrfToken, errorWords, t } from "./console.js";
 
 export async function fetchFile(method, path, body) {
   const headers = {};
-  const bearer = token.get();
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -14,6 +13,7 @@ export async function fetchFile(method, path, body) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
+      credentials: "same-origin",
     });
   } catch {
     throw new ApiError(0, t("error.network"));

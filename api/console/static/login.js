@@ -1,5 +1,6 @@
-// Log in: check the token against the API, keep it in this tab's sessionStorage, go on.
-import { $, api, say, t, token } from "./console.js";
+// Sign in: a person with user name, password (and one-time code), or a shared desk with its
+// staff token. Either way the daemon answers with a session cookie; no secret stays in the page.
+import { $, say, signIn, signOut, t } from "./console.js";
 
 const params = new URLSearchParams(location.search);
 const status = $("#status");
@@ -17,22 +18,41 @@ function nextPage(role) {
 const reason = params.get("reason");
 if (reason === "ended") say(status, t("login.ended"), "error");
 else if (reason === "role") say(status, t("login.role"), "error");
-else if (token.get()) location.replace(nextPage());
 
-$("#login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const value = $("#token").value.trim();
+async function attempt(credentials, byToken) {
   say(status, t("login.checking"));
   try {
-    const session = await api("GET", "/api/v1/session", undefined, { bearer: value });
+    const session = await signIn(credentials);
     if (!session.console) {
-      say(status, t("login.role_is", { role: session.role }), "error");
+      if (byToken) {
+        await signOut();
+        say(status, t("login.role_is", { role: session.role }), "error");
+      } else {
+        say(status, t("login.role_account", { name: session.name, role: session.role }), "error");
+      }
       return;
     }
-    token.set(value);
     location.assign(nextPage(session.role));
   } catch (error) {
-    say(status, error.message, "error");
+    const refused = !byToken && (error.status === 401 || error.status === 429);
+    say(status, refused ? t("login.refused", { why: error.why }) : error.message, "error");
   }
+}
+
+$("#signin").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = $("#code").value.replace(/\s/g, "");
+  const credentials = { user: $("#user").value.trim(), password: $("#password").value };
+  if (code) credentials.code = code;
+  $("#password").value = "";
+  $("#code").value = "";
+  attempt(credentials, false);
 });
-$("#token").focus();
+
+$("#login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const value = $("#token").value.trim();
+  $("#token").value = "";
+  attempt({ token: value }, true);
+});
+$("#user").focus();
