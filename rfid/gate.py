@@ -36,8 +36,9 @@ a tag carried out and still heard down the corridor. So a passage is decided ear
 that completes a bin, when the evidence is already conclusive: the last ``confirm_s`` lean by
 ``conclusive_db`` away from all of the visit before, or the tag has been on the far side by the
 full ``margin_db`` for ``linger_s`` with every ``smoothing_s`` window of that time leaning there
-by ``linger_margin_db`` (a person standing in the doorway sways between the sides). After an early decision the visit goes on from the far
-side (a tag that lingers outside and is brought back in is two passages).
+by ``linger_margin_db`` (a person standing in the doorway sways between the sides). After an
+early decision the visit goes on from the far side (a tag that lingers outside and is brought
+back in is two passages).
 
 Boxes in the middle of a cart are shadowed by the others and may be heard too little to be sure
 by themselves: an undecided visit whose first half leans to one side and whose second half does
