@@ -142,6 +142,10 @@ class GateParams(StrictModel):
     linger_s: float = Field(default=10.0, ge=0)
     """Early decision: the tag has been on the far side, by ``margin_db``, this long (a box
     carried out and put down within range); 0: never."""
+    linger_margin_db: float = Field(default=10.0, ge=0)
+    """Early decision by lingering: every ``smoothing_s`` window of the time beyond the gate
+    must lean to the far side by this much (a person standing in the doorway with a box sways
+    between the sides); 0: the whole stretch's lean is enough."""
     smoothing_s: float = Field(default=1.5, gt=0)
     """Window over which the balance is judged at a moment: the shortest end of a visit, and
     the crossing estimate. Longer than the reader's antenna switching."""

@@ -35,8 +35,10 @@ The end of a visit comes ``exit_silence_s`` after the last read, which would hol
 a tag carried out and still heard down the corridor. So a passage is decided early, at the read
 that completes a bin, when the evidence is already conclusive: the last ``confirm_s`` lean by
 ``conclusive_db`` away from all of the visit before, or the tag has been on the far side by the
-full ``margin_db`` for ``linger_s``. After an early decision the visit goes on from the far
-side (a tag that lingers outside and is brought back in is two passages).
+full ``margin_db`` for ``linger_s`` with every ``smoothing_s`` window of that time leaning there
+by ``linger_margin_db`` (a person standing in the doorway sways between the sides). After an
+early decision the visit goes on from the far side (a tag that lingers outside and is brought
+back in is two passages).
 
 Boxes in the middle of a cart are shadowed by the others and may be heard too little to be sure
 by themselves: an undecided visit whose first half leans to one side and whose second half does
@@ -311,11 +313,29 @@ class GateEngine:
         if finished - crossed < linger_bins:
             return
         to = self._leans(_sum(visit.bins, crossed, finished), p.margin_db)
-        if to in (0, came_from):
+        if to in (0, came_from) or not self._held(visit, crossed, finished, to):
             return
         at = self._crossing_time(visit, crossed, to, p.smoothing_s, prefix)
         self._report(epc, to, at, now, out)
         self._restart(visit)
+
+    def _held(self, visit: _Visit, first: int, stop: int, side: int) -> bool:
+        """Did every ``smoothing_s`` window from bin ``first`` to ``stop`` that was heard lean
+        to ``side`` by ``linger_margin_db``? A box put down beyond the gate does; a box held
+        by a person standing in the doorway, heard by both antennas about equally, swings
+        back and forth with every shift of weight and fade."""
+        margin = self.params.linger_margin_db
+        if margin <= 0.0:
+            return True
+        window = max(1, round(self.params.smoothing_s / visit.width))
+        sign = 1.0 if side == _INSIDE else -1.0
+        for lo in range(first, stop - window + 1, window):
+            s = _sum(visit.bins, lo, lo + window)
+            if s[_N_IN] + s[_N_OUT] < self.params.min_side_reads:
+                continue  # not heard: no evidence either way
+            if self._balance(s)[0] * sign < margin:
+                return False
+        return True
 
     @staticmethod
     def _restart(visit: _Visit) -> None:

@@ -42,6 +42,7 @@ SPACE: dict[str, tuple[float, ...]] = {
     "confirm_s": (1.0, 1.5, 2.0, 3.0, 4.0),
     "conclusive_db": (10.0, 15.0, 20.0, 25.0, 30.0, 40.0),
     "linger_s": (3.0, 5.0, 8.0, 0.0),
+    "linger_margin_db": (0.0, 5.0, 10.0, 15.0),
     "smoothing_s": (0.5, 0.75, 1.0, 1.5, 2.0),
     "exit_silence_s": (1.0, 1.5, 2.0, 3.0, 4.0, 5.0),
     "rssi_doubling": (2.0, 3.0, 4.0, 6.0, 10.0),

@@ -52,6 +52,19 @@ class Passages:
         self.metrics = metrics
         self.gate_in_returns = gate_in_returns
 
+    async def exists(self, *, gate: str, epc: str, direction: Direction, at_us: int) -> bool:
+        """Is this passage recorded already (a decision recorded again after a restart)?"""
+        async with self.ledger.store.read() as conn:
+            found = await conn.scalar(
+                select(gate_passages.c.id).where(
+                    gate_passages.c.at_us == at_us,
+                    gate_passages.c.epc == epc,
+                    gate_passages.c.gate == gate,
+                    gate_passages.c.direction == direction,
+                )
+            )
+        return found is not None
+
     async def record(
         self,
         *,

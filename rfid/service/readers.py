@@ -47,6 +47,7 @@ from drivers.tagread import ReadSink, TagRead
 from drivers.uhfreader18_client import Uhfreader18Poller
 from rfid.config import ReaderConfig, Uhfreader18Config, shelf_antenna_locations
 from rfid.gate import GateEngine, Passage
+from rfid.service.passage_journal import PassageJournal
 from rfid.shelf import (
     Found,
     LocationChanged,
@@ -94,6 +95,19 @@ def make_driver(cfg: ReaderConfig, config: ArchroomConfig) -> Uhfreader18Poller 
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    """A passage the gate engine decided, already announced, waiting for its durable record."""
+
+    passage: Passage
+    journal: int
+    """Its number in the passage journal."""
+    sounded: bool
+    """The door sounder was switched when it was announced."""
+    recovered: bool = False
+    """Left undone by a previous run: it may already be in the ledger."""
+
+
+@dataclass(frozen=True, slots=True)
 class LinkChange:
     reader: str
     up: bool
@@ -101,7 +115,7 @@ class LinkChange:
     at: float
 
 
-Work = Passage | ShelfDecision | LinkChange
+Work = Decided | ShelfDecision | LinkChange
 _GATE, _LINK, _SHELF = 0, 1, 2
 
 
@@ -134,6 +148,7 @@ class RoomReaders(ReadSink):
         supervisor: Supervisor,
         guard: DatabaseGuard,
         fastlane: FastLane,
+        journal: PassageJournal | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -146,6 +161,8 @@ class RoomReaders(ReadSink):
         self.supervisor = supervisor
         self.guard = guard
         self.fastlane = fastlane
+        self.journal = journal or PassageJournal(config.state_dir / "passages.jsonl")
+        """Decided passages not yet recorded (see rfid/service/passage_journal.py)."""
         self.loan_epcs: set[str] = set()
         """EPCs of items on loan: lets the gate decide without the database when it is down."""
         guard.handle("rfid.passage", self._replay_passage)
@@ -195,7 +212,7 @@ class RoomReaders(ReadSink):
         elif role == "gate":
             for engine in self.gates.get(reader, ()):
                 for passage in engine.observe_many(batch):
-                    self._put(_GATE, passage)
+                    self._decided(passage)
 
     def round_done(self, reader: str, antenna: int, t: float) -> None:
         if self.roles.get(reader) == "shelf":
@@ -212,6 +229,38 @@ class RoomReaders(ReadSink):
         )
         self._put(_LINK, LinkChange(reader, up, reason, self.clock()))
 
+    def _decided(self, passage: Passage) -> None:
+        """The engine decided: journal it, announce it and sound the door now, record it next.
+
+        Nothing here waits for the database: the journal line is written to the kernel (it
+        survives the process), the event goes out on the fast lane, the sounder is switched,
+        and the durable record is queued for the recorder, ahead of any shelf work.
+        """
+        number = self.journal.decided(passage)
+        sounded = self._announce_passage(passage)
+        self._put(_GATE, Decided(passage, number, sounded))
+
+    def _announce_passage(self, passage: Passage) -> bool:
+        """Publish ``gate.passage`` (provisional) and sound the door if the removal is
+        unauthorized by what is in memory; True if the sounder was switched."""
+        authorized = passage.direction == "in" or passage.epc in self.loan_epcs
+        self.fastlane.announce(
+            "gate.passage",
+            {
+                "gate": passage.gate,
+                "epc": passage.epc,
+                "ref": None,
+                "direction": passage.direction,
+                "decided_at": us_to_iso(seconds_to_us(passage.decided_at), precise=True),
+                "authorized": authorized,
+                "loan_id": None,
+            },
+        )
+        if authorized or not self.shelf.is_expected(passage.epc):
+            return False
+        self._sound(passage.gate)
+        return True
+
     def _put(self, priority: int, work: Work) -> None:
         self._queue.put_nowait((priority, next(self._seq), work))
 
@@ -220,9 +269,18 @@ class RoomReaders(ReadSink):
     async def run(self) -> None:
         """Load expectations, then run drivers, engine ticks and the recorder until cancelled."""
         await self.load_expectations()
+        for left in self.journal.open():
+            log.warning(
+                "gate passage %s %s at %s was decided before a restart; recording it now",
+                left.passage.epc,
+                left.passage.direction,
+                us_to_iso(seconds_to_us(left.passage.at)),
+            )
+            self._put(_GATE, Decided(left.passage, left.number, sounded=True, recovered=True))
         try:
             await self._run_all()
         finally:
+            self.journal.close()
             for sounder in self.sounders.values():
                 await sounder.close()
 
@@ -358,7 +416,7 @@ class RoomReaders(ReadSink):
             for engines in self.gates.values():
                 for engine in engines:
                     for passage in engine.tick(now):
-                        self._put(_GATE, passage)
+                        self._decided(passage)
             if now >= next_shelf:
                 next_shelf = now + 1.0
                 for decision in self.shelf.tick(now):
@@ -384,16 +442,8 @@ class RoomReaders(ReadSink):
             self.recorded += 1
 
     async def _record(self, work: Work) -> None:
-        if isinstance(work, Passage):
-            record = {
-                "gate": work.gate,
-                "epc": work.epc,
-                "direction": work.direction,
-                "at": work.at,
-                "decided_at": work.decided_at,
-            }
-            if not await self.guard.write("rfid.passage", record, lambda: self._passage(work)):
-                self._provisional_passage(work)
+        if isinstance(work, Decided):
+            await self._record_passage(work)
         elif isinstance(work, LocationChanged):
             record = {
                 "epc": work.epc,
@@ -431,7 +481,34 @@ class RoomReaders(ReadSink):
         else:
             await self._link(work)
 
-    async def _passage(self, work: Passage) -> None:
+    async def _record_passage(self, decided: Decided) -> None:
+        """The durable record of an announced passage: the ledger, else the spool; then the
+        journal line is done. Until then a restart records it again."""
+        work = decided.passage
+        await asyncio.to_thread(self.journal.sync)
+        record = {
+            "gate": work.gate,
+            "epc": work.epc,
+            "direction": work.direction,
+            "at": work.at,
+            "decided_at": work.decided_at,
+        }
+
+        async def attempt() -> None:
+            if decided.recovered and await self.passages.exists(
+                gate=work.gate,
+                epc=work.epc,
+                direction=work.direction,
+                at_us=seconds_to_us(work.at),
+            ):
+                return
+            await self._passage(work, sounded=decided.sounded)
+
+        if not await self.guard.write("rfid.passage", record, attempt):
+            self._provisional_alarm(work)
+        self.journal.done(decided.journal)
+
+    async def _passage(self, work: Passage, *, sounded: bool = False) -> None:
         outcome = await self.passages.record(
             gate=work.gate,
             epc=work.epc,
@@ -439,7 +516,7 @@ class RoomReaders(ReadSink):
             at_us=seconds_to_us(work.at),
             decided_us=seconds_to_us(work.decided_at),
         )
-        if outcome.alarm_id is not None:
+        if outcome.alarm_id is not None and not sounded:
             self._sound(work.gate)
         if outcome.ref is not None:
             # In: it belongs home again but is at the gate until a shelf reads it there.
@@ -448,26 +525,16 @@ class RoomReaders(ReadSink):
             back = work.direction == "in" or not outcome.authorized
             self.shelf.expect(work.epc, home if back else None, assume=False)
 
-    def _provisional_passage(self, work: Passage) -> None:
-        """The database is unreachable: decide from what is in memory and tell people now."""
-        fields: dict[str, object] = {
-            "gate": work.gate,
-            "epc": work.epc,
-            "ref": None,
-            "direction": work.direction,
-            "decided_at": us_to_iso(seconds_to_us(work.decided_at), precise=True),
-        }
+    def _provisional_alarm(self, work: Passage) -> None:
+        """The database is unreachable: the passage (announced already) is spooled; an
+        unauthorized removal by what is in memory is announced as a provisional alarm now."""
         authorized = work.direction == "in" or work.epc in self.loan_epcs
-        self.fastlane.announce(
-            "gate.passage", {**fields, "authorized": authorized, "loan_id": None}
-        )
         if not authorized and self.shelf.is_expected(work.epc):
             message = f"tag {work.epc} was carried out through gate {work.gate} without a loan"
             log.error(
                 "ALARM gate.unauthorized (critical): %s [database unreachable: spooled]", message
             )
             self.metrics.gate_alarms.labels(gate=work.gate).inc()
-            self._sound(work.gate)
             self.fastlane.announce(
                 "alarm.raised",
                 {
@@ -486,6 +553,7 @@ class RoomReaders(ReadSink):
             sounder.sound()
 
     async def _replay_passage(self, record: dict[str, Any]) -> None:
+        # The door was sounded (or not) when the passage was decided, not minutes later.
         await self._passage(
             Passage(
                 record["epc"],
@@ -493,7 +561,8 @@ class RoomReaders(ReadSink):
                 record["direction"],
                 record["at"],
                 record["decided_at"],
-            )
+            ),
+            sounded=True,
         )
 
     async def _replay_settled(self, record: dict[str, Any]) -> None:

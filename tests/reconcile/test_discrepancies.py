@@ -86,7 +86,7 @@ async def test_box_carried_out_without_a_loan_is_missing(rig: RoomRig) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-TAKEN", EPC_1)
         rig.gate.add(Cross(epc=EPC_1, direction="out", duration=2.0))
-        await rig.mqtt.wait_for("gate.passage", epc=EPC_1)
+        await rig.mqtt.wait_for("gate.passage", epc=EPC_1, provisional=None)
         run = await reconcile(staff)
         [row] = await rows(staff, run["id"], "missing")
         assert row["ref"] == "BOX-TAKEN"

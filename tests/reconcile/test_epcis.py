@@ -140,9 +140,9 @@ async def test_an_items_story_exported_from_the_daemon(rig: RoomRig) -> None:
             )
         ).json()
         rig.gate.add(Cross(epc=epc, direction="out", duration=2.0))
-        await rig.mqtt.wait_for("gate.passage", epc=epc, direction="out")
+        await rig.mqtt.wait_for("gate.passage", epc=epc, direction="out", provisional=None)
         rig.gate.add(Cross(epc=epc, direction="in", duration=2.0))
-        await rig.mqtt.wait_for("gate.passage", epc=epc, direction="in")
+        await rig.mqtt.wait_for("gate.passage", epc=epc, direction="in", provisional=None)
         assert (await staff.post(f"/api/v1/loans/{loan['id']}/return")).status_code == 200
 
         r = await staff.get("/api/v1/epcis/events", params={"ref": "BOX-T"})

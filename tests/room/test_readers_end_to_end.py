@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
+from pathlib import Path
 
 import httpx
 
 from daemon.ledger.tags import giai96
 from daemon.tokens import Role
+from rfid.gate import Passage
+from rfid.service.passage_journal import PassageJournal
 from simulators.llrp_gate import Cross, WalkPast
 from tests.api.conftest import item_body
-from tests.room.conftest import RoomRig
+from tests.room.conftest import RoomRig, open_rig
+from tests.services import Mosquitto
 
 BOX_EPC = "E28011606000020000000001"
 
@@ -31,7 +36,7 @@ async def test_box_carried_out_without_a_loan_raises_the_alarm_on_mqtt(rig: Room
         await _tagged_box(staff, "BOX-1", BOX_EPC)
         rig.gate.add(Cross(epc=BOX_EPC, direction="out", duration=2.0))
         alarm = await rig.mqtt.wait_for("alarm.raised", kind="gate.unauthorized")
-        passage = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC)
+        passage = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC, provisional=None)
         assert alarm["subject"] == "BOX-1"
         assert alarm["severity"] == "critical"
         assert passage["direction"] == "out"
@@ -47,6 +52,24 @@ async def test_box_carried_out_without_a_loan_raises_the_alarm_on_mqtt(rig: Room
     assert rig.services.metrics.gate_alarms.labels(gate="door-1")._value.get() == 1
 
 
+async def test_a_passage_is_announced_before_it_is_recorded(rig: RoomRig) -> None:
+    """The engine's decision goes out at once (provisional, decided from memory); the durable
+    event of the recorded passage follows, with the same decision time."""
+    async with rig.client() as staff:
+        await _tagged_box(staff, "BOX-5", BOX_EPC)
+        rig.gate.add(Cross(epc=BOX_EPC, direction="out", duration=2.0))
+        durable = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC, provisional=None)
+        events = [e for e in rig.mqtt.events("gate.passage") if e["epc"] == BOX_EPC]
+        assert [e.get("provisional") for e in events] == [True, None]
+        fast = events[0]
+        assert fast["decided_at"] == durable["decided_at"]
+        assert fast["direction"] == durable["direction"] == "out"
+        assert fast["authorized"] is durable["authorized"] is False
+        assert fast["ref"] is None
+        assert durable["ref"] == "BOX-5"
+    assert rig.services.readers.journal.pending == {}
+
+
 async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: RoomRig) -> None:
     async with rig.client() as staff:
         await _tagged_box(staff, "BOX-2", BOX_EPC)
@@ -56,7 +79,7 @@ async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: RoomRig) 
             )
         ).json()
         rig.gate.add(Cross(epc=BOX_EPC, direction="out", duration=2.0))
-        passage = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC)
+        passage = await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC, provisional=None)
         assert passage["authorized"] is True
         assert passage["loan_id"] == loan["id"]
         where = (await staff.get("/api/v1/items/BOX-2/location")).json()
@@ -67,7 +90,7 @@ async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: RoomRig) 
         assert (await staff.get("/api/v1/alarms")).json() == []
 
         rig.gate.add(Cross(epc=BOX_EPC, direction="in", duration=2.0))
-        await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC, direction="in")
+        await rig.mqtt.wait_for("gate.passage", epc=BOX_EPC, direction="in", provisional=None)
         where = (await staff.get("/api/v1/items/BOX-2/location")).json()
         assert where["location"]["code"] == "r1-gate-door-1"
         assert where["loan"]["id"] == loan["id"]  # returned at the desk, not by walking in
@@ -82,9 +105,10 @@ async def test_walking_past_the_gate_is_no_passage(rig: RoomRig) -> None:
         await _tagged_box(staff, "BOX-3", BOX_EPC)
         rig.gate.add(WalkPast(epc=BOX_EPC, side="outside", duration=2.0))
         rig.gate.add(Cross(epc="E28011606000020000000099", direction="out", duration=2.0))
-        await rig.mqtt.wait_for("gate.passage", epc="E28011606000020000000099")
+        await rig.mqtt.wait_for("gate.passage", epc="E28011606000020000000099", provisional=None)
         await asyncio.sleep(1.0)
-        assert [p["epc"] for p in rig.mqtt.events("gate.passage")] == ["E28011606000020000000099"]
+        durable = [p for p in rig.mqtt.events("gate.passage") if not p.get("provisional")]
+        assert [p["epc"] for p in durable] == ["E28011606000020000000099"]
         assert (await staff.get("/api/v1/alarms")).json() == []
 
 
@@ -163,3 +187,35 @@ async def test_reader_down_raises_and_up_clears_its_alarm(rig: RoomRig) -> None:
 
 async def _reader_up(rig: RoomRig, reader: str) -> bool:
     return rig.services.readers.up.get(reader) is True
+
+
+async def test_a_passage_decided_before_a_restart_is_recorded_after_it(
+    tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
+) -> None:
+    """The process died between announcing a passage and recording it: the journal it left
+    makes the next start record it (once: a decision already recorded is not recorded again)."""
+    state = tmp_path / "room"
+    state.mkdir()
+    left = "E28011606000020000000042"
+    recorded = "E28011606000020000000043"
+    journal = PassageJournal(state / "passages.jsonl")
+    journal.open()
+    journal.decided(Passage(left, "door-1", "out", 1_700_000_000.0, 1_700_000_000.5))
+    journal.done(journal.decided(Passage(recorded, "door-1", "out", 1_700_000_001.0, 1.0)))
+    journal.close()
+    async with AsyncExitStack() as stack:
+        rig = await open_rig(stack, state, mosquitto, sqlite_url)
+        event = await rig.mqtt.wait_for("gate.passage", epc=left, provisional=None)
+        assert event["direction"] == "out"
+        async with asyncio.timeout(10):
+            while rig.services.readers.journal.pending:
+                await asyncio.sleep(0.05)
+        assert [e["epc"] for e in rig.mqtt.events("gate.passage")] == [left]
+        # Dying again after the record but before its done line: not recorded twice.
+        passages = rig.services.passages
+        assert await passages.exists(
+            gate="door-1", epc=left, direction="out", at_us=1_700_000_000_000_000
+        )
+        assert not await passages.exists(
+            gate="door-1", epc=recorded, direction="out", at_us=1_700_000_001_000_000
+        )

@@ -1,0 +1,195 @@
+"""A physical model of shelf readers: what the antennas of a bay hear from the boxes on it.
+
+The physics of the gate model (``simulators/gate_model.py``), on shelves: one reader with an
+antenna under each shelf board facing down onto the shelf below it, shelves ``spacing`` metres
+apart. A shelf antenna hears its own shelf's boxes in its front lobe, and the neighbouring
+shelves' boxes through its back lobe and the boards in between (``board_db`` per board on the
+direct path), plus multipath: plane waves with random directions and phases per channel,
+drifting slowly as people move in the room (``motion_hz``; a still room drifts little). Read
+probability comes from the power margin at the tag, RSSI from the backscatter (or none at all:
+serial readers report none). So a box on its shelf is read almost every round by its own
+antenna and now and then, sometimes strongly, by the antenna of the shelf above or below; a box
+pushed to the front edge, out of the boards' shadow, is heard by two antennas about equally.
+
+A box can be taken off its shelf and put back (``ShelfTag.away``): out of range meanwhile.
+``stream`` yields the reads and the end of each antenna's inventory round in time order, as the
+daemon's shelf readers deliver them to the shelf engine. Every random draw comes from a seeded
+``random.Random``: a bay and a seed give the same reads on every run.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from drivers.tagread import TagRead
+from simulators.gate_model import SPEED_OF_LIGHT, _Field, _unit
+
+
+@dataclass(frozen=True)
+class ShelfSite:
+    """One bay: a reader with one antenna per shelf (antenna ``n`` above shelf ``n``)."""
+
+    reader: str = "shelf-1"
+    shelves: int = 4
+    spacing: float = 0.4
+    """Height between two shelf boards (metres)."""
+    tx_dbm: float = 20.0
+    gain_dbi: float = 4.0
+    beam_power: float = 2.0
+    front_back_db: float = 15.0
+    board_db: float = 12.0
+    """Loss of the direct path through one shelf board."""
+    scatter_db: float = 12.0
+    scatter_paths: int = 6
+    tag_gain_dbi: float = 2.0
+    tag_sensitivity_dbm: float = -18.0
+    threshold_softness_db: float = 1.0
+    decode_p: float = 0.9
+    backscatter_loss_db: float = 5.0
+    rssi: bool = True
+    """The reader reports RSSI (LLRP, Impinj); False: none (UHFReader18 serial readers)."""
+    channels: int = 16
+    frequency_hz: float = 915e6
+    channel_spacing_hz: float = 500e3
+    round_s: float = 0.05
+    round_per_tag_s: float = 0.0025
+    cycle_s: float = 1.0
+    """Time from one antenna's round to its next (the reader polls the antennas in turn)."""
+    rssi_noise_db: float = 0.5
+
+
+@dataclass(frozen=True)
+class ShelfTag:
+    """A box on shelf ``shelf`` (1-based, the antenna above it), ``x`` metres along the bay."""
+
+    epc: str
+    shelf: int
+    x: float = 0.0
+    depth: float = 0.2
+    """From the front edge of the board, into the shelf."""
+    height: float = 0.1
+    """Of the tag above its board."""
+    edge: float = 0.0
+    """Share of the boards' shadow the box is out of: 0 on the shelf, 1 pushed past the front
+    edge, half on this shelf and half in the open between it and the next."""
+    loss_db: float = 0.0
+    away: tuple[tuple[float, float], ...] = ()
+    """Intervals ``(from, to)`` when the box is off the shelf (out of range)."""
+
+    def here(self, t: float) -> bool:
+        return not any(a <= t < b for a, b in self.away)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundDone:
+    """An antenna finished an inventory round (the shelf engine counts full sweeps by them)."""
+
+    reader: str
+    antenna: int
+    t: float
+
+
+class ShelfModel:
+    """The reads of one bay's reader over ``duration`` seconds."""
+
+    def __init__(self, site: ShelfSite | None = None) -> None:
+        self.site = site or ShelfSite()
+
+    def _antenna(self, n: int) -> tuple[float, float, float]:
+        """Antenna ``n`` sits under the board above shelf ``n``, at the middle of its depth."""
+        s = self.site
+        return 0.0, 0.2, n * s.spacing - 0.02
+
+    def stream(
+        self, tags: Sequence[ShelfTag], duration: float, seed: int, *, motion_hz: float = 0.02
+    ) -> Iterator[TagRead | RoundDone]:
+        s = self.site
+        rng = random.Random(seed)
+        antennas = range(1, s.shelves + 1)
+        fields = {
+            a: _Field(
+                [_unit(rng) for _ in range(s.scatter_paths)],
+                [
+                    [rng.uniform(0.0, 2.0 * math.pi) for _ in range(s.scatter_paths)]
+                    for _ in range(s.channels)
+                ],
+                [
+                    2.0 * math.pi * rng.uniform(-motion_hz, motion_hz)
+                    for _ in range(s.scatter_paths)
+                ],
+            )
+            for a in antennas
+        }
+        los_phase = {a: [rng.uniform(0, 2 * math.pi) for _ in range(s.channels)] for a in fields}
+        scatter = 10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths
+        peak = 10.0 ** (s.gain_dbi / 10.0)
+        back = 10.0 ** (-s.front_back_db / 10.0)
+        tag_gain = 10.0 ** (s.tag_gain_dbi / 10.0)
+        step = s.cycle_s / s.shelves
+        t = rng.uniform(0.0, step)
+        turn = 0
+        while t < duration:
+            antenna = 1 + turn % s.shelves
+            turn += 1
+            channel = rng.randrange(s.channels)
+            wavelength = SPEED_OF_LIGHT / (s.frequency_hz + s.channel_spacing_hz * channel)
+            k = 2.0 * math.pi / wavelength
+            ax, ay, az = self._antenna(antenna)
+            fld = fields[antenna]
+            phases = fld.phases[channel]
+            answered: list[tuple[str, float]] = []
+            energised = 0
+            for tag in tags:
+                if not tag.here(t):
+                    continue
+                px, py = tag.x, tag.depth
+                pz = (tag.shelf - 1) * s.spacing + tag.height
+                vx, vy, vz = px - ax, py - ay, pz - az
+                d = math.sqrt(vx * vx + vy * vy + vz * vz)
+                path = (wavelength / (4.0 * math.pi * d)) ** 2
+                cos = -vz / d  # boresight straight down
+                direct = peak * max(((1.0 + cos) / 2.0) ** s.beam_power, back)
+                boards = sum(
+                    1 for b in range(s.shelves + 1) if min(az, pz) < b * s.spacing < max(az, pz)
+                )
+                shadow = s.board_db * boards * (1.0 - tag.edge)
+                direct *= 10.0 ** (-shadow / 10.0)
+                wave = cmath.rect(math.sqrt(direct), los_phase[antenna][channel] + k * d)
+                multipath = 0j
+                for (ux, uy, uz), phase, drift in zip(
+                    fld.directions, phases, fld.drifts, strict=True
+                ):
+                    multipath += cmath.rect(
+                        1.0, phase + drift * t + k * (ux * px + uy * py + uz * pz)
+                    )
+                # Reflections reach a neighbouring shelf round the boards, weaker.
+                leak = 10.0 ** (-0.5 * shadow / 10.0)
+                wave += multipath * math.sqrt(peak * scatter * leak)
+                gain = abs(wave) ** 2 * path * tag_gain
+                if gain <= 0.0:
+                    continue
+                at_tag = s.tx_dbm + 10.0 * math.log10(gain) - tag.loss_db
+                margin = at_tag - s.tag_sensitivity_dbm
+                if margin < -6.0 * s.threshold_softness_db:
+                    continue
+                energised += 1
+                p = s.decode_p / (1.0 + math.exp(-margin / s.threshold_softness_db))
+                if rng.random() < p:
+                    rssi = at_tag + 10.0 * math.log10(gain) - tag.loss_db
+                    rssi += rng.gauss(-s.backscatter_loss_db, s.rssi_noise_db)
+                    answered.append((tag.epc, round(rssi * 2.0) / 2.0))
+            round_s = s.round_s + s.round_per_tag_s * energised
+            for i, (epc, rssi) in enumerate(answered):
+                yield TagRead(
+                    s.reader,
+                    antenna,
+                    epc,
+                    rssi if s.rssi else None,
+                    t + round_s * (i + 1) / (len(answered) + 1),
+                )
+            yield RoundDone(s.reader, antenna, t + round_s)
+            t += step

@@ -1,0 +1,92 @@
+"""The shelf engine under the physical model's fading: stray reads never move an item.
+
+A bay of four shelves, one antenna above each: every antenna also hears the boxes of the
+shelves next to it (through the boards, by reflections), a box pushed to the front edge is
+heard by two antennas about equally, and a box is taken off its shelf for five minutes and put
+back. Over a simulated hour of a still room the engine must move nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rfid.config import ShelfEngineConfig
+from rfid.shelf import Found, LocationChanged, Missing, ShelfDecision, ShelfEngine
+from simulators.shelf_model import RoundDone, ShelfModel, ShelfSite, ShelfTag
+
+HOUR = 3600.0
+EDGE = "E28011606000070000000100"
+AWAY = "E28011606000070000000101"
+
+
+def _bay() -> list[ShelfTag]:
+    tags = [
+        ShelfTag(
+            f"E2801160600007{shelf:02d}{i:08X}",
+            shelf,
+            x=-0.4 + 0.2 * i,
+            depth=0.1 + 0.03 * i,
+            height=0.05 + 0.04 * i,
+        )
+        for shelf in range(1, 5)
+        for i in range(5)
+    ]
+    tags.append(ShelfTag(EDGE, 2, x=0.3, depth=-0.05, height=0.35, edge=0.5))
+    tags.append(ShelfTag(AWAY, 3, x=0.0, away=((600.0, 900.0),)))
+    return tags
+
+
+def _run(
+    tags: list[ShelfTag], site: ShelfSite, config: ShelfEngineConfig, seed: int
+) -> tuple[list[ShelfDecision], Counter[tuple[str, int]]]:
+    engine = ShelfEngine({(site.reader, a): f"L{a}" for a in range(1, site.shelves + 1)}, config)
+    homes: dict[str, str] = {}
+    for t in tags:
+        homes.setdefault(t.epc, f"L{t.shelf}")  # a box moved: where it was at first
+    engine.expect_many(homes.items(), assume=True)
+    decisions: list[ShelfDecision] = []
+    heard: Counter[tuple[str, int]] = Counter()
+    for event in ShelfModel(site).stream(tags, HOUR, seed):
+        if isinstance(event, RoundDone):
+            decisions += engine.round_done(event.reader, event.antenna, event.t)
+        else:
+            heard[(event.epc, event.antenna)] += 1
+            decisions += engine.observe(event)
+    return decisions, heard
+
+
+def _strays(tags: list[ShelfTag], heard: Counter[tuple[str, int]]) -> int:
+    shelf = {t.epc: t.shelf for t in tags}
+    return sum(n for (epc, antenna), n in heard.items() if antenna != shelf[epc])
+
+
+def test_a_still_room_moves_nothing_in_an_hour_with_rssi() -> None:
+    tags = _bay()
+    decisions, heard = _run(tags, ShelfSite(board_db=20.0), ShelfEngineConfig(), seed=2)
+    assert _strays(tags, heard) > 10_000  # neighbours hear the boxes, often
+    assert heard[(EDGE, 2)]  # the box between two shelves: both hear it
+    assert heard[(EDGE, 3)]
+    assert [d for d in decisions if isinstance(d, LocationChanged)] == []
+    # The box taken off for five minutes was missing, and found when it was put back.
+    assert [(type(d), d.epc) for d in decisions] == [(Missing, AWAY), (Found, AWAY)]
+
+
+def test_a_still_room_moves_nothing_without_rssi_with_a_wider_margin() -> None:
+    tags = _bay()
+    site = ShelfSite(board_db=20.0, rssi=False)
+    decisions, heard = _run(tags, site, ShelfEngineConfig(margin=4.0), seed=3)
+    assert _strays(tags, heard) > 10_000
+    assert [d for d in decisions if isinstance(d, LocationChanged)] == []
+
+
+def test_a_box_really_moved_to_another_shelf_is_followed() -> None:
+    moved = "E28011606000070000000102"
+    tags = [
+        *_bay(),
+        ShelfTag(moved, 1, x=0.1, away=((1200.0, HOUR),)),
+        ShelfTag(moved, 3, x=-0.1, away=((0.0, 1230.0),)),
+    ]
+    decisions, _ = _run(tags, ShelfSite(board_db=20.0), ShelfEngineConfig(), seed=4)
+    changes = [d for d in decisions if isinstance(d, LocationChanged)]
+    assert [(d.epc, d.previous, d.location) for d in changes] == [(moved, "L1", "L3")]
+    assert 1230.0 < changes[0].at < 1260.0
