@@ -69,7 +69,8 @@ class DatabaseConfig(_Strict):
     """Where the room's records live."""
 
     url: str | None = None
-    """``sqlite:///PATH`` or ``postgresql+asyncpg://user@host/db``; default: SQLite in state_dir."""
+    """``sqlite:///PATH`` or ``postgresql+asyncpg://user@host/db``; default: SQLite in state_dir.
+    A primary and its standbys: ``postgresql+asyncpg://user@h1:5432,h2:5432/db?target_session_attrs=read-write``."""
     password_credential: str | None = None
     """Name of a credential file holding the database password."""
 
@@ -285,10 +286,10 @@ class ArchroomConfig(BaseSettings):
         elif url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+asyncpg://" + url.split("://", 1)[1]
         if self.database.password_credential:
-            from sqlalchemy.engine import make_url
+            from daemon.store.db import parse_url
 
             password = read_credential(self.database.password_credential)
-            url = make_url(url).set(password=password).render_as_string(hide_password=False)
+            url = parse_url(url).set(password=password).render_as_string(hide_password=False)
         return url
 
 

@@ -52,6 +52,24 @@ class Passages:
         self.metrics = metrics
         self.gate_in_returns = gate_in_returns
 
+    async def recorded(self, *, gate: str, epc: str, direction: Direction, at_us: int) -> bool:
+        """Is this passage (this room, gate, tag, way and microsecond) already in the records?
+
+        A spooled passage is replayed after an outage; if its first write was cut off in
+        COMMIT and landed after all (a failover to a synchronous standby does that), the replay
+        must not record it twice."""
+        async with self.ledger.store.read() as conn:
+            found = await conn.scalar(
+                select(gate_passages.c.id).where(
+                    gate_passages.c.room == self.ledger.room,
+                    gate_passages.c.gate == gate,
+                    gate_passages.c.epc == epc,
+                    gate_passages.c.direction == direction,
+                    gate_passages.c.at_us == at_us,
+                )
+            )
+        return found is not None
+
     async def record(
         self,
         *,

@@ -479,15 +479,16 @@ class RoomReaders(ReadSink):
             sounder.sound()
 
     async def _replay_passage(self, record: dict[str, Any]) -> None:
-        await self._passage(
-            Passage(
-                record["epc"],
-                record["gate"],
-                record["direction"],
-                record["at"],
-                record["decided_at"],
-            )
+        work = Passage(
+            record["epc"], record["gate"], record["direction"], record["at"], record["decided_at"]
         )
+        at_us = seconds_to_us(work.at)
+        if await self.passages.recorded(
+            gate=work.gate, epc=work.epc, direction=work.direction, at_us=at_us
+        ):
+            log.warning("spooled passage of %s at %s was recorded already", work.epc, work.gate)
+            return
+        await self._passage(work)
 
     async def _replay_settled(self, record: dict[str, Any]) -> None:
         await self._settled(
