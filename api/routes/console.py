@@ -33,6 +33,7 @@ from api.console.tickets import Grant, Tickets
 from api.schemas import PlaceOut
 from daemon import __version__
 from daemon.ledger.errors import Invalid
+from daemon.ledger.whereabouts import Whereabout
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -153,6 +154,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             climate=svc.climate is not None,
         )
 
+    lookups = Whereabout(svc.reads)
+
     @r.get("/api/v1/search")
     async def search(
         _who: Annotated[Principal, Depends(reader)],
@@ -160,8 +163,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[SearchHitOut]:
         """Items whose reference, title or tag EPC contains ``q``; exact matches first."""
-        hits = await search_items(svc.store, q, limit=limit)
-        found, _ = await svc.whereabouts.locate([h.ref for h in hits])
+        hits = await search_items(svc.reads, q, limit=limit)
+        found, _ = await lookups.locate([h.ref for h in hits])
         where = {w.ref: w for w in found}
         out = []
         for h in hits:

@@ -106,11 +106,12 @@ class Server:
 
 
 class ReplicatedCluster:
-    """A primary and one synchronous standby; ``fail_over()`` kills one and promotes the other."""
+    """A primary and one streaming standby (synchronous unless asked otherwise)."""
 
     STANDBY_NAME = "standby1"
 
-    def __init__(self) -> None:
+    def __init__(self, *, synchronous: bool = True) -> None:
+        self.synchronous = synchronous
         # Not under pytest's tmp_path: its parents are private to the test user, and the
         # servers may run as another one.
         self.root = Path(tempfile.mkdtemp(prefix="archroom-ha-"))
@@ -151,7 +152,7 @@ class ReplicatedCluster:
                 "fsync = off\n"
                 "shared_buffers = 32MB\n"
                 "max_connections = 60\n"
-                f"synchronous_standby_names = '{self.STANDBY_NAME}'\n"
+                f"synchronous_standby_names = '{self.STANDBY_NAME if self.synchronous else ''}'\n"
                 "synchronous_commit = on\n"
             )
         self.primary.start()
@@ -183,7 +184,7 @@ class ReplicatedCluster:
                 )
             finally:
                 await conn.close()
-            if state == "sync":
+            if state == ("sync" if self.synchronous else "async"):
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the standby is not a synchronous standby ({state!r})")

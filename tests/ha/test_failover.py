@@ -25,10 +25,10 @@ import httpx
 import pytest
 
 from daemon.spool import DatabaseGuard
-from daemon.store.db import Store
 from daemon.tokens import Role
 from simulators.llrp_gate import Cross
 from tests.api.conftest import Room, item_body, start_room
+from tests.ha.conftest import DATABASE, started_cluster
 from tests.ha.pgcluster import ReplicatedCluster
 from tests.harness import run_cli
 from tests.room.conftest import open_rig
@@ -36,7 +36,6 @@ from tests.services import Mosquitto
 
 pytestmark = pytest.mark.slow
 
-DATABASE = "archroom"
 ITEMS = 120
 GATE_BOXES = 6
 PACE_S = 0.1
@@ -47,26 +46,7 @@ PROMOTE_AFTER_S = 2.0
 
 @pytest.fixture
 def cluster() -> Iterator[ReplicatedCluster]:
-    c = ReplicatedCluster()
-    try:
-        c.start()
-
-        async def prepare() -> None:
-            conn = await asyncpg.connect(c.primary.dsn())
-            try:
-                await conn.execute(f"CREATE DATABASE {DATABASE}")
-            finally:
-                await conn.close()
-            store = Store.connect(c.url(DATABASE))
-            try:
-                await store.upgrade()
-            finally:
-                await store.close()
-
-        asyncio.run(prepare())
-        yield c
-    finally:
-        c.close()
+    yield from started_cluster(synchronous=True)
 
 
 def gate_epc(i: int) -> str:
