@@ -22,6 +22,7 @@ are those of one machine doing everything.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
 import statistics
@@ -331,3 +332,15 @@ def run(rooms: int, items: int, seconds: float, singles: int, batches: int) -> N
                 f" to {measured + written})",
                 flush=True,
             )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench ha_scale")
+    parser.add_argument("--rooms", type=int, default=20)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--singles", type=int, default=2000)
+    parser.add_argument("--batches", type=int, default=50)
+    args, _ = parser.parse_known_args(argv)
+    run(args.rooms, args.items, args.seconds, args.singles, args.batches)
+    return 0
