@@ -159,12 +159,28 @@ def unstorable_text(exc: BaseException) -> bool:
     return False
 
 
+def _unavailable() -> JSONResponse:
+    # A connection lost during COMMIT leaves the write in doubt (with a synchronous standby it
+    # may be on the promoted server): the retry answers whether it landed (a second check-out
+    # of the item is refused with 409).
+    return JSONResponse(
+        {
+            "detail": "the database is unreachable just now; try again (a write cut off "
+            "mid-commit may have been recorded: the retry tells)"
+        },
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 def _install_text_guard(app: FastAPI) -> None:
     """Whatever route a request takes, such text is the client's error (422), not a 500."""
 
     @app.exception_handler(UnicodeEncodeError)
     @app.exception_handler(DBAPIError)
     async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            return _unavailable()
         if not unstorable_text(exc):
             raise exc
         return JSONResponse(
@@ -183,11 +199,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
         if not is_unavailable(exc):
             raise exc
-        return JSONResponse(
-            {"detail": "the database is unreachable just now; nothing was recorded, try again"},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable()
 
     @app.exception_handler(LedgerError)
     async def _ledger(_request: Request, exc: LedgerError) -> JSONResponse:

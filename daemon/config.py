@@ -69,9 +69,22 @@ class DatabaseConfig(StrictModel):
     """Where the room's records live."""
 
     url: str | None = None
-    """``sqlite:///PATH`` or ``postgresql+asyncpg://user@host/db``; default: SQLite in state_dir."""
+    """``sqlite:///PATH`` or ``postgresql+asyncpg://user@host/db``; default: SQLite in state_dir.
+    A primary and its standbys: ``postgresql+asyncpg://user@h1:5432,h2:5432/db?target_session_attrs=read-write``."""
     password_credential: str | None = None
     """Name of a credential file holding the database password."""
+    replica_url: str | None = None
+    """A PostgreSQL hot standby that location lookups, search and the EPCIS export may read
+    from (same form as ``url``; the same password). Writes never go to it."""
+    replica_max_lag_s: float = Field(default=5.0, gt=0)
+    """Read from the primary instead while the standby is further behind than this."""
+
+    @field_validator("replica_url")
+    @classmethod
+    def _replica_scheme(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("postgres"):
+            raise ValueError(f"a replica is a PostgreSQL standby: {v!r} is not postgresql://")
+        return v
 
     @field_validator("url")
     @classmethod
@@ -395,18 +408,24 @@ class ArchroomConfig(BaseSettings):
                 return r
         return RoomConfig(id=self.room)
 
-    def database_url(self) -> str:
+    def replica_database_url(self) -> str | None:
+        """The standby's SQLAlchemy async URL (password as the primary's), or None."""
+        if self.database.replica_url is None:
+            return None
+        return self.database_url(self.database.replica_url)
+
+    def database_url(self, configured: str | None = None) -> str:
         """The SQLAlchemy async URL, with the password from its credential if configured."""
-        url = self.database.url or f"sqlite:///{self.state_dir / 'archroom.db'}"
+        url = configured or self.database.url or f"sqlite:///{self.state_dir / 'archroom.db'}"
         if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
             url = "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
         elif url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+asyncpg://" + url.split("://", 1)[1]
         if self.database.password_credential:
-            from sqlalchemy.engine import make_url
+            from daemon.store.db import parse_url
 
             password = read_credential(self.database.password_credential)
-            url = make_url(url).set(password=password).render_as_string(hide_password=False)
+            url = parse_url(url).set(password=password).render_as_string(hide_password=False)
         return url
 
 

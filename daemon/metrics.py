@@ -29,6 +29,11 @@ class Metrics:
             registry=r,
         )
         self.build_info.labels(version=__version__, room=room).set(1)
+        self.database_replica_lag = Gauge(
+            "archroom_database_replica_lag_seconds",
+            "How far the read replica is behind the primary (NaN: it does not answer)",
+            registry=r,
+        )
         self.rfid_reads = Counter(
             "archroom_rfid_reads", "Tag reads received", ["reader"], registry=r
         )

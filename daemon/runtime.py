@@ -52,6 +52,7 @@ from daemon.services import Services
 from daemon.signins import SignInRecorder
 from daemon.spool import DatabaseGuard, Spool
 from daemon.store.db import Store
+from daemon.store.replica import ReplicaReads
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
 from drivers.uhfreader18_client import Uhfreader18Poller
@@ -134,7 +135,17 @@ async def build_services(
         for r in config.readers
         if r.role == "desk" and isinstance(d := readers.drivers[r.id], Uhfreader18Poller)
     }
+    replica_url = config.replica_database_url()
+    replica = None
+    if replica_url is not None:
+        replica = ReplicaReads(
+            store,
+            Store.connect(replica_url),
+            max_lag_s=config.database.replica_max_lag_s,
+            lag_gauge=metrics.database_replica_lag,
+        )
     services = Services(
+        replica=replica,
         config=config,
         store=store,
         tokens=Tokens(store, ledger.chain),
@@ -261,6 +272,8 @@ class Daemon:
             await self._run_services(store, sock, stop)
         finally:
             sock.close()
+            if self.services is not None and self.services.replica is not None:
+                await self.services.replica.close()
             await store.close()
 
     async def _run_services(self, store: Store, sock: socket.socket, stop: asyncio.Event) -> None:
@@ -315,6 +328,8 @@ class Daemon:
                     health=self.health,
                 )
                 tasks.append(self.supervisor.start(group, "audit-forward", forwarder.run))
+            if services.replica is not None:
+                tasks.append(self.supervisor.start(group, "replica-probe", services.replica.run))
             if config.readers:
                 tasks.append(self.supervisor.start(group, "rfid", services.readers.run))
             if services.stacker is not None:

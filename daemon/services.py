@@ -25,6 +25,7 @@ from daemon.reconcile.service import Inventory
 from daemon.signins import SignInRecorder
 from daemon.spool import DatabaseGuard
 from daemon.store.db import Store
+from daemon.store.replica import ReplicaReads
 from daemon.supervisor import Supervisor
 from daemon.tokens import Tokens
 from rfid.service.desk import DeskEncoder
@@ -64,5 +65,12 @@ class Services:
     climate: ClimateService | None = None
     control: ClimateControl | None = None
     inventory: Inventory | None = None
+    replica: ReplicaReads | None = None
+    """Reads from a hot standby ([database] replica_url), when one is configured."""
     stop_hooks: list[Callable[[], None]] = field(default_factory=list)
     """Called once when the daemon begins to stop (before the API drains): e.g. end live streams."""
+
+    @property
+    def reads(self) -> Store:
+        """Where read-mostly answers (lookups, search, EPCIS) read: the replica or the store."""
+        return self.replica if self.replica is not None else self.store

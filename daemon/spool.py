@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -36,13 +37,41 @@ Record = dict[str, Any]
 Handler = Callable[[Record], Awaitable[None]]
 
 
+# SQLSTATEs a server answers while it cannot take writes for a while: a standby not yet
+# promoted (read-only transaction), a server shutting down, crashing or starting up, and the
+# connection-exception class.
+_TRANSIENT_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03"})
+
+
 def is_unavailable(error: BaseException) -> bool:
-    """Does ``error`` mean the database cannot be reached (rather than refused the write)?"""
+    """Does ``error`` mean the database cannot be reached (rather than refused the write)?
+
+    During a failover that includes finding no server that takes writes (the old primary is
+    gone and the standby answers, but is read-only until it is promoted) and a pooled
+    connection to the dead server that the driver has not yet noticed is broken."""
     if isinstance(error, OperationalError | InterfaceError):
         return True
     if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated)
+        return bool(error.connection_invalidated) or _no_writable_server(error)
     return isinstance(error, OSError | TimeoutError | ConnectionError)
+
+
+def _no_writable_server(error: BaseException) -> bool:
+    cause: BaseException | None = error
+    for _ in range(4):
+        if cause is None:
+            break
+        if isinstance(cause, asyncpg.TargetServerAttributeNotMatched):
+            return True
+        if isinstance(cause, asyncpg.InternalClientError) and "in progress" in str(cause):
+            # The connection broke mid-operation (its server died) and the client's protocol
+            # state was left behind: the statement never ran.
+            return True
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and (state in _TRANSIENT_SQLSTATES or state.startswith("08")):
+            return True
+        cause = getattr(cause, "orig", None) or cause.__cause__
+    return False
 
 
 class Spool:

@@ -50,6 +50,7 @@ from daemon.accounts.passwords import PasswordRejected
 from daemon.accounts.store import AccountError, ActiveSession, NewSession, SignInRefused
 from daemon.ledger.errors import Invalid
 from daemon.ledger.whereabouts import UNKNOWN_PLACE
+from daemon.ledger.whereabouts import Whereabout
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -230,6 +231,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             await svc.accounts.change_password(who.name, body.current, body.new)
         except (AccountError, PasswordRejected) as e:
             raise Invalid(str(e)) from None
+    lookups = Whereabout(svc.reads)
 
     @r.get("/api/v1/search")
     async def search(
@@ -242,10 +244,10 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         """Items whose reference, title or tag EPC contains ``q``; exact matches first.
 
         One page (``limit``, ``offset``); the ``X-Total-Count`` header says how many match."""
-        matches = await search_items(svc.store, search_text(q), limit=limit, offset=offset)
+        matches = await search_items(svc.reads, search_text(q), limit=limit, offset=offset)
         response.headers[TOTAL_HEADER] = str(matches.total)
         hits = matches.hits
-        found, _ = await svc.whereabouts.locate([h.ref for h in hits])
+        found, _ = await lookups.locate([h.ref for h in hits])
         where = {w.ref: w for w in found}
         out = []
         for h in hits:

@@ -24,7 +24,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     r = APIRouter(prefix="/api/v1", tags=["traceability"])
     reader = auth.require(Role.staff, Role.catalogue)
     source = EventSource(
-        svc.store, svc.config.room, antenna_map(shelf_antenna_locations(svc.config.readers))
+        svc.reads, svc.config.room, antenna_map(shelf_antenna_locations(svc.config.readers))
     )
 
     @r.get(

@@ -19,6 +19,7 @@ from api.schemas import (
 )
 from daemon.ledger.errors import Invalid
 from daemon.ledger.locations import parse_range, rack_locations
+from daemon.ledger.whereabouts import Whereabout
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -36,10 +37,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     reader = auth.require(Role.staff, Role.catalogue)
     admin = auth.require(Role.sysadmin)
 
+    # The catalogue's bulk question may be answered by the read replica, when there is one.
+    lookups = Whereabout(svc.reads)
+
     @r.post("/locations/lookup", response_model=LookupOut)
     async def lookup(body: LookupIn, _who: Annotated[Principal, Depends(reader)]) -> Response:
         """Whereabouts of up to 10,000 items in one call; unknown refs are listed."""
-        found, missing = await svc.whereabouts.locate(body.refs)
+        found, missing = await lookups.locate(body.refs)
         body_out = {"locations": [LocationOut.plain(w) for w in found], "not_found": missing}
         return Response(
             json.dumps(body_out, ensure_ascii=False, separators=(",", ":")),

@@ -52,15 +52,21 @@ class Passages:
         self.metrics = metrics
         self.gate_in_returns = gate_in_returns
 
-    async def exists(self, *, gate: str, epc: str, direction: Direction, at_us: int) -> bool:
-        """Is this passage recorded already (a decision recorded again after a restart)?"""
+    async def recorded(self, *, gate: str, epc: str, direction: Direction, at_us: int) -> bool:
+        """Is this passage (this room, gate, tag, way and microsecond) already in the records?
+
+        A spooled passage is replayed after an outage, and a decision the local journal holds is
+        recorded again after a restart; if its first write landed after all (cut off in COMMIT by
+        a failover to a synchronous standby, or killed after the commit), it is not recorded
+        twice."""
         async with self.ledger.store.read() as conn:
             found = await conn.scalar(
                 select(gate_passages.c.id).where(
-                    gate_passages.c.at_us == at_us,
-                    gate_passages.c.epc == epc,
+                    gate_passages.c.room == self.ledger.room,
                     gate_passages.c.gate == gate,
+                    gate_passages.c.epc == epc,
                     gate_passages.c.direction == direction,
+                    gate_passages.c.at_us == at_us,
                 )
             )
         return found is not None

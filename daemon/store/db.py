@@ -6,12 +6,19 @@ WAL, ``synchronous=FULL`` and foreign keys on; write transactions start with ``B
 IMMEDIATE`` so two writers queue on the lock instead of failing when one upgrades from read to
 write. Inside one daemon, writes also queue on an asyncio lock, so a burst of ledger writes
 never turns into "database is locked" errors.
+
+A PostgreSQL primary with hot standbys is named by one URL listing every server, in libpq's
+form: ``postgresql+asyncpg://user@db1:5432,db2:5432/archroom?target_session_attrs=read-write``.
+SQLAlchemy wants the hosts as repeated ``host=`` query parameters instead, so ``parse_url``
+rewrites the first form into the second (both are accepted); asyncpg then tries the servers in
+order and keeps the one that takes writes, which after a failover is the promoted standby.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -23,7 +30,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,24 @@ log = logging.getLogger(__name__)
 
 class SchemaError(Exception):
     """The database schema is not the one this version of archroom runs on."""
+
+
+_MULTI_HOST = re.compile(
+    r"^(?P<scheme>[\w+.-]+)://(?P<userinfo>[^@/?]*@)?(?P<hosts>[^/?]*,[^/?]*)(?P<rest>[/?].*)?$"
+)
+
+
+def parse_url(url: str) -> URL:
+    """``url`` as a SQLAlchemy URL; libpq's ``host1:port1,host2:port2`` list becomes ``host=``
+    query parameters (the form SQLAlchemy's asyncpg dialect reads), in the same order."""
+    m = _MULTI_HOST.match(url)
+    if m is None:
+        return make_url(url)
+    hosts = [h.strip() for h in m["hosts"].split(",")]
+    if not all(hosts):
+        raise ValueError(f"empty host in the database URL's host list {m['hosts']!r}")
+    parsed = make_url(f"{m['scheme']}://{m['userinfo'] or ''}{m['rest'] or '/'}")
+    return parsed.update_query_pairs([("host", h) for h in hosts], append=True)
 
 
 def _alembic_config() -> Config:
@@ -58,8 +83,9 @@ class Store:
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 5) -> Store:
-        """Create the engine (no I/O yet). ``url`` is an async SQLAlchemy URL."""
-        parsed = make_url(url)
+        """Create the engine (no I/O yet). ``url`` is an async SQLAlchemy URL (or libpq's
+        multi-host form, see ``parse_url``)."""
+        parsed = parse_url(url)
         # A failed statement's message would otherwise carry its parameters (resident IDs
         # among them) into whatever logs the exception.
         kwargs: dict[str, Any] = {"hide_parameters": True}

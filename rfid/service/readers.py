@@ -495,7 +495,7 @@ class RoomReaders(ReadSink):
         }
 
         async def attempt() -> None:
-            if decided.recovered and await self.passages.exists(
+            if decided.recovered and await self.passages.recorded(
                 gate=work.gate,
                 epc=work.epc,
                 direction=work.direction,
@@ -553,17 +553,17 @@ class RoomReaders(ReadSink):
             sounder.sound()
 
     async def _replay_passage(self, record: dict[str, Any]) -> None:
-        # The door was sounded (or not) when the passage was decided, not minutes later.
-        await self._passage(
-            Passage(
-                record["epc"],
-                record["gate"],
-                record["direction"],
-                record["at"],
-                record["decided_at"],
-            ),
-            sounded=True,
+        work = Passage(
+            record["epc"], record["gate"], record["direction"], record["at"], record["decided_at"]
         )
+        at_us = seconds_to_us(work.at)
+        if await self.passages.recorded(
+            gate=work.gate, epc=work.epc, direction=work.direction, at_us=at_us
+        ):
+            log.warning("spooled passage of %s at %s was recorded already", work.epc, work.gate)
+            return
+        # The door was sounded (or not) when the passage was decided, not minutes later.
+        await self._passage(work, sounded=True)
 
     async def _replay_settled(self, record: dict[str, Any]) -> None:
         await self._settled(

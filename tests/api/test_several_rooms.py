@@ -70,3 +70,39 @@ async def test_simultaneous_check_outs_in_two_rooms_let_exactly_one_win(
                     assert len((await a.get(f"/api/v1/loans?status=open&ref={ref}")).json()) == 1
             async with room_b.client(Role.auditor) as auditor:
                 assert (await auditor.get("/api/v1/audit/verify")).json()["ok"] is True
+
+
+async def test_catalogue_asking_one_room_finds_items_in_every_room_and_names_the_room(
+    tmp_path: Path, shared_pg: str
+) -> None:
+    async for room_a in start_room(
+        tmp_path, shared_pg, room="ra", extra='[[racks]]\nid = "A"\nbays = 1\nlevels = 1\n'
+    ):
+        async for room_b in start_room(
+            tmp_path, shared_pg, room="rb", extra='[[racks]]\nid = "B"\nbays = 1\nlevels = 1\n'
+        ):
+            async with room_a.client(Role.staff) as a, room_b.client(Role.staff) as b:
+                assert (await a.put("/api/v1/items/BOX-A", json=item_body())).status_code == 201
+                assert (await b.put("/api/v1/items/BOX-B", json=item_body())).status_code == 201
+                assert (
+                    await a.post("/api/v1/items/BOX-A/move", json={"to": "ra-A-01-01"})
+                ).status_code == 200
+                assert (
+                    await b.post("/api/v1/items/BOX-B/move", json={"to": "rb-B-01-01"})
+                ).status_code == 200
+            async with room_a.client(Role.catalogue) as catalogue:
+                answer = await catalogue.post(
+                    "/api/v1/locations/lookup", json={"refs": ["BOX-A", "BOX-B", "BOX-C"]}
+                )
+                assert answer.status_code == 200
+                body = answer.json()
+                assert [(w["ref"], w["location"]["room"]) for w in body["locations"]] == [
+                    ("BOX-A", "ra"),
+                    ("BOX-B", "rb"),
+                ]
+                assert body["not_found"] == ["BOX-C"]
+                hits = (await catalogue.get("/api/v1/search", params={"q": "BOX-"})).json()
+                assert {h["ref"]: h["location"]["room"] for h in hits} == {
+                    "BOX-A": "ra",
+                    "BOX-B": "rb",
+                }

@@ -149,3 +149,14 @@ def test_configuration_reference_describes_every_setting() -> None:
         line for line in text.splitlines() if line.startswith("| `") and line.endswith("|  |")
     ]
     assert undocumented == []
+
+
+def test_a_read_replica_must_be_a_postgresql_standby() -> None:
+    from pydantic import ValidationError
+
+    from daemon.config import DatabaseConfig
+
+    with pytest.raises(ValidationError, match="a replica is a PostgreSQL standby"):
+        DatabaseConfig(replica_url="sqlite:///var/lib/archroom/archroom.db")
+    ok = DatabaseConfig(replica_url="postgresql+asyncpg://archroom@db2:5432/archroom")
+    assert ok.replica_max_lag_s == 5.0

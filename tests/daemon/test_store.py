@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from daemon.store.db import SchemaError, Store, schema_head
+from daemon.store.db import SchemaError, Store, parse_url, schema_head
 
 
 async def test_unmigrated_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
@@ -57,3 +58,32 @@ async def test_the_migrations_build_exactly_the_schema_the_code_declares(store: 
 
     async with store.read() as conn:
         assert await conn.run_sync(differences) == []
+
+
+def test_libpq_host_list_becomes_the_host_parameters_asyncpg_tries_in_order() -> None:
+    url = parse_url(
+        "postgresql+asyncpg://archroom:pw@db1:5432,db2:5433/archive?target_session_attrs=read-write"
+    )
+    assert url.host is None
+    assert url.database == "archive"
+    assert url.username == "archroom"
+    assert url.password == "pw"
+    assert url.query == {
+        "host": ("db1:5432", "db2:5433"),
+        "target_session_attrs": "read-write",
+    }
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+    _, kwargs = dialect.create_connect_args(url)  # type: ignore[no-untyped-call]
+    assert kwargs["host"] == ["db1", "db2"]
+    assert kwargs["port"] == [5432, 5433]
+    assert kwargs["target_session_attrs"] == "read-write"
+
+
+def test_single_host_urls_are_left_as_they_are() -> None:
+    for plain in ("postgresql+asyncpg://u@db1:5432/archive", "sqlite+aiosqlite:///x/archroom.db"):
+        assert parse_url(plain).render_as_string(hide_password=False) == plain
+
+
+def test_an_empty_host_in_the_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty host"):
+        parse_url("postgresql+asyncpg://u@db1:5432,,db2:5432/archive")

@@ -213,9 +213,9 @@ async def test_a_passage_decided_before_a_restart_is_recorded_after_it(
         assert [e["epc"] for e in rig.mqtt.events("gate.passage")] == [left]
         # Dying again after the record but before its done line: not recorded twice.
         passages = rig.services.passages
-        assert await passages.exists(
+        assert await passages.recorded(
             gate="door-1", epc=left, direction="out", at_us=1_700_000_000_000_000
         )
-        assert not await passages.exists(
+        assert not await passages.recorded(
             gate="door-1", epc=recorded, direction="out", at_us=1_700_000_001_000_000
         )
