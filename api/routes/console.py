@@ -49,8 +49,7 @@ from daemon import __version__
 from daemon.accounts.passwords import PasswordRejected
 from daemon.accounts.store import AccountError, ActiveSession, NewSession, SignInRefused
 from daemon.ledger.errors import Invalid
-from daemon.ledger.whereabouts import UNKNOWN_PLACE
-from daemon.ledger.whereabouts import Whereabout
+from daemon.ledger.whereabouts import UNKNOWN_PLACE, Whereabout
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
@@ -231,6 +230,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             await svc.accounts.change_password(who.name, body.current, body.new)
         except (AccountError, PasswordRejected) as e:
             raise Invalid(str(e)) from None
+
     lookups = Whereabout(svc.reads)
 
     @r.get("/api/v1/search")

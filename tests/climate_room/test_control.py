@@ -62,7 +62,7 @@ async def test_a_humidity_excursion_runs_the_dehumidifier_until_the_room_recover
     assert float(runtime.split()[-1]) > 0
 
     # every switch is in the audit trail, with its reason
-    async with rig.client(Role.admin) as client:
+    async with rig.client(Role.auditor) as client:  # the audit is the auditor's alone
         audit = (await client.get("/api/v1/audit", params={"subject": "dh-1"})).json()
     entries = audit["entries"] if isinstance(audit, dict) else audit
     switches = [e for e in entries if e["action"] == "climate.actuator.switch"]
@@ -148,7 +148,7 @@ async def test_an_override_runs_until_it_expires_then_the_controller_resumes(
     assert "max_override_s" in too_long.text
     assert unknown.status_code == 404
 
-    async with rig.client(Role.admin) as client:
+    async with rig.client(Role.auditor) as client:  # the audit is the auditor's alone
         audit = (await client.get("/api/v1/audit", params={"subject": "dh-1"})).json()
     entries = audit["entries"] if isinstance(audit, dict) else audit
     overrides = [e for e in entries if e["action"] == "climate.actuator.override"]
