@@ -276,6 +276,8 @@ async def test_finished_run_is_announced_exported_and_measured(rig: RoomRig) -> 
         "reconciliation.requested",
         "reconciliation.started",
         "reconciliation.finished",
+        "export",  # the CSV report, then the JSON one: every export is audited
+        "export",
     ]
 
 
