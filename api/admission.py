@@ -36,6 +36,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import CSRF_HEADER, PRINCIPAL_KEY, SESSION_COOKIE, SESSION_KEY, Auth
+from daemon.spool import is_unavailable
 
 API_PREFIX = "/api/"
 TICKETED = frozenset({"/api/v1/events/stream", "/api/v1/session/sign-in"})
@@ -116,6 +117,19 @@ class Admission:
                 )
             except HTTPException as e:
                 await _answer(send, e.status_code, str(e.detail), e.headers)
+                return
+            except Exception as e:
+                # a token not in the verifier's cache is looked up in the database: while it is
+                # unreachable (an outage, a failover) the client hears 503, as from any route
+                if not is_unavailable(e):
+                    raise
+                await _answer(
+                    send,
+                    503,
+                    "the database is unreachable just now, so the token cannot be checked; "
+                    "try again",
+                    {"Retry-After": "5"},
+                )
                 return
             state = scope.setdefault("state", {})
             state[PRINCIPAL_KEY] = admitted.principal
