@@ -148,16 +148,16 @@ export function errorWords(status, detail) {
   return why ? t("error.because", { what, why }) : what;
 }
 
-// quiet: a 401 is the caller's to handle (signing in), not the end of the session
-async function call(method, path, body, { quiet = false } = {}) {
-  const headers = { Accept: "application/json" };
-  if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers["X-CSRF-Token"] = csrfToken();
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
+// One request with the page's session (and its CSRF token when it changes something); a
+// network failure becomes an ApiError in words. Callers read the response as they need.
+export async function send(method, path, body, headers = {}) {
+  const all = { ...headers };
+  if (!["GET", "HEAD", "OPTIONS"].includes(method)) all["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) all["Content-Type"] = "application/json";
   try {
-    response = await fetch(path, {
+    return await fetch(path, {
       method,
-      headers,
+      headers: all,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
       credentials: "same-origin",
@@ -165,6 +165,11 @@ async function call(method, path, body, { quiet = false } = {}) {
   } catch {
     throw new ApiError(0, t("error.network"));
   }
+}
+
+// quiet: a 401 is the caller's to handle (signing in), not the end of the session
+async function call(method, path, body, { quiet = false } = {}) {
+  const response = await send(method, path, body, { Accept: "application/json" });
   const text = await response.text();
   let data = null;
   try {

@@ -1,23 +1,9 @@
 // Files from the API (label PDFs, ZPL, the room map): fetched with the page's session like any
 // API call, then saved or shown; the API's JSON errors become the same words as elsewhere.
-import { ApiError, csrfToken, errorWords, t } from "./console.js";
+import { ApiError, errorWords, send } from "./console.js";
 
 export async function fetchFile(method, path, body) {
-  const headers = {};
-  if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers["X-CSRF-Token"] = csrfToken();
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: "no-store",
-      credentials: "same-origin",
-    });
-  } catch {
-    throw new ApiError(0, t("error.network"));
-  }
+  const response = await send(method, path, body);
   if (!response.ok) {
     let detail = null;
     try {
