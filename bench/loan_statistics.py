@@ -20,7 +20,7 @@ import statistics
 import time
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from bench._rig import pg_admin, scratch_database
 from bench.ledger_lookup import _prepare
@@ -71,6 +71,17 @@ async def _add_loans(url: str, n_items: int, n_loans: int) -> None:
                 )
             async with store.write() as conn:
                 await conn.execute(insert(loans), rows)
+        async with store.write() as conn:  # as a check-out writes them
+            await conn.execute(
+                update(loans).values(
+                    category=select(items.c.category)
+                    .where(items.c.id == loans.c.item_id)
+                    .scalar_subquery(),
+                    retention=select(items.c.retention)
+                    .where(items.c.id == loans.c.item_id)
+                    .scalar_subquery(),
+                )
+            )
     finally:
         await store.close()
 

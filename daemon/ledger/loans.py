@@ -176,6 +176,8 @@ class Loans:
                                 opened_us=tx.at_us,
                                 opened_by=actor,
                                 request_id=request_id,
+                                category=item.category,
+                                retention=item.retention,
                             )
                             .returning(loans.c.id)
                         )
@@ -345,20 +347,23 @@ class Loans:
 class Lendable:
     id: int
     category: str
+    retention: str
 
 
 async def lendable(conn: AsyncConnection, ref: str) -> Lendable:
     """The catalogued, still held item ``ref`` (NotFound, or Conflict once disposed of)."""
     item = (
         await conn.execute(
-            select(items.c.id, items.c.category, items.c.disposition).where(items.c.ref == ref)
+            select(items.c.id, items.c.category, items.c.retention, items.c.disposition).where(
+                items.c.ref == ref
+            )
         )
     ).first()
     if item is None:
         raise NotFound(f"no catalogue record with ref {ref!r}")
     if item.disposition is not None:
         raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
-    return Lendable(int(item.id), item.category)
+    return Lendable(int(item.id), item.category, item.retention)
 
 
 @dataclass(frozen=True, slots=True)

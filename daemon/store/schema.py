@@ -160,6 +160,8 @@ items = Table(
     Column("disposed_us", BigInteger),
     Index(None, "parent_ref"),
     Index(None, "record_id"),
+    # items held per category and retention class (usage statistics), from the index alone
+    Index("ix_items_held", "category", "retention", "created_us", "disposed_us"),
 )
 
 loan_requests = Table(
@@ -305,6 +307,9 @@ loans = Table(
     Column("overdue_alarm_us", BigInteger),
     Column("borrower_kind", String(40)),
     Column("request_id", BigInteger),
+    # the item's category and retention class when it was lent: usage statistics group by them
+    Column("category", String(100), nullable=False, server_default=""),
+    Column("retention", String(3), nullable=False, server_default=""),
     Index(
         "uq_loans_open_item",
         "item_id",
@@ -316,7 +321,16 @@ loans = Table(
     Index(None, "opened_us"),
     Index(None, "returned_us"),
     # usage statistics read a year of loans from this index alone (no table lookups)
-    Index("ix_loans_usage", "opened_us", "item_id", "borrower", "returned_us", "due"),
+    Index(
+        "ix_loans_usage",
+        "opened_us",
+        "category",
+        "retention",
+        "item_id",
+        "borrower",
+        "returned_us",
+        "due",
+    ),
 )
 
 gate_passages = Table(

@@ -41,13 +41,20 @@ async def _year_2025(store: Store) -> None:
                 )
             ],
         )
-        ids = {r.ref: r.id for r in await conn.execute(select(items.c.ref, items.c.id))}
+        held = {
+            r.ref: r
+            for r in await conn.execute(
+                select(items.c.ref, items.c.id, items.c.category, items.c.retention)
+            )
+        }
 
         def loan(
             ref: str, who: str, opened: date, due: date, back: date | None
         ) -> dict[str, object]:
-            return {
-                "item_id": ids[ref],
+            return {  # as a check-out writes it: the item's category and class at that moment
+                "item_id": held[ref].id,
+                "category": held[ref].category,
+                "retention": held[ref].retention,
                 "borrower": who,
                 "purpose": "p",
                 "due": due.isoformat(),
@@ -100,6 +107,25 @@ async def test_usage_rate_by_category_and_retention(usage: Usage) -> None:
     assert {r.group: (r.loans, r.items_held) for r in retention.rows} == {
         "Y": (2, 2),
         "D30": (1, 2),
+    }
+
+
+async def test_a_loan_counts_under_the_category_its_item_had_when_lent(
+    usage: Usage, store: Store
+) -> None:
+    async with store.write() as conn:  # A1 reclassified after its two loans of 2025
+        await conn.execute(
+            update(items).where(items.c.ref == "A1").values(category="arbitration", retention="D30")
+        )
+    annual = await usage.annual(2025)
+    by = {r.group: r for r in annual.rows}
+    assert (by["personnel"].loans, by["personnel"].items) == (2, 1)
+    # ...while the holdings are counted as they are now: A1 is an arbitration file today
+    assert (by["personnel"].items_held, by["arbitration"].items_held) == (2, 3)
+    retention = await usage.loans(date(2025, 1, 1), date(2026, 1, 1), "retention")
+    assert {r.group: (r.loans, r.items_held) for r in retention.rows} == {
+        "Y": (2, 1),
+        "D30": (1, 3),
     }
 
 
