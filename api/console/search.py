@@ -100,15 +100,43 @@ def _matched(hit_ref: str, hit_epc: str | None, text: str, hex_text: str | None)
     return "ref" if text.lower() in hit_ref.lower() else "title"
 
 
-def window(text: str) -> str:
-    """The part of ``text`` (``WINDOW`` characters) most likely to be rare in the catalogue.
+def _words(text: str) -> list[str]:
+    """The runs of letters and digits in ``text``, in order."""
+    words: list[str] = []
+    current = ""
+    for c in text:
+        if c.isalnum():
+            current += c
+        elif current:
+            words.append(current)
+            current = ""
+    if current:
+        words.append(current)
+    return words
+
+
+def window(text: str, *, words: bool = False) -> str:
+    """The part of ``text`` (at most ``WINDOW`` characters) most likely to be rare in the
+    catalogue; with ``words``, a part of one run of letters and digits when there is one at
+    least a trigram long.
 
     A trigram index answers fast when the trigrams it looks up are rare; the whole of a scanned
     reference (``0001-WS·2023-D30-RS-0012345``) or EPC holds trigrams that every item shares:
     the fonds, the year, the company prefix. What sets one apart is its running number, at the
     end. So the index is asked for the last window with a few different characters in it (a
     run of zeros is not rare), and the whole text is then checked on the few rows it finds.
+
+    pg_trgm (``words``) keeps letters and digits only: it cuts the text into words and turns
+    each word's edges into trigrams of their own. Those edges are the commonest trigrams of a
+    catalogue (every reference holds a word that starts with ``0``), and for ``RS-0123`` the
+    index would read them for every item, to learn what ``0123`` alone tells it. So on
+    PostgreSQL the window is taken from the longest word of the text (the last of equals).
+    FTS5's trigrams span the separators and are checked in place, so SQLite keeps them.
     """
+    if words:
+        runs = [run for run in _words(text) if len(run) >= TRIGRAM]
+        if runs:
+            text = max(reversed(runs), key=len)
     if len(text) <= WINDOW:
         return text
     starts = range(len(text) - WINDOW, -1, -1)
@@ -119,33 +147,46 @@ def window(text: str) -> str:
     return text[best : best + WINDOW]
 
 
+def _caseless(text: str) -> bool:
+    """``text`` has no letter with a case (digits, dashes, Chinese): plain LIKE matches it
+    as ILIKE would, and costs less on every row the index hands over."""
+    return text.lower() == text.upper()
+
+
 def _contains_exactly(dialect: str, column: Any, text: str) -> ColumnElement[bool]:
     """``column`` contains ``text``, any case (a check on rows already found, not indexed)."""
     position = func.instr if dialect == "sqlite" else func.strpos
+    if _caseless(text):
+        return position(column, text) > 0
     return position(func.lower(column), text.lower()) > 0
 
 
-def _item_ids(dialect: str, text: str) -> Select[Any]:
-    """Ids of the items whose reference or title contains ``text``."""
-    part = window(text)
+def _like(column: Any, text: str, *, start: bool = False) -> ColumnElement[bool]:
+    """``column`` contains ``text`` (starts with it, with ``start``), any case, as a pattern
+    the trigram index serves."""
+    pattern = _starts_with(text) if start else _contains(text)
+    if _caseless(text):
+        return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
+    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+
+def _item_match(dialect: str, text: str) -> ColumnElement[bool]:
+    """The items whose reference or title contains ``text``."""
+    part = window(text, words=dialect == "postgresql")
     if dialect == "sqlite" and len(part) >= TRIGRAM:
         fts_ids = select(_items_fts.c.rowid).where(text_match("items_fts", _phrase(part)))
-        query = select(items.c.id).where(items.c.id.in_(fts_ids))
+        found: ColumnElement[bool] = items.c.id.in_(fts_ids)
     else:
-        query = select(items.c.id).where(
-            or_(
-                items.c.ref.ilike(_contains(part), escape="\\"),
-                items.c.title.ilike(_contains(part), escape="\\"),
-            )
-        )
-    if part != text:
-        query = query.where(
-            or_(
-                _contains_exactly(dialect, items.c.ref, text),
-                _contains_exactly(dialect, items.c.title, text),
-            )
-        )
-    return query
+        found = or_(_like(items.c.ref, part), _like(items.c.title, part))
+    if part == text:
+        return found
+    return and_(
+        found,
+        or_(
+            _contains_exactly(dialect, items.c.ref, text),
+            _contains_exactly(dialect, items.c.title, text),
+        ),
+    )
 
 
 def _tagged_ids(dialect: str, hex_text: str) -> Select[Any]:
@@ -177,36 +218,66 @@ def _parsed(text: str) -> tuple[str, str | None]:
 
 def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select[Any], Select[Any]]:
     """The two statements of a search: how many items match, and one page of them (each row
-    also carries how many match, so the count is asked only for a page past the end)."""
+    also carries how many match, so the count is asked only for a page past the end).
+
+    The page is ranked and cut from the matching items alone; only its rows are then joined
+    to their active tags. A broad text matches thousands of items: each would otherwise cost
+    a lookup of its tag (and, for a search by reference or title alone, a second lookup of
+    the item it already was)."""
     text, hex_text = _parsed(text)
-    sources = [_item_ids(dialect, text)]
+    exact: list[ColumnElement[bool]] = [items.c.ref == text]
+    base: Any = items
+    by_text = _item_match(dialect, text)
+    matching: ColumnElement[bool] | None = by_text
+    count = select(func.count()).select_from(items).where(by_text)
     if hex_text is not None:
-        sources.append(_tagged_ids(dialect, hex_text))
-    found = union(*sources).subquery("found") if len(sources) > 1 else sources[0].subquery("found")
-    active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
-    exact = [items.c.ref == text]
-    if hex_text is not None:
-        exact.append(tags.c.epc == hex_text)
+        # two sources: the matching items, and the items of the matching tags
+        found = union(select(items.c.id).where(by_text), _tagged_ids(dialect, hex_text)).subquery(
+            "found"
+        )
+        base = found.join(items, items.c.id == found.c.id)
+        matching = None  # the join keeps the matching items alone
+        count = select(func.count()).select_from(found)
+        exact.append(
+            items.c.id.in_(
+                select(tags.c.item_id).where(tags.c.epc == hex_text, tags.c.retired_us.is_(None))
+            )
+        )
     rank = case(
         (or_(*exact), 0),
-        (items.c.ref.ilike(_starts_with(text), escape="\\"), 1),
+        (_like(items.c.ref, text, start=True), 1),
         else_=2,
-    )
-    page = (
+    ).label("rank")
+    chosen = (
         select(
+            items.c.id,
             items.c.ref,
             items.c.title,
             items.c.kind,
             items.c.year,
-            tags.c.epc,
+            rank,
             func.count().over().label("total"),
         )
-        .select_from(found.join(items, items.c.id == found.c.id).outerjoin(tags, active_tag))
+        .select_from(base)
         .order_by(rank, items.c.ref)
         .limit(limit)
         .offset(offset)
     )
-    return select(func.count()).select_from(found), page
+    ranked = (chosen if matching is None else chosen.where(matching)).subquery("ranked")
+    active_tag = and_(tags.c.item_id == ranked.c.id, tags.c.retired_us.is_(None))
+    page = (
+        select(
+            ranked.c.ref,
+            ranked.c.title,
+            ranked.c.kind,
+            ranked.c.year,
+            tags.c.epc,
+            ranked.c.total,
+        )
+        .select_from(ranked.outerjoin(tags, active_tag))
+        .order_by(ranked.c.rank, ranked.c.ref)
+    )
+    return count, page
 
 
 def search_text(q: str) -> str:

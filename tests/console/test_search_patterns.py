@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.console.search import WINDOW, _contains, _starts_with, window
+from api.console.search import TRIGRAM, WINDOW, _contains, _starts_with, window
 
 TEXT = st.text(alphabet="ab%_\\-·中", max_size=12)
 
@@ -37,3 +38,23 @@ def test_the_window_asked_of_the_index_is_part_of_the_text(text: str) -> None:
     part = window(text)
     assert part in text
     assert len(part) == min(len(text), WINDOW)
+
+
+@given(text=st.text(alphabet="0123456789ABCDEF-·WS 中", min_size=1, max_size=40))
+def test_the_window_for_pg_trgm_is_part_of_one_word_when_the_text_has_one(text: str) -> None:
+    part = window(text, words=True)
+    assert part in text
+    assert len(part) <= WINDOW
+    longest = max((len(run) for run in re.findall(r"[^\W_]+", text)), default=0)
+    if longest >= TRIGRAM:
+        assert part.isalnum()
+        assert len(part) == min(longest, WINDOW)
+    else:
+        assert part == window(text)
+
+
+def test_the_window_for_pg_trgm_leaves_out_the_separators_and_word_edges() -> None:
+    assert window("RS-0123", words=True) == "0123"
+    assert window("0001-WS·2023-D30-RS-0012345", words=True) == "012345"
+    assert window("wage arrears complaint", words=True) == "plaint"
+    assert window("李四 仲裁", words=True) == "李四 仲裁"

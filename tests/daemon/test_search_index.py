@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from api.console.search import search_items
 from daemon.store.db import Store, _alembic_config
-from daemon.store.schema import items
+from daemon.store.schema import items, tags
 
 EXPECTED = {"sqlite": 2, "postgresql": 3}
 """Two FTS5 tables (items, tags) on SQLite; three GIN indexes (ref, title, epc) on PostgreSQL."""
@@ -58,3 +58,73 @@ async def test_the_index_is_built_over_existing_rows_and_removed_by_its_downgrad
     async with store.write() as conn:
         await conn.execute(text("DELETE FROM items WHERE ref = 'BOX-7'"))
     assert (await search_items(store, "pension tr")).total == 0
+
+
+async def _catalogue(store: Store, refs_epcs: list[tuple[str, str, str | None]]) -> None:
+    async with store.write() as conn:
+        for ref, title, epc in refs_epcs:
+            item_id = (
+                await conn.execute(
+                    items.insert()
+                    .values(
+                        ref=ref,
+                        title=title,
+                        retention="D30",
+                        kind="box",
+                        created_us=1,
+                        updated_us=1,
+                    )
+                    .returning(items.c.id)
+                )
+            ).scalar_one()
+            if epc is not None:
+                await conn.execute(
+                    tags.insert().values(
+                        epc=epc, item_id=item_id, scheme="foreign", bound_us=1, bound_by="test"
+                    )
+                )
+
+
+async def test_a_broad_text_is_ranked_paged_and_counted_from_the_items_that_contain_it_whole(
+    store: Store,
+) -> None:
+    """The index is asked for one word of ``RS-0012`` only; items holding that word elsewhere
+    (``0012`` in a fonds, after other letters) are no hits, and the page and the total say so."""
+    rows: list[tuple[str, str, str | None]] = [
+        (f"0012-WS·2023-D30-RS-{n:04d}", f"Box {n}", f"E280117000000000000{n:05X}")
+        for n in range(1, 6)
+    ]
+    rows += [(f"0001-WS·2023-D30-XS-0012{n}", "Other series", None) for n in range(3)]
+    rows += [(f"0001-WS·2023-D30-RS-0012{n}", "Wanted", None) for n in (7, 5, 6)]
+    rows += [("RS-0012", "The series' own box", None), ("rs-00123", "Typed in lower case", None)]
+    await _catalogue(store, rows)
+    first = await search_items(store, "RS-0012", limit=2)
+    assert first.total == 5
+    assert [h.ref for h in first.hits] == ["RS-0012", "rs-00123"]  # exact, then starts with
+    rest = await search_items(store, "rs-0012", limit=2, offset=2)
+    assert rest.total == 5
+    assert [h.ref for h in rest.hits] == [
+        "0001-WS·2023-D30-RS-00125",
+        "0001-WS·2023-D30-RS-00126",
+    ]
+    past = await search_items(store, "RS-0012", limit=2, offset=10)
+    assert (past.total, past.hits) == (5, [])
+
+
+async def test_an_exact_epc_comes_first_and_every_hit_names_its_active_tag(
+    store: Store,
+) -> None:
+    rows: list[tuple[str, str, str | None]] = [
+        ("BOX-2", "Second", "E2801170000000000000ABC1"),
+        ("BOX-1", "First", "E2801170000000000000ABC10"),
+        ("BOX-3", "No tag", None),
+    ]
+    await _catalogue(store, rows)
+    found = await search_items(store, "e280 1170 0000 0000 0000 ABC1")
+    assert found.total == 2
+    assert [(h.ref, h.epc, h.matched) for h in found.hits] == [
+        ("BOX-2", "E2801170000000000000ABC1", "epc"),
+        ("BOX-1", "E2801170000000000000ABC10", "epc"),
+    ]
+    by_title = await search_items(store, "NO TAG")
+    assert [(h.ref, h.epc, h.matched) for h in by_title.hits] == [("BOX-3", None, "title")]
