@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 
 from daemon.ledger.errors import Invalid
+from daemon.ledger.whereabouts import item_in_room
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
 
@@ -175,14 +176,23 @@ def _parsed(text: str) -> tuple[str, str | None]:
     return text, compact.upper() if _HEX.fullmatch(compact) else None
 
 
-def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select[Any], Select[Any]]:
+def queries(
+    dialect: str, text: str, *, limit: int, offset: int, room: str | None = None
+) -> tuple[Select[Any], Select[Any]]:
     """The two statements of a search: how many items match, and one page of them (each row
-    also carries how many match, so the count is asked only for a page past the end)."""
+    also carries how many match, so the count is asked only for a page past the end). With
+    ``room``, only items of that room (or of none yet) match."""
     text, hex_text = _parsed(text)
     sources = [_item_ids(dialect, text)]
     if hex_text is not None:
         sources.append(_tagged_ids(dialect, hex_text))
     found = union(*sources).subquery("found") if len(sources) > 1 else sources[0].subquery("found")
+    if room is not None:
+        found = (
+            select(items.c.id)
+            .where(items.c.id.in_(select(found.c.id)), item_in_room(room))
+            .subquery("found_here")
+        )
     active_tag = and_(tags.c.item_id == items.c.id, tags.c.retired_us.is_(None))
     exact = [items.c.ref == text]
     if hex_text is not None:
@@ -223,9 +233,12 @@ def search_text(q: str) -> str:
     return text
 
 
-async def search_items(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> Hits:
-    """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
-    count, page = queries(store.dialect, text, limit=limit, offset=offset)
+async def search_items(
+    store: Store, text: str, *, limit: int = 50, offset: int = 0, room: str | None = None
+) -> Hits:
+    """Items whose reference, title or active EPC contains ``text`` (stripped), best first;
+    with ``room``, only those of that room (or of none yet)."""
+    count, page = queries(store.dialect, text, limit=limit, offset=offset, room=room)
     async with store.read() as conn:
         if store.dialect == "postgresql":
             # A prepared statement's generic plan cannot know that the pattern is selective

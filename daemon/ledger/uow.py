@@ -77,6 +77,10 @@ class Ledger:
         async with self.store.write() as conn:
             tx = Tx(conn, actor, at_us if at_us is not None else now_us())
             yield tx
+            # Events first, audit entries last: the audit head's lock, which every writer of
+            # every room shares, is then held only from the appends to the commit.
+            for event in tx.events:
+                await self.outbox.add(conn, event)
             for a in tx.audits:
                 await self.chain.append(
                     conn,
@@ -87,8 +91,6 @@ class Ledger:
                     outcome=a.outcome,
                     at_us=a.at_us,
                 )
-            for event in tx.events:
-                await self.outbox.add(conn, event)
         for callback in tx.committed:
             callback()
         if tx.events:
