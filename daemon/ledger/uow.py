@@ -1,10 +1,11 @@
 """One unit of work: state, audit entries and events, committed together.
 
-Audit entries are appended after the state change, as the transaction's last statements.
-That order matters with several daemons on one PostgreSQL: the audit head row is the one lock
-every writer shares, so taking it last keeps the window short and avoids deadlocks with the
-unique indexes that decide races (two check-outs of one item: the second waits on the first's
-index entry, never while holding the head). Events reach the in-process bus only after commit,
+Audit entries are appended after the state change and its outbox events, as the
+transaction's last statements. That order matters with several daemons on one PostgreSQL: the
+audit head row is the one lock every writer shares, so taking it last keeps the window short
+(on PostgreSQL, one statement and the COMMIT) and avoids deadlocks with the unique indexes that
+decide races (two check-outs of one item: the second waits on the first's index entry, never
+while holding the head). Events reach the in-process bus only after commit,
 so nothing reacts to a change that rolled back.
 """
 
