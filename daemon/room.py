@@ -152,7 +152,7 @@ class Housekeeping:
 
     async def refresh(self) -> None:
         self.metrics.bus_dropped.set(self.ledger.bus.dropped)
-        open_n, overdue_n = await self.loans.counts()
+        open_n, overdue_n = await self.loans.counts(self.ledger.room)
         self.metrics.loans_open.set(open_n)
         self.metrics.loans_overdue.set(overdue_n)
         counts = await self.item_states(open_n)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.ledger.errors import NotFound
 from daemon.ledger.loans import Loan
+from daemon.ledger.locations import room_of_item
 from daemon.store.db import Store
 from daemon.store.schema import (
     audit,
@@ -91,20 +92,9 @@ _LOAN_COLUMNS = (
 
 def item_in_room(room: str) -> ColumnElement[bool]:
     """For a query over ``items``: the item is in ``room`` or in no room (see the module's
-    notes). Two primary-key lookups per item (its current place, its last movement)."""
-    place = locations.alias("room_place")
-    last = movements.alias("room_last_move")
-    room_of_item = (
-        select(func.coalesce(place.c.room, last.c.room))
-        .select_from(
-            item_locations.join(place, place.c.id == item_locations.c.location_id).outerjoin(
-                last, last.c.id == item_locations.c.movement_id
-            )
-        )
-        .where(item_locations.c.item_id == items.c.id)
-        .scalar_subquery()
-    )
-    return or_(room_of_item == room, room_of_item.is_(None))
+    notes)."""
+    room_of = room_of_item()
+    return or_(room_of == room, room_of.is_(None))
 
 
 class Whereabout:

@@ -169,11 +169,16 @@ async def test_each_rooms_item_gauges_count_its_own_room_only(rooms: tuple[Room,
         for to in ("rb-B-01-01", "unknown"):
             r = await sb.post("/api/v1/items/BOX-U/move", json={"to": to})
             assert r.status_code == 200, r.text
-    states = {}
+        for ref in ("BOX-B", "BOX-L"):  # on rb's shelf; gone from rb (on loan)
+            loan = {"ref": ref, "borrower": "Li Na", "purpose": "appeal", "approval_no": "SP-1"}
+            assert (await sb.post("/api/v1/loans", json=loan)).status_code == 201
+    states, loans = {}, {}
     for room in (ra, rb):
         svc = room.services
         keeper = Housekeeping(svc.ledger, svc.loans, svc.alarms, svc.metrics)
         states[svc.config.room] = await keeper.item_states(0)
+        loans[svc.config.room] = await svc.loans.counts(svc.config.room)
+    assert loans == {"ra": (0, 0), "rb": (2, 0)}
     # BOX-N was never placed: in no room's gauge. BOX-L (on loan) is counted by loans.
     assert states["ra"] == {
         "on_shelf": 1,
