@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -329,11 +329,13 @@ class Loans:
 
     async def counts(self, room: str | None = None) -> tuple[int, int]:
         """(open, overdue) loans; with ``room``, of the items in that room (the one they are
-        on the shelf in, or that recorded their last move: the one they left)."""
+        on the shelf in, or that recorded their last move: the one they left) and of the items
+        never placed (in no room yet, so counted by every room)."""
         open_loans = select(func.count()).select_from(loans).where(loans.c.returned_us.is_(None))
         if room is not None:
+            room_of = room_of_item()
             open_loans = open_loans.join(items, items.c.id == loans.c.item_id).where(
-                room_of_item() == room
+                or_(room_of == room, room_of.is_(None))
             )
         async with self.ledger.store.read() as conn:
             open_n = await conn.scalar(open_loans)
