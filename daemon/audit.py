@@ -14,7 +14,14 @@ there, so a changed setting can never make a good chain look broken.
 
 Entries are appended inside the caller's transaction, next to the state change they describe;
 the single ``audit_head`` row serialises writers (a row lock on PostgreSQL, the write lock on
-SQLite), so daemons of several rooms sharing one database still form one chain.
+SQLite), so daemons of several rooms sharing one database still form one chain. Every writer of
+every room waits for that lock, and holds it from its append until its commit, so that window
+is kept short: the append is the transaction's last statement, and on PostgreSQL with SHA-256
+it is one statement that takes the lock, hashes, inserts the entry and moves the head, all in
+the server (``_PG_APPEND``), leaving only the COMMIT's round trip inside the window. The hash
+is the same one ``verify`` recomputes: the canonical JSON is assembled from the parts the
+daemon knows (everything but ``seq`` and ``prev_hash``, ``canonical_parts``) around the two the
+server fills in.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.clock import now_us
@@ -123,6 +130,48 @@ async def adopt_algorithm(conn: AsyncConnection, wanted: HashName) -> str:
     return str(head.algorithm)
 
 
+def canonical_parts(body: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The canonical JSON of an entry's ``body`` cut around its ``prev_hash`` and ``seq``
+    values: ``prefix + prev_hash + middle + str(seq) + suffix == canonical_json(body)``.
+
+    The keys sort as action, actor, at_us, details, outcome, prev_hash, room, seq, subject, so
+    the cut is at fixed keys; ``prev_hash`` is hex (nothing to escape) and ``seq`` an integer."""
+    head = {k: body[k] for k in ("action", "actor", "at_us", "details", "outcome")}
+    prefix = canonical_json(head)[:-1] + ',"prev_hash":"'
+    middle = '","room":' + canonical_json(body["room"]) + ',"seq":'
+    suffix = ',"subject":' + canonical_json(body["subject"]) + "}"
+    return prefix, middle, suffix
+
+
+_PG_APPEND = text(
+    """
+    WITH head AS (
+        SELECT seq, hash FROM audit_head WHERE id = 1 AND algorithm = 'sha256' FOR UPDATE
+    ), entry AS (
+        SELECT head.seq + 1 AS seq, head.hash AS prev_hash,
+               encode(sha256(convert_to(
+                   CAST(:prefix AS TEXT) || head.hash || CAST(:middle AS TEXT)
+                   || (head.seq + 1)::text || CAST(:suffix AS TEXT), 'UTF8'
+               )), 'hex') AS hash
+        FROM head
+    ), added AS (
+        INSERT INTO audit (seq, at_us, room, actor, action, subject, outcome, details,
+                           prev_hash, hash)
+        SELECT seq, CAST(:at_us AS BIGINT), CAST(:room AS TEXT), CAST(:actor AS TEXT),
+               CAST(:action AS TEXT), CAST(:subject AS TEXT), CAST(:outcome AS TEXT),
+               CAST(:details AS TEXT), prev_hash, hash
+        FROM entry
+        RETURNING seq, prev_hash, hash
+    )
+    UPDATE audit_head SET seq = added.seq, hash = added.hash
+    FROM added WHERE audit_head.id = 1
+    RETURNING added.seq, added.prev_hash, added.hash
+    """
+)
+"""One entry appended in one statement: the head locked, the entry hashed (SHA-256) and
+inserted, the head moved. No row when the chain's hash is not SHA-256 (SM3 is hashed here)."""
+
+
 class AuditChain:
     """Appends entries for one room; ``actor`` is the token name or the daemon's own name."""
 
@@ -140,15 +189,8 @@ class AuditChain:
         outcome: str = "ok",
         at_us: int | None = None,
     ) -> AuditEntry:
-        head = (
-            await conn.execute(
-                select(audit_head.c.seq, audit_head.c.hash, audit_head.c.algorithm)
-                .where(audit_head.c.id == 1)
-                .with_for_update()
-            )
-        ).one()
         body: dict[str, Any] = {
-            "seq": head.seq + 1,
+            "seq": 0,
             "at_us": at_us if at_us is not None else now_us(),
             "room": self.room,
             "actor": actor,
@@ -156,8 +198,31 @@ class AuditChain:
             "subject": subject,
             "outcome": outcome,
             "details": canonical_json(dict(details or {})),
-            "prev_hash": head.hash,
+            "prev_hash": "",
         }
+        if conn.dialect.name == "postgresql":
+            prefix, middle, suffix = canonical_parts(body)
+            values = {k: v for k, v in body.items() if k not in ("seq", "prev_hash")}
+            row = (
+                await conn.execute(
+                    _PG_APPEND, {"prefix": prefix, "middle": middle, "suffix": suffix, **values}
+                )
+            ).first()
+            if row is not None:
+                body.update(seq=row.seq, prev_hash=row.prev_hash)
+                return AuditEntry(**body, hash=row.hash)
+        return await self._append_here(conn, body)
+
+    async def _append_here(self, conn: AsyncConnection, body: dict[str, Any]) -> AuditEntry:
+        """The append with the hash computed in this process (SQLite; the SM3 chain)."""
+        head = (
+            await conn.execute(
+                select(audit_head.c.seq, audit_head.c.hash, audit_head.c.algorithm)
+                .where(audit_head.c.id == 1)
+                .with_for_update()
+            )
+        ).one()
+        body.update(seq=head.seq + 1, prev_hash=head.hash)
         digest = entry_hash(body, head.algorithm)
         await conn.execute(audit.insert().values(**body, hash=digest))
         await conn.execute(

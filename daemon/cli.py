@@ -42,6 +42,8 @@ __all__ = ["AREAS", "build_parser", "main", "quiet_libraries", "serve", "setup_l
 
 ROLES = ("staff", "catalogue", "facilities", "approver", "admin", "sysadmin", "security", "auditor")
 """The token roles (daemon.tokens.Role, spelled out so the parser does not import the store)."""
+SCOPES = ("room", "bureau")
+"""The token scopes (daemon.tokens.Scope, likewise)."""
 MAX_EXPIRES_DAYS = 3650
 
 
@@ -105,6 +107,12 @@ def register_records(commands: Commands) -> None:
     p = token.add("create", cmd_token, help="create a token and print it once")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--name", required=True)
+    p.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default="room",
+        help="room: this room's records only (default); bureau: every room sharing the database",
+    )
     p.add_argument("--expires-days", type=expires_days, default=None, help="1 to 3650")
     add_db_target(p)
     p = token.add("revoke", cmd_token, help="revoke a token by name")
@@ -300,7 +308,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from daemon.audit import AuditChain
     from daemon.clock import now_us
     from daemon.store.db import SchemaError, Store
-    from daemon.tokens import Role, TokenError, Tokens
+    from daemon.tokens import Role, Scope, TokenError, Tokens
 
     config, hint = config_for(args)
 
@@ -314,7 +322,11 @@ def cmd_token(args: argparse.Namespace) -> int:
                 expires = None if args.expires_days is None else args.expires_days * 86400
                 print(
                     await tokens.create(
-                        name=args.name, role=Role(args.role), expires_in_s=expires, actor=actor
+                        name=args.name,
+                        role=Role(args.role),
+                        scope=Scope(args.scope),
+                        expires_in_s=expires,
+                        actor=actor,
                     )
                 )
                 return 0

@@ -26,7 +26,7 @@ from daemon.ledger.locations import (
 )
 from daemon.ledger.uow import Ledger
 from daemon.metrics import ITEM_STATES, Metrics
-from daemon.store.schema import item_locations, items, locations
+from daemon.store.schema import item_locations, locations, movements
 from stacker.cells import STATION_AISLE, CellAddress, RackGeometry
 from stacker.config import StackerConfig
 
@@ -152,7 +152,7 @@ class Housekeeping:
 
     async def refresh(self) -> None:
         self.metrics.bus_dropped.set(self.ledger.bus.dropped)
-        open_n, overdue_n = await self.loans.counts()
+        open_n, overdue_n = await self.loans.counts(self.ledger.room)
         self.metrics.loans_open.set(open_n)
         self.metrics.loans_overdue.set(overdue_n)
         counts = await self.item_states(open_n)
@@ -161,8 +161,13 @@ class Housekeeping:
         await self.remind_overdue()
 
     async def item_states(self, on_loan: int) -> dict[str, int]:
+        """This room's items by state. Each daemon counts its own room only (several rooms
+        may share the database, and their gauges are summed): the items whose place is in the
+        room, by the place's kind, through the index of places by room and the index of
+        current places by place; and the items whose place is in no room (``unknown``) whose
+        last movement this room recorded. An item never placed is in no room's gauge."""
+        room = self.ledger.room
         async with self.ledger.store.read() as conn:
-            total = int(await conn.scalar(select(func.count()).select_from(items)) or 0)
             rows = (
                 await conn.execute(
                     select(locations.c.kind, func.count())
@@ -171,18 +176,34 @@ class Housekeeping:
                             locations, locations.c.id == item_locations.c.location_id
                         )
                     )
+                    .where(locations.c.room == room)
                     .group_by(locations.c.kind)
                 )
             ).all()
+            lost_here = int(
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(
+                        item_locations.join(
+                            locations, locations.c.id == item_locations.c.location_id
+                        ).join(movements, movements.c.id == item_locations.c.movement_id)
+                    )
+                    .where(
+                        locations.c.room.is_(None),
+                        locations.c.kind == "unknown",
+                        movements.c.room == room,
+                    )
+                )
+                or 0
+            )
         by_kind = {kind: int(n) for kind, n in rows}
         missing = sum(1 for a in await self.alarms.list(kind="item.missing", limit=100_000))
-        located = sum(by_kind.values())
         return {
             "on_shelf": sum(by_kind.get(k, 0) for k in SHELF_KINDS),
             "in_stacker": sum(by_kind.get(k, 0) for k in STACKER_KINDS),
             "on_loan": on_loan,
             "missing": missing,
-            "unknown": total - located + by_kind.get("unknown", 0),
+            "unknown": lost_here + by_kind.get("unknown", 0),
         }
 
     async def remind_overdue(self) -> None:

@@ -5,8 +5,13 @@ row and the secret is compared in constant time. Tokens may expire and may be re
 verifier caches a good answer for a few seconds so a busy catalogue service does not pay a
 database read per request, which bounds how long a revoked token keeps working.
 
+A token also has a scope: ``room`` (the default) sees the records of the daemon's own room,
+``bureau`` those of every room sharing the database (the catalogue service's lookups and search
+across a bureau). People's console sessions take their scope from the account's role
+(``session_scope``) or, for a desk signed in with a token, from that token.
+
 Issuing and revoking a token is audited in the same transaction as the change (who did it, the
-token's name, role and expiry, never the secret); so is an attempt that changed nothing.
+token's name, role, scope and expiry, never the secret); so is an attempt that changed nothing.
 """
 
 from __future__ import annotations
@@ -43,10 +48,32 @@ class Role(StrEnum):
     """Audit administrator: reads and verifies the audit trail; nothing else."""
 
 
+class Scope(StrEnum):
+    room = "room"
+    """The daemon's own room: lookups and search answer for the items in it."""
+    bureau = "bureau"
+    """Every room sharing the database: lookups and search answer for all, naming the room."""
+
+
+BUREAU_ROLES = frozenset({Role.catalogue})
+"""Roles whose people's sessions are bureau-scope: a cataloguer answers for the whole bureau's
+catalogue, as the catalogue service does. Everyone else works in the room they signed in to."""
+
+
+def session_scope(role: Role) -> Scope:
+    """The scope of a person's console session with an account of this role."""
+    return Scope.bureau if role in BUREAU_ROLES else Scope.room
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     name: str
     role: Role
+    scope: Scope = Scope.room
+
+    def room_filter(self, room: str) -> str | None:
+        """The room whose records this principal may look up (``None``: every room)."""
+        return None if self.scope is Scope.bureau else room
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +84,7 @@ class TokenInfo:
     created_us: int
     expires_us: int | None
     revoked_us: int | None
+    scope: Scope = Scope.room
 
     def state(self, now: int) -> str:
         """``revoked``, ``expired`` or ``active`` at ``now`` (microseconds)."""
@@ -71,7 +99,7 @@ class TokenInfo:
         expires = "never" if self.expires_us is None else us_to_iso(self.expires_us)
         revoked = "" if self.revoked_us is None else f"\trevoked {us_to_iso(self.revoked_us)}"
         return (
-            f"{self.name}\t{self.role.value}\t{self.state(now)}"
+            f"{self.name}\t{self.role.value}\t{self.scope.value}\t{self.state(now)}"
             f"\tcreated {us_to_iso(self.created_us)}\texpires {expires}{revoked}"
         )
 
@@ -97,13 +125,14 @@ class Tokens:
         *,
         name: str,
         role: Role,
+        scope: Scope = Scope.room,
         expires_in_s: float | None = None,
         actor: str = "archroom",
     ) -> str:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         now = now_us()
-        details: dict[str, str | int | float | None] = {"role": role.value}
+        details: dict[str, str | int | float | None] = {"role": role.value, "scope": scope.value}
         if expires_in_s is not None and not (0 < expires_in_s < math.inf):
             refused = {**details, "lifetime_s": expires_in_s}
             await self._refused(actor, "token.create", name, refused)
@@ -117,6 +146,7 @@ class Tokens:
                         id=token_id,
                         name=name,
                         role=role.value,
+                        scope=scope.value,
                         secret_hash=_digest(secret),
                         created_us=now,
                         expires_us=expires,
@@ -169,7 +199,15 @@ class Tokens:
         async with self.store.read() as conn:
             rows = (await conn.execute(select(tokens).order_by(tokens.c.name))).all()
         return [
-            TokenInfo(r.id, r.name, Role(r.role), r.created_us, r.expires_us, r.revoked_us)
+            TokenInfo(
+                r.id,
+                r.name,
+                Role(r.role),
+                r.created_us,
+                r.expires_us,
+                r.revoked_us,
+                Scope(r.scope),
+            )
             for r in rows
         ]
 
@@ -198,7 +236,7 @@ class Tokens:
             return None
         if row.revoked_us is not None or (row.expires_us is not None and row.expires_us < now_us()):
             return None
-        principal = Principal(row.name, Role(row.role))
+        principal = Principal(row.name, Role(row.role), Scope(row.scope))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[token] = (now + self.CACHE_S, principal)

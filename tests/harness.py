@@ -16,7 +16,7 @@ import httpx
 from daemon.config import ArchroomConfig, load_config
 from daemon.runtime import Daemon
 from daemon.store.db import Store
-from daemon.tokens import Role, Tokens
+from daemon.tokens import Role, Scope, Tokens
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -51,10 +51,12 @@ def make_config(state_dir: Path, **kwargs: Any) -> ArchroomConfig:
     return load_config(path)
 
 
-async def create_token(db_url: str, role: Role, name: str | None = None) -> str:
+async def create_token(
+    db_url: str, role: Role, name: str | None = None, *, scope: Scope = Scope.room
+) -> str:
     store = Store.connect(db_url)
     try:
-        return await Tokens(store).create(name=name or f"{role.value}-test", role=role)
+        return await Tokens(store).create(name=name or f"{role.value}-test", role=role, scope=scope)
     finally:
         await store.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import PlaceOut
-from daemon.tokens import Role
+from daemon.tokens import Role, Scope
 
 
 class _Out(BaseModel):
@@ -22,6 +22,8 @@ class SessionOut(_Out):
 
     name: str
     role: Role
+    scope: Scope
+    """``room``: lookups and search answer for this room; ``bureau``: for every room."""
     console: bool
     site: str
     room: str

@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 
 from daemon.ledger.errors import Invalid
+from daemon.ledger.whereabouts import item_in_room
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
 
@@ -216,9 +217,12 @@ def _parsed(text: str) -> tuple[str, str | None]:
     return text, compact.upper() if _HEX.fullmatch(compact) else None
 
 
-def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select[Any], Select[Any]]:
+def queries(
+    dialect: str, text: str, *, limit: int, offset: int, room: str | None = None
+) -> tuple[Select[Any], Select[Any]]:
     """The two statements of a search: how many items match, and one page of them (each row
-    also carries how many match, so the count is asked only for a page past the end).
+    also carries how many match, so the count is asked only for a page past the end). With
+    ``room``, only items of that room (or of none yet) match.
 
     The page is ranked and cut from the matching items alone; only its rows are then joined
     to their active tags. A broad text matches thousands of items: each would otherwise cost
@@ -243,6 +247,12 @@ def queries(dialect: str, text: str, *, limit: int, offset: int) -> tuple[Select
                 select(tags.c.item_id).where(tags.c.epc == hex_text, tags.c.retired_us.is_(None))
             )
         )
+    if room is not None:
+        here = item_in_room(room)
+        matching = here if matching is None else and_(matching, here)
+        count = select(func.count()).select_from(base).where(here)
+        if base is items:
+            count = count.where(by_text)
     rank = case(
         (or_(*exact), 0),
         (_like(items.c.ref, text, start=True), 1),
@@ -294,9 +304,12 @@ def search_text(q: str) -> str:
     return text
 
 
-async def search_items(store: Store, text: str, *, limit: int = 50, offset: int = 0) -> Hits:
-    """Items whose reference, title or active EPC contains ``text`` (stripped), best first."""
-    count, page = queries(store.dialect, text, limit=limit, offset=offset)
+async def search_items(
+    store: Store, text: str, *, limit: int = 50, offset: int = 0, room: str | None = None
+) -> Hits:
+    """Items whose reference, title or active EPC contains ``text`` (stripped), best first;
+    with ``room``, only those of that room (or of none yet)."""
+    count, page = queries(store.dialect, text, limit=limit, offset=offset, room=room)
     async with store.read() as conn:
         if store.dialect == "postgresql":
             # A prepared statement's generic plan cannot know that the pattern is selective

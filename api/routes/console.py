@@ -157,6 +157,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return SessionOut(
             name=who.name,
             role=who.role,
+            scope=who.scope,
             console=who.role in CONSOLE_ROLES,
             site=svc.config.site.id,
             room=svc.config.room,
@@ -235,7 +236,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.get("/api/v1/search")
     async def search(
-        _who: Annotated[Principal, Depends(reader)],
+        who: Annotated[Principal, Depends(reader)],
         response: Response,
         q: Annotated[str, Query(min_length=MIN_LENGTH, max_length=MAX_LENGTH)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -243,11 +244,16 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     ) -> list[SearchHitOut]:
         """Items whose reference, title or tag EPC contains ``q``; exact matches first.
 
-        One page (``limit``, ``offset``); the ``X-Total-Count`` header says how many match."""
-        matches = await search_items(svc.reads, search_text(q), limit=limit, offset=offset)
+        One page (``limit``, ``offset``); the ``X-Total-Count`` header says how many match.
+        A room-scope principal finds the items of this room (and those not yet placed in any);
+        a bureau-scope one those of every room sharing the database."""
+        room = who.room_filter(svc.config.room)
+        matches = await search_items(
+            svc.reads, search_text(q), limit=limit, offset=offset, room=room
+        )
         response.headers[TOTAL_HEADER] = str(matches.total)
         hits = matches.hits
-        found, _ = await lookups.locate([h.ref for h in hits])
+        found, _ = await lookups.locate([h.ref for h in hits], room=room)
         where = {w.ref: w for w in found}
         out = []
         for h in hits:

@@ -128,10 +128,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
 
     @r.get("/items/{ref}/location")
     async def item_location(
-        ref: RefPath, _who: Annotated[Principal, Depends(reader)]
+        ref: RefPath, who: Annotated[Principal, Depends(reader)]
     ) -> LocationOut:
-        """Current location, since when, by which source, and the open loan if any."""
-        return LocationOut.of(await svc.whereabouts.locate_one(ref))
+        """Current location, since when, by which source, and the open loan if any (404 for an
+        item of another room, unless the token is bureau-scope)."""
+        where = await svc.whereabouts.locate_one(ref, room=who.room_filter(svc.config.room))
+        return LocationOut.of(where)
 
     @r.get("/items/{ref}/history")
     async def item_history(ref: RefPath, _who: Annotated[Principal, Depends(reader)]) -> HistoryOut:

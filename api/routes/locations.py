@@ -41,9 +41,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     lookups = Whereabout(svc.reads)
 
     @r.post("/locations/lookup", response_model=LookupOut)
-    async def lookup(body: LookupIn, _who: Annotated[Principal, Depends(reader)]) -> Response:
-        """Whereabouts of up to 10,000 items in one call; unknown refs are listed."""
-        found, missing = await lookups.locate(body.refs)
+    async def lookup(body: LookupIn, who: Annotated[Principal, Depends(reader)]) -> Response:
+        """Whereabouts of up to 10,000 items in one call; unknown refs are listed. A room-scope
+        token is answered for this room's items only (others are listed as not found); a
+        bureau-scope one for every room sharing the database."""
+        room = who.room_filter(svc.config.room)
+        found, missing = await lookups.locate(body.refs, room=room)
         body_out = {"locations": [LocationOut.plain(w) for w in found], "not_found": missing}
         return Response(
             json.dumps(body_out, ensure_ascii=False, separators=(",", ":")),

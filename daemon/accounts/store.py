@@ -33,7 +33,7 @@ from daemon.clock import now_us, us_to_iso
 from daemon.ledger.uow import Ledger
 from daemon.store.db import Store
 from daemon.store.schema import accounts, sessions, tokens
-from daemon.tokens import Principal, Role
+from daemon.tokens import Principal, Role, Scope, session_scope
 
 SESSION_PREFIX = "ses_"
 TOTP_ROLES = frozenset({Role.admin, Role.sysadmin, Role.security, Role.auditor})
@@ -286,7 +286,7 @@ class Accounts:
             if step is None:
                 await self._failed(name, row.failures + 1, now, reason="one-time code")
                 raise SignInRefused(401, "the one-time code is not right (or was used already)")
-        principal = Principal(row.name, Role(row.role))
+        principal = Principal(row.name, Role(row.role), session_scope(Role(row.role)))
         new = NewSession(
             SESSION_PREFIX + secrets.token_urlsafe(32), secrets.token_urlsafe(32), principal
         )
@@ -370,6 +370,7 @@ class Accounts:
             if row is None or row.ended_us is not None:
                 return None
             role = Role(row.role)
+            scope = session_scope(role)
             idle = now - row.last_seen_us > self.idle_us
             if idle or now - row.created_us > self.max_us:
                 alive = False
@@ -384,10 +385,11 @@ class Accounts:
                 alive = who is not None and who.disabled_us is None
                 if who is not None:
                     role = Role(who.role)
+                    scope = session_scope(role)
             else:
                 t = (
                     await conn.execute(
-                        select(tokens.c.revoked_us, tokens.c.expires_us).where(
+                        select(tokens.c.revoked_us, tokens.c.expires_us, tokens.c.scope).where(
                             tokens.c.id == row.token_id
                         )
                     )
@@ -397,6 +399,8 @@ class Accounts:
                     and t.revoked_us is None
                     and (t.expires_us is None or t.expires_us >= now)
                 )
+                if t is not None:
+                    scope = Scope(t.scope)
         if not alive:
             await self._end(key, now)
             return None
@@ -405,7 +409,7 @@ class Accounts:
                 await conn.execute(
                     update(sessions).where(sessions.c.id == key).values(last_seen_us=now)
                 )
-        return ActiveSession(secret, row.csrf, Principal(row.name, role), bool(row.account))
+        return ActiveSession(secret, row.csrf, Principal(row.name, role, scope), bool(row.account))
 
     async def verify(self, secret: str) -> Principal | None:
         """The principal of a live session, without counting as a use (the live feed's

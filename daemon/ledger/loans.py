@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.events import LoanOpened, LoanReturned
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.loan_rules import LoanRules
-from daemon.ledger.locations import Locations
+from daemon.ledger.locations import Locations, room_of_item
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger
 from daemon.store.schema import items, loan_requests, loans
@@ -329,17 +329,19 @@ class Loans:
         async with self.ledger.store.read() as conn:
             return int(await conn.scalar(query) or 0)
 
-    async def counts(self) -> tuple[int, int]:
-        """(open, overdue) loans."""
+    async def counts(self, room: str | None = None) -> tuple[int, int]:
+        """(open, overdue) loans; with ``room``, of the items in that room (the one they are
+        on the shelf in, or that recorded their last move: the one they left) and of the items
+        never placed (in no room yet, so counted by every room)."""
+        open_loans = select(func.count()).select_from(loans).where(loans.c.returned_us.is_(None))
+        if room is not None:
+            room_of = room_of_item()
+            open_loans = open_loans.join(items, items.c.id == loans.c.item_id).where(
+                or_(room_of == room, room_of.is_(None))
+            )
         async with self.ledger.store.read() as conn:
-            open_n = await conn.scalar(
-                select(func.count()).select_from(loans).where(loans.c.returned_us.is_(None))
-            )
-            overdue_n = await conn.scalar(
-                select(func.count())
-                .select_from(loans)
-                .where(loans.c.returned_us.is_(None), loans.c.due < today().isoformat())
-            )
+            open_n = await conn.scalar(open_loans)
+            overdue_n = await conn.scalar(open_loans.where(loans.c.due < today().isoformat()))
         return int(open_n or 0), int(overdue_n or 0)
 
 

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.ledger.errors import Invalid, NotFound
 from daemon.store.db import Store
-from daemon.store.schema import locations
+from daemon.store.schema import item_locations, items, locations, movements
 
 LocationKind = Literal[
     "site",
@@ -227,3 +227,21 @@ def check_code(code: str) -> str:
     if not code or len(code) > 100 or any(c.isspace() or c == "/" for c in code):
         raise Invalid(f"bad location code {code!r}: 1-100 characters, no spaces or '/'")
     return code
+
+
+def room_of_item() -> ScalarSelect[Any]:
+    """For a query over ``items``: the room the item is in. That is its current place's room
+    or, when the place is in no room (``on-loan``, ``unknown``), the room that recorded its
+    last movement; NULL for an item never placed. Two primary-key lookups per item."""
+    place = locations.alias("room_place")
+    last = movements.alias("room_last_move")
+    return (
+        select(func.coalesce(place.c.room, last.c.room))
+        .select_from(
+            item_locations.join(place, place.c.id == item_locations.c.location_id).outerjoin(
+                last, last.c.id == item_locations.c.movement_id
+            )
+        )
+        .where(item_locations.c.item_id == items.c.id)
+        .scalar_subquery()
+    )

@@ -1,10 +1,11 @@
 """One unit of work: state, audit entries and events, committed together.
 
-Audit entries are appended after the state change, as the transaction's last statements.
-That order matters with several daemons on one PostgreSQL: the audit head row is the one lock
-every writer shares, so taking it last keeps the window short and avoids deadlocks with the
-unique indexes that decide races (two check-outs of one item: the second waits on the first's
-index entry, never while holding the head). Events reach the in-process bus only after commit,
+Audit entries are appended after the state change and its outbox events, as the
+transaction's last statements. That order matters with several daemons on one PostgreSQL: the
+audit head row is the one lock every writer shares, so taking it last keeps the window short
+(on PostgreSQL, one statement and the COMMIT) and avoids deadlocks with the unique indexes that
+decide races (two check-outs of one item: the second waits on the first's index entry, never
+while holding the head). Events reach the in-process bus only after commit,
 so nothing reacts to a change that rolled back.
 """
 
@@ -77,6 +78,10 @@ class Ledger:
         async with self.store.write() as conn:
             tx = Tx(conn, actor, at_us if at_us is not None else now_us())
             yield tx
+            # Events first, audit entries last: the audit head's lock, which every writer of
+            # every room shares, is then held only from the appends to the commit.
+            for event in tx.events:
+                await self.outbox.add(conn, event)
             for a in tx.audits:
                 await self.chain.append(
                     conn,
@@ -87,8 +92,6 @@ class Ledger:
                     outcome=a.outcome,
                     at_us=a.at_us,
                 )
-            for event in tx.events:
-                await self.outbox.add(conn, event)
         for callback in tx.committed:
             callback()
         if tx.events:

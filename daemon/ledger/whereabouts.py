@@ -4,6 +4,12 @@
 whole result lists at once); ``at_location`` says what is on a shelf and what should be but
 is not; ``history`` merges movements, gate passages, loans, stacker jobs and audit entries
 into one time-ordered trace.
+
+Several rooms may share one database. An item is in the room of its current place; when that
+place belongs to no room (on loan, whereabouts unknown) it counts as in the room that recorded
+its last movement; an item never placed belongs to no room yet (a catalogue record waiting to
+be shelved) and is seen from every room. ``locate`` given a ``room`` answers only for items of
+that room (and those of none): the others are "not found", as if they were not catalogued.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.ledger.errors import NotFound
 from daemon.ledger.loans import Loan
+from daemon.ledger.locations import room_of_item
 from daemon.store.db import Store
 from daemon.store.schema import (
     audit,
@@ -83,26 +90,51 @@ _LOAN_COLUMNS = (
 )
 
 
+def item_in_room(room: str) -> ColumnElement[bool]:
+    """For a query over ``items``: the item is in ``room`` or in no room (see the module's
+    notes)."""
+    room_of = room_of_item()
+    return or_(room_of == room, room_of.is_(None))
+
+
 class Whereabout:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def locate(self, refs: Sequence[str]) -> tuple[list[Whereabouts], list[str]]:
-        """Whereabouts of each known ref (in the order asked) and the refs not catalogued."""
+    async def locate(
+        self, refs: Sequence[str], *, room: str | None = None
+    ) -> tuple[list[Whereabouts], list[str]]:
+        """Whereabouts of each known ref (in the order asked) and the refs not catalogued;
+        with ``room``, items of other rooms count as not catalogued."""
         found: dict[str, Whereabouts] = {}
         async with self.store.read() as conn:
             for i in range(0, len(refs), 2000):
-                await self._locate_chunk(conn, refs[i : i + 2000], found)
+                await self._locate_chunk(conn, refs[i : i + 2000], found, room)
         ordered = [found[r] for r in dict.fromkeys(refs) if r in found]
         missing = [r for r in dict.fromkeys(refs) if r not in found]
         return ordered, missing
 
     async def _locate_chunk(
-        self, conn: AsyncConnection, refs: Sequence[str], found: dict[str, Whereabouts]
+        self,
+        conn: AsyncConnection,
+        refs: Sequence[str],
+        found: dict[str, Whereabouts],
+        room: str | None,
     ) -> None:
         """One query: item, current location and open loan (at most one, by a unique index)."""
         open_loan = loans.alias("open_loan")
-        rows = await conn.execute(
+        last = movements.alias("last_move")
+        source = (
+            items.outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+            .outerjoin(locations, locations.c.id == item_locations.c.location_id)
+            .outerjoin(
+                open_loan,
+                (open_loan.c.item_id == items.c.id) & open_loan.c.returned_us.is_(None),
+            )
+        )
+        if room is not None:
+            source = source.outerjoin(last, last.c.id == item_locations.c.movement_id)
+        query = (
             select(
                 items.c.ref,
                 locations.c.code,
@@ -112,24 +144,21 @@ class Whereabout:
                 item_locations.c.source,
                 *(open_loan.c[c.name] for c in _LOAN_COLUMNS),
             )
-            .select_from(
-                items.outerjoin(item_locations, item_locations.c.item_id == items.c.id)
-                .outerjoin(locations, locations.c.id == item_locations.c.location_id)
-                .outerjoin(
-                    open_loan,
-                    (open_loan.c.item_id == items.c.id) & open_loan.c.returned_us.is_(None),
-                )
-            )
+            .select_from(source)
             .where(items.c.ref.in_(refs))
         )
+        if room is not None:
+            item_room = func.coalesce(locations.c.room, last.c.room)
+            query = query.where(or_(item_room == room, item_room.is_(None)))
+        rows = await conn.execute(query)
         for r in rows:
             ref, code, kind, room, since_us, source, loan_id, *loan_rest = r
             place = Place(code, kind, room) if code is not None else UNKNOWN_PLACE
             loan = Loan(loan_id, ref, *loan_rest) if loan_id is not None else None
             found[ref] = Whereabouts(ref, place, since_us, source, loan)
 
-    async def locate_one(self, ref: str) -> Whereabouts:
-        result, _ = await self.locate([ref])
+    async def locate_one(self, ref: str, *, room: str | None = None) -> Whereabouts:
+        result, _ = await self.locate([ref], room=room)
         if not result:
             raise NotFound(f"no catalogue record with ref {ref!r}")
         return result[0]

@@ -42,6 +42,7 @@ tokens = Table(
     Column("id", String(32), primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
+    Column("scope", String(10), nullable=False, server_default="room"),
     Column("secret_hash", String(64), nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("expires_us", BigInteger),
@@ -136,6 +137,8 @@ locations = Table(
     Column("parent_id", ForeignKey("locations.id")),
     Column("name", String(200), nullable=False, server_default=""),
     Column("coords", Text, nullable=False, server_default="{}"),
+    # a room's places (its item gauges count through it when rooms share the database)
+    Index(None, "room"),
 )
 
 items = Table(

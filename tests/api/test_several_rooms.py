@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.tokens import Role
+from daemon.tokens import Role, Scope
 from tests.api.conftest import item_body, start_room
+from tests.harness import create_token
 
 
 @pytest.fixture
@@ -31,13 +32,11 @@ async def test_item_carried_from_room_a_to_room_b_has_one_history(
                 assert (
                     await b.post("/api/v1/items/BOX-9/move", json={"to": "rb-B-01-01"})
                 ).status_code == 200
+                where = (await b.get("/api/v1/items/BOX-9/location")).json()
+                assert where["location"] == {"code": "rb-B-01-01", "kind": "level", "room": "rb"}
+                # room ra's own token no longer sees where it is: it is in rb now
+                assert (await a.get("/api/v1/items/BOX-9/location")).status_code == 404
                 for client in (a, b):
-                    where = (await client.get("/api/v1/items/BOX-9/location")).json()
-                    assert where["location"] == {
-                        "code": "rb-B-01-01",
-                        "kind": "level",
-                        "room": "rb",
-                    }
                     moves = [
                         e["details"]
                         for e in (await client.get("/api/v1/items/BOX-9/history")).json()["entries"]
@@ -47,6 +46,11 @@ async def test_item_carried_from_room_a_to_room_b_has_one_history(
                         (None, "ra-A-01-01", "ra"),
                         ("ra-A-01-01", "rb-B-01-01", "rb"),
                     ]
+            bureau = await create_token(shared_pg, Role.staff, "staff-bureau", scope=Scope.bureau)
+            async with room_a.client(Role.staff) as a:
+                a.headers["Authorization"] = f"Bearer {bureau}"
+                where = (await a.get("/api/v1/items/BOX-9/location")).json()
+                assert where["location"] == {"code": "rb-B-01-01", "kind": "level", "room": "rb"}
             async with room_a.client(Role.auditor) as auditor:
                 assert (await auditor.get("/api/v1/audit/verify")).json()["ok"] is True
 
@@ -90,7 +94,11 @@ async def test_catalogue_asking_one_room_finds_items_in_every_room_and_names_the
                 assert (
                     await b.post("/api/v1/items/BOX-B/move", json={"to": "rb-B-01-01"})
                 ).status_code == 200
+            bureau = await create_token(
+                shared_pg, Role.catalogue, "catalogue-bureau", scope=Scope.bureau
+            )
             async with room_a.client(Role.catalogue) as catalogue:
+                catalogue.headers["Authorization"] = f"Bearer {bureau}"
                 answer = await catalogue.post(
                     "/api/v1/locations/lookup", json={"refs": ["BOX-A", "BOX-B", "BOX-C"]}
                 )

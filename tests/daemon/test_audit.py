@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -7,6 +9,7 @@ from daemon.audit import (
     AuditEntry,
     adopt_algorithm,
     canonical_json,
+    canonical_parts,
     entry_hash,
     sm3_hex,
     verify_chain,
@@ -125,3 +128,64 @@ async def test_the_hash_is_chosen_while_the_chain_is_empty_and_then_kept(store: 
         result = await verify_chain(conn)
     assert result.ok
     assert result.algorithm == "sha256"
+
+
+AWKWARD = ["plain", 'quote " and \\ backslash', "档案 第3架", "tab\tand\nnewline", "emoji 📦", ""]
+
+
+@pytest.mark.parametrize("subject", AWKWARD)
+def test_the_canonical_parts_put_together_are_the_canonical_json(subject: str) -> None:
+    body = {
+        "seq": 0,
+        "at_us": 1_700_000_000_000_000,
+        "room": subject or "r1",
+        "actor": subject,
+        "action": "item.moved",
+        "subject": subject,
+        "outcome": "ok",
+        "details": canonical_json({"note": subject, "n": [1, None]}),
+        "prev_hash": "",
+    }
+    prefix, middle, suffix = canonical_parts(body)
+    for seq, prev in ((1, "0" * 64), (123456789012, "ab" * 32)):
+        whole = canonical_json({**body, "seq": seq, "prev_hash": prev})
+        assert prefix + prev + middle + str(seq) + suffix == whole
+
+
+async def test_entries_appended_at_once_by_many_writers_form_one_verified_chain(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the server hashes the entry (one statement); on SQLite the daemon does.
+    Either way ``verify`` (which hashes in Python) accepts every entry, awkward text too."""
+    if store.dialect == "postgresql":
+
+        async def not_here(*_args: object) -> AuditEntry:
+            raise AssertionError("a SHA-256 entry on PostgreSQL is hashed by the server")
+
+        monkeypatch.setattr(AuditChain, "_append_here", not_here)
+
+    async def writer(w: int) -> list[AuditEntry]:
+        chain = AuditChain(f"r{w:02d}")
+        out = []
+        for i, subject in enumerate(AWKWARD * 2):
+            async with store.write() as conn:
+                out.append(
+                    await chain.append(
+                        conn,
+                        actor=f"writer {w}",
+                        action="item.moved",
+                        subject=subject,
+                        details={"i": i, "to": "档案-A-01"},
+                    )
+                )
+        return out
+
+    written = [
+        e for entries in await asyncio.gather(*(writer(w) for w in range(8))) for e in entries
+    ]
+    assert sorted(e.seq for e in written) == list(range(1, len(written) + 1))
+    for e in written:
+        assert e.hash == entry_hash(e.body())
+    async with store.read() as conn:
+        result = await verify_chain(conn, batch=13)
+    assert (result.ok, result.entries) == (True, len(written))

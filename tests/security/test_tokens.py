@@ -212,15 +212,16 @@ def test_token_list_shows_each_tokens_state_and_dates(tmp_path: Path) -> None:
     code, before = _cli("token", "list", "--state-dir", state)
     assert code == 0
     rows = {line.split("\t")[0]: line.split("\t") for line in before.splitlines()}
-    assert rows["forever"][2] == "active"
-    assert rows["forever"][3].startswith("created 20")
-    assert rows["forever"][4] == "expires never"
-    assert rows["month"][2] == "active"
-    created = datetime.fromisoformat(rows["month"][3].removeprefix("created "))
-    expires = datetime.fromisoformat(rows["month"][4].removeprefix("expires "))
+    assert rows["forever"][1:3] == ["staff", "room"]
+    assert rows["forever"][3] == "active"
+    assert rows["forever"][4].startswith("created 20")
+    assert rows["forever"][5] == "expires never"
+    assert rows["month"][3] == "active"
+    created = datetime.fromisoformat(rows["month"][4].removeprefix("created "))
+    expires = datetime.fromisoformat(rows["month"][5].removeprefix("expires "))
     assert abs((expires - created).total_seconds() - 30 * 86400) < 60
-    assert rows["gone"][2] == "revoked"
-    assert rows["gone"][5].startswith("revoked 20")
+    assert rows["gone"][3] == "revoked"
+    assert rows["gone"][6].startswith("revoked 20")
 
     async def expire_month() -> None:
         store = Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'state' / 'archroom.db'}")
@@ -237,4 +238,4 @@ def test_token_list_shows_each_tokens_state_and_dates(tmp_path: Path) -> None:
     asyncio.run(expire_month())
     code, after = _cli("token", "list", "--state-dir", state)
     assert code == 0
-    assert [line.split("\t")[2] for line in after.splitlines()] == ["active", "revoked", "expired"]
+    assert [line.split("\t")[3] for line in after.splitlines()] == ["active", "revoked", "expired"]
