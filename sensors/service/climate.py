@@ -49,6 +49,7 @@ from daemon.health import Health
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
+from daemon.messages import ENGLISH, Message
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.supervisor import Supervisor
@@ -80,6 +81,18 @@ _PRUNE_EVERY_S = 3600.0
 def alarm_kind(kind: AlarmKind) -> str:
     """The kind an alarm is recorded under: ``climate.humidity-high``, ``sensor.fault``."""
     return SENSOR_FAULT if kind == "sensor-fault" else f"climate.{kind}"
+
+
+def climate_words(change: AlarmChange) -> str | Message:
+    """A raised climate alarm's message with its key (the English is the core's own words)."""
+    key = f"alarm.climate.{change.kind}"
+    if change.kind == "sensor-fault":
+        reason = change.message.removeprefix(f"{change.source}: ")
+        return Message("alarm.sensor_fault", {"source": change.source, "reason": reason})
+    if key not in ENGLISH or change.value is None or change.limit is None:
+        return change.message
+    value = f"{change.value:.1f}"
+    return Message(key, {"source": change.source, "value": value, "limit": f"{change.limit:g}"})
 
 
 def alarm_key(kind: AlarmKind, room: str, source: str) -> str:
@@ -465,7 +478,7 @@ class ClimateService:
             key,
             kind=alarm_kind(change.kind),
             source=f"sensor {change.source}" if sensor_alarm else f"room {change.room}",
-            message=change.message,
+            message=climate_words(change),
             severity=change.severity,
             subject=change.source,
             at_us=at_us,

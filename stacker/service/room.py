@@ -34,6 +34,7 @@ from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
+from daemon.messages import say
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.store.schema import item_locations, items, locations, tags
@@ -216,7 +217,8 @@ class StackerService:
             if job_kind is JobKind.STORE:
                 here = self.places.is_our_cell_code(current) or in_rack
                 if here is not None:
-                    raise Conflict(f"{ref} is already in the stacker at {self.places.code(here)}")
+                    cell = self.places.code(here)
+                    raise Conflict(say("stacker.already_in", ref=ref, cell=cell))
         elif job_kind is not JobKind.VERIFY:
             raise Invalid(f"a {job_kind.value} job needs the item's ref")
         elif source is None:
@@ -237,7 +239,7 @@ class StackerService:
                     urgent=urgent,
                 )
             except CommandRefused as e:
-                raise Conflict(e.reason) from None
+                raise Conflict(e.words) from None
             except InvalidJob as e:
                 raise Invalid(str(e)) from None
 
@@ -283,9 +285,7 @@ class StackerService:
                 job = await self.controller.decide(job_id, chosen, target)
             except UnknownJob as e:
                 if await self.journal.get(job_id) is not None:
-                    raise Conflict(
-                        f"job {job_id} is finished; there is nothing to decide"
-                    ) from None
+                    raise Conflict(say("stacker.job_finished", job_id=job_id)) from None
                 raise NotFound(str(e)) from None
             except (DecisionRefused, CommandRefused) as e:
                 raise Conflict(str(e)) from None
@@ -298,7 +298,7 @@ class StackerService:
         try:
             await self.controller.reset_faults()
         except CommandRefused as e:
-            raise Conflict(e.reason) from None
+            raise Conflict(e.words) from None
         async with self.ledger.transaction(actor) as tx:
             tx.audit(
                 "stacker.fault_reset", f"stacker {self.config.id}", {"stacker": self.config.id}
@@ -444,7 +444,7 @@ class StackerService:
                 kind="stacker.fault",
                 source=source,
                 severity="critical" if event.kind in ("e_stop", "door_open") else "warning",
-                message=f"stacker {sid}: {event.description}",
+                message=say("alarm.stacker_fault", stacker=sid, description=event.description),
             )
         elif isinstance(event, FaultCleared):
             await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
@@ -546,7 +546,7 @@ class StackerService:
             kind="stacker.down",
             source=f"stacker {self.config.id}",
             severity="critical",
-            message=f"stacker {self.config.id} is unavailable: {reason}",
+            message=say("alarm.stacker_down", stacker=self.config.id, reason=reason),
         )
 
     async def _ensure_job_alarm(self, job: Job) -> None:
