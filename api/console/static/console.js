@@ -86,7 +86,7 @@ function roomOf(code) {
 
 // The location's name in the reader's language, or null when the code is not one of the shapes
 // above (a location created by hand keeps its code).
-export function placeName(code) {
+export function placeName(code, kind = null) {
   if (!code) return null;
   const [room, rest] = roomOf(code);
   if (room === null) return null;
@@ -115,14 +115,14 @@ export function placeName(code) {
   if (parts.length === 2 && number(parts[1])) {
     return t("place.name.bay", { ...named, rack: parts[0], bay: parts[1] });
   }
-  if (parts.length === 1 && parts[0]) return t("place.name.rack", { ...named, rack: parts[0] });
+  if (kind === "rack" && parts.length === 1) return t("place.name.rack", { ...named, rack: parts[0] });
   return null;
 }
 
 export function placeWords(place) {
   const kind = has(`place.${place.kind}`) ? t(`place.${place.kind}`) : place.kind;
   if (place.kind === "unknown" || place.kind === "on-loan") return kind;
-  return placeName(place.code) || `${place.code} (${kind})`;
+  return placeName(place.code, place.kind) || `${place.code} (${kind})`;
 }
 
 // The place's name with its code in small print beside it (and as the title).
