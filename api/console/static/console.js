@@ -71,7 +71,7 @@ export function say(target, text, kind = "info") {
 // "{room}-S{aisle}{side}-{bay}-{level}-{depth}" and stations "{room}-station-{name}". People
 // read the names ("1号库房 A列 03节 04层"); the code stays in the element's title.
 
-const rooms = JSON.parse(document.getElementById("rooms").textContent);
+const rooms = JSON.parse(document.getElementById("room-names").textContent);
 
 export function roomName(id) {
   const names = rooms[id] || {};
