@@ -109,7 +109,7 @@ class StationOut(Out):
 def wait_words(wait: StationWait) -> Message:
     if wait.key != "station_holds_box":
         return say("stacker.station_occupied", station=wait.station)
-    what = wait.ref or wait.box_id
+    what: str | Message = wait.ref or wait.box_id or say("stacker.a_box")
     if wait.job_id is None:
         return say("stacker.station_holds_box", station=wait.station, what=what)
     return say("stacker.station_holds_box_job", station=wait.station, what=what, job_id=wait.job_id)

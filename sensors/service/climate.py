@@ -43,13 +43,14 @@ from typing import Literal
 
 from prometheus_client import Gauge
 
+from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig, RoomConfig
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
-from daemon.messages import ENGLISH, Message
+from daemon.messages import Message
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.supervisor import Supervisor
@@ -84,15 +85,15 @@ def alarm_kind(kind: AlarmKind) -> str:
 
 
 def climate_words(change: AlarmChange) -> str | Message:
-    """A raised climate alarm's message with its key (the English is the core's own words)."""
-    key = f"alarm.climate.{change.kind}"
+    """A raised climate alarm's message with its key. The English is the core's own words,
+    unchanged; the key and the parameters (value and limit as the core wrote them) are read
+    back from them, so the two cannot disagree."""
     if change.kind == "sensor-fault":
         reason = change.message.removeprefix(f"{change.source}: ")
         return Message("alarm.sensor_fault", {"source": change.source, "reason": reason})
-    if key not in ENGLISH or change.value is None or change.limit is None:
-        return change.message
-    value = f"{change.value:.1f}"
-    return Message(key, {"source": change.source, "value": value, "limit": f"{change.limit:g}"})
+    key = f"alarm.climate.{change.kind}"
+    found = messages.recognise(change.message, messages.family(key))
+    return change.message if found is None else found
 
 
 def alarm_key(kind: AlarmKind, room: str, source: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
 from daemon.events import LocationChanged, TagBound, TagRetired
@@ -34,7 +35,7 @@ from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
-from daemon.messages import say
+from daemon.messages import same, say
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.store.schema import item_locations, items, locations, tags
@@ -78,6 +79,7 @@ from stacker.service.journal_store import (
     failure_key,
     job_alarm,
     job_alarm_key,
+    job_message,
     job_words,
     on_behalf_of,
 )
@@ -444,7 +446,11 @@ class StackerService:
                 kind="stacker.fault",
                 source=source,
                 severity="critical" if event.kind in ("e_stop", "door_open") else "warning",
-                message=say("alarm.stacker_fault", stacker=sid, description=event.description),
+                message=say(
+                    "alarm.stacker_fault",
+                    stacker=sid,
+                    description=messages.fault(event.description),
+                ),
             )
         elif isinstance(event, FaultCleared):
             await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
@@ -470,13 +476,16 @@ class StackerService:
             await self._ensure_job_alarm(event.job)
         elif isinstance(event, ExecutionTimeout):
             self.metrics.stacker_faults.labels(code="execution_timeout").inc()
+            seconds = f"{self.config.execution_timeout_s:g}"
             await self.alarms.raise_(
                 job_alarm_key("stacker.job_timeout", sid, event.job.job_id),
                 kind="stacker.job_timeout",
                 source=source,
                 subject=event.job.ref,
-                message=f"{job_words(event.job)} is still running after "
-                f"{self.config.execution_timeout_s:g} s",
+                message=same(
+                    f"{job_words(event.job)} is still running after {seconds} s",
+                    say("alarm.stacker_job_timeout", job=job_message(event.job), seconds=seconds),
+                ),
             )
         elif isinstance(event, IdMismatch):
             self.metrics.stacker_faults.labels(code="id_mismatch").inc()
@@ -485,8 +494,12 @@ class StackerService:
                 f"stacker.foreign_result:{sid}",
                 kind="stacker.foreign_result",
                 source=source,
-                message=f"stacker {sid} reported a result for job {event.job_id} "
-                f"(completion {event.completion_code}), which this host never sent",
+                message=say(
+                    "alarm.stacker_foreign_result",
+                    stacker=sid,
+                    job_id=event.job_id,
+                    code=event.completion_code,
+                ),
             )
         elif isinstance(event, JobFinished):
             await self._finished(event)
@@ -497,8 +510,7 @@ class StackerService:
                 kind="stacker.journal",
                 source=source,
                 severity="critical",
-                message=f"stacker {sid}: its job journal cannot be written ({event.reason}); "
-                "results wait at the PLC and no command is sent until it can",
+                message=say("alarm.stacker_journal", stacker=sid, reason=event.reason),
             )
         elif isinstance(event, StationMismatch):
             self.metrics.stacker_faults.labels(code="station_mismatch").inc()
@@ -506,7 +518,10 @@ class StackerService:
                 f"stacker.station_mismatch:{sid}:{event.station}",
                 kind="stacker.station_mismatch",
                 source=source,
-                message=f"stacker {sid}: {event.message}; retrievals to it wait until it is clear",
+                message=same(
+                    f"stacker {sid}: {event.message}; retrievals to it wait until it is clear",
+                    say("alarm.stacker_station_mismatch", stacker=sid, station=event.station),
+                ),
             )
         elif isinstance(event, StationMismatchCleared):
             await self.alarms.clear(

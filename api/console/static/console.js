@@ -141,6 +141,7 @@ export function placeNode(place) {
 // language; a key it does not know (a newer daemon) shows the English.
 
 function paramWords(name, value) {
+  if (Array.isArray(value)) return value.map((one) => paramWords(name, one)).join(t("msg.list.separator"));
   if (value && typeof value === "object" && typeof value.key === "string") {
     return messageWords(value.key, value.params, "");
   }
