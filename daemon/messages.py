@@ -55,6 +55,7 @@ ENGLISH: Mapping[str, str] = {
     "loan_rule.kind_missing": "{rule}: say the borrower's kind (borrower_kind: one of {allowed})",
     "loan_rule.kind_refused": "{rule}: borrowers of kind '{kind}' may not borrow ({allowed} may)",
     "loan_rule.max_days": "{rule}: a loan lasts at most {days} days (due by {latest})",
+    "tag.unbound": "tag {epc} is bound to no item",
     "desk.offline": "desk reader {reader} is offline",
     "desk.failed": "desk reader {reader}: {reason}",
     # -- loan requests ---------------------------------------------------------------------------

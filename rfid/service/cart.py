@@ -154,4 +154,6 @@ def _refused(box: Box, error: LedgerError) -> BoxResult:
 
 
 def _unbound(box: Box) -> BoxResult:
-    return BoxResult(box.epc, None, "refused", f"tag {box.epc} is bound to no item", None)
+    words = say("tag.unbound", epc=box.epc)
+    key, params = key_and_params(words)
+    return BoxResult(box.epc, None, "refused", words.english(), None, key, params)

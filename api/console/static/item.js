@@ -8,6 +8,7 @@ import {
   has,
   itemPath,
   on,
+  placeName,
   placeNode,
   say,
   startPage,
@@ -32,8 +33,8 @@ function historyWords(entry) {
   switch (entry.kind) {
     case "movement":
       return t("history.movement", {
-        from: d.from || t("place.unknown"),
-        to: d.to,
+        from: d.from ? placeName(d.from) || d.from : t("place.unknown"),
+        to: placeName(d.to) || d.to,
         source: words("source", d.source),
       });
     case "gate":
