@@ -255,6 +255,16 @@ ENGLISH: Mapping[str, str] = {
         "station {station} is occupied by a box the stacker did not bring there: waiting for it "
         "to be taken out or stored"
     ),
+    # -- a decision on a stacker job refused (the handshake core words them; read back) ------
+    "decision.already_sent": "a decision for job {job_id} was already sent",
+    "decision.needs_destination": "redirect needs a new destination",
+    "decision.no_exception": "job {job_id} has no exception waiting for a decision",
+    "decision.no_free_cell": "no free cell to redirect to",
+    "decision.not_in_flight": "job {job_id} is not in flight on the stacker",
+    "decision.not_waiting": "job {job_id} is not waiting for a decision",
+    "decision.queued": "job {job_id} is queued: it can only be cancelled",
+    "decision.rack_cell": "redirect goes to a rack cell",
+    "decision.unconfirmed": "an unconfirmed job can only be retried or cancelled",
     # -- stacker job notes (the journal keeps them in English; see ``note``) -------------------
     "note.abort_requested": "abort requested",
     "note.cancelled_before_sent": "cancelled before it was sent",
@@ -458,3 +468,8 @@ def finding(discrepancy: str, detail: str) -> Message | None:
     """A reconciliation finding's detail (its English as the classifier wrote it) as a
     message of its class, or None for words outside the known set."""
     return recognise(detail, family(f"finding.{discrepancy}.")) if detail else None
+
+
+def decision_words(text: str) -> str | Message:
+    """A refused decision on a stacker job as a message when it is a known sentence."""
+    return recognise(text, family("decision.")) or text

@@ -106,6 +106,11 @@ class StationOut(Out):
     """The sensor and the host's record disagree (an alarm is raised)."""
 
 
+def _note(text: str) -> Message | None:
+    words = messages.job_note(text)
+    return words if isinstance(words, Message) else None
+
+
 def wait_words(wait: StationWait) -> Message:
     if wait.key != "station_holds_box":
         return say("stacker.station_occupied", station=wait.station)
@@ -138,7 +143,8 @@ class StackerJobOut(DomainOut, domain=Job):
     waiting_message: MessageOut | None
     """``waiting_for`` as a message key and parameters."""
     note_message: MessageOut | None
-    """``note`` as a message key and parameters, when it is one of the known notes."""
+    """``note`` as a message key and parameters, when it is one of the known notes (a
+    decision, a redirection, the PLC's completion or reject reason in words, ...)."""
 
     @classmethod
     def of(cls, job: Job, service: StackerService) -> StackerJobOut:
@@ -167,7 +173,7 @@ class StackerJobOut(DomainOut, domain=Job):
             waiting_for=None if wait is None else wait.text,
             waiting=None if wait is None else StationWaitOut.of(wait),
             waiting_message=MessageOut.of(None if wait is None else wait_words(wait)),
-            note_message=MessageOut.of(messages.note(job.note)),
+            note_message=MessageOut.of(_note(job.note)),
         )
 
 

@@ -289,8 +289,10 @@ class StackerService:
                 if await self.journal.get(job_id) is not None:
                     raise Conflict(say("stacker.job_finished", job_id=job_id)) from None
                 raise NotFound(str(e)) from None
-            except (DecisionRefused, CommandRefused) as e:
-                raise Conflict(str(e)) from None
+            except DecisionRefused as e:
+                raise Conflict(messages.decision_words(str(e))) from None
+            except CommandRefused as e:
+                raise Conflict(e.words) from None
             except InvalidJob as e:
                 raise Invalid(str(e)) from None
         return await self.journal.get(job_id) or job

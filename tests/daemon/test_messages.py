@@ -150,3 +150,9 @@ def test_every_finding_the_classifier_words_is_read_back_into_a_key_of_its_class
         keys.add(words.key)
     assert keys == {key for key in messages.ENGLISH if key.startswith("finding.")}
     assert messages.finding("missing", "a verify job failed: rejected") is None
+
+
+def test_a_refused_decision_is_read_back_into_its_key() -> None:
+    words = messages.decision_words("job 7 is queued: it can only be cancelled")
+    assert words == Message("decision.queued", {"job_id": "7"})
+    assert messages.decision_words("retry does not apply to: x") == "retry does not apply to: x"

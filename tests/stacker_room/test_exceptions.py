@@ -62,6 +62,10 @@ async def test_empty_retrieval_raises_an_alarm_and_a_retry_finishes_the_job(
     alarms = await active_alarms(staff, "stacker.exception")
     assert [(a["subject"], a["severity"]) for a in alarms] == [("R-1", "critical")]
     assert f"retrieve job {job['job_id']} (R-1) waits for a decision" in alarms[0]["message"]
+    assert alarms[0]["message_key"] == "alarm.stacker_exception"
+    assert alarms[0]["params"]["exception"] == [
+        {"key": "stacker.exception.empty_retrieval", "params": {}}
+    ]
     state = (await staff.get("/api/v1/stacker")).json()
     assert (state["active_job"]["job_id"], state["active_job"]["state"]) == (
         job["job_id"], "exception"

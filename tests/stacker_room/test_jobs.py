@@ -163,10 +163,21 @@ async def test_requests_that_cannot_be_planned_are_refused_with_the_reason(
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "NOPE"})
     assert (r.status_code, r.json()) == (404, {"detail": "no catalogue record with ref 'NOPE'"})
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "R-1"})
-    assert (r.status_code, r.json()) == (409, {"detail": "item R-1 is not in the stacker"})
+    assert (r.status_code, r.json()) == (
+        409,
+        {
+            "detail": "item R-1 is not in the stacker",
+            "message_key": "stacker.not_in_stacker",
+            "params": {"what": "R-1"},
+        },
+    )
     r = await staff.post(jobs, json={"kind": "store", "ref": "R-2"})
     assert r.status_code == 409
-    assert r.json() == {"detail": "R-2 is already in the stacker at r1-S11-03-02-1"}
+    assert r.json() == {
+        "detail": "R-2 is already in the stacker at r1-S11-03-02-1",
+        "message_key": "stacker.already_in",
+        "params": {"ref": "R-2", "cell": "r1-S11-03-02-1"},
+    }
     store = {"kind": "store", "ref": "R-1"}
     r = await staff.post(jobs, json={**store, "destination": "r1-S11-03-02-1"})
     assert (r.status_code, r.json()) == (409, {"detail": "cell a1-s1-b3-l2-d1 is occupied"})
