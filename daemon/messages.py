@@ -448,7 +448,7 @@ def note(text: str) -> Message | None:
 
 def stacker_words(text: str) -> str | Message:
     """A stacker refusal as a message when it is one of the known sentences, else the text."""
-    return recognise(text, _STACKER) or text
+    return recognise(text, _STACKER) or recognise(text, family("stacker.fault.")) or text
 
 
 def job_note(text: str) -> str | Message:

@@ -206,6 +206,12 @@ REFUSALS = [
     ("plc heartbeat", "stacker PLC heartbeat unchanged for 1 s",
      ("stacker.down", "stacker stacker-t is unavailable: stacker PLC heartbeat unchanged for 1 s")),
 ]  # fmt: skip
+REFUSAL_KEYS = {
+    "manual": "stacker.mode.manual",
+    "e-stop": "stacker.e_stop",
+    "door": "stacker.fault.door",
+    "plc heartbeat": None,  # no key: said in English
+}
 
 
 def _break(sim: StackerPlcSimulator, what: str) -> None:
@@ -239,7 +245,8 @@ async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_canno
 
     await eventually_async(refusing)
     r = await staff.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-1"})
-    assert (r.status_code, r.json()) == (409, {"detail": reason})
+    assert (r.status_code, r.json()["detail"]) == (409, reason)
+    assert r.json().get("message_key") == REFUSAL_KEYS[what]
     assert sum(room.sim.model.strobes.values()) == 0
 
     async def degraded() -> bool:
