@@ -382,9 +382,11 @@ def placeholders(template: str) -> set[str]:
 
 
 # -- sentences written elsewhere in English -------------------------------------------------
-# The stacker's handshake core (pure, and older than these keys) words its refusals and job
-# notes in English, and the journal keeps the notes so. They are a closed set of sentences:
-# each is read back into its key by matching the English templates below.
+# Pure cores older than these keys word some sentences in English: the stacker's handshake
+# (refusals, refused decisions, job notes, fault descriptions, the PLC's completions), the
+# climate evaluator's alarms and the reconciliation classifier's findings; the journal and the
+# report keep them so. They are closed sets of sentences: each is read back into its key by
+# matching the English templates above, and the English itself is never rewritten.
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -416,17 +418,18 @@ def _specific(key: str) -> int:
 
 _FAMILIES: dict[str, Family] = {}
 _NOTES = family("note.")
-_NOT_REFUSALS = (
-    "stacker.a_box",
+_NOT_REFUSALS = {"stacker.a_box", "stacker.job", "stacker.job_ref"}
+_NOT_REFUSAL_FAMILIES = (
     "stacker.completion.",
     "stacker.exception.",
     "stacker.fault.",
-    "stacker.job",
     "stacker.kind.",
     "stacker.reject.",
 )
 _STACKER = tuple(
-    (key, pattern) for key, pattern in family("stacker.") if not key.startswith(_NOT_REFUSALS)
+    (key, pattern)
+    for key, pattern in family("stacker.")
+    if key not in _NOT_REFUSALS and not key.startswith(_NOT_REFUSAL_FAMILIES)
 )
 _PLC = family("stacker.completion.") + family("stacker.exception.") + family("stacker.reject.")
 
