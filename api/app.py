@@ -21,6 +21,7 @@ from api.auth import Auth
 from api.routes.locations import MAX_LOOKUP_BODY_BYTES
 from daemon import __version__
 from daemon.ledger.errors import Conflict, Invalid, LedgerError, NotFound
+from daemon.messages import Message, key_and_params
 from daemon.services import Services
 from daemon.spool import is_unavailable
 
@@ -145,6 +146,15 @@ def _declare_error_detail(app: FastAPI) -> None:
 _LEDGER_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
 
 
+def error_body(detail: str, words: Message | None) -> dict[str, Any]:
+    """``{"detail": English}``, plus ``message_key`` and ``params`` when the words have a key
+    (docs/api.md#errors): the console says them in the reader's language."""
+    key, params = key_and_params(words)
+    if key is None:
+        return {"detail": detail}
+    return {"detail": detail, "message_key": key, "params": params}
+
+
 def unstorable_text(exc: BaseException) -> bool:
     """The database refused a value's characters: a NUL (PostgreSQL has no NUL in text) or an
     unpaired surrogate (valid in a JSON string escape, not UTF-8 on either database)."""
@@ -204,7 +214,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger(_request: Request, exc: LedgerError) -> JSONResponse:
         code = next((c for t, c in _LEDGER_STATUS.items() if isinstance(exc, t)), 400)
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        return JSONResponse(error_body(str(exc), exc.words), status_code=code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -49,7 +49,9 @@ class RoomConfig(StrictModel):
     id: Identifier
     """Room id; location codes of the room start with it."""
     name: str = ""
-    """Display name."""
+    """Display name (e.g. ``1号库房``); the console names the room's locations with it."""
+    name_en: str = ""
+    """Display name on the console's English pages (e.g. ``Room 1``; default: ``name``)."""
     room_class: str = Field(default="paper", alias="class")
     """Storage class of JGJ 25-2010 §5.2: ``paper``, ``special``, ``av``, ``film-copy``,
     ``film-master``; it sets the climate limits."""

@@ -56,6 +56,9 @@ class AlarmRaised(Event):
     severity: str
     message: str
     subject: str | None
+    message_key: str | None = None
+    """The message's key and parameters (daemon/messages.py), when it has them."""
+    params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

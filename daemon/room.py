@@ -25,6 +25,7 @@ from daemon.ledger.locations import (
     rack_locations,
 )
 from daemon.ledger.uow import Ledger
+from daemon.messages import say
 from daemon.metrics import ITEM_STATES, Metrics
 from daemon.store.schema import item_locations, locations, movements
 from stacker.cells import STATION_AISLE, CellAddress, RackGeometry
@@ -224,5 +225,7 @@ class Housekeeping:
                 source="circulation",
                 severity="info",
                 subject=loan.ref,
-                message=f"{loan.ref} was due back on {loan.due} from {loan.borrower}",
+                message=say(
+                    "alarm.loan_overdue", ref=loan.ref, due=loan.due, borrower=loan.borrower
+                ),
             )

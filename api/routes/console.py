@@ -106,6 +106,15 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     reader = auth.require(Role.staff, Role.catalogue)
     r.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
+    # Room names for the location names the pages show: {id: {"zh": ..., "en": ...}}.
+    room_names: dict[str, dict[str, str]] = {svc.config.room: {}}
+    for room in svc.config.rooms:
+        room_names[room.id] = {
+            lang: name
+            for lang, name in (("zh", room.name), ("en", room.name_en or room.name))
+            if name
+        }
+
     def page(request: Request, name: str) -> HTMLResponse:
         switch = request.query_params.get("lang")
         lang = i18n.choose(
@@ -120,6 +129,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             title=messages.translate(lang, PAGES[name]),
             t=lambda key, **values: messages.translate(lang, key, **values),
             messages=dict(messages.catalogue(lang)),
+            rooms=room_names,
             switch={other: _same_page(request, other) for other in i18n.LANGS if other != lang},
             version=__version__,
         )

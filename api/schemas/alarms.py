@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.schemas.base import DomainOut
 from daemon.ledger.alarms import Alarm
 
@@ -9,10 +11,14 @@ from daemon.ledger.alarms import Alarm
 class AlarmOut(
     DomainOut,
     domain=Alarm,
-    exclude=("key",),
+    exclude=("key", "words"),
     rename={"acked_us": "acknowledged_at", "acked_by": "acknowledged_by"},
 ):
     active: bool
+    message_key: str | None
+    """The message's key in the console's catalogues (docs/api.md#messages), or null."""
+    params: dict[str, Any] | None
+    """The values that fill the message, by name (a nested message is {key, params})."""
 
     @classmethod
     def of(cls, a: Alarm) -> AlarmOut:

@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict
 
 from daemon.clock import us_to_iso
+from daemon.messages import Message
 
 
 class Out(BaseModel):
@@ -39,6 +40,20 @@ class Out(BaseModel):
 
 class Problem(Out):
     detail: str
+    message_key: str | None = None
+    """The detail's message key in the console's catalogues (docs/api.md#messages), if any."""
+    params: dict[str, Any] | None = None
+
+
+class MessageOut(Out):
+    """Words for a person as a message key and its parameters (docs/api.md#messages)."""
+
+    key: str
+    params: dict[str, Any]
+
+    @classmethod
+    def of(cls, words: Message | None) -> MessageOut | None:
+        return None if words is None else cls(**words.as_json())
 
 
 def iso(us: int | None) -> str | None:

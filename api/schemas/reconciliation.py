@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.base import DomainOut, Out
+from daemon import messages
+from daemon.messages import key_and_params
 from daemon.reconcile.campaigns import Campaign, CampaignLocation
 from daemon.reconcile.copies import KeyFieldCopyRecord
 from daemon.reconcile.runs import ReportRow, Run
@@ -33,9 +37,14 @@ class RunOut(DomainOut, domain=Run):
 
 
 class ReportRowOut(DomainOut, domain=ReportRow):
+    message_key: str | None
+    """``detail`` as a message key (docs/api.md#messages), when it is one of the known words."""
+    params: dict[str, Any] | None
+
     @classmethod
     def of(cls, row: ReportRow) -> ReportRowOut:
-        return cls.from_domain(row)
+        key, params = key_and_params(messages.finding(row.discrepancy, row.detail))
+        return cls.from_domain(row, message_key=key, params=params)
 
 
 class ReportPageOut(Out):

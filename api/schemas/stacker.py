@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.base import DomainOut, Out
+from api.schemas.base import DomainOut, MessageOut, Out
+from daemon import messages
+from daemon.messages import Message, say
 from stacker.cells import CellAddress
 from stacker.describe import exception_text
 from stacker.journal import Job
@@ -104,6 +106,20 @@ class StationOut(Out):
     """The sensor and the host's record disagree (an alarm is raised)."""
 
 
+def _note(text: str) -> Message | None:
+    words = messages.job_note(text)
+    return words if isinstance(words, Message) else None
+
+
+def wait_words(wait: StationWait) -> Message:
+    if wait.key != "station_holds_box":
+        return say("stacker.station_occupied", station=wait.station)
+    what: str | Message = wait.ref or wait.box_id or say("stacker.a_box")
+    if wait.job_id is None:
+        return say("stacker.station_holds_box", station=wait.station, what=what)
+    return say("stacker.station_holds_box_job", station=wait.station, what=what, job_id=wait.job_id)
+
+
 class StackerJobOut(DomainOut, domain=Job):
     # A journal entry: enums by their value, times in ISO 8601, cells as places.
     kind: str
@@ -124,6 +140,11 @@ class StackerJobOut(DomainOut, domain=Job):
     waiting_for: str | None
     """Why the queued job is not sent yet, in words (None: nothing holds it back)."""
     waiting: StationWaitOut | None
+    waiting_message: MessageOut | None
+    """``waiting_for`` as a message key and parameters."""
+    note_message: MessageOut | None
+    """``note`` as a message key and parameters, when it is one of the known notes (a
+    decision, a redirection, the PLC's completion or reject reason in words, ...)."""
 
     @classmethod
     def of(cls, job: Job, service: StackerService) -> StackerJobOut:
@@ -151,6 +172,8 @@ class StackerJobOut(DomainOut, domain=Job):
             decisions=list(service.decisions(job)),
             waiting_for=None if wait is None else wait.text,
             waiting=None if wait is None else StationWaitOut.of(wait),
+            waiting_message=MessageOut.of(None if wait is None else wait_words(wait)),
+            note_message=MessageOut.of(_note(job.note)),
         )
 
 

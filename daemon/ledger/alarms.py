@@ -11,6 +11,7 @@ report a condition on every poll without touching the database.
 from __future__ import annotations
 
 import builtins
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from daemon.clock import now_us
 from daemon.events import AlarmCleared, AlarmRaised
 from daemon.ledger.errors import Conflict, NotFound
 from daemon.ledger.uow import Ledger, Tx
+from daemon.messages import Message, english, key_and_params, params_json
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane
 from daemon.spool import DatabaseGuard
@@ -50,10 +52,38 @@ class Alarm:
     cleared_us: int | None
     acked_us: int | None
     acked_by: str | None
+    words: str | None = None
+    """The message as JSON ``{"key", "params"}`` (daemon/messages.py), or None."""
 
     @property
     def active(self) -> bool:
         return self.cleared_us is None
+
+    @property
+    def message_key(self) -> str | None:
+        found = _words(self.words)
+        return None if found is None else found.key
+
+    @property
+    def params(self) -> dict[str, Any] | None:
+        found = _words(self.words)
+        return None if found is None else params_json(found.params)
+
+
+def _words(stored: str | None) -> Message | None:
+    if not stored:
+        return None
+    try:
+        return Message.from_json(json.loads(stored))
+    except ValueError:
+        return None
+
+
+def stored_words(message: str | Message) -> str | None:
+    """How an alarm's message is kept beside its English: JSON, or None for plain text."""
+    if isinstance(message, str):
+        return None
+    return json.dumps(message.as_json(), ensure_ascii=False, separators=(",", ":"))
 
 
 AlarmState = Literal["active", "unacknowledged", "ended", "all"]
@@ -119,7 +149,7 @@ class Alarms:
         *,
         kind: str,
         source: str,
-        message: str,
+        message: str | Message,
         severity: Severity = "warning",
         subject: str | None = None,
         actor: str = "archroom",
@@ -136,7 +166,8 @@ class Alarms:
             "key": key,
             "kind": kind,
             "source": source,
-            "message": message,
+            "message": english(message),
+            "words": stored_words(message),
             "severity": severity,
             "subject": subject,
             "actor": actor,
@@ -154,7 +185,10 @@ class Alarms:
             return raised[0]
         self._active[key] = (PROVISIONAL, kind)
         self._publish_metric()
-        log.error("ALARM %s (%s): %s [database unreachable: spooled]", kind, severity, message)
+        log.error(
+            "ALARM %s (%s): %s [database unreachable: spooled]", kind, severity, english(message)
+        )
+        message_key, params = key_and_params(message)
         if self.fastlane is not None:
             self.fastlane.announce(
                 "alarm.raised",
@@ -163,7 +197,9 @@ class Alarms:
                     "kind": kind,
                     "source": source,
                     "severity": severity,
-                    "message": message,
+                    "message": english(message),
+                    "message_key": message_key,
+                    "params": params,
                     "subject": subject,
                 },
             )
@@ -176,7 +212,7 @@ class Alarms:
                 record["key"],
                 kind=record["kind"],
                 source=record["source"],
-                message=record["message"],
+                message=_words(record.get("words")) or record["message"],
                 severity=record["severity"],
                 subject=record["subject"],
             )
@@ -193,7 +229,7 @@ class Alarms:
         *,
         kind: str,
         source: str,
-        message: str,
+        message: str | Message,
         severity: Severity = "warning",
         subject: str | None = None,
     ) -> int | None:
@@ -217,7 +253,8 @@ class Alarms:
                         kind=kind,
                         source=source,
                         severity=severity,
-                        message=message,
+                        message=english(message),
+                        words=stored_words(message),
                         room=self.room,
                         subject=subject,
                         raised_us=tx.at_us,
@@ -226,10 +263,11 @@ class Alarms:
                 )
             ).scalar_one()
         )
+        message_key, params = key_and_params(message)
         tx.audit(
             "alarm.raised",
             subject or source,
-            {"alarm_id": alarm_id, "kind": kind, "message": message},
+            {"alarm_id": alarm_id, "kind": kind, "message": english(message)},
         )
         tx.emit(
             AlarmRaised(
@@ -238,7 +276,9 @@ class Alarms:
                 kind=kind,
                 source=source,
                 severity=severity,
-                message=message,
+                message=english(message),
+                message_key=message_key,
+                params=params,
                 subject=subject,
             )
         )

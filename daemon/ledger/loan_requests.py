@@ -18,10 +18,12 @@ from typing import Any, Literal
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from daemon import messages
 from daemon.ledger.errors import Conflict, NotFound
 from daemon.ledger.loan_rules import LoanRules
 from daemon.ledger.loans import lendable
 from daemon.ledger.uow import Ledger
+from daemon.messages import Message, say
 from daemon.store.schema import items, loan_requests
 
 RequestState = Literal["pending", "approved", "rejected", "fulfilled", "cancelled"]
@@ -94,7 +96,7 @@ class LoanRequests:
                 )
             )
             if pending is not None:
-                raise Conflict(f"loan request {pending} for {ref} is already open")
+                raise Conflict(say("request.already_open", request_id=pending, ref=ref))
             request_id = int(
                 (
                     await tx.conn.execute(
@@ -126,7 +128,9 @@ class LoanRequests:
     async def cancel(self, request_id: int, *, actor: str) -> LoanRequest:
         request = await self.get(request_id)
         if request.state not in OPEN_STATES:
-            raise Conflict(f"loan request {request_id} is {request.state}")
+            raise Conflict(
+                say("request.closed", request_id=request_id, state=_state(request.state))
+            )
         async with self.ledger.transaction(actor) as tx:
             await self._set_state(tx.conn, request, "cancelled", {})
             tx.audit("loan_request.cancelled", request.ref, {"request_id": request_id})
@@ -143,9 +147,11 @@ class LoanRequests:
     ) -> LoanRequest:
         request = await self.get(request_id)
         if request.state != "pending":
-            raise Conflict(f"loan request {request_id} is {request.state}, not pending")
+            raise Conflict(
+                say("request.not_pending", request_id=request_id, state=_state(request.state))
+            )
         if request.requested_by == actor:
-            raise Conflict(f"loan request {request_id} was filed by {actor}, who cannot decide it")
+            raise Conflict(say("request.own", request_id=request_id, actor=actor))
         async with self.ledger.transaction(actor) as tx:
             values = {
                 "decided_us": tx.at_us,
@@ -169,7 +175,7 @@ class LoanRequests:
             .values(state=state, **values)
         )
         if result.rowcount != 1:
-            raise Conflict(f"loan request {request.id} changed meanwhile; look again")
+            raise Conflict(say("request.changed_meanwhile", request_id=request.id))
 
     async def note_retrieval(self, request_id: int, note: str) -> None:
         async with self.ledger.store.write() as conn:
@@ -181,7 +187,7 @@ class LoanRequests:
         async with self.ledger.store.read() as conn:
             row = (await conn.execute(_select().where(loan_requests.c.id == request_id))).first()
         if row is None:
-            raise NotFound(f"no loan request {request_id}")
+            raise NotFound(say("request.not_found", request_id=request_id))
         return LoanRequest(**row._asdict())
 
     async def list(
@@ -197,3 +203,7 @@ class LoanRequests:
                 await conn.execute(query.order_by(loan_requests.c.id.desc()).limit(limit))
             ).all()
         return [LoanRequest(**r._asdict()) for r in rows]
+
+
+def _state(value: str) -> Message | str:
+    return messages.state("request.state", value)

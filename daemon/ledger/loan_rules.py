@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from daemon.config import ArchroomConfig
 from daemon.ledger.errors import Conflict, Invalid
+from daemon.messages import Message, say
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,24 @@ class LoanTerms:
     max_renewals: int
     borrower_kinds: frozenset[str]
 
-    def refusal(self, *, borrower_kind: str | None, due: date, today: date) -> str | None:
+    def name(self) -> Message:
+        """The rule, named in a refusal: of its category, or the default one."""
+        if self.category:
+            return say("loan_rule.category", category=self.category)
+        return say("loan_rule.any")
+
+    def refusal(self, *, borrower_kind: str | None, due: date, today: date) -> Message | None:
         """Why a loan (or a request) on these terms is refused, or None when it may go ahead."""
-        name = f"loan rule of category {self.category!r}" if self.category else "loan rule"
+        name = self.name()
         if self.borrower_kinds:
             allowed = ", ".join(sorted(self.borrower_kinds))
             if borrower_kind is None:
-                return f"{name}: say the borrower's kind (borrower_kind: one of {allowed})"
+                return say("loan_rule.kind_missing", rule=name, allowed=allowed)
             if borrower_kind not in self.borrower_kinds:
-                return f"{name}: borrowers of kind {borrower_kind!r} may not borrow ({allowed} may)"
+                return say("loan_rule.kind_refused", rule=name, kind=borrower_kind, allowed=allowed)
         if self.category and (due - today).days > self.max_days:
             latest = (today + timedelta(days=self.max_days)).isoformat()
-            return f"{name}: a loan lasts at most {self.max_days} days (due by {latest})"
+            return say("loan_rule.max_days", rule=name, days=self.max_days, latest=latest)
         return None
 
 
@@ -76,7 +83,7 @@ class LoanRules:
         date in the past, Conflict with the rule in words when the rule refuses."""
         today = on or datetime.now(tz=UTC).date()
         if due is not None and due < today:
-            raise Invalid(f"due date {due.isoformat()} is in the past")
+            raise Invalid(say("loan_rule.due_in_past", due=due.isoformat()))
         terms = self.terms(category)
         due = due or (today + timedelta(days=terms.max_days))
         refusal = terms.refusal(borrower_kind=borrower_kind, due=due, today=today)

@@ -23,6 +23,7 @@ from daemon.ledger.loan_rules import LoanRules
 from daemon.ledger.locations import Locations, room_of_item
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger
+from daemon.messages import ENGLISH, say
 from daemon.store.schema import items, loan_requests, loans
 
 LoanStatus = Literal["open", "overdue", "returned"]
@@ -147,18 +148,19 @@ class Loans:
                     )
                 )
                 if open_id is not None:
-                    raise Conflict(f"{ref} is already on loan (loan {open_id})")
+                    raise Conflict(say("loan.already_on_loan", ref=ref, loan_id=open_id))
                 required = terms.approval or request_id is not None
                 request = await approved_request(tx.conn, item_id, request_id)
                 if request is None and required:
-                    raise Conflict(
-                        f"loan rule of category {item.category!r}: a check-out needs a loan "
-                        f"request approved by an approver; none is approved for {ref}"
-                    )
+                    raise Conflict(say("loan.needs_approval", category=item.category, ref=ref))
                 if request is not None and request.borrower != borrower and required:
                     raise Conflict(
-                        f"loan request {request.id} was approved for {request.borrower}, "
-                        f"not {borrower}"
+                        say(
+                            "loan.approved_for_other",
+                            request_id=request.id,
+                            approved=request.borrower,
+                            borrower=borrower,
+                        )
                     )
                 if request is not None and request.borrower == borrower:
                     request_id, approval_no = request.id, request.approval_no
@@ -209,7 +211,7 @@ class Loans:
                     )
                 )
         except IntegrityError:
-            raise Conflict(f"{ref} was checked out concurrently by another desk") from None
+            raise Conflict(say("loan.concurrent", ref=ref)) from None
         return await self.get(loan_id)
 
     async def return_(self, loan_id: int, *, actor: str, location: str | None = None) -> Loan:
@@ -220,9 +222,9 @@ class Loans:
                 )
             ).first()
             if row is None:
-                raise NotFound(f"no loan {loan_id}")
+                raise NotFound(say("loan.not_found", loan_id=loan_id))
             if row.returned_us is not None:
-                raise Conflict(f"loan {loan_id} was already returned")
+                raise Conflict(say("loan.already_returned", loan_id=loan_id))
             ref = await tx.conn.scalar(select(items.c.ref).where(items.c.id == row.item_id))
             assert ref is not None
             await tx.conn.execute(
@@ -248,24 +250,27 @@ class Loans:
     async def renew(self, loan_id: int, *, actor: str, due: date | None = None) -> Loan:
         loan = await self.get(loan_id)
         if loan.returned_us is not None:
-            raise Conflict(f"loan {loan_id} was already returned")
+            raise Conflict(say("loan.already_returned", loan_id=loan_id))
         async with self.ledger.store.read() as conn:
             category = await conn.scalar(select(items.c.category).where(items.c.ref == loan.ref))
         terms = self.rules.terms(category or "")
         if loan.renewals >= terms.max_renewals:
-            rule = f" (loan rule of category {category!r})" if terms.category else ""
             raise Conflict(
-                f"loan {loan_id} has been renewed {loan.renewals} times, the maximum{rule}"
+                say(
+                    "loan.renewals_max_rule",
+                    loan_id=loan_id,
+                    renewals=loan.renewals,
+                    category=category,
+                )
+                if terms.category
+                else say("loan.renewals_max", loan_id=loan_id, renewals=loan.renewals)
             )
         start = max(date.fromisoformat(loan.due), today())
         new_due = due or (start + timedelta(days=terms.max_days))
         if new_due <= date.fromisoformat(loan.due):
-            raise Invalid(f"the new due date must be after {loan.due}")
+            raise Invalid(say("loan.due_after", due=loan.due))
         if terms.category and (new_due - start).days > terms.max_days:
-            raise Conflict(
-                f"loan rule{f' of category {category!r}' if terms.category else ''}: a renewal "
-                f"extends by at most {terms.max_days} days"
-            )
+            raise Conflict(say("loan.renewal_days", rule=terms.name(), days=terms.max_days))
         async with self.ledger.transaction(actor) as tx:
             result = await tx.conn.execute(
                 update(loans)
@@ -277,7 +282,7 @@ class Loans:
                 .values(renewals=loan.renewals + 1, due=new_due.isoformat())
             )
             if result.rowcount != 1:
-                raise Conflict(f"loan {loan_id} changed meanwhile; try again")
+                raise Conflict(say("loan.changed_meanwhile", loan_id=loan_id))
             tx.audit("loan.renewed", loan.ref, {"loan_id": loan_id, "due": new_due.isoformat()})
         return await self.get(loan_id)
 
@@ -285,7 +290,7 @@ class Loans:
         async with self.ledger.store.read() as conn:
             row = (await conn.execute(_select().where(loans.c.id == loan_id))).first()
         if row is None:
-            raise NotFound(f"no loan {loan_id}")
+            raise NotFound(say("loan.not_found", loan_id=loan_id))
         return Loan(**row._asdict())
 
     async def open_loan_of(self, item_id: int) -> Loan | None:
@@ -362,9 +367,11 @@ async def lendable(conn: AsyncConnection, ref: str) -> Lendable:
         )
     ).first()
     if item is None:
-        raise NotFound(f"no catalogue record with ref {ref!r}")
+        raise NotFound(say("item.not_found", ref=ref))
     if item.disposition is not None:
-        raise Conflict(f"{ref} was {item.disposition}; it is no longer held")
+        how = f"disposition.{item.disposition}"
+        done = say(how) if how in ENGLISH else item.disposition
+        raise Conflict(say("item.disposed", ref=ref, disposition=done))
     return Lendable(int(item.id), item.category, item.retention)
 
 

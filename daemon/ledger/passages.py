@@ -21,6 +21,7 @@ from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import ON_LOAN, UNKNOWN, Locations
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger
+from daemon.messages import say
 from daemon.metrics import Metrics
 from daemon.store.schema import gate_passages, items, loans, tags
 
@@ -187,7 +188,7 @@ class Passages:
                         source=f"gate {gate}",
                         severity="critical",
                         subject=item.ref,
-                        message=f"{item.ref} was carried out through gate {gate} without a loan",
+                        message=say("alarm.gate_unauthorized", ref=item.ref, gate=gate),
                     )
         self.metrics.gate_passages.labels(gate=gate, direction=direction).inc()
         if alarm_id is not None:

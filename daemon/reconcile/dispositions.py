@@ -22,10 +22,12 @@ from typing import Any, Final, Literal
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from daemon import messages
 from daemon.events import TagRetired
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.uow import Ledger
+from daemon.messages import Message, say
 from daemon.reconcile.retention import eligible_from
 from daemon.store.schema import disposition_items, dispositions, items, loans, tags
 
@@ -88,22 +90,29 @@ class Dispositions:
         today: date,
     ) -> Disposition:
         if action == "transfer" and not receiver:
-            raise Invalid("receiver: a transfer names the receiving body")
+            raise Invalid(say("disposal.receiver"))
         wanted = list(dict.fromkeys(refs))
         if not wanted or len(wanted) > MAX_ITEMS:
-            raise Invalid(f"refs: 1 to {MAX_ITEMS} items")
+            raise Invalid(say("disposal.refs", max=MAX_ITEMS))
         async with self.ledger.transaction(actor) as tx:
             found = await self._items(tx.conn, wanted)
-            problems = [f"{ref}: not catalogued" for ref in wanted if ref not in found]
+            problems = [
+                say("disposal.problem", ref=ref, problem=say("disposal.problem.not_catalogued"))
+                for ref in wanted
+                if ref not in found
+            ]
             for ref in wanted:
                 if ref in found:
                     problem = await self._why_not(tx.conn, found[ref], today)
                     if problem:
-                        problems.append(f"{ref}: {problem}")
+                        problems.append(say("disposal.problem", ref=ref, problem=problem))
             if problems:
-                shown = "; ".join(problems[:20])
-                more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-                raise Conflict(f"cannot be disposed of: {shown}{more}")
+                shown = tuple(problems[:20])
+                if len(problems) > 20:
+                    raise Conflict(
+                        say("disposal.cannot_more", problems=shown, more=len(problems) - 20)
+                    )
+                raise Conflict(say("disposal.cannot", problems=shown))
             disposition_id = int(
                 (
                     await tx.conn.execute(
@@ -148,17 +157,16 @@ class Dispositions:
         """One of the two approvals; the second (by another person) makes it ``approved``."""
         d = await self.get(disposition_id, with_items=False)
         if d.state != "proposed":
-            raise Conflict(f"disposal {disposition_id} is {d.state}, not proposed")
+            raise Conflict(
+                say("disposal.not_proposed", disposal_id=disposition_id, state=_state(d.state))
+            )
         if as_ == "approver" and not approval_no:
-            raise Invalid("approval_no: the approver gives the approval number")
+            raise Invalid(say("disposal.approval_no"))
         other = d.admin if as_ == "approver" else d.approver
         if other == actor:
-            raise Conflict(
-                f"disposal {disposition_id} was already approved by {actor}; "
-                "the second approval must come from another person"
-            )
+            raise Conflict(say("disposal.second_person", disposal_id=disposition_id, actor=actor))
         if (d.approver if as_ == "approver" else d.admin) is not None:
-            raise Conflict(f"disposal {disposition_id} already has its {as_}'s approval")
+            raise Conflict(say(f"disposal.already_approved.{as_}", disposal_id=disposition_id))
         async with self.ledger.transaction(actor) as tx:
             values: dict[str, Any] = (
                 {"approver": actor, "approver_us": tx.at_us, "approval_no": approval_no}
@@ -178,7 +186,9 @@ class Dispositions:
     async def reject(self, disposition_id: int, *, actor: str, reason: str) -> Disposition:
         d = await self.get(disposition_id, with_items=False)
         if d.state not in OPEN_STATES:
-            raise Conflict(f"disposal {disposition_id} is {d.state}")
+            raise Conflict(
+                say("disposal.closed", disposal_id=disposition_id, state=_state(d.state))
+            )
         async with self.ledger.transaction(actor) as tx:
             await self._update(tx.conn, d, {"state": "rejected", "note": reason})
             tx.audit("disposition.rejected", f"disposition:{disposition_id}", {"reason": reason})
@@ -190,8 +200,7 @@ class Dispositions:
         d = await self.get(disposition_id)
         if d.state != "approved":
             raise Conflict(
-                f"disposal {disposition_id} is {d.state}; it is carried out once approved by "
-                "an approver and an admin"
+                say("disposal.not_approved", disposal_id=disposition_id, state=_state(d.state))
             )
         outcome = OUTCOME[d.action]
         retired: list[tuple[str, str]] = []
@@ -218,7 +227,7 @@ class Dispositions:
                 .all()
             )
             if lent:
-                raise Conflict(f"on loan now, return first: {', '.join(sorted(lent))}")
+                raise Conflict(say("disposal.lent_now", refs=", ".join(sorted(lent))))
             await self._update(
                 tx.conn,
                 d,
@@ -274,7 +283,7 @@ class Dispositions:
         async with self.ledger.store.read() as conn:
             row = (await conn.execute(_select().where(dispositions.c.id == disposition_id))).first()
             if row is None:
-                raise NotFound(f"no disposal {disposition_id}")
+                raise NotFound(say("disposal.not_found", disposal_id=disposition_id))
             listed: tuple[DispositionItem, ...] = ()
             if with_items:
                 listed = tuple(
@@ -313,7 +322,7 @@ class Dispositions:
             .values(**values)
         )
         if result.rowcount != 1:
-            raise Conflict(f"disposal {d.id} changed meanwhile; look again")
+            raise Conflict(say("disposal.changed_meanwhile", disposal_id=d.id))
 
     async def _items(self, conn: AsyncConnection, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -331,21 +340,26 @@ class Dispositions:
             found.update({r.ref: r._asdict() for r in rows})
         return found
 
-    async def _why_not(self, conn: AsyncConnection, item: dict[str, Any], today: date) -> str:
+    async def _why_not(
+        self, conn: AsyncConnection, item: dict[str, Any], today: date
+    ) -> Message | None:
         if item["disposition"] is not None:
-            return f"already {item['disposition']}"
+            done = messages.state("disposition", str(item["disposition"]))
+            return say("disposal.problem.already", disposition=done)
         if item["retention"] == "Y":
-            return "permanent (Y): never disposed of"
+            return say("disposal.problem.permanent")
         if item["year"] is None:
-            return "no year: cannot be appraised"
+            return say("disposal.problem.no_year")
         start = eligible_from(int(item["year"]), str(item["retention"]))
         if start is None or start > today:
-            return f"retention runs until {start}" if start else "not eligible"
+            if start is None:
+                return say("disposal.problem.not_eligible")
+            return say("disposal.problem.retention", date=str(start))
         loan = await conn.scalar(
             select(loans.c.id).where(loans.c.item_id == item["id"], loans.c.returned_us.is_(None))
         )
         if loan is not None:
-            return f"on loan (loan {loan})"
+            return say("disposal.problem.on_loan", loan_id=loan)
         pending = await conn.scalar(
             select(dispositions.c.id)
             .select_from(
@@ -356,5 +370,9 @@ class Dispositions:
             .where(disposition_items.c.item_id == item["id"], dispositions.c.state.in_(OPEN_STATES))
         )
         if pending is not None:
-            return f"already in disposal {pending}"
-        return ""
+            return say("disposal.problem.in_disposal", disposal_id=pending)
+        return None
+
+
+def _state(value: str) -> Message | str:
+    return messages.state("disposal.state", value)

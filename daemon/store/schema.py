@@ -367,6 +367,8 @@ alarms = Table(
     Column("cleared_us", BigInteger),
     Column("acked_us", BigInteger),
     Column("acked_by", String(100)),
+    Column("words", Text),
+    # the message as JSON {"key", "params"} (daemon/messages.py); NULL for English-only rows
     Index(
         "uq_alarms_active_key",
         "room",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from daemon.ledger.errors import Conflict, LedgerError, NotFound
 from daemon.ledger.items import Catalogue
 from daemon.ledger.loans import Loans
 from daemon.ledger.tags import Tags, normalise_epc
+from daemon.messages import key_and_params, say
 from drivers.uhfreader18 import Uhfreader18Error
 from drivers.uhfreader18_client import ReaderUnavailableError, Uhfreader18Poller
 
@@ -46,6 +47,9 @@ class BoxResult:
     reason: str | None
     """Why it was refused, in words (None when done)."""
     loan_id: int | None
+    message_key: str | None = None
+    """The reason's message key and parameters (docs/api.md#errors), when it has them."""
+    params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +85,9 @@ class DeskCart:
             for _ in range(INVENTORY_ROUNDS):
                 epcs.update(normalise_epc(r.epc) for r in await reader.inventory())
         except ReaderUnavailableError:
-            raise Conflict(f"desk reader {reader_id} is offline") from None
+            raise Conflict(say("desk.offline", reader=reader_id)) from None
         except Uhfreader18Error as e:
-            raise Conflict(f"desk reader {reader_id}: {e}") from None
+            raise Conflict(say("desk.failed", reader=reader_id, reason=str(e))) from None
         boxes = []
         for epc in sorted(epcs):
             active, _ = await self.tags.resolve(epc)
@@ -106,7 +110,7 @@ class DeskCart:
                     actor=actor,
                 )
             except LedgerError as e:
-                results.append(BoxResult(box.epc, box.ref, "refused", str(e), None))
+                results.append(_refused(box, e))
             else:
                 results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
         return results
@@ -123,10 +127,10 @@ class DeskCart:
                 open_loans = await self.loans.list("open", ref=box.ref, limit=1)
                 if not open_loans:
                     await self.catalogue.get(box.ref)  # NotFound for an unknown ref
-                    raise Conflict(f"{box.ref} is not on loan")
+                    raise Conflict(say("loan.not_on_loan", ref=box.ref))
                 loan = await self.loans.return_(open_loans[0].id, actor=actor, location=location)
             except LedgerError as e:
-                results.append(BoxResult(box.epc, box.ref, "refused", str(e), None))
+                results.append(_refused(box, e))
             else:
                 results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
         return results
@@ -144,5 +148,12 @@ def _distinct(boxes: list[Box]) -> list[Box]:
     return out
 
 
+def _refused(box: Box, error: LedgerError) -> BoxResult:
+    key, params = key_and_params(error.words)
+    return BoxResult(box.epc, box.ref, "refused", str(error), None, key, params)
+
+
 def _unbound(box: Box) -> BoxResult:
-    return BoxResult(box.epc, None, "refused", f"tag {box.epc} is bound to no item", None)
+    words = say("tag.unbound", epc=box.epc)
+    key, params = key_and_params(words)
+    return BoxResult(box.epc, None, "refused", words.english(), None, key, params)

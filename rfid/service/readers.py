@@ -33,6 +33,7 @@ from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.passages import Passages
 from daemon.ledger.uow import Ledger
+from daemon.messages import say
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.sightings import record_sighting
@@ -459,7 +460,12 @@ class RoomReaders(ReadSink):
                 kind="item.misplaced",
                 source="shelf readers",
                 subject=ref or f"epc:{work.epc}",
-                message=f"{ref or work.epc} is on {work.seen_at}; its place is {work.home}",
+                message=say(
+                    "alarm.item_misplaced",
+                    what=ref or work.epc,
+                    seen_location=work.seen_at,
+                    home_location=work.home,
+                ),
             )
         elif isinstance(work, MisplacedCleared):
             await self.alarms.clear(
@@ -472,7 +478,7 @@ class RoomReaders(ReadSink):
                 kind="item.missing",
                 source="shelf readers",
                 subject=ref or f"epc:{work.epc}",
-                message=f"{ref or work.epc} not read at {work.location} in its last full sweeps",
+                message=say("alarm.item_missing", what=ref or work.epc, location=work.location),
             )
         elif isinstance(work, Found):
             await self.alarms.clear(
@@ -530,7 +536,8 @@ class RoomReaders(ReadSink):
         unauthorized removal by what is in memory is announced as a provisional alarm now."""
         authorized = work.direction == "in" or work.epc in self.loan_epcs
         if not authorized and self.shelf.is_expected(work.epc):
-            message = f"tag {work.epc} was carried out through gate {work.gate} without a loan"
+            words = say("alarm.gate_unauthorized_tag", epc=work.epc, gate=work.gate)
+            message = words.english()
             log.error(
                 "ALARM gate.unauthorized (critical): %s [database unreachable: spooled]", message
             )
@@ -543,6 +550,8 @@ class RoomReaders(ReadSink):
                     "source": f"gate {work.gate}",
                     "severity": "critical",
                     "message": message,
+                    "message_key": words.key,
+                    "params": dict(words.params),
                     "subject": f"epc:{work.epc}",
                 },
             )
@@ -612,7 +621,7 @@ class RoomReaders(ReadSink):
                 kind="reader.down",
                 source=f"reader {change.reader}",
                 severity="critical" if self.roles.get(change.reader) == "gate" else "warning",
-                message=f"reader {change.reader} is unreachable: {change.reason}",
+                message=say("alarm.reader_down", reader=change.reader, reason=change.reason),
             )
 
     async def _epcs_of(self, ref: str) -> list[str]:

@@ -43,12 +43,14 @@ from typing import Literal
 
 from prometheus_client import Gauge
 
+from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig, RoomConfig
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
+from daemon.messages import Message
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.supervisor import Supervisor
@@ -80,6 +82,18 @@ _PRUNE_EVERY_S = 3600.0
 def alarm_kind(kind: AlarmKind) -> str:
     """The kind an alarm is recorded under: ``climate.humidity-high``, ``sensor.fault``."""
     return SENSOR_FAULT if kind == "sensor-fault" else f"climate.{kind}"
+
+
+def climate_words(change: AlarmChange) -> str | Message:
+    """A raised climate alarm's message with its key. The English is the core's own words,
+    unchanged; the key and the parameters (value and limit as the core wrote them) are read
+    back from them, so the two cannot disagree."""
+    if change.kind == "sensor-fault":
+        reason = change.message.removeprefix(f"{change.source}: ")
+        return Message("alarm.sensor_fault", {"source": change.source, "reason": reason})
+    key = f"alarm.climate.{change.kind}"
+    found = messages.recognise(change.message, messages.family(key))
+    return change.message if found is None else found
 
 
 def alarm_key(kind: AlarmKind, room: str, source: str) -> str:
@@ -465,7 +479,7 @@ class ClimateService:
             key,
             kind=alarm_kind(change.kind),
             source=f"sensor {change.source}" if sensor_alarm else f"room {change.room}",
-            message=change.message,
+            message=climate_words(change),
             severity=change.severity,
             subject=change.source,
             at_us=at_us,

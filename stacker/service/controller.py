@@ -714,7 +714,7 @@ class StackerController:
 
     def _refusal(self) -> str | None:
         if self.journal_held:
-            return JOURNAL_HELD
+            return JOURNAL_HELD.english()
         refusal = self.core.refusal()
         if refusal is None and not self._recovered:
             return "stacker is starting up (comparing its job journal with the PLC)"

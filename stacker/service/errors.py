@@ -6,18 +6,19 @@ now is 409, a malformed request 422, an unknown job 404).
 
 from __future__ import annotations
 
-JOURNAL_HELD = (
-    "the stacker's job journal cannot be written (database unavailable); commands wait until it can"
-)
+from daemon.messages import Message, say, stacker_words
+
+JOURNAL_HELD = say("stacker.journal_held")
 """The refusal while journal records are held in memory (see ``held_journal``)."""
 
 
 class CommandRefused(Exception):
     """The stacker cannot take the command now; ``reason`` says why in words (API: 409)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str | Message) -> None:
+        super().__init__(str(reason))
+        self.reason = str(reason)
+        self.words: str | Message = stacker_words(reason) if isinstance(reason, str) else reason
 
 
 class InvalidJob(ValueError):

@@ -25,19 +25,21 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from daemon import messages
 from daemon.clock import seconds_to_us
 from daemon.events import StackerJobChanged
 from daemon.ledger.alarms import Alarms, Severity
 from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.uow import Ledger, Tx
+from daemon.messages import ENGLISH, Message, job_note, same, say
 from daemon.room import stacker_cell_code, station_code
 from daemon.store.schema import items, stacker_jobs
 from stacker.cells import CellAddress
 from stacker.config import StackerConfig
 from stacker.describe import exception_text
 from stacker.journal import Job, JobKind, JobPurpose, JobState, job_from_json, job_to_json
-from stacker.registers import CompletionCode, ExcDecision, next_job_id
+from stacker.registers import CompletionCode, ExcDecision, ExcReq, next_job_id
 
 _TERMINAL_STATES = [s.value for s in JobState if s.terminal]
 
@@ -353,7 +355,7 @@ def resting_place(job: Job) -> CellAddress | None:
 class JobAlarm:
     key: str
     kind: str
-    message: str
+    message: str | Message
     severity: Severity
 
 
@@ -367,31 +369,44 @@ def job_alarm(job: Job, places: Places) -> JobAlarm | None:
         return JobAlarm(
             job_alarm_key("stacker.exception", sid, job.job_id),
             "stacker.exception",
-            f"{words} waits for a decision: {text}",
+            same(
+                f"{words} waits for a decision: {text}",
+                say("alarm.stacker_exception", job=job_message(job), exception=exceptions(job)),
+            ),
             "critical",
         )
     if job.state is JobState.UNCONFIRMED:
-        timeout = places.config.accept_timeout_s
+        timeout = f"{places.config.accept_timeout_s:g}"
         return JobAlarm(
             job_alarm_key("stacker.accept_timeout", sid, job.job_id),
             "stacker.accept_timeout",
-            f"{words}: the PLC did not accept it within {timeout:g} s; it is not resent "
-            "(decide retry or cancel)",
+            same(
+                f"{words}: the PLC did not accept it within {timeout} s; it is not resent "
+                "(decide retry or cancel)",
+                say("alarm.stacker_accept_timeout", job=job_message(job), seconds=timeout),
+            ),
             "warning",
         )
     if job.state is JobState.VERIFYING:
         return JobAlarm(
             job_alarm_key("stacker.outcome_unknown", sid, job.job_id),
             "stacker.outcome_unknown",
-            f"{words}: outcome unknown ({job.note}); verify jobs are establishing it, "
-            "it is not resent",
+            same(
+                f"{words}: outcome unknown ({job.note}); verify jobs are establishing it, "
+                "it is not resent",
+                say("alarm.stacker_outcome_unknown", job=job_message(job), note=job_note(job.note)),
+            ),
             "warning",
         )
     if job.state.terminal and needs_a_person(job):
+        why = job.note or job.result
         return JobAlarm(
             failure_key(places, job),
             "stacker.job_failed",
-            f"{words} ended: {job.note or job.result}",
+            same(
+                f"{words} ended: {why}",
+                say("alarm.stacker_job_failed", job=job_message(job), why=job_note(why)),
+            ),
             "warning",
         )
     return None
@@ -419,6 +434,28 @@ def needs_a_person(job: Job) -> bool:
 def job_words(job: Job) -> str:
     what = f"{job.kind.value} job {job.job_id}"
     return f"{what} ({job.ref})" if job.ref else what
+
+
+def job_message(job: Job) -> Message:
+    """``job_words`` as a message: the job's kind, number and item."""
+    kind = messages.state("stacker.kind", job.kind.value)
+    if job.ref:
+        return say("stacker.job_ref", kind=kind, job_id=job.job_id, ref=job.ref)
+    return say("stacker.job", kind=kind, job_id=job.job_id)
+
+
+def exceptions(job: Job) -> tuple[Message, ...]:
+    """The exception the PLC requests, flag by flag, as messages (``exception_text``'s words)."""
+    bits = job.exception or ExcReq(0)
+    said = [
+        say(f"stacker.exception.{flag.name.lower()}")
+        for flag in ExcReq
+        if flag.name and flag in bits and f"stacker.exception.{flag.name.lower()}" in ENGLISH
+    ]
+    unknown = int(bits) & ~sum(int(flag) for flag in ExcReq if flag.name)
+    if unknown:
+        said.append(say("stacker.exception.unknown", bits=f"{unknown:#x}"))
+    return tuple(said)
 
 
 def _body(job: Job) -> str:

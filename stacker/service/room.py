@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
 from daemon.events import LocationChanged, TagBound, TagRetired
@@ -34,6 +35,7 @@ from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
+from daemon.messages import same, say
 from daemon.metrics import Metrics
 from daemon.mqtt import RetainedState
 from daemon.store.schema import item_locations, items, locations, tags
@@ -77,6 +79,7 @@ from stacker.service.journal_store import (
     failure_key,
     job_alarm,
     job_alarm_key,
+    job_message,
     job_words,
     on_behalf_of,
 )
@@ -216,7 +219,8 @@ class StackerService:
             if job_kind is JobKind.STORE:
                 here = self.places.is_our_cell_code(current) or in_rack
                 if here is not None:
-                    raise Conflict(f"{ref} is already in the stacker at {self.places.code(here)}")
+                    cell = self.places.code(here)
+                    raise Conflict(say("stacker.already_in", ref=ref, cell=cell))
         elif job_kind is not JobKind.VERIFY:
             raise Invalid(f"a {job_kind.value} job needs the item's ref")
         elif source is None:
@@ -237,7 +241,7 @@ class StackerService:
                     urgent=urgent,
                 )
             except CommandRefused as e:
-                raise Conflict(e.reason) from None
+                raise Conflict(e.words) from None
             except InvalidJob as e:
                 raise Invalid(str(e)) from None
 
@@ -283,12 +287,12 @@ class StackerService:
                 job = await self.controller.decide(job_id, chosen, target)
             except UnknownJob as e:
                 if await self.journal.get(job_id) is not None:
-                    raise Conflict(
-                        f"job {job_id} is finished; there is nothing to decide"
-                    ) from None
+                    raise Conflict(say("stacker.job_finished", job_id=job_id)) from None
                 raise NotFound(str(e)) from None
-            except (DecisionRefused, CommandRefused) as e:
-                raise Conflict(str(e)) from None
+            except DecisionRefused as e:
+                raise Conflict(messages.decision_words(str(e))) from None
+            except CommandRefused as e:
+                raise Conflict(e.words) from None
             except InvalidJob as e:
                 raise Invalid(str(e)) from None
         return await self.journal.get(job_id) or job
@@ -298,7 +302,7 @@ class StackerService:
         try:
             await self.controller.reset_faults()
         except CommandRefused as e:
-            raise Conflict(e.reason) from None
+            raise Conflict(e.words) from None
         async with self.ledger.transaction(actor) as tx:
             tx.audit(
                 "stacker.fault_reset", f"stacker {self.config.id}", {"stacker": self.config.id}
@@ -444,7 +448,11 @@ class StackerService:
                 kind="stacker.fault",
                 source=source,
                 severity="critical" if event.kind in ("e_stop", "door_open") else "warning",
-                message=f"stacker {sid}: {event.description}",
+                message=say(
+                    "alarm.stacker_fault",
+                    stacker=sid,
+                    description=messages.fault(event.description),
+                ),
             )
         elif isinstance(event, FaultCleared):
             await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
@@ -470,13 +478,16 @@ class StackerService:
             await self._ensure_job_alarm(event.job)
         elif isinstance(event, ExecutionTimeout):
             self.metrics.stacker_faults.labels(code="execution_timeout").inc()
+            seconds = f"{self.config.execution_timeout_s:g}"
             await self.alarms.raise_(
                 job_alarm_key("stacker.job_timeout", sid, event.job.job_id),
                 kind="stacker.job_timeout",
                 source=source,
                 subject=event.job.ref,
-                message=f"{job_words(event.job)} is still running after "
-                f"{self.config.execution_timeout_s:g} s",
+                message=same(
+                    f"{job_words(event.job)} is still running after {seconds} s",
+                    say("alarm.stacker_job_timeout", job=job_message(event.job), seconds=seconds),
+                ),
             )
         elif isinstance(event, IdMismatch):
             self.metrics.stacker_faults.labels(code="id_mismatch").inc()
@@ -485,8 +496,12 @@ class StackerService:
                 f"stacker.foreign_result:{sid}",
                 kind="stacker.foreign_result",
                 source=source,
-                message=f"stacker {sid} reported a result for job {event.job_id} "
-                f"(completion {event.completion_code}), which this host never sent",
+                message=say(
+                    "alarm.stacker_foreign_result",
+                    stacker=sid,
+                    job_id=event.job_id,
+                    code=event.completion_code,
+                ),
             )
         elif isinstance(event, JobFinished):
             await self._finished(event)
@@ -497,8 +512,7 @@ class StackerService:
                 kind="stacker.journal",
                 source=source,
                 severity="critical",
-                message=f"stacker {sid}: its job journal cannot be written ({event.reason}); "
-                "results wait at the PLC and no command is sent until it can",
+                message=say("alarm.stacker_journal", stacker=sid, reason=event.reason),
             )
         elif isinstance(event, StationMismatch):
             self.metrics.stacker_faults.labels(code="station_mismatch").inc()
@@ -506,7 +520,10 @@ class StackerService:
                 f"stacker.station_mismatch:{sid}:{event.station}",
                 kind="stacker.station_mismatch",
                 source=source,
-                message=f"stacker {sid}: {event.message}; retrievals to it wait until it is clear",
+                message=same(
+                    f"stacker {sid}: {event.message}; retrievals to it wait until it is clear",
+                    say("alarm.stacker_station_mismatch", stacker=sid, station=event.station),
+                ),
             )
         elif isinstance(event, StationMismatchCleared):
             await self.alarms.clear(
@@ -546,7 +563,7 @@ class StackerService:
             kind="stacker.down",
             source=f"stacker {self.config.id}",
             severity="critical",
-            message=f"stacker {self.config.id} is unavailable: {reason}",
+            message=say("alarm.stacker_down", stacker=self.config.id, reason=reason),
         )
 
     async def _ensure_job_alarm(self, job: Job) -> None:

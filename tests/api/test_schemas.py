@@ -117,7 +117,12 @@ def test_excluding_or_renaming_a_field_the_domain_lacks_is_an_error() -> None:
     [
         (ItemOut, Item, {"id"}, {}),
         (LoanOut, Loan, set(), {}),
-        (AlarmOut, Alarm, {"key"}, {"acked_us": "acknowledged_at", "acked_by": "acknowledged_by"}),
+        (
+            AlarmOut,
+            Alarm,
+            {"key", "words"},
+            {"acked_us": "acknowledged_at", "acked_by": "acknowledged_by"},
+        ),
         (AuditEntryOut, AuditEntry, set(), {}),
         (RunOut, Run, set(), {}),
         (StackerOut, StackerStatus, set(), {}),

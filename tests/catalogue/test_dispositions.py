@@ -67,8 +67,19 @@ async def test_only_items_whose_retention_has_run_out_can_be_proposed(
     assert "D-YOUNG: retention runs until 2035-01-01" in detail
     assert "D-LENT: on loan" in detail
     assert "D-OK" not in detail
+    # The same reasons as a key and parameters, each item's reason a message of its own.
+    assert r.json()["message_key"] == "disposal.cannot"
+    reasons = {p["params"]["ref"]: p["params"]["problem"] for p in r.json()["params"]["problems"]}
+    assert reasons["NOPE"] == {"key": "disposal.problem.not_catalogued", "params": {}}
+    assert reasons["D-YOUNG"] == {
+        "key": "disposal.problem.retention",
+        "params": {"date": "2035-01-01"},
+    }
+    assert reasons["D-LENT"]["key"] == "disposal.problem.on_loan"
     transfer = {"refs": ["D-OK"], "action": "transfer", "reason": "to the state archives"}
-    assert (await desk.post("/api/v1/dispositions", json=transfer)).status_code == 422
+    no_receiver = await desk.post("/api/v1/dispositions", json=transfer)
+    assert no_receiver.status_code == 422
+    assert no_receiver.json()["message_key"] == "disposal.receiver"
 
 
 async def test_destruction_is_approved_twice_then_carried_out_and_leaves_the_inventory(

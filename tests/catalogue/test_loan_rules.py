@@ -129,6 +129,8 @@ async def test_rejected_request_and_the_filer_cannot_decide(
     )
     assert again.status_code == 409
     assert f"loan request {request_id} for P-1 is already open" in again.json()["detail"]
+    assert again.json()["message_key"] == "request.already_open"
+    assert again.json()["params"] == {"request_id": request_id, "ref": "P-1"}
     rejected = await approver.post(
         f"/api/v1/loan-requests/{request_id}/reject", json={"reason": "no business need"}
     )

@@ -34,6 +34,18 @@ async def sign_in(console: Console, token: str, lands_on: str) -> None:
     await console.page.wait_for_url(f"**{lands_on}")
 
 
+REFUSED = {
+    "zh-CN": {
+        "open": "AP-1 已有未办结的借阅申请",
+        "disposal": "以下档案不能处置：NOPE：目录中没有此档案；AP-1：保管期限至 ",  # noqa: RUF001
+    },
+    "en-GB": {
+        "open": "for AP-1 is already open",
+        "disposal": "cannot be disposed of: NOPE: not catalogued; AP-1: retention runs until ",
+    },
+}
+
+
 @pytest.mark.parametrize(
     ("locale", "approved", "carried_out"),
     [("zh-CN", "已批准", "已执行"), ("en-GB", "Approved", "Carried out")],
@@ -61,6 +73,18 @@ async def test_a_request_and_a_disposal_go_through_their_approvals(
     await page.fill("#rq-purpose", "pension review")
     await page.click("#new-request button[type=submit]")
     await expect(page.locator("#requests tr[data-state=pending]")).to_have_count(1)
+    # Refusals are said in the page's language: a second request for the same file, and a
+    # disposal of a file that does not exist and one whose retention has not run out.
+    words = REFUSED[locale]
+    await page.fill("#rq-ref", "AP-1")
+    await page.fill("#rq-borrower", "Zhao Lei")
+    await page.fill("#rq-purpose", "audit")
+    await page.click("#new-request button[type=submit]")
+    await expect(page.locator("#status")).to_contain_text(words["open"])
+    await page.fill("#dp-refs", "NOPE AP-1")
+    await page.fill("#dp-reason", "appraisal 2026-1")
+    await page.click("#new-disposal button[type=submit]")
+    await expect(page.locator("#status")).to_contain_text(words["disposal"])
     await page.fill("#dp-refs", "AP-OLD")
     await page.fill("#dp-reason", "appraisal 2026-1")
     await page.click("#new-disposal button[type=submit]")

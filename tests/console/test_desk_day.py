@@ -38,6 +38,7 @@ WORDS = {
         "checked_out": "Checked out 2; refused 2.",
         "returned_all": "Returned 2; refused 2.",
         "sound_off": "Sound off",
+        "on_loan": f"{'0001-WS·2023-D30-RS-0103'} is already on loan (loan ",
     },
     "zh-CN": {
         "loan_open": "借出中",
@@ -49,6 +50,7 @@ WORDS = {
         "checked_out": "已借出 2 盒；2 盒被拒绝。",  # noqa: RUF001
         "returned_all": "已归还 2 盒；2 盒被拒绝。",  # noqa: RUF001
         "sound_off": "提示音关",
+        "on_loan": f"{'0001-WS·2023-D30-RS-0103'} 已借出（借阅单 ",  # noqa: RUF001
     },
 }
 PAGE_WORDS = "{first}\u2013{last} of {total}"
@@ -208,7 +210,7 @@ async def test_a_cart_on_the_desk_is_checked_out_and_returned_box_by_box(
     await expect(done).to_contain_text([refs[0], refs[1]])
     refused = page.locator("#results tbody tr[data-outcome=refused]")
     await expect(refused.nth(0)).to_contain_text(refs[2])
-    await expect(refused.nth(0)).to_contain_text("already on loan")
+    await expect(refused.nth(0)).to_contain_text(words["on_loan"])  # the reason, in its words
     await expect(refused.nth(1)).to_contain_text(stranger)
     await expect(refused.nth(1)).to_contain_text(words["refused"])
     await console.shot(f"cart{_suffix(locale)}")

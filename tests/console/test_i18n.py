@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.console import i18n
+from daemon import messages
 
 CONSOLE = Path(i18n.__file__).resolve().parent
 MESSAGES = i18n.Messages.load(CONSOLE / "messages")
@@ -79,3 +80,67 @@ def test_translate_fills_values_and_falls_back_to_english_then_to_the_key() -> N
     assert messages.translate("zh", "a", n=3) == "甲 3"
     assert messages.translate("zh", "b") == "B"
     assert messages.translate("en", "nope") == "nope"
+
+
+def test_every_message_the_daemon_can_say_is_in_both_catalogues_with_its_parameters() -> None:
+    zh, en = MESSAGES.catalogue("zh"), MESSAGES.catalogue("en")
+    assert len(messages.ENGLISH) > 50
+    for key, english in messages.ENGLISH.items():
+        wanted = messages.placeholders(english)
+        for catalogue in (zh, en):
+            assert f"msg.{key}" in catalogue, key
+            assert messages.placeholders(catalogue[f"msg.{key}"]) == wanted, key
+        assert en[f"msg.{key}"] == english, key  # the console's English is the daemon's
+
+
+def test_every_message_key_the_daemon_names_in_its_code_has_english() -> None:
+    said = re.compile(r"""\bsay\(\s*["']([a-z][\w.-]*)["']""")
+    root = CONSOLE.parent.parent
+    used: set[str] = set()
+    for folder in ("daemon", "api", "rfid", "stacker", "sensors"):
+        for path in (root / folder).rglob("*.py"):
+            used |= set(said.findall(path.read_text(encoding="utf-8")))
+    assert len(used) > 30
+    assert used - set(messages.ENGLISH) == set()
+
+
+def test_a_message_renders_its_english_and_survives_json_with_a_nested_reason() -> None:
+    rule = messages.say("loan_rule.category", category="RS")
+    words = messages.say("loan_rule.max_days", rule=rule, days=30, latest="2026-01-31")
+    assert words.english() == (
+        "loan rule of category 'RS': a loan lasts at most 30 days (due by 2026-01-31)"
+    )
+    assert messages.Message.from_json(words.as_json()) == words
+    assert messages.Message.from_json({"params": {}}) is None
+    assert messages.Message.from_json("text") is None
+    try:
+        messages.say("no.such.key")
+    except KeyError:
+        pass
+    else:
+        raise AssertionError("an unknown key must not pass")
+
+
+def test_stacker_refusals_and_job_notes_in_english_are_read_back_into_their_keys() -> None:
+    busy = messages.stacker_words("stacker is not ready (busy with job 42)")
+    assert busy == messages.Message("stacker.not_ready_busy", {"job_id": "42"})
+    assert messages.stacker_words("stacker is in manual mode") == messages.Message(
+        "stacker.mode.manual", {}
+    )
+    assert messages.stacker_words("something new") == "something new"
+    assert messages.note("redirected to r1-S11-02-03-1") == messages.Message(
+        "note.redirected", {"cell": "r1-S11-02-03-1"}
+    )
+    assert messages.note("no accept within the accept timeout") == messages.Message(
+        "note.no_accept", {}
+    )
+    assert messages.note("") is None
+    assert messages.note("empty retrieval: no box in the source cell") is None
+
+
+def test_no_chinese_text_calls_the_service_a_daemon_or_repeats_itself() -> None:
+    zh = MESSAGES.catalogue("zh")
+    assert [k for k, v in zh.items() if "守护进程" in v] == []
+    for key, text in zh.items():
+        for word in re.findall(r"[\u4e00-\u9fff]{2,}", text):
+            assert f"{word}\uff1a{word}" not in text, key  # a word, a colon, the same word

@@ -22,6 +22,7 @@ WORDS = {
     "en-GB": {
         "now": "Now: ",
         "belongs": "Belongs at: ",
+        "shelf": "rack A, section {bay}, shelf {level}",
         "pdf": "Label saved as",
         "zpl": "the printer writes EPC",
         "nav": "Map",
@@ -31,6 +32,7 @@ WORDS = {
     "zh-CN": {
         "now": "现在：",  # noqa: RUF001
         "belongs": "应在：",  # noqa: RUF001
+        "shelf": "A列 {bay}节 {level}层",
         "pdf": "标签已保存为",
         "zpl": "打印机将把 EPC",
         "nav": "平面图",
@@ -79,8 +81,10 @@ async def test_item_page_marks_the_item_on_the_map_and_saves_its_labels(
     await expect(page.locator("#map rect.home")).to_have_attribute("data-code", home)
     await expect(page.locator(f"#map rect[data-code='{now}']")).to_have_attribute("data-count", "1")
     where = page.locator("#map-where")
-    await expect(where).to_contain_text(f"{words['now']}{now}")
-    await expect(where).to_contain_text(f"{words['belongs']}{home}")
+    await expect(where).to_contain_text(words["now"])
+    await expect(where).to_contain_text(f"{words['shelf'].format(bay='05', level='01')} ({now})")
+    await expect(where).to_contain_text(words["belongs"])
+    await expect(where).to_contain_text(f"{words['shelf'].format(bay='02', level='03')} ({home})")
 
     pdf = await _download(page, "#label-pdf", tmp_path)
     assert pdf.suffix == ".pdf"

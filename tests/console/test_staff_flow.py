@@ -69,14 +69,15 @@ async def test_staff_tag_store_retrieve_check_out_return_and_acknowledge_a_gate_
         await expect(page.locator("#stacker-status")).to_contain_text("finished: done")
         stored = (await staff.get(f"/api/v1/items/{BOX}/location")).json()["location"]
         assert stored["kind"] == "stacker-cell"
-        await expect(page.locator("#where")).to_contain_text(f"{stored['code']} (stacker cell)")
+        await expect(page.locator("#where .place")).to_have_attribute("title", stored["code"])
+        await expect(page.locator("#where")).to_contain_text("Room r1, stacker aisle ")
         assert STATION not in room.plc.model.contents
         await console.shot("item-stored")
 
         # Retrieve it to the station for the borrower.
         await page.click("#retrieve")
         await expect(page.locator("#stacker-status")).to_contain_text("finished: done")
-        await expect(page.locator("#where")).to_contain_text("(stacker station)")
+        await expect(page.locator("#where")).to_contain_text("Room r1, stacker station io-1")
         assert room.plc.model.contents[STATION] == epc_short_form(epc)
 
         # Check it out, then take it back.

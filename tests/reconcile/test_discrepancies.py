@@ -105,6 +105,10 @@ async def test_box_read_on_another_shelf_is_misplaced_with_where(rig: RoomRig) -
         assert row["seen"] == SHELF_2
         assert row["seen_at"] is not None
         assert row["detail"] == f"located at {SHELF_2} (shelf-read)"
+        assert (row["message_key"], row["params"]) == (
+            "finding.misplaced.located",
+            {"location": SHELF_2, "source": "shelf-read"},
+        )
         assert run["discrepancies"] == 1
 
 

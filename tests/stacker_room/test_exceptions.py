@@ -62,6 +62,10 @@ async def test_empty_retrieval_raises_an_alarm_and_a_retry_finishes_the_job(
     alarms = await active_alarms(staff, "stacker.exception")
     assert [(a["subject"], a["severity"]) for a in alarms] == [("R-1", "critical")]
     assert f"retrieve job {job['job_id']} (R-1) waits for a decision" in alarms[0]["message"]
+    assert alarms[0]["message_key"] == "alarm.stacker_exception"
+    assert alarms[0]["params"]["exception"] == [
+        {"key": "stacker.exception.empty_retrieval", "params": {}}
+    ]
     state = (await staff.get("/api/v1/stacker")).json()
     assert (state["active_job"]["job_id"], state["active_job"]["state"]) == (
         job["job_id"], "exception"
@@ -111,8 +115,13 @@ async def test_rfid_mismatch_cancelled_leaves_the_records_and_asks_a_person_to_c
 
     r = await decide(staff, job["job_id"], decision="retry")
     assert (r.status_code, r.json()) == (
-        409, {"detail": f"job {job['job_id']} is not waiting for a decision"}
-    )  # fmt: skip
+        409,
+        {
+            "detail": f"job {job['job_id']} is not waiting for a decision",
+            "message_key": "decision.not_waiting",
+            "params": {"job_id": str(job["job_id"])},
+        },
+    )
 
 
 async def test_double_storage_is_redirected_to_the_cell_the_operator_names(
@@ -151,9 +160,10 @@ async def test_a_queued_job_is_withdrawn_while_the_crane_waits_on_another(
 
     second = await submit(staff, kind="verify", cell="r1-S12-05-01-1")
     r = await decide(staff, second["job_id"], decision="retry")
-    assert (r.status_code, r.json()) == (
-        409, {"detail": f"job {second['job_id']} is queued: it can only be cancelled"}
+    assert (r.status_code, r.json()["detail"]) == (
+        409, f"job {second['job_id']} is queued: it can only be cancelled"
     )  # fmt: skip
+    assert r.json()["message_key"] == "decision.queued"
     r = await decide(staff, second["job_id"], decision="cancel")
     assert (r.status_code, r.json()["state"]) == (200, "cancelled")
     r = await decide(staff, first["job_id"], decision="cancel")

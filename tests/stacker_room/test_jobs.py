@@ -163,10 +163,21 @@ async def test_requests_that_cannot_be_planned_are_refused_with_the_reason(
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "NOPE"})
     assert (r.status_code, r.json()) == (404, {"detail": "no catalogue record with ref 'NOPE'"})
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "R-1"})
-    assert (r.status_code, r.json()) == (409, {"detail": "item R-1 is not in the stacker"})
+    assert (r.status_code, r.json()) == (
+        409,
+        {
+            "detail": "item R-1 is not in the stacker",
+            "message_key": "stacker.not_in_stacker",
+            "params": {"what": "R-1"},
+        },
+    )
     r = await staff.post(jobs, json={"kind": "store", "ref": "R-2"})
     assert r.status_code == 409
-    assert r.json() == {"detail": "R-2 is already in the stacker at r1-S11-03-02-1"}
+    assert r.json() == {
+        "detail": "R-2 is already in the stacker at r1-S11-03-02-1",
+        "message_key": "stacker.already_in",
+        "params": {"ref": "R-2", "cell": "r1-S11-03-02-1"},
+    }
     store = {"kind": "store", "ref": "R-1"}
     r = await staff.post(jobs, json={**store, "destination": "r1-S11-03-02-1"})
     assert (r.status_code, r.json()) == (409, {"detail": "cell a1-s1-b3-l2-d1 is occupied"})
@@ -195,6 +206,12 @@ REFUSALS = [
     ("plc heartbeat", "stacker PLC heartbeat unchanged for 1 s",
      ("stacker.down", "stacker stacker-t is unavailable: stacker PLC heartbeat unchanged for 1 s")),
 ]  # fmt: skip
+REFUSAL_KEYS = {
+    "manual": "stacker.mode.manual",
+    "e-stop": "stacker.e_stop",
+    "door": "stacker.fault.door",
+    "plc heartbeat": None,  # no key: said in English
+}
 
 
 def _break(sim: StackerPlcSimulator, what: str) -> None:
@@ -228,7 +245,8 @@ async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_canno
 
     await eventually_async(refusing)
     r = await staff.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-1"})
-    assert (r.status_code, r.json()) == (409, {"detail": reason})
+    assert (r.status_code, r.json()["detail"]) == (409, reason)
+    assert r.json().get("message_key") == REFUSAL_KEYS[what]
     assert sum(room.sim.model.strobes.values()) == 0
 
     async def degraded() -> bool:

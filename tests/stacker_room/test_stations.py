@@ -114,6 +114,10 @@ async def test_a_box_the_stacker_did_not_bring_raises_the_alarm_and_holds_the_re
     await alarms_become(staff, "stacker.station_mismatch", [None])
     alarm = (await active_alarms(staff, "stacker.station_mismatch"))[0]
     assert "station io-1 holds a box the stacker did not bring there" in alarm["message"]
+    assert (alarm["message_key"], alarm["params"]["station"]) == (
+        "alarm.stacker_station_mismatch",
+        "io-1",
+    )
     waiting = await job_of(staff, job["job_id"])
     assert waiting["waiting"]["key"] == "station_occupied"
     assert (await stacker_of(staff))["stations"][0]["mismatch"] is not None

@@ -1,6 +1,6 @@
 // Active alarms of the room (gate, climate, stacker, readers, items), acknowledged by a person.
 // One page at a time, filtered by family of kinds and by state on the server.
-import { $, alarmWords, api, apiPage, el, itemPage, on, pager, say, startPage, t, when } from "./console.js";
+import { $, alarmWords, api, apiPage, el, itemPage, on, pager, say, startPage, t, when, wordsOf } from "./console.js";
 
 await startPage();
 const status = $("#status");
@@ -48,7 +48,7 @@ function row(alarm) {
       "td",
       {},
       el("strong", { text: alarmWords(alarm.kind) }),
-      el("small", { text: `${alarm.message} · ${alarm.source}` }),
+      el("small", { text: `${wordsOf(alarm)} · ${alarm.source}` }),
     ),
     el("td", {}, subjectOf(alarm)),
     el("td", { class: "when", text: when(alarm.raised_at) }),

@@ -1,6 +1,6 @@
 // A cart at the desk: every tagged box the desk antenna sees, checked out on one slip or
 // returned in one action, with one line per box saying what happened to it.
-import { $, api, el, itemPage, say, startPage, t } from "./console.js";
+import { $, api, el, itemPage, say, startPage, t, wordsOf } from "./console.js";
 
 const session = await startPage();
 const status = $("#status");
@@ -42,7 +42,7 @@ function showResults(answer, doneKey) {
       el("td", {}, result.ref ? el("a", { class: "ref", href: itemPage(result.ref), text: result.ref }) : "—"),
       el("td", { class: "epc", text: result.epc || "—" }),
       el("td", {}, el("span", { class: `pill ${result.outcome === "done" ? "ok" : "warn"}`, text: t(`cart.${result.outcome}`) })),
-      el("td", { text: result.reason || "" }),
+      el("td", { text: wordsOf(result, "reason") || "" }),
     ),
   );
   table.tBodies[0].replaceChildren(...rows);

@@ -65,9 +65,103 @@ export function say(target, text, kind = "info") {
   target.dataset.kind = kind;
 }
 
+// -- locations by their names ------------------------------------------------------------
+// A location code (docs/design.md §3) is the room id, then the rack, the side when the rack has
+// two, the bay (节) and the level (层): "stack-1-A-03-04"; stacker cells are
+// "{room}-S{aisle}{side}-{bay}-{level}-{depth}" and stations "{room}-station-{name}". People
+// read the names ("1号库房 A列 03节 04层"); the code stays in the element's title.
+
+const rooms = JSON.parse(document.getElementById("room-names").textContent);
+
+export function roomName(id) {
+  const names = rooms[id] || {};
+  return names[lang] || names.name || t("place.room_named", { room: id });
+}
+
+function roomOf(code) {
+  const ids = Object.keys(rooms).sort((a, b) => b.length - a.length);
+  const id = ids.find((room) => code.startsWith(`${room}-`));
+  return id ? [id, code.slice(id.length + 1)] : [null, code];
+}
+
+// The location's name in the reader's language, or null when the code is not one of the shapes
+// above (a location created by hand keeps its code).
+export function placeName(code, kind = null) {
+  if (!code) return null;
+  const [room, rest] = roomOf(code);
+  if (room === null) return null;
+  const named = { room: roomName(room) };
+  let found = rest.match(/^S(\d+)(\d)-(\d+)-(\d+)-(\d+)$/);
+  if (found) {
+    const [, aisle, side, bay, level, depth] = found;
+    return t("place.name.cell", { ...named, aisle, side, bay, level, depth });
+  }
+  found = rest.match(/^station-(.+)$/);
+  if (found) return t("place.name.station", { ...named, station: found[1] });
+  const parts = rest.split("-");
+  const number = (part) => /^\d+$/.test(part);
+  if (parts.length === 4 && number(parts[2]) && number(parts[3])) {
+    const [rack, side, bay, level] = parts;
+    return t("place.name.level_side", { ...named, rack, side, bay, level });
+  }
+  if (parts.length === 3 && number(parts[1]) && number(parts[2])) {
+    const [rack, bay, level] = parts;
+    return t("place.name.level", { ...named, rack, bay, level });
+  }
+  if (parts.length === 3 && number(parts[2])) {
+    const [rack, side, bay] = parts;
+    return t("place.name.bay_side", { ...named, rack, side, bay });
+  }
+  if (parts.length === 2 && number(parts[1])) {
+    return t("place.name.bay", { ...named, rack: parts[0], bay: parts[1] });
+  }
+  if (kind === "rack" && parts.length === 1) return t("place.name.rack", { ...named, rack: parts[0] });
+  return null;
+}
+
 export function placeWords(place) {
   const kind = has(`place.${place.kind}`) ? t(`place.${place.kind}`) : place.kind;
-  return place.kind === "unknown" || place.kind === "on-loan" ? kind : `${place.code} (${kind})`;
+  if (place.kind === "unknown" || place.kind === "on-loan") return kind;
+  return placeName(place.code, place.kind) || `${place.code} (${kind})`;
+}
+
+// The place's name with its code in small print beside it (and as the title).
+export function placeNode(place) {
+  const words = placeWords(place);
+  const node = el("span", { class: "place", title: place.code || undefined, dataset: { code: place.code || "" } }, words);
+  if (place.code && words !== place.code && !words.startsWith(`${place.code} (`)) {
+    node.append(" ", el("small", { class: "code", text: place.code }));
+  }
+  return node;
+}
+
+// -- messages: words the daemon sends as a key and parameters ------------------------------
+// An answer, an alarm or a job note carries its English (detail, message, note) and, beside it,
+// message_key and params (docs/api.md#messages). The page says it from msg.<key> in its own
+// language; a key it does not know (a newer daemon) shows the English.
+
+function paramWords(name, value) {
+  if (Array.isArray(value)) return value.map((one) => paramWords(name, one)).join(t("msg.list.separator"));
+  if (value && typeof value === "object" && typeof value.key === "string") {
+    return messageWords(value.key, value.params, "");
+  }
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string" && (name === "location" || name === "cell" || name.endsWith("_location"))) {
+    return placeName(value) || value;
+  }
+  return String(value);
+}
+
+export function messageWords(key, params, english) {
+  if (!key || !has(`msg.${key}`)) return english;
+  const values = {};
+  for (const [name, value] of Object.entries(params || {})) values[name] = paramWords(name, value);
+  return t(`msg.${key}`, values);
+}
+
+// An object with { message_key, params } (and its English in `field`) in the reader's words.
+export function wordsOf(thing, field = "message") {
+  return messageWords(thing.message_key, thing.params, thing[field]);
 }
 
 export function alarmWords(kind) {
@@ -140,11 +234,11 @@ function detailWords(detail) {
   return "";
 }
 
-export function errorWords(status, detail) {
+export function errorWords(status, detail, body = null) {
   const known = [400, 401, 403, 404, 409, 422, 429, 503];
   const key = known.includes(status) ? `error.${status}` : status >= 500 ? "error.500" : "error.other";
   const what = t(key, { status });
-  const why = detailWords(detail);
+  const why = body && body.message_key ? messageWords(body.message_key, body.params, detailWords(detail)) : detailWords(detail);
   return why ? t("error.because", { what, why }) : what;
 }
 
@@ -180,7 +274,8 @@ async function call(method, path, body, { quiet = false } = {}) {
   if (!response.ok) {
     if (response.status === 401 && !quiet) sessionEnded();
     const detail = data && data.detail;
-    throw new ApiError(response.status, errorWords(response.status, detail), detailWords(detail));
+    const why = data && data.message_key ? messageWords(data.message_key, data.params, detailWords(detail)) : detailWords(detail);
+    throw new ApiError(response.status, errorWords(response.status, detail, data), why);
   }
   return { data, headers: response.headers, text };
 }
@@ -434,7 +529,7 @@ export async function startPage() {
   on("alarm.raised", (alarm) => {
     countAlarms();
     if (alarm.kind.startsWith("gate.")) sound.chime();
-    toast(`${alarmWords(alarm.kind)}: ${alarm.subject || alarm.source}`, "/console/alarms");
+    toast(`${alarmWords(alarm.kind)}: ${wordsOf(alarm) || alarm.subject || alarm.source}`, "/console/alarms");
   });
   on("alarm.cleared", countAlarms);
   on("reconnected", countAlarms);

@@ -8,7 +8,8 @@ import {
   has,
   itemPath,
   on,
-  placeWords,
+  placeName,
+  placeNode,
   say,
   startPage,
   t,
@@ -32,8 +33,8 @@ function historyWords(entry) {
   switch (entry.kind) {
     case "movement":
       return t("history.movement", {
-        from: d.from || t("place.unknown"),
-        to: d.to,
+        from: d.from ? placeName(d.from) || d.from : t("place.unknown"),
+        to: placeName(d.to) || d.to,
         source: words("source", d.source),
       });
     case "gate":
@@ -70,7 +71,7 @@ function renderItem(item) {
     [t("item.category"), item.category],
     [t("item.parent"), item.parent_ref],
     [t("item.record"), item.record_id],
-    [t("item.home"), item.home_location],
+    [t("item.home"), item.home_location ? placeNode({ code: item.home_location, kind: "level" }) : ""],
   ]);
   const hasTag = Boolean(item.epc);
   $("#tag-current").textContent = hasTag ? t("tag.current", { epc: item.epc }) : t("tag.none");
@@ -80,7 +81,7 @@ function renderItem(item) {
 
 function renderWhere(where) {
   fill($("#where"), [
-    [t("item.location"), placeWords(where.location)],
+    [t("item.location"), placeNode(where.location)],
     [t("item.since"), when(where.since)],
     [t("item.source"), where.source ? words("source", where.source) : ""],
   ]);

@@ -1,7 +1,7 @@
 // Find an item by part of its reference, its title or its tag's EPC. A scan (a barcode or RFID
 // reader that types a reference or EPC and Enter, much faster than a person) opens the item
 // at once when exactly one matches.
-import { $, apiPage, itemPage, on, pager, placeWords, say, startPage, t, el } from "./console.js";
+import { $, apiPage, itemPage, on, pager, placeNode, say, startPage, t, el } from "./console.js";
 
 await startPage();
 const status = $("#status");
@@ -46,7 +46,7 @@ function render(hits, total, query, offset) {
       {},
       el("td", {}, el("a", { class: "ref", href: itemPage(hit.ref), text: hit.ref })),
       el("td", { text: hit.title }),
-      el("td", { text: placeWords(hit.location) }),
+      el("td", {}, placeNode(hit.location)),
       el("td", {}, el("span", { class: `pill ${kind}`, text: words })),
       el("td", { class: "epc", text: hit.epc || "—" }),
     );

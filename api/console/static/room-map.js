@@ -1,8 +1,15 @@
 // The room map (GET /api/v1/map.svg): racks, shelves and stacker cells drawn by the daemon,
 // put into the page as inline SVG; on an item page the item's cell and home are marked. It
 // is redrawn when items move or stacker jobs end.
-import { $, on, placeWords, say, t } from "./console.js";
+import { $, on, placeName, placeWords, say, t } from "./console.js";
 import { fetchFile } from "./files.js";
+
+// A location's name in the reader's language with its code after it, or null for a code
+// that is not a room's rack, shelf or stacker cell.
+function named(code) {
+  const name = placeName(code);
+  return name ? `${name} (${code})` : null;
+}
 
 export function setUpMap({ ref = null, only = null, onCell = null } = {}) {
   const card = $("#map-card");
@@ -19,10 +26,10 @@ export function setUpMap({ ref = null, only = null, onCell = null } = {}) {
     const decode = (value) => decodeURIComponent(value || "");
     const here = decode(headers.get("X-Item-Location"));
     const home = decode(headers.get("X-Item-Home"));
-    const place = placeWords({ code: here, kind: headers.get("X-Item-Location-Kind") });
+    const place = named(here) || placeWords({ code: here, kind: headers.get("X-Item-Location-Kind") });
     const drawn = headers.get("X-Item-On-Map") === "true";
     const now = drawn ? t("map.now", { code: place }) : t("map.off_map", { code: place });
-    return `${now} ${home ? t("map.belongs", { code: home }) : t("map.no_home")}`;
+    return `${now} ${home ? t("map.belongs", { code: named(home) || home }) : t("map.no_home")}`;
   }
 
   async function draw() {

@@ -1,5 +1,5 @@
 // A stacker job in words, and the buttons that answer its exception (item page, stacker page).
-import { api, el, has, t, when } from "./console.js";
+import { api, el, has, messageWords, placeName, t, when } from "./console.js";
 
 function words(prefix, value) {
   return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
@@ -20,17 +20,28 @@ export function waitingWords(job) {
   return t(key, { station: wait.station, what: wait.job_id ? `${what} (#${wait.job_id})` : what });
 }
 
+// "from → to" by the places' names (the codes when they have none).
+export function routeWords(job) {
+  const name = (place) => placeName(place.code) || place.code;
+  return `${name(job.source)} → ${name(job.destination)}`;
+}
+
+function noteWords(job) {
+  if (!job.note_message) return job.note;
+  return messageWords(job.note_message.key, job.note_message.params, job.note);
+}
+
 export function jobRows(job) {
   return [
     [t("job.id"), `#${job.job_id}`],
     [t("job.kind"), words("job.kind", job.kind)],
     [t("job.item"), job.ref],
-    [t("job.route"), `${job.source.code} → ${job.destination.code}`],
+    [t("job.route"), routeWords(job)],
     [t("job.state"), jobState(job)],
     [t("job.waiting"), waitingWords(job)],
     [t("job.exception"), job.exception],
     [t("job.finished"), when(job.finished_at)],
-    [t("job.note"), job.note],
+    [t("job.note"), noteWords(job)],
   ];
 }
 

@@ -2,7 +2,7 @@
 // opened (followed live); decisions on exceptions and a fault reset.
 import { $, api, el, fill, has, itemPage, on, say, startPage, t } from "./console.js";
 import { setUpMap } from "./room-map.js";
-import { decisionButtons, jobRows, jobState, waitingWords } from "./stacker-jobs.js";
+import { decisionButtons, jobRows, jobState, routeWords, waitingWords } from "./stacker-jobs.js";
 
 const session = await startPage();
 const status = $("#status");
@@ -59,7 +59,7 @@ function renderJobs() {
       el("td", { text: `#${job.job_id}` }),
       el("td", { text: words("job.kind", job.kind) }),
       el("td", {}, job.ref ? el("a", { href: itemPage(job.ref), text: job.ref }) : ""),
-      el("td", { text: `${job.source.code} → ${job.destination.code}` }),
+      el("td", { text: routeWords(job), title: `${job.source.code} → ${job.destination.code}` }),
       el("td", { text: waitingWords(job) || jobState(job) }),
     ),
   );
