@@ -99,6 +99,10 @@ class ShelfEngineConfig(StrictModel):
     At least 2, so that one stray read never moves an item."""
     margin: float = Field(default=2.0, gt=1)
     """A location must score this many times the tag's current location to take it over."""
+    absent_sweeps_without_rssi: int = Field(default=10, ge=0, le=1000)
+    """``absent_sweeps`` for a read without RSSI (serial readers), which must also beat every
+    other location by ``margin``: in a still room a fade of a box's own antenna can last
+    several sweeps while the next shelf's antenna keeps hearing it."""
     absent_sweeps: int = Field(default=2, ge=0, le=1000)
     """Full sweeps in a row in which a tag's current location must miss it before the tag can
     settle elsewhere (0: no such condition)."""
