@@ -99,6 +99,10 @@ class ShelfEngineConfig(StrictModel):
     At least 2, so that one stray read never moves an item."""
     margin: float = Field(default=2.0, gt=1)
     """A location must score this many times the tag's current location to take it over."""
+    absent_sweeps_without_rssi: int = Field(default=10, ge=0, le=1000)
+    """``absent_sweeps`` for a read without RSSI (serial readers), which must also beat every
+    other location by ``margin``: in a still room a fade of a box's own antenna can last
+    several sweeps while the next shelf's antenna keeps hearing it."""
     absent_sweeps: int = Field(default=2, ge=0, le=1000)
     """Full sweeps in a row in which a tag's current location must miss it before the tag can
     settle elsewhere (0: no such condition)."""
@@ -128,7 +132,7 @@ class GateParams(StrictModel):
     """Balance (dB) towards the far side that the rest of the visit, after the tag last leaned
     to the side it came from, must show. Smaller than ``margin_db``: a tag carried away is
     shadowed by its carrier, so both antennas hear it weakly."""
-    late_share: float = Field(default=0.05, ge=0, lt=1)
+    late_share: float = Field(default=0.12, ge=0, lt=1)
     """Share of the visit's reads that the part after the crossing must hold."""
     dwell_s: float = Field(default=0.0, ge=0)
     """How long the part of a visit after the crossing must last."""
@@ -146,6 +150,14 @@ class GateParams(StrictModel):
     """Early decision by lingering: every ``smoothing_s`` window of the time beyond the gate
     must lean to the far side by this much (a person standing in the doorway with a box sways
     between the sides); 0: the whole stretch's lean is enough."""
+    standing_s: float = Field(default=15.0, ge=0)
+    """A visit whose part beyond the gate lasted this long is a crossing only if every
+    ``smoothing_s`` window of that part leaned there by ``linger_margin_db`` (a person who
+    stood in the doorway and went back sways between the sides); 0: never checked."""
+    sparse_share: float = Field(default=0.25, ge=0)
+    """When looking for where a tag crossed, each side's count in a window gets this share of
+    the visit's mean reads per window added (at least one read): a window of a few reads (a
+    fading burst as the tag leaves the field) leans much less than one of many."""
     smoothing_s: float = Field(default=1.5, gt=0)
     """Window over which the balance is judged at a moment: the shortest end of a visit, and
     the crossing estimate. Longer than the reader's antenna switching."""

@@ -17,11 +17,17 @@ other's. When the visit ends:
 
 - it came from the side its first ``edge_share`` (at least ``smoothing_s``) leans to by
   ``margin_db``, with ``min_side_reads`` reads there;
-- it crossed at the end of the last ``smoothing_s`` window that leaned to that side so;
+- it crossed at the end of the last ``smoothing_s`` window that leaned to that side so, with
+  ``sparse_share`` of the visit's mean reads per window added to each side's count: as the tag
+  leaves the field, shadowed by its carrier, both antennas hear it in fading bursts, and a
+  window of a few reads (eight on one side, two on the other, where a window of the visit holds
+  forty on average) is no evidence that it is still on the side it came from;
 - it went through if all of it after that point leans to the other side by
   ``late_margin_db``, holds ``late_share`` of the visit's reads and lasts ``dwell_s``. That
   lean is small on purpose: a box carried away is shadowed by its carrier, both antennas hear
-  it weakly. Hence:
+  it weakly. A part beyond the gate that lasted ``standing_s`` must also have leaned there
+  window by window (``linger_margin_db``, as for an early decision by lingering): a person who
+  stood in the doorway a little beyond the door plane, and went back, swayed. Hence:
 
 - one crossing is one passage, however often the lead changed hands in between;
 - turn-back: the visit ends on the side it came from, no passage, even if the far side led
@@ -238,17 +244,19 @@ class GateEngine:
 
     # -- evidence -------------------------------------------------------------------------------
 
-    def _balance(self, s: list[float]) -> tuple[float, float]:
-        """(balance in dB, positive towards the inside; reads of the side it leans to)."""
+    def _balance(self, s: list[float], prior: float = 1.0) -> tuple[float, float]:
+        """(balance in dB, positive towards the inside; reads of the side it leans to), with
+        ``prior`` reads added to each side's count."""
         p = self.params
-        balance = p.rssi_doubling * math.log2((s[_N_IN] + 1.0) / (s[_N_OUT] + 1.0))
+        balance = p.rssi_doubling * math.log2((s[_N_IN] + prior) / (s[_N_OUT] + prior))
         if s[_R_IN] > 0.0 and s[_R_OUT] > 0.0:
             balance += s[_S_IN] / s[_R_IN] - s[_S_OUT] / s[_R_OUT]
         return balance, s[_N_IN] if balance > 0.0 else s[_N_OUT]
 
-    def _leans(self, s: list[float], margin: float) -> int:
-        """The side the sums lean to by at least ``margin`` dB with enough reads (0: neither)."""
-        balance, reads = self._balance(s)
+    def _leans(self, s: list[float], margin: float, prior: float = 1.0) -> int:
+        """The side the sums lean to by at least ``margin`` dB with enough reads (0: neither);
+        ``prior`` reads are added to each side's count."""
+        balance, reads = self._balance(s, prior)
         if reads < self.params.min_side_reads or abs(balance) < margin or balance == 0.0:
             return 0
         return _INSIDE if balance > 0.0 else _OUTSIDE
@@ -407,6 +415,10 @@ class GateEngine:
         went_to = self._leans(after, p.late_margin_db)
         if went_to in (0, came_from):
             return False
+        if 0.0 < p.standing_s <= (stop - crossed) * width and not self._held(
+            visit, crossed, stop, went_to
+        ):
+            return False  # stood in the doorway, swaying, and went back
         at = self._crossing_time(visit, crossed, went_to, smoothing, prefix)
         self._report(epc, went_to, at, now, out)
         return True
@@ -454,10 +466,13 @@ class GateEngine:
         crossed, if it did."""
         window = max(1, round(smoothing / visit.width))
         margin = self.params.margin_db
+        stop = len(prefix) - 1
+        heard = prefix[stop][_N_IN] + prefix[stop][_N_OUT]
+        prior = max(1.0, self.params.sparse_share * heard * min(window, stop) / max(stop, 1))
         for i in range(len(prefix) - 1, 0, -1):
             lo = prefix[max(0, i - window)]
             hi = prefix[i]
-            if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin) == side:
+            if self._leans([a - b for a, b in zip(hi, lo, strict=True)], margin, prior) == side:
                 return i
         return 0
 

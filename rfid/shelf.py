@@ -17,7 +17,11 @@ reads it clearly better than its current one, over several inventory rounds:
   never moves an item); its current location has completed ``absent_sweeps`` full sweeps in a
   row without reading it (a missed read is strong evidence: a shelf antenna rarely misses its
   own tags twice running); and the new location scores ``margin`` times the current one, and
-  no less than any other. A real move settles within a few sweeps.
+  no less than any other. A real move settles within a few sweeps. A read without RSSI (serial
+  readers) needs ``margin`` over every other location that heard it, and its
+  current location must have missed it ``absent_sweeps_without_rssi`` sweeps running: read
+  rates alone tell a box from its neighbour's far less well, and in a still room a fade of the
+  box's own antenna can last many sweeps while the next shelf's antenna keeps hearing it.
 - A location forgets a tag (score and read count) once a full sweep that began ``silence_s``
   after the tag's last read there has completed without reading it.
 
@@ -134,6 +138,7 @@ class ShelfEngine:
         self.params = p
         self._min_reads = p.min_reads
         self._margin = p.margin
+        self._absent_without_rssi = p.absent_sweeps_without_rssi
         self._silence = p.silence_s
         self._misplaced_after = p.misplaced_after_s
         self._missing_sweeps = p.missing_sweeps
@@ -363,7 +368,7 @@ class ShelfEngine:
             out.append(Found(read.epc, self._codes[loc], t))
         if self._at[row] != loc:
             if count >= self._min_reads:
-                self._consider_move(row, loc, t, out)
+                self._consider_move(row, loc, t, out, strong=rssi is not None)
         elif flags & _ASSUMED and count >= self._min_reads:
             self._flags[row] = flags & ~_ASSUMED
         if self._flags[row] & _PENDING and self._at[row] == loc:
@@ -604,9 +609,8 @@ class ShelfEngine:
                 return e.last
         return -math.inf
 
-    def _absent(self, row: int, loc: int) -> bool:
-        """Has ``loc`` completed ``absent_sweeps`` full sweeps without reading the tag?"""
-        k = self._absent_sweeps
+    def _absent(self, row: int, loc: int, k: int) -> bool:
+        """Has ``loc`` completed ``k`` full sweeps in a row without reading the tag?"""
         if loc < 0 or k == 0:
             return True
         last = self._last_read(row, loc)
@@ -620,7 +624,14 @@ class ShelfEngine:
         locs.extend(e.loc for e in self._extra.get(row, ()))
         return locs
 
-    def _consider_move(self, row: int, loc: int, t: float, out: list[ShelfDecision]) -> None:
+    def _consider_move(
+        self, row: int, loc: int, t: float, out: list[ShelfDecision], *, strong: bool
+    ) -> None:
+        """Settle the tag at ``loc`` if the rules allow; ``strong``: the read that asks carries
+        RSSI (else ``absent_sweeps_without_rssi`` applies, and ``loc`` must beat every other
+        location by the margin, not only the current one)."""
+        margin = self._margin
+        absent = self._absent_sweeps if strong else self._absent_without_rssi
         score = self._score(row, loc)
         current = self._at[row]
         best_other = max(
@@ -630,7 +641,9 @@ class ShelfEngine:
         if score < best_other:
             return
         against = self._score(row, current) if current >= 0 else best_other
-        if score < self._margin * against or not self._absent(row, current):
+        if not strong and best_other > against:
+            against = best_other  # by read rates alone, it must beat every other location too
+        if score < margin * against or not self._absent(row, current, absent):
             return
         epc = self._epcs[row]
         self._at[row] = loc

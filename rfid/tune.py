@@ -43,6 +43,8 @@ SPACE: dict[str, tuple[float, ...]] = {
     "conclusive_db": (10.0, 15.0, 20.0, 25.0, 30.0, 40.0),
     "linger_s": (3.0, 5.0, 8.0, 0.0),
     "linger_margin_db": (0.0, 5.0, 10.0, 15.0),
+    "standing_s": (10.0, 15.0, 20.0, 0.0),
+    "sparse_share": (0.0, 0.1, 0.25, 0.4),
     "smoothing_s": (0.5, 0.75, 1.0, 1.5, 2.0),
     "exit_silence_s": (1.0, 1.5, 2.0, 3.0, 4.0, 5.0),
     "rssi_doubling": (2.0, 3.0, 4.0, 6.0, 10.0),

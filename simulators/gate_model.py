@@ -24,6 +24,9 @@ What the reader hears is built from the physics that makes real gates hard:
 - **The reader switches antennas**: it runs rounds on one antenna for ``dwell_s``, then on the
   other; RSSI is the backscatter power (the path counted twice), reported to 0.5 dB.
 
+The multipath, the link and a tag's answer are ``simulators/rf.py``, shared with the shelf
+model (``simulators/shelf_model.py``).
+
 Scenarios are data (``Scenario``: people or carts moving along key frames, the tags they carry,
 and the label of each tag); the builders below make the classes a gate must tell apart. Every
 random draw comes from a seeded ``random.Random``, so a scenario and a seed give the same reads
@@ -32,7 +35,6 @@ on every run. Pure Python, no numpy: the tests and the benchmark run it as is.
 
 from __future__ import annotations
 
-import cmath
 import itertools
 import math
 import random
@@ -40,10 +42,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from drivers.tagread import TagRead
+from simulators.rf import MultipathField, answer, link_gain, wavelength
 
 INSIDE_ANTENNA = 1
 OUTSIDE_ANTENNA = 2
-SPEED_OF_LIGHT = 299_792_458.0
 
 
 @dataclass(frozen=True)
@@ -160,23 +162,6 @@ class Scenario:
         return {tag.epc: self.name for mover in self.movers for tag in mover.tags}
 
 
-@dataclass
-class _Field:
-    """The multipath of one antenna: plane waves with random directions, phases per channel
-    and slow drifts."""
-
-    directions: list[tuple[float, float, float]]
-    phases: list[list[float]]  # [channel][path]
-    drifts: list[float]  # rad/s per path
-
-
-def _unit(rng: random.Random) -> tuple[float, float, float]:
-    z = rng.uniform(-1.0, 1.0)
-    a = rng.uniform(0.0, 2.0 * math.pi)
-    r = math.sqrt(1.0 - z * z)
-    return r * math.cos(a), r * math.sin(a), z
-
-
 class GateModel:
     """The reads of a gate reader over a scenario."""
 
@@ -216,24 +201,15 @@ class GateModel:
         s = self.site
         rng = random.Random(seed)
         fields = {
-            antenna: _Field(
-                [_unit(rng) for _ in range(s.scatter_paths)],
-                [
-                    [rng.uniform(0.0, 2.0 * math.pi) for _ in range(s.scatter_paths)]
-                    for _ in range(s.channels)
-                ],
-                [
-                    2.0 * math.pi * rng.uniform(-scenario.motion_hz, scenario.motion_hz)
-                    for _ in range(s.scatter_paths)
-                ],
-            )
+            antenna: MultipathField.draw(rng, s.scatter_paths, s.channels, scenario.motion_hz)
             for antenna in self._antennas
         }
         los_phase = {a: [rng.uniform(0, 2 * math.pi) for _ in range(s.channels)] for a in fields}
         hop_order = list(range(s.channels))
         rng.shuffle(hop_order)
         dwell = dwell_s if dwell_s is not None else s.dwell_s
-        scatter = 10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths
+        peak = 10.0 ** (s.gain_dbi / 10.0)
+        scatter = math.sqrt(peak * (10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths))
         tag_gain = 10.0 ** (s.tag_gain_dbi / 10.0)
         sway_phase = [rng.uniform(0.0, 2.0 * math.pi) for _ in range(4)]
         t = 0.0
@@ -244,11 +220,10 @@ class GateModel:
                 antenna = OUTSIDE_ANTENNA if antenna == INSIDE_ANTENNA else INSIDE_ANTENNA
                 switch_at += dwell
             channel = hop_order[int(t / s.hop_s) % s.channels]
-            wavelength = SPEED_OF_LIGHT / (s.frequency_hz + s.channel_spacing_hz * channel)
-            k = 2.0 * math.pi / wavelength
+            length = wavelength(s.frequency_hz, s.channel_spacing_hz, channel)
+            k = 2.0 * math.pi / length
             (ax, ay, az), _ = self._antennas[antenna]
             fld = fields[antenna]
-            phases = fld.phases[channel]
             answered: list[tuple[str, float]] = []
             energised = 0
             for mover in scenario.movers:
@@ -264,36 +239,26 @@ class GateModel:
                     py = my + tag.dx * hy + tag.dy * hx
                     vx, vy, vz = px - ax, py - ay, tag.z - az
                     d = math.sqrt(vx * vx + vy * vy + vz * vz)
-                    path = (wavelength / (4.0 * math.pi * d)) ** 2  # free space, linear
                     direct = self._gain(antenna, (vx, vy, vz), d)
                     behind = (vx * hx + vy * hy) / d
                     if mover.body and behind > 0.0:
                         # The carrier's body is in the way of an antenna behind them, less so
                         # of one high above.
                         direct *= 10.0 ** (-s.body_db * behind / 10.0)
-                    peak = 10.0 ** (s.gain_dbi / 10.0)
-                    wave = cmath.rect(math.sqrt(direct), los_phase[antenna][channel] + k * d)
-                    multipath = 0j
-                    for (ux, uy, uz), phase, drift in zip(
-                        fld.directions, phases, fld.drifts, strict=True
-                    ):
-                        multipath += cmath.rect(
-                            1.0, phase + drift * t + k * (ux * px + uy * py + uz * tag.z)
-                        )
-                    wave += multipath * math.sqrt(peak * scatter)
-                    gain = abs(wave) ** 2 * path * tag_gain
-                    if gain <= 0.0:
-                        continue
-                    at_tag = s.tx_dbm + 10.0 * math.log10(gain) - tag.loss_db
-                    margin = at_tag - s.tag_sensitivity_dbm
-                    if margin < -6.0 * s.threshold_softness_db:
-                        continue
-                    energised += 1
-                    p = s.decode_p / (1.0 + math.exp(-margin / s.threshold_softness_db))
-                    if rng.random() < p:
-                        rssi = at_tag + 10.0 * math.log10(gain) - tag.loss_db
-                        rssi += rng.gauss(-s.backscatter_loss_db, s.rssi_noise_db)
-                        answered.append((tag.epc, round(rssi * 2.0) / 2.0))
+                    gain = link_gain(
+                        direct,
+                        d,
+                        length,
+                        los_phase=los_phase[antenna][channel],
+                        multipath=fld.at(channel, t, k, (px, py, tag.z)),
+                        scatter_amplitude=scatter,
+                        tag_gain=tag_gain,
+                    )
+                    powered, rssi = answer(rng, gain, tag.loss_db, s)
+                    if powered:
+                        energised += 1
+                    if rssi is not None:
+                        answered.append((tag.epc, rssi))
             round_s = s.round_s + s.round_per_tag_s * energised
             for i, (epc, rssi) in enumerate(answered):
                 yield TagRead(

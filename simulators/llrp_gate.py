@@ -25,7 +25,19 @@ of the AISpec (or ROSpec), each tag aggregated with its seen count, first and la
 and peak RSSI. Periodic and GPI start triggers and tag-observation stop triggers are not
 modelled (the gate service never asks for them). See docs/device-fidelity.md.
 
-RSSI along a pass is a bell over the pass's progress: the floor (-75 dBm, the edge of the field)
+Tag traffic comes from the physical gate model (``simulators.gate_model``) or from simple
+shapes. A ``Modelled`` step (``{"kind": "model", "scenario": "walk_out", "seed": 3, ...}``)
+plays one of the model's scenarios (crossings at 0.5-2 m/s, a cart of 20 boxes, two people
+crossing, a turn-back, a walk-past, a box parked by the door, a person standing in the doorway):
+its reads arrive round by round as the model hears them, on the antenna that read them, with the
+model's RSSI in dBm (LLRP PeakRSSI), so the daemon's gate is exercised with the switching,
+fading and shadowing that make real gates hard. ``archroom simulate llrp-gate`` plays the model
+by default (``--model`` picks the scenarios). Each modelled step is played as if it were alone
+at the door (two people crossing at once is the ``two_way`` scenario).
+
+The simple shapes (``cross``, ``walk_past``, ``turn_back``, ``linger``, ``static``) are short
+and clean, for tests of everything but the engine's judgement. RSSI along a pass is a bell over
+the pass's progress: the floor (-75 dBm, the edge of the field)
 at the ends, the peak where the tag is closest to that antenna; a read is then taken with the
 step's read probability, lowered within 6 dB of the floor, plus Gaussian noise.
 """
@@ -34,7 +46,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -42,7 +56,7 @@ import random
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -51,6 +65,8 @@ from llrpkit.protocol import BitStr, LLRPMessage, enums, impinj, messages, param
 from pydantic import Field, ValidationError, field_validator
 
 from drivers.models import StrictModel
+from drivers.tagread import TagRead
+from simulators import gate_model
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +74,8 @@ INSIDE_ANTENNA = 1
 OUTSIDE_ANTENNA = 2
 FLOOR_DBM = -75.0
 """Weakest signal the reader still decodes: the edge of an antenna's field."""
+MODEL_GLANCE_S = 0.05
+"""Reads of a modelled step that ``sightings(t)`` shows: those of this last stretch."""
 _FADE_DB = 6.0
 """Within this many dB above the floor the read probability falls off linearly."""
 
@@ -204,7 +222,85 @@ class Static(_Step):
         yield self.antenna, self.rssi
 
 
-Step = Annotated[Cross | WalkPast | TurnBack | Linger | Static, Field(discriminator="kind")]
+ModelledClass = Literal[
+    "fast_in",
+    "fast_out",
+    "walk_in",
+    "walk_out",
+    "cart_in",
+    "cart_out",
+    "two_way",
+    "turn_back",
+    "walk_past",
+    "parked",
+    "standing",
+]
+
+
+class Modelled(_Step):
+    """A scenario of the physical gate model (``simulators.gate_model``) played from
+    ``start``: the reads, their antennas and their RSSI (dBm) are the model's, round by round,
+    with multipath fading, the carrier's body and the reader switching antennas. The walk
+    begins and ends 6 m from the door (out of range), so the first read comes a few seconds
+    after ``start``. The scenario's first tag gets ``epc``; further tags (a cart, the second
+    person of ``two_way``) the same EPC with its last word counted up."""
+
+    kind: Literal["model"] = "model"
+    scenario: ModelledClass
+    seed: int = 1
+    """Draws the scenario (speed, path, tag losses) and its fading."""
+    parked_s: float = Field(default=600.0, gt=0.0)
+    """How long a ``parked`` box stays by the door."""
+
+    @property
+    def end(self) -> float:
+        return self.start + self.played.scenario.duration
+
+    @property
+    def played(self) -> gate_model.Recording:
+        """The scenario and its reads, ``t`` in script seconds (computed once)."""
+        return _play(self.scenario, self.seed, self.parked_s, self.epc, self.start)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """EPC -> what the scenario did with it (``in``/``out`` for a crossing)."""
+        epcs = [self.epc, *(_next_epc(self.epc, k) for k in range(1, 64))]
+        tags = [t for m in self.played.scenario.movers for t in m.tags]
+        return {epc: tag.label for epc, tag in zip(epcs, tags, strict=False)}
+
+    def reads_between(self, t0: float, t1: float) -> list[TagRead]:
+        """The model's reads with ``t0 <= t < t1`` (script seconds)."""
+        reads = self.played.reads
+        lo = bisect.bisect_left(reads, t0, key=lambda r: r.t)
+        hi = bisect.bisect_left(reads, t1, key=lambda r: r.t)
+        return reads[lo:hi]
+
+    def levels(self, u: float, t: float) -> Iterable[tuple[int, float]]:
+        return ()  # reads come from ``reads_between``
+
+
+@functools.lru_cache(maxsize=64)
+def _play(cls: str, seed: int, parked_s: float, epc: str, start: float) -> gate_model.Recording:
+    rng = random.Random(seed)
+    scenario = gate_model.scenario(cls, rng, prefix=1, parked_s=parked_s)
+    epcs = {
+        tag.epc: epc if k == 0 else _next_epc(epc, k)
+        for k, tag in enumerate(t for m in scenario.movers for t in m.tags)
+    }
+    model = gate_model.GateModel()
+    reads = [
+        replace(r, epc=epcs[r.epc]) for r in model.reads(scenario, rng.randrange(1 << 30), t0=start)
+    ]
+    return gate_model.Recording(scenario, seed, reads)
+
+
+def _next_epc(epc: str, k: int) -> str:
+    return f"{epc[:-4]}{(int(epc[-4:], 16) + k) % 0x10000:04X}"
+
+
+Step = Annotated[
+    Cross | WalkPast | TurnBack | Linger | Static | Modelled, Field(discriminator="kind")
+]
 
 
 class ScriptFile(StrictModel):
@@ -251,6 +347,7 @@ class GateScript:
     ) -> None:
         self._steps = list(steps)
         self._added: list[_Step] = []
+        self._sampled_to: float | None = None
         finite_ends = [s.end for s in self._steps if math.isfinite(s.end)]
         self.period: float | None = (
             max(finite_ends) + loop_gap if loop and finite_ends and max(finite_ends) > 0 else None
@@ -267,17 +364,57 @@ class GateScript:
         self._added.append(step.model_copy(update={"start": at + step.start}))
 
     def sightings(self, t: float) -> list[Sighting]:
+        """What the antennas see at ``t``; for modelled steps, their reads of the last
+        ``MODEL_GLANCE_S``."""
         looped_t = t % self.period if self.period is not None else t
         seen = [s for step in self._steps for s in _step_sightings(step, looped_t)]
         seen.extend(s for step in self._added for s in _step_sightings(step, t))
+        seen.extend(self._modelled(t - MODEL_GLANCE_S, t))
         return seen
 
     def sample(self, t: float, rng: random.Random, noise_db: float) -> list[Sighting]:
-        """One inventory cycle: each sighting read with its probability, RSSI plus noise."""
-        return [
+        """One inventory cycle: each sighting read with its probability, RSSI plus noise;
+        modelled steps give the model's reads since the previous cycle as they are."""
+        since = self._sampled_to if self._sampled_to is not None else t - MODEL_GLANCE_S
+        self._sampled_to = t
+        scripted = [
             Sighting(s.epc, s.antenna, s.rssi_dbm + rng.gauss(0.0, noise_db), 1.0)
-            for s in self.sightings(t)
+            for step in (*self._steps, *self._added)
+            if not isinstance(step, Modelled)
+            for s in _step_sightings(step, self._local(step, t))
             if rng.random() < s.probability
+        ]
+        return scripted + self._modelled(since, t)
+
+    def _local(self, step: _Step, t: float) -> float:
+        """Script time ``t`` as a step of the file (looped) or an added step sees it."""
+        if self.period is not None and any(step is s for s in self._steps):
+            return t % self.period
+        return t
+
+    def _modelled(self, t0: float, t1: float) -> list[Sighting]:
+        """The modelled steps' reads from ``t0`` to ``t1`` (a looped script wraps round)."""
+        spans: list[tuple[Sequence[_Step], float, float]] = [(self._added, t0, t1)]
+        if self.period is None:
+            spans.append((self._steps, t0, t1))
+        else:
+            a, b = t0 % self.period, t1 % self.period
+            if t1 - t0 >= self.period:
+                a, b = 0.0, self.period
+            spans += (
+                [(self._steps, a, b)]
+                if a <= b
+                else [
+                    (self._steps, a, self.period),
+                    (self._steps, 0.0, b),
+                ]
+            )
+        return [
+            Sighting(r.epc, r.antenna, r.rssi if r.rssi is not None else FLOOR_DBM, 1.0)
+            for steps, lo, hi in spans
+            for step in steps
+            if isinstance(step, Modelled)
+            for r in step.reads_between(lo, hi)
         ]
 
     def finished(self, t: float) -> bool:
@@ -297,6 +434,36 @@ def demo_script() -> ScriptFile:
         ],
         loop_gap=2.0,
     )
+
+
+MODEL_DEMO: tuple[str, ...] = ("walk_out", "walk_in", "walk_past", "turn_back", "parked")
+"""What ``archroom simulate llrp-gate`` plays by default: the physical model's walks."""
+
+
+def model_script(
+    classes: Sequence[str] = MODEL_DEMO, *, seed: int = 1, gap: float = 1.0, parked_s: float = 30.0
+) -> ScriptFile:
+    """The physical model's scenarios one after another, ``gap`` seconds apart, each with its
+    own tag (``E2801170000000000000`` and a count) and seed."""
+    steps: list[Step] = []
+    start = 0.0
+    for k, cls in enumerate(classes):
+        if cls not in gate_model.SCENARIO_CLASSES:
+            raise ValueError(
+                f"unknown scenario {cls!r} (one of: {', '.join(gate_model.SCENARIO_CLASSES)})"
+            )
+        step = Modelled.model_validate(
+            {
+                "epc": f"E2801170000000000000{k + 1:02X}00",
+                "scenario": cls,
+                "seed": seed * 1000 + k,
+                "start": start,
+                "parked_s": parked_s,
+            }
+        )
+        steps.append(step)
+        start = step.end + gap
+    return ScriptFile(steps=steps, loop_gap=gap)
 
 
 # -- the LLRP reader around it -------------------------------------------------------------------
@@ -733,9 +900,14 @@ def _inventory_parameter_spec_id(spec: params.ROSpec, spec_index: int) -> int:
 # -- command line --------------------------------------------------------------------------------
 
 
-def _load_script(path: str | None, loop: bool) -> GateScript:
+def _load_script(
+    path: str | None, loop: bool, model: str | None = None, seed: int = 1
+) -> GateScript:
+    if model is not None:
+        classes = [c.strip() for c in model.split(",") if c.strip()]
+        return GateScript.from_file(model_script(classes, seed=seed), loop=loop)
     if path is None:
-        return GateScript.from_file(demo_script(), loop=loop)
+        return GateScript.from_file(model_script(seed=seed), loop=loop)
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     return GateScript.from_file(ScriptFile.model_validate(raw), loop=loop or None)
 
@@ -770,7 +942,17 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5084)
-    parser.add_argument("--script", help="JSON gate script (default: a built-in demo)")
+    parser.add_argument(
+        "--script",
+        help="JSON gate script (default: the physical model's crossing out, crossing in,"
+        " walk-past, turn-back and a box parked by the door)",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="SCENARIOS",
+        help="play these scenarios of the physical gate model one after another, comma"
+        f" separated ({', '.join(gate_model.SCENARIO_CLASSES)})",
+    )
     parser.add_argument("--loop", action="store_true", help="repeat the script")
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--seed", type=int, default=1)
@@ -778,7 +960,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        script = _load_script(args.script, args.loop)
+        script = _load_script(args.script, args.loop, args.model, args.seed)
     except (OSError, ValueError, ValidationError) as exc:
         log.error("cannot load gate script %s: %s", args.script, exc)  # noqa: TRY400
         return 2

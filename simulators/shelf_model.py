@@ -1,6 +1,7 @@
 """A physical model of shelf readers: what the antennas of a bay hear from the boxes on it.
 
-The physics of the gate model (``simulators/gate_model.py``), on shelves: one reader with an
+The physics of the gate model (``simulators/gate_model.py``), on shelves, from the same code
+(``simulators/rf.py``: multipath, the link, a tag's answer): one reader with an
 antenna under each shelf board facing down onto the shelf below it, shelves ``spacing`` metres
 apart. A shelf antenna hears its own shelf's boxes in its front lobe, and the neighbouring
 shelves' boxes through its back lobe and the boards in between (``board_db`` per board on the
@@ -19,14 +20,13 @@ daemon's shelf readers deliver them to the shelf engine. Every random draw comes
 
 from __future__ import annotations
 
-import cmath
 import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from drivers.tagread import TagRead
-from simulators.gate_model import SPEED_OF_LIGHT, _Field, _unit
+from simulators.rf import MultipathField, answer, link_gain, wavelength
 
 
 @dataclass(frozen=True)
@@ -111,18 +111,7 @@ class ShelfModel:
         rng = random.Random(seed)
         antennas = range(1, s.shelves + 1)
         fields = {
-            a: _Field(
-                [_unit(rng) for _ in range(s.scatter_paths)],
-                [
-                    [rng.uniform(0.0, 2.0 * math.pi) for _ in range(s.scatter_paths)]
-                    for _ in range(s.channels)
-                ],
-                [
-                    2.0 * math.pi * rng.uniform(-motion_hz, motion_hz)
-                    for _ in range(s.scatter_paths)
-                ],
-            )
-            for a in antennas
+            a: MultipathField.draw(rng, s.scatter_paths, s.channels, motion_hz) for a in antennas
         }
         los_phase = {a: [rng.uniform(0, 2 * math.pi) for _ in range(s.channels)] for a in fields}
         scatter = 10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths
@@ -136,11 +125,10 @@ class ShelfModel:
             antenna = 1 + turn % s.shelves
             turn += 1
             channel = rng.randrange(s.channels)
-            wavelength = SPEED_OF_LIGHT / (s.frequency_hz + s.channel_spacing_hz * channel)
-            k = 2.0 * math.pi / wavelength
+            length = wavelength(s.frequency_hz, s.channel_spacing_hz, channel)
+            k = 2.0 * math.pi / length
             ax, ay, az = self._antenna(antenna)
             fld = fields[antenna]
-            phases = fld.phases[channel]
             answered: list[tuple[str, float]] = []
             energised = 0
             for tag in tags:
@@ -150,7 +138,6 @@ class ShelfModel:
                 pz = (tag.shelf - 1) * s.spacing + tag.height
                 vx, vy, vz = px - ax, py - ay, pz - az
                 d = math.sqrt(vx * vx + vy * vy + vz * vz)
-                path = (wavelength / (4.0 * math.pi * d)) ** 2
                 cos = -vz / d  # boresight straight down
                 direct = peak * max(((1.0 + cos) / 2.0) ** s.beam_power, back)
                 boards = sum(
@@ -158,30 +145,22 @@ class ShelfModel:
                 )
                 shadow = s.board_db * boards * (1.0 - tag.edge)
                 direct *= 10.0 ** (-shadow / 10.0)
-                wave = cmath.rect(math.sqrt(direct), los_phase[antenna][channel] + k * d)
-                multipath = 0j
-                for (ux, uy, uz), phase, drift in zip(
-                    fld.directions, phases, fld.drifts, strict=True
-                ):
-                    multipath += cmath.rect(
-                        1.0, phase + drift * t + k * (ux * px + uy * py + uz * pz)
-                    )
                 # Reflections reach a neighbouring shelf round the boards, weaker.
                 leak = 10.0 ** (-0.5 * shadow / 10.0)
-                wave += multipath * math.sqrt(peak * scatter * leak)
-                gain = abs(wave) ** 2 * path * tag_gain
-                if gain <= 0.0:
-                    continue
-                at_tag = s.tx_dbm + 10.0 * math.log10(gain) - tag.loss_db
-                margin = at_tag - s.tag_sensitivity_dbm
-                if margin < -6.0 * s.threshold_softness_db:
-                    continue
-                energised += 1
-                p = s.decode_p / (1.0 + math.exp(-margin / s.threshold_softness_db))
-                if rng.random() < p:
-                    rssi = at_tag + 10.0 * math.log10(gain) - tag.loss_db
-                    rssi += rng.gauss(-s.backscatter_loss_db, s.rssi_noise_db)
-                    answered.append((tag.epc, round(rssi * 2.0) / 2.0))
+                gain = link_gain(
+                    direct,
+                    d,
+                    length,
+                    los_phase=los_phase[antenna][channel],
+                    multipath=fld.at(channel, t, k, (px, py, pz)),
+                    scatter_amplitude=math.sqrt(peak * scatter * leak),
+                    tag_gain=tag_gain,
+                )
+                powered, rssi = answer(rng, gain, tag.loss_db, s)
+                if powered:
+                    energised += 1
+                if rssi is not None:
+                    answered.append((tag.epc, rssi))
             round_s = s.round_s + s.round_per_tag_s * energised
             for i, (epc, rssi) in enumerate(answered):
                 yield TagRead(

@@ -17,6 +17,7 @@ from simulators.llrp_gate import (
     GateScript,
     Linger,
     LlrpGateSimulator,
+    Modelled,
     ScriptFile,
     Sighting,
     Static,
@@ -24,6 +25,7 @@ from simulators.llrp_gate import (
     WalkPast,
     demo_script,
     main,
+    model_script,
 )
 
 EPC = "E28011700000020A000000AA"
@@ -194,3 +196,57 @@ def test_cli_serves_a_script_file_for_the_given_duration_and_exits_0(tmp_path: P
     path = tmp_path / "gate.json"
     path.write_text(demo_script().model_dump_json(), encoding="utf-8")
     assert main(["--port", "0", "--script", str(path), "--loop", "--duration", "0.2"]) == 0
+
+
+def _cycles(script: GateScript, until: float, cycle: float = 0.05) -> list[Sighting]:
+    rng = random.Random(1)
+    out: list[Sighting] = []
+    for i in range(1, round(until / cycle) + 1):
+        out.extend(script.sample(i * cycle, rng, noise_db=1.5))
+    return out
+
+
+def test_a_modelled_step_gives_the_physical_models_reads_cycle_by_cycle() -> None:
+    step = Modelled(epc=EPC, scenario="fast_out", seed=4, start=2.0)
+    reads = step.played.reads
+    assert reads
+    assert reads[0].t >= 2.0
+    assert {r.epc for r in reads} == {EPC}
+    got = _cycles(GateScript([step]), step.end + 1.0)
+    # Every read of the model, once, with its antenna and its RSSI (no noise added).
+    assert sorted((s.antenna, s.rssi_dbm) for s in got) == sorted(
+        (r.antenna, r.rssi) for r in reads
+    )
+    assert {s.antenna for s in got} == {INSIDE_ANTENNA, OUTSIDE_ANTENNA}
+
+
+def test_a_looped_modelled_step_repeats_its_reads() -> None:
+    step = Modelled(epc=EPC, scenario="fast_in", seed=5)
+    script = GateScript([step], loop=True, loop_gap=1.0)
+    assert script.period is not None
+    once = len(step.played.reads)
+    assert len(_cycles(script, 3 * script.period)) == 3 * once
+
+
+def test_a_cart_numbers_its_boxes_from_the_steps_epc() -> None:
+    step = Modelled(epc="E2801170000000000000FF00", scenario="cart_out", seed=1)
+    labels = step.labels
+    assert len(labels) == 20
+    assert set(labels.values()) == {"out"}
+    assert "E2801170000000000000FF13" in labels
+    assert {r.epc for r in step.played.reads} <= set(labels)
+
+
+def test_the_model_script_plays_its_scenarios_one_after_another() -> None:
+    script = model_script(("walk_out", "turn_back", "parked"), seed=2, parked_s=5.0)
+    steps = [s for s in script.steps if isinstance(s, Modelled)]
+    assert [s.scenario for s in steps] == ["walk_out", "turn_back", "parked"]
+    assert steps[1].start == pytest.approx(steps[0].end + 1.0)
+    assert len({s.epc for s in steps}) == 3
+    with pytest.raises(ValueError, match="unknown scenario 'teleport'"):
+        model_script(("teleport",))
+
+
+def test_cli_plays_model_scenarios_and_refuses_unknown_ones() -> None:
+    assert main(["--port", "0", "--model", "fast_out,turn_back", "--duration", "0.2"]) == 0
+    assert main(["--port", "0", "--model", "teleport"]) == 2

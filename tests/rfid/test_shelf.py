@@ -124,9 +124,14 @@ def test_item_moved_to_another_shelf_settles_there_within_a_few_sweeps(
     room.sweeps(engine, 20)
 
     room.place("E000", to)
-    taken, decisions = sweeps_until(room, engine, LocationChanged, limit=10)
+    taken, decisions = sweeps_until(room, engine, LocationChanged, limit=30)
 
-    assert taken <= 8
+    # Without RSSI the old shelf must miss the item absent_sweeps_without_rssi sweeps running
+    # first (a still room's fades last long): a few sweeps more (docs/rfid-tuning.md).
+    config = ShelfEngineConfig()
+    assert taken <= (8 if with_rssi else config.absent_sweeps_without_rssi + 3)
+    if not with_rssi:
+        assert taken >= config.absent_sweeps_without_rssi
     moves = of_type(decisions, LocationChanged)
     assert moves == [LocationChanged("E000", to, A, moves[0].at)]
     assert engine.location_of("E000") == to

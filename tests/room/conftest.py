@@ -87,7 +87,22 @@ class RoomRig:
         )
 
 
-def room_toml(shelf_port: int, desk_port: int, gate_port: int, *, gate_extra: str = "") -> str:
+FAST_GATE = """smoothing_s = 0.5
+confirm_s = 0.5
+exit_silence_s = 0.8
+cooldown_s = 1.0
+"""
+"""Gate parameters for the scripted passes (short, clean): decisions within a second."""
+
+
+def room_toml(
+    shelf_port: int,
+    desk_port: int,
+    gate_port: int,
+    *,
+    gate_extra: str = "",
+    gate_params: str = FAST_GATE,
+) -> str:
     return f"""
 [[readers]]
 type = "uhfreader18"
@@ -115,11 +130,7 @@ id = "door-1"
 reader = "door-1"
 inside_antenna = 1
 outside_antenna = 2
-smoothing_s = 0.5
-confirm_s = 0.5
-exit_silence_s = 0.8
-cooldown_s = 1.0
-{gate_extra}
+{gate_params}{gate_extra}
 [shelf]
 min_reads = 2
 half_life_sweeps = 2.0
@@ -143,6 +154,7 @@ async def open_rig(
     daemon_db_url: str | None = None,
     token_name: str = "rig",
     gate_extra: str = "",
+    gate_params: str = FAST_GATE,
 ) -> RoomRig:
     """Simulated readers, a subscriber and a daemon, all closed by ``stack``; returns once every
     reader is up. ``daemon_db_url`` lets the daemon reach the database another way (a proxy)."""
@@ -170,7 +182,9 @@ async def open_rig(
         state_dir,
         db_url=daemon_db_url or db_url,
         mqtt_url=mosquitto.url,
-        extra=room_toml(shelf.port, desk.port, gate.port, gate_extra=gate_extra),
+        extra=room_toml(
+            shelf.port, desk.port, gate.port, gate_extra=gate_extra, gate_params=gate_params
+        ),
     )
     daemon = await stack.enter_async_context(running_daemon(config))
     rig = RoomRig(daemon, shelf, desk, gate, subscriber, tokens)

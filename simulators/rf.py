@@ -1,0 +1,129 @@
+"""The radio physics the gate and shelf models share: multipath, the link, a tag's answer.
+
+A passive UHF tag answers when the power reaching it exceeds its sensitivity (the forward link
+limits, as with all passive tags); the reader hears the answer at the power that came back
+along the same path (the path counted twice, less the backscatter loss). What reaches the tag
+is the antenna's direct path (free-space path loss, the antenna's pattern, any shadowing, all
+in ``direct``) plus multipath: energy reflected by floor, walls, frames and shelving, modelled
+as a sum of plane waves with random directions and phases per antenna and frequency channel,
+drifting slowly as people move (``MultipathField``). So the fading is Rician where the direct
+path is strong and Rayleigh where it is weak, changes over a few centimetres as a tag moves,
+changes when the reader hops channel, and drifts in a still room.
+
+Every random draw comes from the caller's ``random.Random``, in a fixed order, so a model and
+a seed give the same reads on every run.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import random
+from dataclasses import dataclass
+from typing import Protocol
+
+SPEED_OF_LIGHT = 299_792_458.0
+
+
+class TagLink(Protocol):
+    """What decides whether a tag answers, and the RSSI the reader reports."""
+
+    @property
+    def tx_dbm(self) -> float: ...
+    @property
+    def tag_gain_dbi(self) -> float: ...
+    @property
+    def tag_sensitivity_dbm(self) -> float: ...
+    @property
+    def threshold_softness_db(self) -> float: ...
+    @property
+    def decode_p(self) -> float: ...
+    @property
+    def backscatter_loss_db(self) -> float: ...
+    @property
+    def rssi_noise_db(self) -> float: ...
+
+
+@dataclass
+class MultipathField:
+    """The multipath of one antenna: plane waves with random directions, phases per channel
+    and slow drifts."""
+
+    directions: list[tuple[float, float, float]]
+    phases: list[list[float]]  # [channel][path]
+    drifts: list[float]  # rad/s per path
+
+    @classmethod
+    def draw(
+        cls, rng: random.Random, paths: int, channels: int, motion_hz: float
+    ) -> MultipathField:
+        """A field of ``paths`` plane waves drifting at up to ``motion_hz``."""
+        return cls(
+            [_unit(rng) for _ in range(paths)],
+            [[rng.uniform(0.0, 2.0 * math.pi) for _ in range(paths)] for _ in range(channels)],
+            [2.0 * math.pi * rng.uniform(-motion_hz, motion_hz) for _ in range(paths)],
+        )
+
+    def at(self, channel: int, t: float, k: float, point: tuple[float, float, float]) -> complex:
+        """The sum of the plane waves (unit amplitude each) at a point, time and channel
+        (``k``: its wavenumber)."""
+        x, y, z = point
+        multipath = 0j
+        for (ux, uy, uz), phase, drift in zip(
+            self.directions, self.phases[channel], self.drifts, strict=True
+        ):
+            multipath += cmath.rect(1.0, phase + drift * t + k * (ux * x + uy * y + uz * z))
+        return multipath
+
+
+def _unit(rng: random.Random) -> tuple[float, float, float]:
+    """A direction drawn uniformly on the sphere."""
+    z = rng.uniform(-1.0, 1.0)
+    a = rng.uniform(0.0, 2.0 * math.pi)
+    r = math.sqrt(1.0 - z * z)
+    return r * math.cos(a), r * math.sin(a), z
+
+
+def wavelength(frequency_hz: float, spacing_hz: float, channel: int) -> float:
+    """Wavelength (m) of a hopping channel."""
+    return SPEED_OF_LIGHT / (frequency_hz + spacing_hz * channel)
+
+
+def link_gain(
+    direct: float,
+    d: float,
+    wave_length: float,
+    *,
+    los_phase: float,
+    multipath: complex,
+    scatter_amplitude: float,
+    tag_gain: float,
+) -> float:
+    """Power gain (linear) from the reader's port to the tag: the direct path (``direct``:
+    antenna gain towards the tag times any shadowing) at distance ``d`` in free space, plus
+    the multipath scaled by ``scatter_amplitude``, times the tag antenna's gain."""
+    k = 2.0 * math.pi / wave_length
+    path = (wave_length / (4.0 * math.pi * d)) ** 2  # free space, linear
+    wave = cmath.rect(math.sqrt(direct), los_phase + k * d)
+    wave += multipath * scatter_amplitude
+    return abs(wave) ** 2 * path * tag_gain
+
+
+def answer(
+    rng: random.Random, gain: float, loss_db: float, link: TagLink
+) -> tuple[bool, float | None]:
+    """(energised, RSSI to 0.5 dB or None if it was not decoded) for a tag whose link has
+    power gain ``gain`` and ``loss_db`` of its own (orientation, packaging): it is powered
+    softly around its sensitivity, and an inventory round decodes it with ``decode_p``."""
+    if gain <= 0.0:
+        return False, None
+    at_tag = link.tx_dbm + 10.0 * math.log10(gain) - loss_db
+    margin = at_tag - link.tag_sensitivity_dbm
+    if margin < -6.0 * link.threshold_softness_db:
+        return False, None
+    p = link.decode_p / (1.0 + math.exp(-margin / link.threshold_softness_db))
+    if rng.random() >= p:
+        return True, None
+    rssi = at_tag + 10.0 * math.log10(gain) - loss_db
+    rssi += rng.gauss(-link.backscatter_loss_db, link.rssi_noise_db)
+    return True, round(rssi * 2.0) / 2.0
