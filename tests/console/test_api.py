@@ -103,6 +103,7 @@ async def test_session_names_the_holder_and_says_whether_the_console_is_for_them
     assert me == {
         "name": "staff-r1",
         "role": "staff",
+        "scope": "room",
         "console": True,
         "site": "t",
         "room": "r1",
