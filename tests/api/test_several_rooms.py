@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import item_body, start_room
+from tests.support.catalogue import item_body
+from tests.support.room import start_room
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import Room, start_room
+from tests.support.room import Room, start_room
 
 
 @pytest.fixture

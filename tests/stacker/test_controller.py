@@ -27,11 +27,10 @@ from stacker.service.controller import CommandRefused, StackerController
 from tests.stacker.conftest import (
     STATION,
     Recorder,
-    eventually,
-    eventually_true,
     running,
     stacker_config,
 )
+from tests.support.poll import eventually
 
 STATION_CELL = CellAddress(*STATION)
 
@@ -210,7 +209,7 @@ async def test_commands_are_refused_with_the_reason_while_the_stacker_is_unavail
             sim.open_door(2)
         else:
             sim.press_estop()
-        await eventually_true(lambda: ctl.status().refusal is not None)
+        await eventually(lambda: ctl.status().refusal is not None, timeout=10)
         with pytest.raises(CommandRefused) as refused:
             await ctl.submit("store", ref="R1", box_id="BOX-1")
         assert refused.value.reason == reason
@@ -224,11 +223,11 @@ async def test_fault_reset_clears_a_latched_emergency_stop(
 ) -> None:
     async with running(controller(sim, journal, recorder)) as ctl:
         sim.press_estop()
-        await eventually_true(lambda: ctl.status().refusal == "emergency stop is pressed")
+        await eventually(lambda: ctl.status().refusal == "emergency stop is pressed", timeout=10)
         sim.release_estop()
-        await eventually_true(lambda: ctl.status().refusal == "stacker reports fault 100")
+        await eventually(lambda: ctl.status().refusal == "stacker reports fault 100", timeout=10)
         await ctl.reset_faults()
-        await eventually_true(lambda: ctl.status().refusal is None)
+        await eventually(lambda: ctl.status().refusal is None, timeout=10)
 
 
 async def test_accept_timeout_raises_an_alarm_and_the_strobe_is_not_resent(
@@ -284,7 +283,7 @@ async def test_controller_survives_a_plc_restart_and_reconnects(
             sim = StackerPlcSimulator(plc_settings, port=port)
             await sim.start()
             sim.put((1, 1, 1, 1, 1), "BOX-1")
-            await eventually_true(lambda: ctl.status().refusal is None)
+            await eventually(lambda: ctl.status().refusal is None, timeout=10)
             job = await ctl.submit("verify", source=CellAddress(1, 1, 1, 1, 1), box_id="BOX-1")
             assert (await recorder.finished(job.job_id)).result == "ok"
     finally:
@@ -330,7 +329,7 @@ async def test_status_reports_mode_position_and_metrics(
     async with running(controller(sim, journal, recorder, {cell: Occupant("BOX-S", "RS")})) as ctl:
         job = await ctl.submit("verify", ref="RS")
         await recorder.finished(job.job_id)
-        await eventually_true(lambda: "ready" in ctl.status().status)
+        await eventually(lambda: "ready" in ctl.status().status, timeout=10)
         status = ctl.status()
         assert status.up
         assert status.mode_name == "automatic"
