@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.ledger.errors import NotFound
-from daemon.ledger.loans import Loan
+from daemon.ledger.loans import LOAN_COLUMNS, Loan
 from daemon.store.db import Store
 from daemon.store.schema import (
     audit,
@@ -69,20 +69,6 @@ class ShelfContents:
     """(ref, current location code or 'unknown') of items whose home is here but are elsewhere."""
 
 
-_LOAN_COLUMNS = (
-    loans.c.id,
-    loans.c.borrower,
-    loans.c.purpose,
-    loans.c.approval_no,
-    loans.c.due,
-    loans.c.opened_us,
-    loans.c.opened_by,
-    loans.c.renewals,
-    loans.c.returned_us,
-    loans.c.returned_by,
-)
-
-
 class Whereabout:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -110,7 +96,7 @@ class Whereabout:
                 locations.c.room,
                 item_locations.c.since_us,
                 item_locations.c.source,
-                *(open_loan.c[c.name] for c in _LOAN_COLUMNS),
+                *(open_loan.c[c.name] for c in LOAN_COLUMNS),
             )
             .select_from(
                 items.outerjoin(item_locations, item_locations.c.item_id == items.c.id)
@@ -249,7 +235,7 @@ class Whereabout:
                 )
             for loan in (
                 await conn.execute(
-                    select(*_LOAN_COLUMNS).where(loans.c.item_id == item_id).limit(limit)
+                    select(*LOAN_COLUMNS).where(loans.c.item_id == item_id).limit(limit)
                 )
             ).all():
                 trace.append(

@@ -4,9 +4,11 @@ reconciliation run, the schedule's reminder."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from daemon.tokens import Role
 from tests.services import Mosquitto
@@ -80,52 +82,52 @@ async def test_campaign_sweeps_every_shelf_then_reconciles(rig: Room) -> None:
     ]
 
 
-async def test_one_campaign_at_a_time_and_none_over_a_missing_stacker(
+@pytest.fixture
+async def slow_staff(
     tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Staff of a reader room whose campaigns take 10,000 sweeps (they stay running)."""
+    builder = reader_room(tmp_path / "room", mosquitto, sqlite_url).inventory("sweeps = 10000")
+    async with builder.running() as rig, rig.client() as client:
+        yield client
+
+
+async def test_one_campaign_at_a_time_and_none_over_a_missing_stacker(
+    slow_staff: httpx.AsyncClient,
 ) -> None:
-    async with (
-        reader_room(tmp_path / "room", mosquitto, sqlite_url)
-        .inventory("sweeps = 10000")
-        .running() as rig,
-        rig.client() as staff,
-    ):
-        refused = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})
-        assert refused.status_code == 409
-        assert "no stacker" in refused.json()["detail"]
-        first = await staff.post("/api/v1/inventory/campaigns", json={})
-        assert first.status_code == 201
-        second = await staff.post("/api/v1/inventory/campaigns", json={})
-        assert second.status_code == 409
-        assert second.json()["detail"] == "an inventory campaign is already running in this room"
-        cancelled = await staff.post(f"/api/v1/inventory/campaigns/{first.json()['id']}/cancel")
-        assert cancelled.json()["state"] == "cancelled"
-        assert (await staff.post("/api/v1/inventory/campaigns", json={})).status_code == 201
+    staff = slow_staff
+    refused = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})
+    assert refused.status_code == 409
+    assert "no stacker" in refused.json()["detail"]
+    first = await staff.post("/api/v1/inventory/campaigns", json={})
+    assert first.status_code == 201
+    second = await staff.post("/api/v1/inventory/campaigns", json={})
+    assert second.status_code == 409
+    assert second.json()["detail"] == "an inventory campaign is already running in this room"
+    cancelled = await staff.post(f"/api/v1/inventory/campaigns/{first.json()['id']}/cancel")
+    assert cancelled.json()["state"] == "cancelled"
+    assert (await staff.post("/api/v1/inventory/campaigns", json={})).status_code == 201
 
 
 async def test_staff_finish_a_campaign_early_with_the_coverage_reached(
-    tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
+    slow_staff: httpx.AsyncClient,
 ) -> None:
-    async with (
-        reader_room(tmp_path / "room", mosquitto, sqlite_url)
-        .inventory("sweeps = 10000")
-        .running() as rig,
-        rig.client() as staff,
-    ):
-        await tagged(staff, "BOX-1", EPC_1, home_location=SHELF_1)
-        started = (await staff.post("/api/v1/inventory/campaigns", json={})).json()
-        await asyncio.sleep(1.5)
-        running = (await staff.get(f"/api/v1/inventory/campaigns/{started['id']}")).json()
-        assert running["state"] == "running"
-        assert running["locations_swept"] == 0  # 10,000 sweeps take a while
-        finishing = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
-        assert finishing.status_code == 200
-        assert finishing.json()["state"] == "finishing"
-        done = await _until_state(staff, started["id"], "done")
-        assert done["coverage"] == 0.0
-        run = (await staff.get(f"/api/v1/reconciliations/{done['run_id']}")).json()
-        assert run["items_checked"] == 1
-        again = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
-        assert again.status_code == 409
+    staff = slow_staff
+    await tagged(staff, "BOX-1", EPC_1, home_location=SHELF_1)
+    started = (await staff.post("/api/v1/inventory/campaigns", json={})).json()
+    await asyncio.sleep(1.5)
+    running = (await staff.get(f"/api/v1/inventory/campaigns/{started['id']}")).json()
+    assert running["state"] == "running"
+    assert running["locations_swept"] == 0  # 10,000 sweeps take a while
+    finishing = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
+    assert finishing.status_code == 200
+    assert finishing.json()["state"] == "finishing"
+    done = await _until_state(staff, started["id"], "done")
+    assert done["coverage"] == 0.0
+    run = (await staff.get(f"/api/v1/reconciliations/{done['run_id']}")).json()
+    assert run["items_checked"] == 1
+    again = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
+    assert again.status_code == 409
 
 
 async def test_due_inventory_raises_a_reminder_that_a_campaign_clears(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -393,6 +394,23 @@ class _OutageJournal(JsonlJournal):
         await super().update(job)
 
 
+FAR = CellAddress(1, 1, 9, 1, 1)
+
+
+@contextlib.asynccontextmanager
+async def _far_retrieval_unrecorded(
+    sim: StackerPlcSimulator, journal: _OutageJournal, recorder: Recorder
+) -> AsyncIterator[tuple[StackerController, Job]]:
+    """A controller running a retrieval of box ``BOX-F`` (item ``RF``) from the far cell
+    ``FAR``; once the PLC has accepted it, the journal can no longer record updates."""
+    sim.put(FAR.coordinates(), "BOX-F")
+    async with running(controller(sim, journal, recorder, {FAR: Occupant("BOX-F", "RF")})) as ctl:
+        job = await ctl.submit("retrieve", ref="RF")
+        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
+        journal.down = True
+        yield ctl, job
+
+
 @pytest.mark.parametrize(
     "plc_settings",
     [
@@ -405,12 +423,7 @@ async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
     sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
 ) -> None:
     journal = _OutageJournal(tmp_path / "journal.jsonl")
-    far = CellAddress(1, 1, 9, 1, 1)
-    sim.put(far.coordinates(), "BOX-F")
-    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
-        job = await ctl.submit("retrieve", ref="RF")
-        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
-        journal.down = True
+    async with _far_retrieval_unrecorded(sim, journal, recorder) as (ctl, job):
         await recorder.wait_for(JournalUnavailable)
         await recorder.finished(job.job_id)  # the PLC reported it; the journal could not take it
 
@@ -424,7 +437,7 @@ async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
         assert refusal is not None
         assert "journal" in refusal
         with pytest.raises(CommandRefused, match="journal"):
-            await ctl.submit("verify", destination=far)
+            await ctl.submit("verify", destination=FAR)
         await asyncio.sleep(2.0)  # twice the PLC's host watchdog: heartbeats must go on
         assert await result_waits()  # not acknowledged before it is recorded
         assert not sim.model.status() & Status.HOST_WATCHDOG_TRIPPED
@@ -463,12 +476,7 @@ async def test_held_records_are_written_while_the_plc_is_away_and_acknowledged_o
     sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
 ) -> None:
     journal = _OutageJournal(tmp_path / "journal.jsonl")
-    far = CellAddress(1, 1, 9, 1, 1)
-    sim.put(far.coordinates(), "BOX-F")
-    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
-        job = await ctl.submit("retrieve", ref="RF")
-        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
-        journal.down = True
+    async with _far_retrieval_unrecorded(sim, journal, recorder) as (ctl, job):
         await recorder.finished(job.job_id)
         assert ctl.journal_held > 0
         await sim.stop()  # the PLC's Modbus server goes away too

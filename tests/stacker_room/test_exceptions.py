@@ -25,7 +25,7 @@ from tests.support.stacker import (
     audit_of,
     location_of,
     open_room,
-    place_in_rack,
+    racked,
     submit,
     wait_job,
 )
@@ -33,6 +33,17 @@ from tests.support.stacker import (
 TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
 CELL = (1, 1, 3, 2, 1)
 CELL_CODE = "r1-S11-03-02-1"
+
+
+async def held_retrieval(
+    room: Room, staff: httpx.AsyncClient, exc: ExcReq
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A retrieval of ``R-1`` from ``CELL_CODE`` that the PLC holds with exception ``exc``:
+    the job as submitted, and as it waits for a decision."""
+    await racked(room, staff, "R-1", CELL_CODE)
+    room.plc.inject_exception(exc)
+    job = await submit(staff, kind="retrieve", ref="R-1")
+    return job, await wait_job(staff, job["job_id"], "exception")
 
 
 async def decide(client: httpx.AsyncClient, job_id: int, **body: Any) -> httpx.Response:
@@ -50,12 +61,7 @@ async def decisions_audited(room: Room, subject: str) -> list[tuple[str, dict[st
 async def test_empty_retrieval_raises_an_alarm_and_a_retry_finishes_the_job(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", CELL_CODE, BOX_A)
-    room.plc.inject_exception(ExcReq.EMPTY_RETRIEVAL)
-
-    job = await submit(staff, kind="retrieve", ref="R-1")
-    held = await wait_job(staff, job["job_id"], "exception")
+    job, held = await held_retrieval(room, staff, ExcReq.EMPTY_RETRIEVAL)
 
     assert held["exception"] == "empty retrieval: no box in the source cell"
     assert held["decisions"] == ["retry", "cancel"]
@@ -89,12 +95,7 @@ async def test_empty_retrieval_raises_an_alarm_and_a_retry_finishes_the_job(
 async def test_rfid_mismatch_cancelled_leaves_the_records_and_asks_a_person_to_check(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", CELL_CODE, BOX_A)
-    room.plc.inject_exception(ExcReq.ID_MISMATCH)
-
-    job = await submit(staff, kind="retrieve", ref="R-1")
-    held = await wait_job(staff, job["job_id"], "exception")
+    job, held = await held_retrieval(room, staff, ExcReq.ID_MISMATCH)
     assert held["exception"] == "the box's RFID does not match the expected box"
     r = await decide(staff, job["job_id"], decision="cancel")
     assert r.status_code == 200, r.text
@@ -143,11 +144,7 @@ async def test_double_storage_is_redirected_to_the_cell_the_operator_names(
 async def test_a_queued_job_is_withdrawn_while_the_crane_waits_on_another(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", CELL_CODE, BOX_A)
-    room.plc.inject_exception(ExcReq.EMPTY_RETRIEVAL)
-    first = await submit(staff, kind="retrieve", ref="R-1")
-    await wait_job(staff, first["job_id"], "exception")
+    first, _ = await held_retrieval(room, staff, ExcReq.EMPTY_RETRIEVAL)
 
     second = await submit(staff, kind="verify", cell="r1-S12-05-01-1")
     r = await decide(staff, second["job_id"], decision="retry")
@@ -177,13 +174,22 @@ async def impatient_room(
         yield r
 
 
+async def unconfirmed_retrieval(room: Room, staff: httpx.AsyncClient) -> dict[str, Any]:
+    """A retrieval of ``R-1`` the PLC did not accept in time; then the PLC answers again."""
+    await racked(room, staff, "R-1", CELL_CODE)
+    room.plc.set_slow_accept(60.0)
+    job = await submit(staff, kind="retrieve", ref="R-1")
+    await wait_job(staff, job["job_id"], "unconfirmed")
+    room.plc.set_slow_accept(0.0)
+    return job
+
+
 async def test_accept_timeout_raises_an_alarm_and_the_job_is_never_resent(
     impatient_room: Room,
 ) -> None:
     room = impatient_room
     async with room.client(Role.staff) as staff:
-        await add_item(staff, "R-1", EPC_A)
-        await place_in_rack(room, staff, "R-1", CELL_CODE, BOX_A)
+        await racked(room, staff, "R-1", CELL_CODE)
         room.plc.set_slow_accept(3.0)
 
         job = await submit(staff, kind="verify", ref="R-1")
@@ -204,13 +210,7 @@ async def test_operator_retry_after_an_accept_timeout_restrobes_the_same_job_onc
 ) -> None:
     room = impatient_room
     async with room.client(Role.staff) as staff:
-        await add_item(staff, "R-1", EPC_A)
-        await place_in_rack(room, staff, "R-1", CELL_CODE, BOX_A)
-        room.plc.set_slow_accept(60.0)
-
-        job = await submit(staff, kind="retrieve", ref="R-1")
-        await wait_job(staff, job["job_id"], "unconfirmed")
-        room.plc.set_slow_accept(0.0)  # the PLC answers again
+        job = await unconfirmed_retrieval(room, staff)
         r = await decide(staff, job["job_id"], decision="retry")
         assert r.status_code == 200, r.text
 
@@ -226,12 +226,7 @@ async def test_cancelling_an_unconfirmed_job_verifies_instead_of_forgetting_it(
 ) -> None:
     room = impatient_room
     async with room.client(Role.staff) as staff:
-        await add_item(staff, "R-1", EPC_A)
-        await place_in_rack(room, staff, "R-1", CELL_CODE, BOX_A)
-        room.plc.set_slow_accept(60.0)
-        job = await submit(staff, kind="retrieve", ref="R-1")
-        await wait_job(staff, job["job_id"], "unconfirmed")
-        room.plc.set_slow_accept(0.0)
+        job = await unconfirmed_retrieval(room, staff)
 
         r = await decide(staff, job["job_id"], decision="cancel")
         assert (r.status_code, r.json()["state"]) == (200, "verifying")

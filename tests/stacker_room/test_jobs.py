@@ -24,6 +24,7 @@ from tests.support.stacker import (
     audit_of,
     location_of,
     place_in_rack,
+    racked,
     submit,
     wait_job,
 )
@@ -103,8 +104,7 @@ async def test_a_shuffle_clears_the_outer_box_before_an_inner_retrieval_and_both
 async def test_an_item_a_person_puts_in_a_cell_can_be_retrieved(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", "r1-S12-07-03-1", BOX_A)
+    await racked(room, staff, "R-1", "r1-S12-07-03-1")
 
     job = await submit(staff, kind="retrieve", ref="R-1", station="io-1")
 
@@ -156,8 +156,7 @@ async def test_requests_that_cannot_be_planned_are_refused_with_the_reason(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-1", EPC_A)
-    await add_item(staff, "R-2", EPC_B)
-    await place_in_rack(room, staff, "R-2", "r1-S11-03-02-1", BOX_B)
+    await racked(room, staff, "R-2", "r1-S11-03-02-1", EPC_B, BOX_B)
     jobs = "/api/v1/stacker/jobs"
 
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "NOPE"})
@@ -217,8 +216,7 @@ async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_canno
     reason: str,
     alarm: tuple[str, str] | None,
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", "r1-S11-03-02-1", BOX_A)
+    await racked(room, staff, "R-1", "r1-S11-03-02-1")
 
     _break(room.plc, what)
 

@@ -226,9 +226,10 @@ async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
     assert sim.model.strobes[job_id] == 1
 
 
-async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_was_away(
+async def a_retrieval_finished_while_the_daemon_was_away(
     daemon: DaemonProcess, sim: StackerPlcSimulator
-) -> None:
+) -> int:
+    """``a_retrieval_running_when_the_daemon_is_killed``, then finished by the crane."""
     job_id = await a_retrieval_running_when_the_daemon_is_killed(daemon, sim)
     sim.set_mode(Mode.AUTO)
 
@@ -236,6 +237,13 @@ async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_w
         return job_id in sim.model.records
 
     await eventually(finished_on_the_plc, timeout=20)
+    return job_id
+
+
+async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_was_away(
+    daemon: DaemonProcess, sim: StackerPlcSimulator
+) -> None:
+    job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await daemon.start()
     async with daemon.client() as client:
 
@@ -257,13 +265,7 @@ async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_w
 async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_resending_it(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> None:
-    job_id = await a_retrieval_running_when_the_daemon_is_killed(daemon, sim)
-    sim.set_mode(Mode.AUTO)
-
-    async def finished_on_the_plc() -> bool:
-        return job_id in sim.model.records
-
-    await eventually(finished_on_the_plc, timeout=20)
+    job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await another_host_runs_a_job(sim, acknowledge=job_id)  # the PLC no longer shows our job
 
     await daemon.start()

@@ -22,6 +22,7 @@ from tests.support.stacker import (
     add_item,
     alarms_become,
     place_in_rack,
+    racked,
     stacker_room,
     submit,
     wait_job,
@@ -100,8 +101,7 @@ async def test_a_second_retrieval_waits_for_the_first_box_to_be_taken_and_says_w
 async def test_a_box_the_stacker_did_not_bring_raises_the_alarm_and_holds_the_retrieval(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-A", EPC_A)
-    await place_in_rack(room, staff, "R-A", "r1-S11-03-02-1", BOX_A)
+    await racked(room, staff, "R-A", "r1-S11-03-02-1")
     room.plc.clerk_puts("STRAY-BOX")  # the host's record says the station is empty
 
     job = await submit(staff, kind="retrieve", ref="R-A")
@@ -121,8 +121,7 @@ async def test_a_job_waiting_for_a_decision_blocks_the_queue_visibly(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-NEW", EPC_A)
-    await add_item(staff, "R-B", EPC_B)
-    await place_in_rack(room, staff, "R-B", "r1-S12-05-04-1", BOX_B)
+    await racked(room, staff, "R-B", "r1-S12-05-04-1", EPC_B, BOX_B)
     taken = room.stacker.places.cell("r1-S11-02-02-1")
     assert taken is not None
     room.plc.put(taken.coordinates(), "UNKNOWN-BOX")  # the host believes this cell is free

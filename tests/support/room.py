@@ -26,6 +26,7 @@ from typing import Self, TypeVar, overload
 
 import httpx
 
+from daemon.config import ArchroomConfig
 from daemon.runtime import Daemon
 from daemon.services import Services
 from daemon.store.db import Store
@@ -409,17 +410,8 @@ class RoomBuilder:
     async def open(self, stack: AsyncExitStack, kind: type[Room] = Room) -> Room:
         """Start the devices, write the configuration, start the daemon; all closed by
         ``stack``. Returns once every reader is up and the stacker takes commands."""
-        devices = Devices()
-        texts = [await fragment(stack, devices) for fragment in self._fragments]
+        config, devices = await self.configure(stack)
         tokens = self._tokens = self._tokens or await self._create_tokens()
-        config = make_config(
-            self.state_dir,
-            db_url=self.daemon_db_url or self.db_url,
-            mqtt_url=self._mqtt_url,
-            room=self.room,
-            extra="".join(self._room_tables) + "".join(texts),
-            api=self._api,
-        )
         daemon = await stack.enter_async_context(running_daemon(config, patient=self._patient_stop))
         room = kind(daemon, self.db_url, tokens, devices)
         readers = room.services.readers.up
@@ -433,6 +425,21 @@ class RoomBuilder:
         if self._stacker:
             stack.push_async_callback(settled, room)
         return room
+
+    async def configure(self, stack: AsyncExitStack) -> tuple[ArchroomConfig, Devices]:
+        """Start the devices (closed by ``stack``) and write the one configuration file; no
+        daemon: for tests that run a service of the room themselves."""
+        devices = Devices()
+        texts = [await fragment(stack, devices) for fragment in self._fragments]
+        config = make_config(
+            self.state_dir,
+            db_url=self.daemon_db_url or self.db_url,
+            mqtt_url=self._mqtt_url,
+            room=self.room,
+            extra="".join(self._room_tables) + "".join(texts),
+            api=self._api,
+        )
+        return config, devices
 
     async def _create_tokens(self) -> dict[Role, str]:
         """A token per role, once per builder: a room opened again (a restart) keeps them."""

@@ -139,3 +139,11 @@ async def alarms_become(
 def stacker_toml(url: str, **settings: object) -> str:
     """The ``[stacker]`` table of ``stacker_room`` for a daemon run as a process."""
     return toml_table("stacker", {"url": url} | STACKER_TABLE | STACKER_TIMING | settings)
+
+
+async def racked(
+    room: Room, client: httpx.AsyncClient, ref: str, code: str, epc: str = EPC_A, box: str = BOX_A
+) -> None:
+    """Item ``ref``, tagged ``epc``, catalogued and put in cell ``code`` as box ``box``."""
+    await add_item(client, ref, epc)
+    await place_in_rack(room, client, ref, code, box)
