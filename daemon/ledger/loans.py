@@ -55,19 +55,26 @@ class Loan:
         return "overdue" if date.fromisoformat(self.due) < (on or today()) else "open"
 
 
+LOAN_COLUMNS = (
+    loans.c.id,
+    loans.c.borrower,
+    loans.c.purpose,
+    loans.c.approval_no,
+    loans.c.due,
+    loans.c.opened_us,
+    loans.c.opened_by,
+    loans.c.renewals,
+    loans.c.returned_us,
+    loans.c.returned_by,
+)
+"""A loan's own columns, as a person reads them (no item, no request)."""
+
+
 def _select() -> Select[Any]:
     return select(
         loans.c.id,
         items.c.ref,
-        loans.c.borrower,
-        loans.c.purpose,
-        loans.c.approval_no,
-        loans.c.due,
-        loans.c.opened_us,
-        loans.c.opened_by,
-        loans.c.renewals,
-        loans.c.returned_us,
-        loans.c.returned_by,
+        *LOAN_COLUMNS[1:],
         loans.c.borrower_kind,
         loans.c.request_id,
     ).select_from(loans.join(items, items.c.id == loans.c.item_id))

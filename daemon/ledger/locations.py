@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -182,22 +182,8 @@ class Locations:
         return found[code]
 
     async def get(self, code: str) -> Location:
-        parent = locations.alias("parent")
         async with self.store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(
-                        locations.c.id,
-                        locations.c.code,
-                        locations.c.kind,
-                        locations.c.room,
-                        parent.c.code.label("parent_code"),
-                        locations.c.name,
-                    )
-                    .select_from(locations.outerjoin(parent, parent.c.id == locations.c.parent_id))
-                    .where(locations.c.code == code)
-                )
-            ).first()
+            row = (await conn.execute(_select().where(locations.c.code == code))).first()
         if row is None:
             raise NotFound(f"no location with code {code!r}")
         return Location(**row._asdict())
@@ -205,15 +191,7 @@ class Locations:
     async def list(
         self, *, room: str | None = None, kind: str | None = None, limit: int = 10_000
     ) -> list[Location]:
-        parent = locations.alias("parent")
-        query = select(
-            locations.c.id,
-            locations.c.code,
-            locations.c.kind,
-            locations.c.room,
-            parent.c.code.label("parent_code"),
-            locations.c.name,
-        ).select_from(locations.outerjoin(parent, parent.c.id == locations.c.parent_id))
+        query = _select()
         if room is not None:
             query = query.where(locations.c.room == room)
         if kind is not None:
@@ -221,6 +199,19 @@ class Locations:
         async with self.store.read() as conn:
             rows = (await conn.execute(query.order_by(locations.c.code).limit(limit))).all()
         return [Location(**r._asdict()) for r in rows]
+
+
+def _select() -> Select[Any]:
+    """A location as ``Location`` reads it: with its parent's code."""
+    parent = locations.alias("parent")
+    return select(
+        locations.c.id,
+        locations.c.code,
+        locations.c.kind,
+        locations.c.room,
+        parent.c.code.label("parent_code"),
+        locations.c.name,
+    ).select_from(locations.outerjoin(parent, parent.c.id == locations.c.parent_id))
 
 
 def check_code(code: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.ledger.errors import NotFound
-from daemon.ledger.loans import Loan
+from daemon.ledger.loans import LOAN_COLUMNS, Loan
 from daemon.ledger.locations import room_of_item
 from daemon.store.db import Store
 from daemon.store.schema import (
@@ -74,20 +74,6 @@ class ShelfContents:
     """(ref, location code) of items whose current location is here."""
     absent: list[tuple[str, str]]
     """(ref, current location code or 'unknown') of items whose home is here but are elsewhere."""
-
-
-_LOAN_COLUMNS = (
-    loans.c.id,
-    loans.c.borrower,
-    loans.c.purpose,
-    loans.c.approval_no,
-    loans.c.due,
-    loans.c.opened_us,
-    loans.c.opened_by,
-    loans.c.renewals,
-    loans.c.returned_us,
-    loans.c.returned_by,
-)
 
 
 def item_in_room(room: str) -> ColumnElement[bool]:
@@ -142,7 +128,7 @@ class Whereabout:
                 locations.c.room,
                 item_locations.c.since_us,
                 item_locations.c.source,
-                *(open_loan.c[c.name] for c in _LOAN_COLUMNS),
+                *(open_loan.c[c.name] for c in LOAN_COLUMNS),
             )
             .select_from(source)
             .where(items.c.ref.in_(refs))
@@ -278,7 +264,7 @@ class Whereabout:
                 )
             for loan in (
                 await conn.execute(
-                    select(*_LOAN_COLUMNS).where(loans.c.item_id == item_id).limit(limit)
+                    select(*LOAN_COLUMNS).where(loans.c.item_id == item_id).limit(limit)
                 )
             ).all():
                 trace.append(

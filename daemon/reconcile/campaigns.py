@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from daemon.clock import seconds_to_us
@@ -236,21 +236,7 @@ class Campaigns:
         newly: list[int] = []
         if self.readers is not None:
             async with self.ledger.store.read() as conn:
-                waiting = (
-                    await conn.execute(
-                        select(campaign_locations.c.location_id, locations.c.code)
-                        .select_from(
-                            campaign_locations.join(
-                                locations, locations.c.id == campaign_locations.c.location_id
-                            )
-                        )
-                        .where(
-                            campaign_locations.c.campaign_id == campaign.id,
-                            campaign_locations.c.kind == "shelf",
-                            campaign_locations.c.swept_us.is_(None),
-                        )
-                    )
-                ).all()
+                waiting = (await conn.execute(_unswept(campaign.id, "shelf"))).all()
             newly = [
                 r.location_id
                 for r in waiting
@@ -292,23 +278,10 @@ class Campaigns:
         if not campaign.stacker or self.stacker is None:
             return
         async with self.ledger.store.read() as conn:
-            cells = (
-                await conn.execute(
-                    select(campaign_locations.c.location_id, locations.c.code)
-                    .select_from(
-                        campaign_locations.join(
-                            locations, locations.c.id == campaign_locations.c.location_id
-                        )
-                    )
-                    .where(
-                        campaign_locations.c.campaign_id == campaign.id,
-                        campaign_locations.c.kind == "stacker-cell",
-                        campaign_locations.c.swept_us.is_(None),
-                        campaign_locations.c.job_id.is_(None),
-                    )
-                    .order_by(locations.c.code)
-                )
-            ).all()
+            query = _unswept(campaign.id, "stacker-cell").where(
+                campaign_locations.c.job_id.is_(None)
+            )
+            cells = (await conn.execute(query.order_by(locations.c.code))).all()
         for cell in cells:
             try:
                 job = await self.stacker.queue_verify(cell.code, actor=f"campaign:{campaign.id}")
@@ -437,11 +410,7 @@ class Campaigns:
                         campaign_locations.c.job_id,
                         campaign_locations.c.result,
                     )
-                    .select_from(
-                        campaign_locations.join(
-                            locations, locations.c.id == campaign_locations.c.location_id
-                        )
-                    )
+                    .select_from(_with_codes)
                     .where(campaign_locations.c.campaign_id == campaign_id)
                     .order_by(locations.c.code)
                 )
@@ -457,3 +426,21 @@ class Campaigns:
                 )
             )
         return None if value is None else int(value)
+
+
+_with_codes = campaign_locations.join(locations, locations.c.id == campaign_locations.c.location_id)
+"""A campaign's locations with their codes."""
+
+
+def _unswept(campaign_id: int, kind: str) -> Select[tuple[int, str]]:
+    """The locations of ``kind`` (``shelf``, ``stacker-cell``) that campaign ``campaign_id``
+    has not swept yet: their ids and codes."""
+    return (
+        select(campaign_locations.c.location_id, locations.c.code)
+        .select_from(_with_codes)
+        .where(
+            campaign_locations.c.campaign_id == campaign_id,
+            campaign_locations.c.kind == kind,
+            campaign_locations.c.swept_us.is_(None),
+        )
+    )

@@ -134,36 +134,24 @@ class StackerService:
         station record with the last box a retrieval left at each station (the station sensor
         then says whether it is still there)."""
         active = tags.alias("active_tag")
+        where_items = (
+            item_locations.join(locations, locations.c.id == item_locations.c.location_id)
+            .join(items, items.c.id == item_locations.c.item_id)
+            .outerjoin(active, (active.c.item_id == items.c.id) & active.c.retired_us.is_(None))
+        )
+        """Where each item is, with its active tag if it has one."""
         async with self.ledger.store.read() as conn:
             rows = (
                 await conn.execute(
                     select(items.c.ref, locations.c.code, active.c.epc)
-                    .select_from(
-                        item_locations.join(
-                            locations, locations.c.id == item_locations.c.location_id
-                        )
-                        .join(items, items.c.id == item_locations.c.item_id)
-                        .outerjoin(
-                            active,
-                            (active.c.item_id == items.c.id) & active.c.retired_us.is_(None),
-                        )
-                    )
+                    .select_from(where_items)
                     .where(locations.c.kind == "stacker-cell", locations.c.room == self.room)
                 )
             ).all()
             at_stations = (
                 await conn.execute(
                     select(items.c.ref, locations.c.code, active.c.epc, item_locations.c.since_us)
-                    .select_from(
-                        item_locations.join(
-                            locations, locations.c.id == item_locations.c.location_id
-                        )
-                        .join(items, items.c.id == item_locations.c.item_id)
-                        .outerjoin(
-                            active,
-                            (active.c.item_id == items.c.id) & active.c.retired_us.is_(None),
-                        )
-                    )
+                    .select_from(where_items)
                     .where(
                         locations.c.kind == "station",
                         locations.c.room == self.room,

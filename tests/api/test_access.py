@@ -9,7 +9,7 @@ and admin, the room's operational superuser, does neither.
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import Room
+from tests.support.room import Room
 
 S, C, F, A, AP = Role.staff, Role.catalogue, Role.facilities, Role.admin, Role.approver
 SA, SE, AU = Role.sysadmin, Role.security, Role.auditor

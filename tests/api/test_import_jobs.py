@@ -7,7 +7,6 @@ chunks far smaller than the daemon's so that a small file crosses many chunk bou
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 from pathlib import Path
@@ -23,7 +22,8 @@ from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger
 from daemon.outbox import Outbox
 from daemon.store.db import Store
-from tests.api.conftest import Room
+from tests.support.poll import eventually
+from tests.support.room import Room
 
 
 def _csv(n: int, *, bad_every: int = 0, repeat: tuple[int, int] | None = None) -> bytes:
@@ -37,12 +37,11 @@ def _csv(n: int, *, bad_every: int = 0, repeat: tuple[int, int] | None = None) -
 
 
 async def _wait_done(client: httpx.AsyncClient, job_id: str) -> dict[str, object]:
-    for _ in range(600):
+    async def finished() -> dict[str, object] | None:
         body: dict[str, object] = (await client.get(f"/api/v1/imports/{job_id}")).json()
-        if body["state"] in ("done", "failed"):
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"import {job_id} did not finish: {body}")
+        return body if body["state"] in ("done", "failed") else None
+
+    return await eventually(finished, timeout=30, interval=0.05, what=f"import {job_id} finished")
 
 
 async def test_an_import_answers_202_and_reports_its_progress_until_done(

@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from daemon.cli import quiet_libraries
-from tests.api.conftest import VALID_CREDIT_CODE, VALID_RESIDENT_ID, Room, item_body
+from tests.support.catalogue import VALID_CREDIT_CODE, VALID_RESIDENT_ID, item_body
+from tests.support.room import Room
 
 REF = "0001-WS·2023-D30-RS-0001"
 

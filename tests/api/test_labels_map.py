@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.conftest import Room, item_body
 from tests.labels.tools import decode, giai96, need_tools, parse_zpl, pdf_pages, pdf_text, render
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 SVG = "{http://www.w3.org/2000/svg}"
 DOTTED = "0001-WS·2023-Y-RS-0007"

@@ -7,7 +7,8 @@ from sqlalchemy import update
 
 from daemon.store.schema import loans
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 
 async def _item(client: httpx.AsyncClient, ref: str) -> None:

@@ -19,7 +19,7 @@ from daemon.clock import now_us
 from daemon.store.db import Store
 from daemon.store.schema import audit
 from daemon.tokens import Role
-from tests.api.conftest import Room
+from tests.support.room import Room
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.api.conftest import item_body
+from tests.support.catalogue import item_body
 
 FOREIGN_EPC = "E2801160600002084E3B7D5A"
 GIAI_EPC = "3414257BF400000000003039"  # urn:epc:id:giai:0614141.12345

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import RACKS, Room, start_room
+from tests.support.room import RACKS, Room, start_room
 
 PAIRING = """
 [[pairing.categories]]

@@ -9,7 +9,8 @@ import pytest
 
 from daemon.ledger.changes import Cursor
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 EPC = "E28011606000020000000201"
 

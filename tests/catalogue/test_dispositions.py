@@ -11,7 +11,8 @@ import pytest
 
 from daemon.clock import now_us
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 EPC_1 = "E28011606000020000000301"
 EPC_2 = "E28011606000020000000302"

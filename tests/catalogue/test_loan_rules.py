@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 
 async def _personnel(desk: httpx.AsyncClient, ref: str = "P-1") -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.conftest import VALID_RESIDENT_ID, Room, item_body
-from tests.reconcile.conftest import reconcile, rows
+from tests.support.catalogue import VALID_RESIDENT_ID, item_body
+from tests.support.reconcile import reconcile, rows
+from tests.support.room import Room
 
 OTHER_RESIDENT_ID = "110105198001010016"
 

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from daemon.ledger.usage import Usage, day_us
 from daemon.store.db import Store
 from daemon.store.schema import items, loans
-from tests.api.conftest import item_body
+from tests.support.catalogue import item_body
 
 
 async def _year_2025(store: Store) -> None:

@@ -4,14 +4,13 @@ TCP, a real broker, real HTTP."""
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import aiomqtt
 import httpx
 import pytest
 
@@ -20,14 +19,13 @@ from daemon.runtime import Daemon
 from daemon.services import Services
 from daemon.tokens import Role
 from sensors.service.climate import ClimateService
-from sensors.service.control import ClimateControl
 from simulators.climate import ClimateSimulator, default_layout
 from simulators.climate_room import Channel, RelayModule, RoomPhysics, RoomSpec, Weather
-from tests.harness import create_token, make_config
-from tests.room.conftest import Subscriber
+from tests.harness import make_config
 from tests.services import Mosquitto
+from tests.support.poll import eventually
+from tests.support.room import Room, RoomBuilder
 
-T = TypeVar("T")
 ROOM = "stack-1"
 PREFIX = f"archroom/t/{ROOM}"
 
@@ -88,76 +86,44 @@ data_type = "float32"
 """
 
 
-def rig_toml(sim: ClimateSimulator) -> str:
-    """Rooms that judge within a second (``make_config`` opens the ``stack-1`` paper room)."""
+QUICK_LIMITS = "[rooms.limits]\nmin_duration_s = 1.0\n"
+"""Limits judged within a second."""
+
+
+def vault_and_sensors_toml(sim: ClimateSimulator, *, vault_limits: bool = True) -> str:
+    """The film vault beside the paper stack (judging within a second with ``vault_limits``)
+    and the sensors of ``sim``'s default layout."""
     return (
-        "[rooms.limits]\nmin_duration_s = 1.0\n"
         '[[rooms]]\nid = "film-vault"\nclass = "film-master"\n'
-        "[rooms.limits]\nmin_duration_s = 1.0\n"
-        "[climate]\nsmoothing_s = 0.5\n" + sensors_toml(sim.port("rs485"), sim.port("tcp"))
+        + (QUICK_LIMITS if vault_limits else "")
+        + "[climate]\nsmoothing_s = 0.5\n"
+        + sensors_toml(sim.port("rs485"), sim.port("tcp"))
     )
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], *, within_s: float = 30.0) -> T:
-    """The first truthy answer of ``check``; ``within_s`` is a hang guard, not a timing claim."""
-    async with asyncio.timeout(within_s):
-        while True:
-            answer = await check()
-            if answer:
-                return answer
-            await asyncio.sleep(0.05)
-
-
-class Retained:
-    """Reads one retained topic from the broker with a fresh connection."""
-
-    def __init__(self, broker: Mosquitto) -> None:
-        self.broker = broker
-
-    async def get(self, topic: str) -> dict[str, Any] | None:
-        """The retained value a new subscriber is given, or None if there is none yet."""
-        async with aiomqtt.Client("127.0.0.1", self.broker.port) as client:
-            await client.subscribe(topic, qos=1)
-            with suppress(TimeoutError):
-                async with asyncio.timeout(3):
-                    async for message in client.messages:
-                        if message.retain:
-                            payload: dict[str, Any] = json.loads(bytes(message.payload))
-                            return payload
-        return None
+def climate_room(
+    state_dir: Path, db_url: str, mosquitto: Mosquitto, sim: ClimateSimulator, token_suffix: str
+) -> RoomBuilder:
+    """The paper stack ``stack-1`` (limits judged within a second) and the film vault, the
+    sensors of ``sim``'s default layout, a broker; no racks."""
+    return (
+        RoomBuilder(state_dir, db_url, room=ROOM, racks="", token_suffix=token_suffix)
+        .room_table(QUICK_LIMITS)
+        .broker(mosquitto)
+        .patient_stop()
+    )
 
 
 @dataclass
-class ClimateRig:
-    daemon: Daemon
-    sim: ClimateSimulator
-    mqtt: Subscriber
-    retained: Retained
-    db_url: str
-    tokens: dict[Role, str] = field(default_factory=dict)
+class ClimateRig(Room):
+    """A room of ``climate_room`` and what the climate tests ask of it."""
 
     @property
-    def services(self) -> Services:
-        assert self.daemon.services is not None
-        return self.daemon.services
+    def sim(self) -> ClimateSimulator:
+        return self.climate_sim
 
-    @property
-    def climate(self) -> ClimateService:
-        assert self.services.climate is not None
-        return self.services.climate
-
-    def client(self, role: Role = Role.facilities) -> httpx.AsyncClient:
-        assert self.daemon.listening is not None
-        return httpx.AsyncClient(
-            base_url=self.daemon.listening.url,
-            headers={"Authorization": f"Bearer {self.tokens[role]}"},
-            timeout=30,
-        )
-
-    async def metrics(self) -> str:
-        assert self.daemon.listening is not None
-        async with httpx.AsyncClient(base_url=self.daemon.listening.url) as client:
-            return (await client.get("/metrics")).text
+    def client(self, role: Role | None = Role.facilities) -> httpx.AsyncClient:
+        return super().client(role)
 
     async def sensor(self, sensor: str) -> dict[str, Any]:
         async with self.client() as client:
@@ -172,38 +138,6 @@ class ClimateRig:
         return found
 
 
-@asynccontextmanager
-async def running_room(config: ArchroomConfig) -> AsyncIterator[Daemon]:
-    """``tests.harness.running_daemon`` with a stop that cannot hang.
-
-    On Python 3.11 ``asyncio.wait_for`` returns normally when a cancellation arrives in the same
-    loop turn as the result it waits for, and aiomqtt awaits every PUBACK through it: a stop
-    that lands on a publish of a retained ``climate/{sensor}`` topic is then lost, and the
-    MQTT publisher (daemon/mqtt.py) keeps running. The daemon's own stop cancels once, so this
-    fixture cancels the publisher again until the daemon is down.
-    """
-    daemon = Daemon(config)
-    stop = asyncio.Event()
-    task = asyncio.create_task(daemon.run(stop), name="daemon-under-test")
-    ready = asyncio.create_task(daemon.ready.wait())
-    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED, timeout=30)
-    if not daemon.ready.is_set():
-        ready.cancel()
-        stop.set()
-        await task
-        raise RuntimeError("daemon did not become ready")
-    try:
-        yield daemon
-    finally:
-        stop.set()
-        async with asyncio.timeout(30):
-            while not (await asyncio.wait({task}, timeout=2.0))[0]:
-                for leftover in asyncio.all_tasks():
-                    if leftover.get_name() == "outbox":
-                        leftover.cancel()
-        task.result()
-
-
 @pytest.fixture
 async def climate_sim() -> AsyncIterator[ClimateSimulator]:
     sensors, buses, rooms = default_layout()
@@ -215,27 +149,9 @@ async def climate_sim() -> AsyncIterator[ClimateSimulator]:
 async def rig(
     tmp_path: Path, mosquitto: Mosquitto, db_url: str, climate_sim: ClimateSimulator
 ) -> AsyncIterator[ClimateRig]:
-    async with AsyncExitStack() as stack:
-        subscriber = Subscriber(mosquitto, f"{PREFIX}/#")
-        sub_task = asyncio.create_task(subscriber.run(), name="mqtt subscriber")
-
-        async def stop_subscriber() -> None:
-            sub_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await sub_task
-
-        stack.push_async_callback(stop_subscriber)
-        await asyncio.wait_for(subscriber.ready.wait(), 10)
-        tokens = {role: await create_token(db_url, role, f"{role.value}-climate") for role in Role}
-        config = make_config(
-            tmp_path / "room",
-            db_url=db_url,
-            mqtt_url=mosquitto.url,
-            room=ROOM,
-            extra=rig_toml(climate_sim),
-        )
-        daemon = await stack.enter_async_context(running_room(config))
-        yield ClimateRig(daemon, climate_sim, subscriber, Retained(mosquitto), db_url, tokens)
+    builder = climate_room(tmp_path / "room", db_url, mosquitto, climate_sim, "climate")
+    async with builder.climate(climate_sim, vault_and_sensors_toml).running(ClimateRig) as rig:
+        yield rig
 
 
 # -- the service alone, on an injected clock ---------------------------------------------------
@@ -335,9 +251,10 @@ def _readings(service: ClimateService) -> int:
 async def clocked(
     tmp_path: Path, sqlite_url: str, climate_sim: ClimateSimulator
 ) -> AsyncIterator[ClockedRoom]:
-    config = make_config(tmp_path / "daemon", db_url=sqlite_url)
-    async with running_room(config) as daemon:
-        yield ClockedRoom(daemon, climate_sim, ManualClock(T0), tmp_path / "service", sqlite_url)
+    builder = RoomBuilder(tmp_path / "daemon", sqlite_url, racks="").patient_stop()
+    async with builder.running() as room:
+        clock = ManualClock(T0)
+        yield ClockedRoom(room.daemon, climate_sim, clock, tmp_path / "service", sqlite_url)
 
 
 # -- climate control: the room as a physical model, its actuators on a relay module ----------
@@ -379,30 +296,19 @@ retry_s = 0.5
 """
 
 
-def controlled_room_toml(sim: ClimateSimulator, **tuning: float) -> str:
-    """``rig_toml`` with the paper stack's controller and its actuators (``control_toml``)."""
+def controlled_room_toml(sim: ClimateSimulator) -> str:
+    """The room tables of a controlled ``stack-1`` (quick limits, ``control_toml``), the film
+    vault and the sensors: a whole ``extra`` for ``make_config``."""
     assert sim.relays is not None
     return (
-        "[rooms.limits]\nmin_duration_s = 1.0\n"
-        + control_toml(sim.relays.port, **tuning)
-        + '[[rooms]]\nid = "film-vault"\nclass = "film-master"\n'
-        + "[climate]\nsmoothing_s = 0.5\n"
-        + sensors_toml(sim.port("rs485"), sim.port("tcp"))
+        QUICK_LIMITS
+        + control_toml(sim.relays.port)
+        + vault_and_sensors_toml(sim, vault_limits=False)
     )
 
 
 @dataclass
 class ControlRig(ClimateRig):
-    @property
-    def control(self) -> ClimateControl:
-        assert self.services.control is not None
-        return self.services.control
-
-    @property
-    def relays(self) -> RelayModule:
-        assert self.sim.relays is not None
-        return self.sim.relays
-
     @property
     def physics(self) -> RoomPhysics:
         return self.sim.physics(ROOM)
@@ -447,24 +353,8 @@ async def control_rig(
     """Parametrize indirectly with ``{"feedback_after_s": S}`` to tune the feedback check."""
     assert controlled_sim.relays is not None
     tuning: dict[str, float] = getattr(request, "param", {})
-    async with AsyncExitStack() as stack:
-        subscriber = Subscriber(mosquitto, f"{PREFIX}/#")
-        sub_task = asyncio.create_task(subscriber.run(), name="mqtt subscriber")
-
-        async def stop_subscriber() -> None:
-            sub_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await sub_task
-
-        stack.push_async_callback(stop_subscriber)
-        await asyncio.wait_for(subscriber.ready.wait(), 10)
-        tokens = {role: await create_token(db_url, role, f"{role.value}-control") for role in Role}
-        config = make_config(
-            tmp_path / "room",
-            db_url=db_url,
-            mqtt_url=mosquitto.url,
-            room=ROOM,
-            extra=controlled_room_toml(controlled_sim, **tuning),
-        )
-        daemon = await stack.enter_async_context(running_room(config))
-        yield ControlRig(daemon, controlled_sim, subscriber, Retained(mosquitto), db_url, tokens)
+    builder = climate_room(tmp_path / "room", db_url, mosquitto, controlled_sim, "control")
+    builder.room_table(control_toml(controlled_sim.relays.port, **tuning))
+    toml = partial(vault_and_sensors_toml, vault_limits=False)
+    async with builder.climate(controlled_sim, toml).running(ControlRig) as rig:
+        yield rig

@@ -17,8 +17,8 @@ from sensors.bus import BusPoller
 from sensors.config import BusConfig, XyMd02Config
 from sensors.readings import QueueSink
 from simulators.climate import ClimateSimulator
-from tests.climate_room.conftest import eventually, running_room
-from tests.harness import api_client, create_token, make_config
+from tests.harness import api_client, create_token, make_config, running_daemon
+from tests.support.poll import eventually
 
 LINE = """
 [[buses]]
@@ -178,7 +178,7 @@ async def test_a_daemon_without_sensors_has_no_climate_service(
 ) -> None:
     config = make_config(tmp_path / "room", db_url=sqlite_url)
     token = await create_token(sqlite_url, Role.facilities)
-    async with running_room(config) as daemon, api_client(daemon, token) as client:
+    async with running_daemon(config, patient=True) as daemon, api_client(daemon, token) as client:
         assert daemon.services is not None
         assert daemon.services.climate is None
         health = (await client.get("/healthz")).json()["components"]["climate"]

@@ -10,14 +10,9 @@ import pytest
 
 from daemon.tokens import Role
 from simulators.climate import ClimateSimulator
-from tests.climate_room.conftest import (
-    ROOM,
-    ControlRig,
-    controlled_room_toml,
-    eventually,
-    running_room,
-)
-from tests.harness import make_config
+from tests.climate_room.conftest import ROOM, ControlRig, controlled_room_toml
+from tests.harness import make_config, running_daemon
+from tests.support.poll import eventually
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -228,7 +223,7 @@ async def test_a_stopping_daemon_leaves_no_actuator_running(
     config = make_config(
         tmp_path / "room", db_url=db_url, room=ROOM, extra=controlled_room_toml(controlled_sim)
     )
-    async with running_room(config) as daemon:
+    async with running_daemon(config, patient=True) as daemon:
         assert daemon.services is not None
         control = daemon.services.control
         assert control is not None

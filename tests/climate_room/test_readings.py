@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.climate_room.conftest import PREFIX, ClimateRig, eventually
+from tests.climate_room.conftest import PREFIX, ClimateRig
+from tests.support.poll import eventually
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -11,27 +11,18 @@ staff guide's pictures: ``ARCHROOM_SCREENSHOTS=docs/screenshots .venv/bin/pytest
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from daemon.runtime import Daemon
-from daemon.services import Services
 from daemon.tokens import Role
-from drivers.uhfreader18 import Variant
-from simulators.llrp_gate import LlrpGateSimulator
-from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
-from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
-from tests.api.conftest import Room, start_room
-from tests.harness import create_token, make_config, running_daemon
+from simulators.stacker_plc import PlcSettings
+from tests.support.room import Room, RoomBuilder, start_room
 
 CHROMIUM = os.environ.get("ARCHROOM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,97 +43,25 @@ WAIT_MS = 20_000
 expect.set_options(timeout=WAIT_MS)
 
 
-def room_toml(desk_port: int, gate_port: int, stacker_port: int) -> str:
-    return f"""
-[[racks]]
-id = "A"
-bays = "1-6"
-levels = "1-4"
+ConsoleRoom = Room
+"""The console tests' room: a ``Room`` with a desk reader, the door gate and a stacker."""
 
-[[readers]]
-type = "uhfreader18"
-id = "desk-1"
-url = "socket://127.0.0.1:{desk_port}"
-role = "desk"
-
-[[readers]]
-type = "llrp"
-id = "door-1"
-url = "tcp://127.0.0.1:{gate_port}"
-role = "gate"
-keepalive_s = 1.0
-
-[[gates]]
-id = "door-1"
-reader = "door-1"
-inside_antenna = 1
-outside_antenna = 2
-smoothing_s = 0.5
-confirm_s = 0.5
-exit_silence_s = 0.8
-cooldown_s = 1.0
-
-[stacker]
-id = "stacker-1"
-url = "tcp://127.0.0.1:{stacker_port}"
-sides = 2
-bays = 4
-levels = 3
-depths = 1
-"""
-
-
-@dataclass
-class ConsoleRoom:
-    daemon: Daemon
-    desk: Uhfreader18Simulator
-    gate: LlrpGateSimulator
-    plc: StackerPlcSimulator
-    tokens: dict[Role, str]
-
-    @property
-    def services(self) -> Services:
-        assert self.daemon.services is not None
-        return self.daemon.services
-
-    @property
-    def url(self) -> str:
-        assert self.daemon.listening is not None
-        return self.daemon.listening.url
-
-    def client(self, role: Role | None = Role.staff) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+CONSOLE_RACKS = '[[racks]]\nid = "A"\nbays = "1-6"\nlevels = "1-4"\n'
 
 
 @pytest.fixture
-async def room(tmp_path: Path, sqlite_url: str) -> AsyncIterator[ConsoleRoom]:
-    async with AsyncExitStack() as stack:
-        desk = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18))
-        await desk.start_tcp()
-        stack.push_async_callback(desk.close)
-        gate = LlrpGateSimulator(cycle_s=0.05, seed=7)
-        await gate.start()
-        stack.push_async_callback(gate.stop)
-        plc = StackerPlcSimulator(
-            PlcSettings(sides=2, bays=4, levels=3, depths=1, seconds_per_bay=0.05)
-        )
-        await plc.start()
-        stack.push_async_callback(plc.stop)
-        tokens = {role: await create_token(sqlite_url, role, f"{role.value}-desk") for role in Role}
-        tokens[Role.staff] = await create_token(sqlite_url, Role.staff, "Li Wei")
-        config = make_config(
-            tmp_path / "room", db_url=sqlite_url, extra=room_toml(desk.port, gate.port, plc.port)
-        )
-        daemon = await stack.enter_async_context(running_daemon(config))
-        room = ConsoleRoom(daemon, desk, gate, plc, tokens)
-        async with asyncio.timeout(20):
-            while not (
-                all(room.services.readers.up.get(r) for r in ("desk-1", "door-1"))
-                and room.services.stacker is not None
-                and room.services.stacker.status().refusal is None
-            ):
-                await asyncio.sleep(0.05)
+async def room(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Room]:
+    """A desk reader, the LLRP door gate and a 2 x 4 x 3 stacker; the staff token is a
+    person's (Li Wei), as the console shows it."""
+    plc = PlcSettings(sides=2, bays=4, levels=3, depths=1, seconds_per_bay=0.05)
+    builder = (
+        RoomBuilder(tmp_path / "room", sqlite_url, racks=CONSOLE_RACKS, token_suffix="desk")
+        .person(Role.staff, "Li Wei")
+        .desk_reader()
+        .gate(seed=7)
+        .stacker(plc, id="stacker-1", sides=2, bays=4, levels=3, depths=1)
+    )
+    async with builder.running() as room:
         yield room
 
 

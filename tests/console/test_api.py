@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body, start_room
 from tests.console.conftest import next_event
+from tests.support.catalogue import item_body
+from tests.support.room import Room, start_room
 
 PENSION = "0001-WS·2023-D30-RS-0001"
 ARBITRATION = "0001-WS·2023-D30-RS-0002"

@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
 from daemon.tokens import Role
-from tests.api.conftest import item_body
 from tests.console.conftest import Console, ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 PENDING: set[asyncio.Future[None]] = set()
 

@@ -3,21 +3,17 @@ humidity alarm that shows up by itself when the dehumidifier gives up."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from daemon.runtime import Daemon
 from daemon.tokens import Role
 from simulators.climate import ClimateSimulator, RoomModel, SimBus, SimSensor
 from tests.console.conftest import open_console
-from tests.harness import create_token, make_config, running_daemon
+from tests.support.poll import eventually
+from tests.support.room import Room, RoomBuilder
 
 
 def climate_toml(port: int) -> str:
@@ -32,54 +28,33 @@ def climate_toml(port: int) -> str:
     )
 
 
-@dataclass
-class ClimateRoom:
-    daemon: Daemon
-    sim: ClimateSimulator
-    token: str
-
-    @property
-    def url(self) -> str:
-        assert self.daemon.listening is not None
-        return self.daemon.listening.url
-
-    def client(self) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
-
-
 @pytest.fixture
-async def climate_room(tmp_path: Path, sqlite_url: str) -> AsyncIterator[ClimateRoom]:
+async def climate_room(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Room]:
     sensors = [
         SimSensor("r1-north", "r1", "xy-md02", "tcp", 1),
         SimSensor("r1-south", "r1", "xy-md02", "tcp", 2),
     ]
     rooms = {"r1": RoomModel(temperature_c=19.0, humidity_pct=52.0)}
-    async with AsyncExitStack() as stack:
-        sim = await stack.enter_async_context(
-            ClimateSimulator(sensors, [SimBus("tcp", "tcp")], rooms, seed=5)
-        )
-        token = await create_token(sqlite_url, Role.staff, "Li Wei")
-        config = make_config(
-            tmp_path / "room", db_url=sqlite_url, extra=climate_toml(sim.port("tcp"))
-        )
-        daemon = await stack.enter_async_context(running_daemon(config))
-        room = ClimateRoom(daemon, sim, token)
-        async with room.client() as staff, asyncio.timeout(20):
-            while not all(
-                s["state"] == "up" for s in (await staff.get("/api/v1/climate")).json()["sensors"]
-            ):
-                await asyncio.sleep(0.05)
-        yield room
+    async with ClimateSimulator(sensors, [SimBus("tcp", "tcp")], rooms, seed=5) as sim:
+        builder = RoomBuilder(tmp_path / "room", sqlite_url, racks="").person(Role.staff, "Li Wei")
+        builder.climate(sim, lambda s: climate_toml(s.port("tcp")))
+        async with builder.running() as room, room.client() as staff:
+
+            async def sensors_up() -> bool:
+                found = (await staff.get("/api/v1/climate")).json()["sensors"]
+                return all(s["state"] == "up" for s in found)
+
+            await eventually(sensors_up, timeout=20)
+            yield room
 
 
 async def test_the_climate_page_shows_the_room_its_sensors_and_a_humidity_alarm_live(
-    climate_room: ClimateRoom, browser: Browser, screenshots: Path
+    climate_room: Room, browser: Browser, screenshots: Path
 ) -> None:
-    sim = climate_room.sim
+    sim = climate_room.climate_sim
     console = await open_console(browser, climate_room.url, screenshots, locale="zh-CN")
     page = console.page
-    await console.log_in(climate_room.token)
+    await console.log_in(climate_room.tokens[Role.staff])
     await page.click("#nav [data-nav=climate]")
     room = page.locator("#rooms [data-room=r1]")
     await expect(room).to_contain_text("14–24 °C，45–60 % RH")  # noqa: RUF001

@@ -19,8 +19,8 @@ from sqlalchemy import update
 
 from daemon.store.schema import loans
 from daemon.tokens import Role
-from tests.api.conftest import item_body
 from tests.console.conftest import ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 BOXES = {
     "0001-WS·2023-D30-RS-0101": ("养老保险待遇审批表 张三", "E28011606000020000000101"),

@@ -13,9 +13,9 @@ from playwright.async_api import Browser, Page, expect
 
 from daemon.tokens import Role
 from stacker.registers import epc_short_form
-from tests.api.conftest import item_body
 from tests.console.conftest import STATION, ConsoleRoom, open_console
 from tests.labels.tools import giai96, need_tools, parse_zpl, pdf_pages, pdf_text
+from tests.support.catalogue import item_body
 
 BOX = "0001-WS·2021-Y-RS-0077"
 WORDS = {

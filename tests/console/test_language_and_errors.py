@@ -8,8 +8,8 @@ from pathlib import Path
 from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
-from tests.api.conftest import item_body
 from tests.console.conftest import ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 BOX = "0001-WS·2021-Y-RS-0007"
 TITLE = "养老保险待遇审批表 王芳"

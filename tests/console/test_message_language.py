@@ -15,8 +15,8 @@ from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
 from simulators.llrp_gate import Cross
-from tests.api.conftest import item_body
 from tests.console.conftest import ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 BOX = "0001-WS·2023-D30-RS-0301"
 EPC = "E28011606000020000000301"

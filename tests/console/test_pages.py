@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import Room
+from tests.support.room import Room
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PAGES = ("login", "items", "item", "alarms", "stacker", "climate", "statistics", "approvals")

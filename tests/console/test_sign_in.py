@@ -13,8 +13,8 @@ from playwright.async_api import Browser, expect
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from daemon.accounts import totp
 from daemon.tokens import Role
-from tests.api.conftest import Room
 from tests.console.conftest import open_console
+from tests.support.room import Room
 
 PASSWORD = "tea-kettle on the third shelf"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -13,8 +13,8 @@ from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
 from stacker.registers import ExcReq, epc_short_form
-from tests.api.conftest import item_body
 from tests.console.conftest import STATION, ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 BOXES = {
     "0001-WS·2019-D10-LD-0041": "E28011606000020000000041",

@@ -13,8 +13,8 @@ from playwright.async_api import Browser, expect
 from daemon.tokens import Role
 from simulators.llrp_gate import Cross
 from stacker.registers import epc_short_form
-from tests.api.conftest import item_body
 from tests.console.conftest import STATION, ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 BOX = "0001-WS·2023-D30-RS-0001"
 TITLE = "Pension approval, Zhang Wei"

@@ -9,8 +9,8 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
-from tests.api.conftest import item_body
 from tests.console.conftest import ConsoleRoom, open_console
+from tests.support.catalogue import item_body
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ database returns, the spool is replayed in order and the durable records and eve
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -21,10 +20,11 @@ from sqlalchemy.engine import make_url
 
 from daemon.tokens import Role
 from simulators.llrp_gate import Cross
-from tests.api.conftest import item_body
 from tests.faults.proxy import CuttableProxy
-from tests.room.conftest import RoomRig, open_rig
 from tests.services import Mosquitto
+from tests.support.catalogue import item_body
+from tests.support.poll import eventually
+from tests.support.room import Room, reader_room
 
 pytestmark = pytest.mark.slow
 
@@ -35,16 +35,16 @@ BOX_MOVED = "E28011606000020000000012"
 @pytest.fixture
 async def rig_with_cuttable_db(
     tmp_path: Path, mosquitto: Mosquitto, pg_url: str
-) -> AsyncIterator[tuple[RoomRig, CuttableProxy]]:
+) -> AsyncIterator[tuple[Room, CuttableProxy]]:
     url = make_url(pg_url)
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(proxy.close)
-        rig = await open_rig(
-            stack, tmp_path / "room", mosquitto, pg_url, daemon_db_url=proxied, token_name="db"
-        )
+        rig = await reader_room(
+            tmp_path / "room", mosquitto, pg_url, daemon_db_url=proxied, token_suffix="db"
+        ).open(stack)
         rig.services.guard.probe_s = 0.5
         yield rig, proxy
 
@@ -53,14 +53,8 @@ async def _location(client: httpx.AsyncClient, ref: str) -> str:
     return str((await client.get(f"/api/v1/items/{ref}/location")).json()["location"]["code"])
 
 
-async def _until(check, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.1)
-
-
 async def test_database_outage_keeps_gate_alarms_and_loses_no_record(
-    rig_with_cuttable_db: tuple[RoomRig, CuttableProxy], caplog: pytest.LogCaptureFixture
+    rig_with_cuttable_db: tuple[Room, CuttableProxy], caplog: pytest.LogCaptureFixture
 ) -> None:
     rig, proxy = rig_with_cuttable_db
     caplog.set_level(logging.WARNING)
@@ -73,7 +67,7 @@ async def test_database_outage_keeps_gate_alarms_and_loses_no_record(
                 await staff.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})
             ).status_code == 201
             rig.shelf.reader.place(1, epc)
-        await _until(lambda: _both_home(staff))
+        await eventually(lambda: _both_home(staff), timeout=30)
 
         await proxy.cut()
         rig.shelf.reader.remove(BOX_OUT)
@@ -86,7 +80,7 @@ async def test_database_outage_keeps_gate_alarms_and_loses_no_record(
         assert "without a loan" in caplog.text
 
         rig.shelf.reader.move(BOX_MOVED, 2)
-        await _until(lambda: _spooled(rig, 2))
+        await eventually(lambda: _spooled(rig, 2), timeout=30)
         health = (await staff.get("/healthz")).json()
         assert health["status"] == "degraded"
         assert health["components"]["database"]["status"] == "down"
@@ -104,7 +98,7 @@ async def test_database_outage_keeps_gate_alarms_and_loses_no_record(
         )
         assert isinstance(durable["alarm_id"], int)
         await rig.mqtt.wait_for("location.changed", ref="BOX-MOVED", to_location="r1-A-01-02")
-        await _until(lambda: _healthy(staff))
+        await eventually(lambda: _healthy(staff), timeout=30)
 
         assert await _location(staff, "BOX-OUT") == "unknown"
         assert await _location(staff, "BOX-MOVED") == "r1-A-01-02"
@@ -124,7 +118,7 @@ async def _both_home(client: httpx.AsyncClient) -> bool:
     return all([await _location(client, ref) == "r1-A-01-01" for ref in ("BOX-OUT", "BOX-MOVED")])
 
 
-async def _spooled(rig: RoomRig, n: int) -> bool:
+async def _spooled(rig: Room, n: int) -> bool:
     return len(rig.services.guard.spool) >= n
 
 

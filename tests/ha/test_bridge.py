@@ -20,6 +20,7 @@ import aiomqtt
 import pytest
 
 from tests.services import Mosquitto
+from tests.support.poll import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -111,12 +112,6 @@ async def brokers(tmp_path: Path) -> AsyncIterator[tuple[Mosquitto, list[Mosquit
             broker.close()
 
 
-async def _until(check, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(within):
-        while not check():
-            await asyncio.sleep(0.1)
-
-
 async def test_bridged_events_survive_a_cut_link_and_the_centre_sees_every_status(
     brokers: tuple[Mosquitto, list[Mosquitto]],
 ) -> None:
@@ -142,7 +137,7 @@ async def test_bridged_events_survive_a_cut_link_and_the_centre_sees_every_statu
         await start_subscriber()
         for room, broker in zip(ROOMS, rooms, strict=True):
             expected += await publish(broker, room, "before", status="online")
-        await _until(lambda: set(subscriber.event_ids()) >= set(expected))
+        await eventually(lambda: set(subscriber.event_ids()) >= set(expected), timeout=30)
 
         # The WAN is cut: the rooms go on publishing to their own brokers, and the centre's
         # consumer is away too (it comes back to its persistent session).
@@ -159,7 +154,7 @@ async def test_bridged_events_survive_a_cut_link_and_the_centre_sees_every_statu
             status = "offline" if room == "r2" else "online"
             expected += await publish(broker, room, "after", status=status)
         try:
-            await _until(lambda: set(subscriber.event_ids()) >= set(expected))
+            await eventually(lambda: set(subscriber.event_ids()) >= set(expected), timeout=30)
         except TimeoutError:
             missing = sorted(set(expected) - set(subscriber.event_ids()))
             pytest.fail(f"{len(missing)} events never reached the centre: {missing[:5]}")

@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -27,12 +28,13 @@ import pytest
 from daemon.spool import DatabaseGuard
 from daemon.tokens import Role
 from simulators.llrp_gate import Cross
-from tests.api.conftest import Room, item_body, start_room
 from tests.ha.conftest import DATABASE, started_cluster
 from tests.ha.pgcluster import ReplicatedCluster
 from tests.harness import run_cli
-from tests.room.conftest import open_rig
 from tests.services import Mosquitto
+from tests.support.catalogue import item_body
+from tests.support.poll import eventually
+from tests.support.room import Room, reader_room, start_room
 
 pytestmark = pytest.mark.slow
 
@@ -106,19 +108,13 @@ async def _api_room(tmp_path: Path, url: str, room: str) -> AsyncIterator[Room]:
         yield r
 
 
-async def _until(check, within: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.1)
-
-
 async def test_primary_killed_mid_burst_loses_no_acknowledged_write(
     tmp_path: Path, mosquitto: Mosquitto, cluster: ReplicatedCluster
 ) -> None:
     url = cluster.url(DATABASE)
     burst = Burst()
     async with AsyncExitStack() as stack:
-        rig = await open_rig(stack, tmp_path / "r1", mosquitto, url, token_name="ha")
+        rig = await reader_room(tmp_path / "r1", mosquitto, url, token_suffix="ha").open(stack)
         rig.services.guard.probe_s = 0.2
         room2 = await stack.enter_async_context(_api_room(tmp_path, url, "r2"))
         room2.services.guard.probe_s = 0.2
@@ -145,20 +141,22 @@ async def test_primary_killed_mid_burst_loses_no_acknowledged_write(
             asyncio.create_task(burst.check_out(staff1, refs[0::2])),
             asyncio.create_task(burst.check_out(staff2, refs[1::2])),
         ]
-        await _until(lambda: _passages_recorded(cluster.primary.dsn(DATABASE), 1), within=30)
+        await eventually(lambda: _passages_recorded(cluster.primary.dsn(DATABASE), 1), timeout=30)
         cluster.primary.crash()
         burst.kill_at = time.monotonic()
         # The standby is promoted once a passage is on the room's spool (and not before
         # PROMOTE_AFTER_S), so that the gap is one the spool has to cover.
-        await _until(lambda: _spooled(rig.services.guard), within=30)
+        await eventually(lambda: _spooled(rig.services.guard), timeout=30)
         await asyncio.sleep(max(0.0, burst.kill_at + PROMOTE_AFTER_S - time.monotonic()))
         await asyncio.to_thread(cluster.promote_standby)
         promoted_after = time.monotonic() - burst.kill_at
         await asyncio.wait_for(asyncio.gather(*workers), 120)
 
-        await _until(lambda: _passages_recorded(cluster.standby.dsn(DATABASE), GATE_BOXES))
+        await eventually(
+            lambda: _passages_recorded(cluster.standby.dsn(DATABASE), GATE_BOXES), timeout=60
+        )
         for guard in (rig.services.guard, room2.services.guard):
-            await _until(lambda g=guard: _drained(g))
+            await eventually(partial(_drained, guard), timeout=60)
         spooled = rig.services.guard.replayed
         assert spooled >= 1
         first_write = burst.first_write_after_kill()

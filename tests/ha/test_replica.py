@@ -9,7 +9,6 @@ from the primary. The lag is the metric ``archroom_database_replica_lag_seconds`
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -23,10 +22,11 @@ from sqlalchemy import text
 from daemon.runtime import Daemon
 from daemon.store.replica import ReplicaReads
 from daemon.tokens import Role
-from tests.api.conftest import item_body
 from tests.ha.conftest import DATABASE, started_cluster
 from tests.ha.pgcluster import ReplicatedCluster
 from tests.harness import api_client, create_token, make_config, running_daemon
+from tests.support.catalogue import item_body
+from tests.support.poll import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -78,12 +78,6 @@ async def located(client: httpx.AsyncClient, ref: str) -> str:
     return str(answer.json()["locations"][0]["location"]["code"])
 
 
-async def _until(check, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.1)
-
-
 def lag_metric(body: str) -> float:
     for line in body.splitlines():
         if line.startswith("archroom_database_replica_lag_seconds "):
@@ -108,7 +102,7 @@ async def test_lookups_read_the_standby_within_the_lag_bound_and_the_primary_bey
         async def caught_up() -> bool:
             return await located(catalogue, "BOX-1") == FIRST
 
-        await _until(caught_up)
+        await eventually(caught_up, timeout=30)
         assert replica.reads["replica"] >= 1
         async with replica.write() as conn:  # writes go to the primary, always
             assert await conn.scalar(text("SELECT pg_is_in_recovery()")) is False
@@ -127,7 +121,7 @@ async def test_lookups_read_the_standby_within_the_lag_bound_and_the_primary_bey
         async def behind() -> bool:
             return replica.lag_s is not None and replica.lag_s > replica.max_lag_s
 
-        await _until(behind)
+        await eventually(behind, timeout=30)
         assert await located(catalogue, "BOX-1") == SECOND  # beyond it: the primary
         assert replica.reads["primary"] > from_primary
         metrics = await staff.get("/metrics")
@@ -138,13 +132,13 @@ async def test_lookups_read_the_standby_within_the_lag_bound_and_the_primary_bey
         async def fresh() -> bool:
             return replica.usable
 
-        await _until(fresh)
+        await eventually(fresh, timeout=30)
         from_replica = replica.reads["replica"]
         assert await located(catalogue, "BOX-1") == SECOND
         assert replica.reads["replica"] == from_replica + 1
 
         cluster.standby.stop()
-        await _until(lambda: _not_answering(replica))
+        await eventually(lambda: _not_answering(replica), timeout=30)
         assert await located(catalogue, "BOX-1") == SECOND
         assert math.isnan(lag_metric((await staff.get("/metrics")).text))
         search = await catalogue.get("/api/v1/search", params={"q": "BOX-1"})

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from drivers.llrp import LlrpReaderService
 from drivers.tagread import TagRead
+from tests.support.poll import eventually
+
+__all__ = ["SETTLE_S", "RecordingSink", "eventually", "running"]
 
 #: Guard against a hang, not a performance bound: every awaited condition happens well within it.
 SETTLE_S = 15.0
@@ -64,10 +67,3 @@ async def running(service: LlrpReaderService, sink: RecordingSink) -> AsyncItera
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait for a condition the test cannot be notified of (simulator-side state)."""
-    async with asyncio.timeout(SETTLE_S):
-        while not condition():
-            await asyncio.sleep(0.02)

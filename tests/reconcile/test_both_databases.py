@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 
 from tests import harness
-from tests.api.conftest import VALID_RESIDENT_ID, Room, item_body
-from tests.reconcile.conftest import reconcile, rows
+from tests.support.catalogue import VALID_RESIDENT_ID, item_body
+from tests.support.reconcile import reconcile, rows
+from tests.support.room import Room
 
 EPCS = {
     "BOX-M": "E28011606000020000000101",

@@ -4,14 +4,18 @@ reconciliation run, the schedule's reminder."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from daemon.tokens import Role
-from tests.reconcile.conftest import SHELF_1, SHELF_2, located_at, room_rig, rows, tagged
-from tests.room.conftest import RoomRig
 from tests.services import Mosquitto
+from tests.support.catalogue import located_at, tagged
+from tests.support.poll import eventually
+from tests.support.reconcile import rows
+from tests.support.room import SHELF_1, SHELF_2, Room, reader_room
 
 EPC_1 = "E28011606000020000000011"
 EPC_2 = "E28011606000020000000012"
@@ -20,17 +24,15 @@ EPC_2 = "E28011606000020000000012"
 async def _until_state(
     client: httpx.AsyncClient, campaign_id: int, state: str, timeout: float = 60.0
 ) -> dict[str, object]:
-    async with asyncio.timeout(timeout):
-        while True:
-            campaign: dict[str, object] = (
-                await client.get(f"/api/v1/inventory/campaigns/{campaign_id}")
-            ).json()
-            if campaign["state"] == state:
-                return campaign
-            await asyncio.sleep(0.1)
+    async def reached() -> dict[str, object] | None:
+        url = f"/api/v1/inventory/campaigns/{campaign_id}"
+        campaign: dict[str, object] = (await client.get(url)).json()
+        return campaign if campaign["state"] == state else None
+
+    return await eventually(reached, timeout=timeout, what=f"campaign {campaign_id} {state}")
 
 
-async def test_campaign_sweeps_every_shelf_then_reconciles(rig: RoomRig) -> None:
+async def test_campaign_sweeps_every_shelf_then_reconciles(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-HERE", EPC_1, home_location=SHELF_1)
         await tagged(staff, "BOX-NOT-HERE", EPC_2, home_location=SHELF_2)
@@ -80,55 +82,61 @@ async def test_campaign_sweeps_every_shelf_then_reconciles(rig: RoomRig) -> None
     ]
 
 
-async def test_one_campaign_at_a_time_and_none_over_a_missing_stacker(
+@pytest.fixture
+async def slow_staff(
     tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Staff of a reader room whose campaigns take 10,000 sweeps (they stay running)."""
+    builder = reader_room(tmp_path / "room", mosquitto, sqlite_url).inventory("sweeps = 10000")
+    async with builder.running() as rig, rig.client() as client:
+        yield client
+
+
+async def test_one_campaign_at_a_time_and_none_over_a_missing_stacker(
+    slow_staff: httpx.AsyncClient,
 ) -> None:
-    async with (
-        room_rig(tmp_path, mosquitto, sqlite_url, "sweeps = 10000") as rig,
-        rig.client() as staff,
-    ):
-        refused = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})
-        assert refused.status_code == 409
-        assert "no stacker" in refused.json()["detail"]
-        first = await staff.post("/api/v1/inventory/campaigns", json={})
-        assert first.status_code == 201
-        second = await staff.post("/api/v1/inventory/campaigns", json={})
-        assert second.status_code == 409
-        assert second.json()["detail"] == "an inventory campaign is already running in this room"
-        cancelled = await staff.post(f"/api/v1/inventory/campaigns/{first.json()['id']}/cancel")
-        assert cancelled.json()["state"] == "cancelled"
-        assert (await staff.post("/api/v1/inventory/campaigns", json={})).status_code == 201
+    staff = slow_staff
+    refused = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})
+    assert refused.status_code == 409
+    assert "no stacker" in refused.json()["detail"]
+    first = await staff.post("/api/v1/inventory/campaigns", json={})
+    assert first.status_code == 201
+    second = await staff.post("/api/v1/inventory/campaigns", json={})
+    assert second.status_code == 409
+    assert second.json()["detail"] == "an inventory campaign is already running in this room"
+    cancelled = await staff.post(f"/api/v1/inventory/campaigns/{first.json()['id']}/cancel")
+    assert cancelled.json()["state"] == "cancelled"
+    assert (await staff.post("/api/v1/inventory/campaigns", json={})).status_code == 201
 
 
 async def test_staff_finish_a_campaign_early_with_the_coverage_reached(
-    tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
+    slow_staff: httpx.AsyncClient,
 ) -> None:
-    async with (
-        room_rig(tmp_path, mosquitto, sqlite_url, "sweeps = 10000") as rig,
-        rig.client() as staff,
-    ):
-        await tagged(staff, "BOX-1", EPC_1, home_location=SHELF_1)
-        started = (await staff.post("/api/v1/inventory/campaigns", json={})).json()
-        await asyncio.sleep(1.5)
-        running = (await staff.get(f"/api/v1/inventory/campaigns/{started['id']}")).json()
-        assert running["state"] == "running"
-        assert running["locations_swept"] == 0  # 10,000 sweeps take a while
-        finishing = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
-        assert finishing.status_code == 200
-        assert finishing.json()["state"] == "finishing"
-        done = await _until_state(staff, started["id"], "done")
-        assert done["coverage"] == 0.0
-        run = (await staff.get(f"/api/v1/reconciliations/{done['run_id']}")).json()
-        assert run["items_checked"] == 1
-        again = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
-        assert again.status_code == 409
+    staff = slow_staff
+    await tagged(staff, "BOX-1", EPC_1, home_location=SHELF_1)
+    started = (await staff.post("/api/v1/inventory/campaigns", json={})).json()
+    await asyncio.sleep(1.5)
+    running = (await staff.get(f"/api/v1/inventory/campaigns/{started['id']}")).json()
+    assert running["state"] == "running"
+    assert running["locations_swept"] == 0  # 10,000 sweeps take a while
+    finishing = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
+    assert finishing.status_code == 200
+    assert finishing.json()["state"] == "finishing"
+    done = await _until_state(staff, started["id"], "done")
+    assert done["coverage"] == 0.0
+    run = (await staff.get(f"/api/v1/reconciliations/{done['run_id']}")).json()
+    assert run["items_checked"] == 1
+    again = await staff.post(f"/api/v1/inventory/campaigns/{started['id']}/finish")
+    assert again.status_code == 409
 
 
 async def test_due_inventory_raises_a_reminder_that_a_campaign_clears(
     tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
 ) -> None:
     settings = "campaign_interval_days = 0.00001\nreminder_check_s = 0.2"  # under a second
-    async with room_rig(tmp_path, mosquitto, sqlite_url, settings) as rig:
+    async with (
+        reader_room(tmp_path / "room", mosquitto, sqlite_url).inventory(settings).running() as rig
+    ):
         raised = await rig.mqtt.wait_for("alarm.raised", kind="inventory.due")
         assert raised["subject"] == "r1"
         assert raised["severity"] == "info"

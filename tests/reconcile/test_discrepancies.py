@@ -8,18 +8,16 @@ import io
 import json
 
 from daemon.tokens import Role
-from tests.api.conftest import VALID_CREDIT_CODE, VALID_RESIDENT_ID
-from tests.reconcile.conftest import (
-    SHELF_1,
-    SHELF_2,
+from tests.support.catalogue import (
+    VALID_CREDIT_CODE,
+    VALID_RESIDENT_ID,
     catalogue_item,
     located_at,
-    reconcile,
-    rows,
     tagged,
-    until,
 )
-from tests.room.conftest import RoomRig
+from tests.support.poll import eventually
+from tests.support.reconcile import reconcile, rows
+from tests.support.room import SHELF_1, SHELF_2, Room
 
 EPC_1 = "E28011606000020000000001"
 EPC_2 = "E28011606000020000000002"
@@ -27,7 +25,7 @@ STRANGER = "E2801160600002000000BEEF"
 OTHER_RESIDENT_ID = "110105198001010016"
 
 
-async def test_box_where_it_belongs_is_no_discrepancy(rig: RoomRig) -> None:
+async def test_box_where_it_belongs_is_no_discrepancy(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-OK", EPC_1, home_location=SHELF_1)
         rig.shelf.reader.place(1, EPC_1)
@@ -39,7 +37,7 @@ async def test_box_where_it_belongs_is_no_discrepancy(rig: RoomRig) -> None:
         assert await rows(staff, run["id"]) == []
 
 
-async def test_catalogued_item_without_a_tag_is_untagged(rig: RoomRig) -> None:
+async def test_catalogued_item_without_a_tag_is_untagged(rig: Room) -> None:
     async with rig.client() as staff:
         await catalogue_item(staff, "BOX-NEVER", home_location=SHELF_1)
         await tagged(staff, "BOX-RETIRED", EPC_1)
@@ -63,7 +61,7 @@ async def test_catalogued_item_without_a_tag_is_untagged(rig: RoomRig) -> None:
         }
 
 
-async def test_box_no_longer_read_on_its_shelf_is_missing(rig: RoomRig) -> None:
+async def test_box_no_longer_read_on_its_shelf_is_missing(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-GONE", EPC_1, home_location=SHELF_1)
         rig.shelf.reader.place(1, EPC_1)
@@ -80,7 +78,7 @@ async def test_box_no_longer_read_on_its_shelf_is_missing(rig: RoomRig) -> None:
         assert run["discrepancies"] == 1
 
 
-async def test_box_carried_out_without_a_loan_is_missing(rig: RoomRig) -> None:
+async def test_box_carried_out_without_a_loan_is_missing(rig: Room) -> None:
     from simulators.llrp_gate import Cross
 
     async with rig.client() as staff:
@@ -93,7 +91,7 @@ async def test_box_carried_out_without_a_loan_is_missing(rig: RoomRig) -> None:
         assert row["detail"] == "left the room without a loan and has not been seen since"
 
 
-async def test_box_read_on_another_shelf_is_misplaced_with_where(rig: RoomRig) -> None:
+async def test_box_read_on_another_shelf_is_misplaced_with_where(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-AWAY", EPC_1, home_location=SHELF_1)
         rig.shelf.reader.place(2, EPC_1)
@@ -112,7 +110,7 @@ async def test_box_read_on_another_shelf_is_misplaced_with_where(rig: RoomRig) -
         assert run["discrepancies"] == 1
 
 
-async def test_box_on_loan_but_read_on_a_shelf(rig: RoomRig) -> None:
+async def test_box_on_loan_but_read_on_a_shelf(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-LENT", EPC_1, home_location=SHELF_1)
         loan = await staff.post(
@@ -130,14 +128,14 @@ async def test_box_on_loan_but_read_on_a_shelf(rig: RoomRig) -> None:
         assert run["discrepancies"] == 1
 
 
-async def test_tag_that_no_record_claims_is_an_unknown_tag_until_bound(rig: RoomRig) -> None:
+async def test_tag_that_no_record_claims_is_an_unknown_tag_until_bound(rig: Room) -> None:
     async with rig.client() as staff:
         rig.shelf.reader.place(2, STRANGER)
 
         async def sighted() -> bool:
             return STRANGER in rig.services.readers.unknown_tags
 
-        await until(sighted)
+        await eventually(sighted)
         run = await reconcile(staff)
         [row] = await rows(staff, run["id"], "unknown_tag")
         assert row["epc"] == STRANGER
@@ -150,7 +148,7 @@ async def test_tag_that_no_record_claims_is_an_unknown_tag_until_bound(rig: Room
         assert await rows(staff, again["id"], "unknown_tag") == []
 
 
-async def test_file_read_away_from_its_box(rig: RoomRig) -> None:
+async def test_file_read_away_from_its_box(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-P", EPC_1, home_location=SHELF_1)
         await tagged(staff, "BOX-P-F1", EPC_2, kind="file", parent_ref="BOX-P")
@@ -168,7 +166,7 @@ async def test_file_read_away_from_its_box(rig: RoomRig) -> None:
 
 
 async def test_key_fields_that_differ_from_the_catalogue_copy_are_named_not_shown(
-    rig: RoomRig,
+    rig: Room,
 ) -> None:
     async with rig.client(Role.catalogue) as cat, rig.client() as staff:
         await catalogue_item(
@@ -212,7 +210,7 @@ async def test_key_fields_that_differ_from_the_catalogue_copy_are_named_not_show
             assert secret not in report
 
 
-async def test_key_field_copy_is_checked_like_the_record(rig: RoomRig) -> None:
+async def test_key_field_copy_is_checked_like_the_record(rig: Room) -> None:
     async with rig.client(Role.catalogue) as cat, rig.client() as staff:
         await catalogue_item(cat, "BOX-V")
         bad = await cat.put("/api/v1/catalogue-copies/BOX-V", json={"resident_id": "123"})
@@ -222,7 +220,7 @@ async def test_key_field_copy_is_checked_like_the_record(rig: RoomRig) -> None:
         assert (await staff.put("/api/v1/catalogue-copies/BOX-V", json={})).status_code == 403
 
 
-async def test_finished_run_is_announced_exported_and_measured(rig: RoomRig) -> None:
+async def test_finished_run_is_announced_exported_and_measured(rig: Room) -> None:
     async with rig.client() as staff:
         await catalogue_item(staff, "BOX-A")
         await catalogue_item(staff, "BOX-B")
@@ -285,7 +283,7 @@ async def test_finished_run_is_announced_exported_and_measured(rig: RoomRig) -> 
     ]
 
 
-async def test_unknown_run_is_404(rig: RoomRig) -> None:
+async def test_unknown_run_is_404(rig: Room) -> None:
     async with rig.client() as staff:
         r = await staff.get("/api/v1/reconciliations/999")
         assert r.status_code == 404

@@ -18,8 +18,8 @@ from daemon.clock import datetime_to_us, us_to_iso
 from daemon.ledger.tags import giai96
 from daemon.reconcile.epcis import ArchiveEvent, document
 from simulators.llrp_gate import Cross
-from tests.reconcile.conftest import SHELF_1, located_at, tagged
-from tests.room.conftest import RoomRig
+from tests.support.catalogue import located_at, tagged
+from tests.support.room import SHELF_1, Room
 
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "api" / "epcis" / "EPCIS-JSON-Schema.json").read_text()
@@ -126,7 +126,7 @@ def test_each_archive_event_maps_to_its_cbv_step_in_a_valid_document(kind: str) 
         assert out["bizLocation"] == {"id": "urn:archroom:site-1:loc:r1-S11-01-01-1"}
 
 
-async def test_an_items_story_exported_from_the_daemon(rig: RoomRig) -> None:
+async def test_an_items_story_exported_from_the_daemon(rig: Room) -> None:
     epc = giai96("0614141", 7)
     async with rig.client() as staff:
         await tagged(staff, "BOX-T", epc, home_location=SHELF_1)

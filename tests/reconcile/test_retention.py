@@ -9,7 +9,8 @@ from datetime import date
 import httpx
 
 from daemon.reconcile.retention import eligible_from
-from tests.api.conftest import Room, item_body
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 RECORDS = {
     "D10-2013": {"retention": "D10", "year": 2013},  # kept through 2023

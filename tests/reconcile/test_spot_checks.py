@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from daemon.reconcile.spotcheck import allocate, draw
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body
-from tests.reconcile.conftest import reconcile
+from tests.support.catalogue import item_body
+from tests.support.reconcile import reconcile
+from tests.support.room import Room
 
 CATEGORIES = ["personnel"] * 6 + ["pensions"] * 3 + ["labour arbitration"]
 

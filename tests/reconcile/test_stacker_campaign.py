@@ -12,19 +12,10 @@ import pytest
 
 from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
-from tests.reconcile.conftest import rows
-from tests.stacker_room.conftest import (  # noqa: F401 (fixtures)
-    BOX_A,
-    BOX_B,
-    EPC_A,
-    EPC_B,
-    StackerRoom,
-    add_item,
-    open_room,
-    place_in_rack,
-    plc_settings,
-    sim,
-)
+from tests.support.fixtures import plc_settings, sim  # noqa: F401 (fixtures)
+from tests.support.reconcile import rows
+from tests.support.room import Room
+from tests.support.stacker import BOX_A, BOX_B, EPC_A, EPC_B, add_item, open_room, place_in_rack
 
 CELL_A, CELL_B = "r1-S11-03-02-1", "r1-S11-05-02-1"
 
@@ -34,13 +25,13 @@ async def stacker_room(
     tmp_path: Path,
     db_url: str,
     sim: StackerPlcSimulator,  # noqa: F811
-) -> AsyncIterator[StackerRoom]:
+) -> AsyncIterator[Room]:
     async for r in open_room(tmp_path, db_url, sim):
         yield r
 
 
 async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_not_find(
-    stacker_room: StackerRoom,
+    stacker_room: Room,
 ) -> None:
     room = stacker_room
     async with room.client(Role.staff) as staff:
@@ -48,7 +39,7 @@ async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_n
         await add_item(staff, "R-2", EPC_B)
         await place_in_rack(room, staff, "R-1", CELL_A, BOX_A)
         await place_in_rack(room, staff, "R-2", CELL_B, BOX_B)
-        room.sim.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # not the box the records expect
+        room.plc.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # not the box the records expect
 
         r = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})
         assert r.status_code == 201, r.text

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 
 from rfid.replay import replay_gate
 from simulators.llrp_gate import Modelled
-from tests.room.conftest import RoomRig, open_rig
 from tests.services import Mosquitto
+from tests.support.room import Room, reader_room
 
 WALKS = (
     Modelled(epc="E28011700000000000000A01", scenario="fast_out", seed=2, start=0.5),
@@ -35,9 +34,10 @@ WALKS = (
 @pytest.fixture
 async def default_gate_rig(
     tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str
-) -> AsyncIterator[RoomRig]:
-    async with AsyncExitStack() as stack:
-        yield await open_rig(stack, tmp_path / "room", mosquitto, sqlite_url, gate_params="")
+) -> AsyncIterator[Room]:
+    room = reader_room(tmp_path / "room", mosquitto, sqlite_url, fast_gate=False)
+    async with room.running() as r:
+        yield r
 
 
 def test_the_walks_are_what_they_say() -> None:
@@ -61,7 +61,7 @@ def test_the_walks_are_what_they_say() -> None:
 
 
 async def test_one_passage_per_crossing_and_none_for_the_others(
-    default_gate_rig: RoomRig,
+    default_gate_rig: Room,
 ) -> None:
     rig = default_gate_rig
     for walk in WALKS:

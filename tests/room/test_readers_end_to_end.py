@@ -13,9 +13,10 @@ from daemon.tokens import Role
 from rfid.gate import Passage
 from rfid.service.passage_journal import PassageJournal
 from simulators.llrp_gate import Cross, WalkPast
-from tests.api.conftest import item_body
-from tests.room.conftest import RoomRig, open_rig
 from tests.services import Mosquitto
+from tests.support.catalogue import item_body
+from tests.support.poll import eventually
+from tests.support.room import Room, reader_room
 
 BOX_EPC = "E28011606000020000000001"
 
@@ -25,13 +26,7 @@ async def _tagged_box(client: httpx.AsyncClient, ref: str, epc: str, **kw: objec
     assert (await client.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})).status_code == 201
 
 
-async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.1)
-
-
-async def test_box_carried_out_without_a_loan_raises_the_alarm_on_mqtt(rig: RoomRig) -> None:
+async def test_box_carried_out_without_a_loan_raises_the_alarm_on_mqtt(rig: Room) -> None:
     async with rig.client() as staff:
         await _tagged_box(staff, "BOX-1", BOX_EPC)
         rig.gate.add(Cross(epc=BOX_EPC, direction="out", duration=2.0))
@@ -52,7 +47,7 @@ async def test_box_carried_out_without_a_loan_raises_the_alarm_on_mqtt(rig: Room
     assert rig.services.metrics.gate_alarms.labels(gate="door-1")._value.get() == 1
 
 
-async def test_a_passage_is_announced_before_it_is_recorded(rig: RoomRig) -> None:
+async def test_a_passage_is_announced_before_it_is_recorded(rig: Room) -> None:
     """The engine's decision goes out at once (provisional, decided from memory); the durable
     event of the recorded passage follows, with the same decision time."""
     async with rig.client() as staff:
@@ -70,7 +65,7 @@ async def test_a_passage_is_announced_before_it_is_recorded(rig: RoomRig) -> Non
     assert rig.services.readers.journal.pending == {}
 
 
-async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: RoomRig) -> None:
+async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: Room) -> None:
     async with rig.client() as staff:
         await _tagged_box(staff, "BOX-2", BOX_EPC)
         loan = (
@@ -100,7 +95,7 @@ async def test_box_carried_out_with_a_loan_is_a_confirmed_removal(rig: RoomRig) 
         assert history.count("gate") == 2
 
 
-async def test_walking_past_the_gate_is_no_passage(rig: RoomRig) -> None:
+async def test_walking_past_the_gate_is_no_passage(rig: Room) -> None:
     async with rig.client() as staff:
         await _tagged_box(staff, "BOX-3", BOX_EPC)
         rig.gate.add(WalkPast(epc=BOX_EPC, side="outside", duration=2.0))
@@ -112,7 +107,7 @@ async def test_walking_past_the_gate_is_no_passage(rig: RoomRig) -> None:
         assert (await staff.get("/api/v1/alarms")).json() == []
 
 
-async def test_moving_a_box_between_shelves_updates_its_location_and_history(rig: RoomRig) -> None:
+async def test_moving_a_box_between_shelves_updates_its_location_and_history(rig: Room) -> None:
     async with rig.client() as staff:
         await _tagged_box(staff, "BOX-4", BOX_EPC, home_location="r1-A-01-01")
         rig.shelf.reader.place(1, BOX_EPC)
@@ -122,9 +117,9 @@ async def test_moving_a_box_between_shelves_updates_its_location_and_history(rig
                 (await staff.get("/api/v1/items/BOX-4/location")).json()["location"]["code"] == code
             )
 
-        await _until(lambda: located_at("r1-A-01-01"))
+        await eventually(lambda: located_at("r1-A-01-01"), timeout=20)
         rig.shelf.reader.move(BOX_EPC, 2)
-        await _until(lambda: located_at("r1-A-01-02"))
+        await eventually(lambda: located_at("r1-A-01-02"), timeout=20)
         event = await rig.mqtt.wait_for("location.changed", ref="BOX-4", to_location="r1-A-01-02")
         assert event["source"] == "shelf-read"
         assert event["from_location"] == "r1-A-01-01"
@@ -137,11 +132,11 @@ async def test_moving_a_box_between_shelves_updates_its_location_and_history(rig
         ]
         assert moves == ["r1-A-01-01", "r1-A-01-02"]
         rig.shelf.reader.move(BOX_EPC, 1)
-        await _until(lambda: located_at("r1-A-01-01"))
+        await eventually(lambda: located_at("r1-A-01-01"), timeout=20)
         await rig.mqtt.wait_for("alarm.cleared", kind="item.misplaced")
 
 
-async def test_desk_encodes_verifies_and_binds_a_new_tag(rig: RoomRig) -> None:
+async def test_desk_encodes_verifies_and_binds_a_new_tag(rig: Room) -> None:
     async with rig.client() as staff:
         await staff.put("/api/v1/items/BOX-5", json=item_body())
         body = {"encode": True, "reader": "desk-1"}
@@ -170,9 +165,9 @@ async def test_desk_encodes_verifies_and_binds_a_new_tag(rig: RoomRig) -> None:
         ).status_code == 404
 
 
-async def test_reader_down_raises_and_up_clears_its_alarm(rig: RoomRig) -> None:
+async def test_reader_down_raises_and_up_clears_its_alarm(rig: Room) -> None:
     async with rig.client(Role.facilities) as facilities:
-        await _until(lambda: _reader_up(rig, "shelf-a"))
+        await eventually(lambda: _reader_up(rig, "shelf-a"), timeout=20)
         await rig.shelf.close()
         raised = await rig.mqtt.wait_for("alarm.raised", kind="reader.down", timeout=30)
         assert "shelf-a" in str(raised["message"])
@@ -185,7 +180,7 @@ async def test_reader_down_raises_and_up_clears_its_alarm(rig: RoomRig) -> None:
         assert states[-1]["up"] is True
 
 
-async def _reader_up(rig: RoomRig, reader: str) -> bool:
+async def _reader_up(rig: Room, reader: str) -> bool:
     return rig.services.readers.up.get(reader) is True
 
 
@@ -204,7 +199,7 @@ async def test_a_passage_decided_before_a_restart_is_recorded_after_it(
     journal.done(journal.decided(Passage(recorded, "door-1", "out", 1_700_000_001.0, 1.0)))
     journal.close()
     async with AsyncExitStack() as stack:
-        rig = await open_rig(stack, state, mosquitto, sqlite_url)
+        rig = await reader_room(state, mosquitto, sqlite_url).open(stack)
         event = await rig.mqtt.wait_for("gate.passage", epc=left, provisional=None)
         assert event["direction"] == "out"
         async with asyncio.timeout(10):

@@ -13,9 +13,9 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulators.llrp_gate import Cross
-from tests.api.conftest import item_body
-from tests.room.conftest import RoomRig, open_rig
 from tests.services import Mosquitto, free_port
+from tests.support.catalogue import item_body
+from tests.support.room import Room, reader_room
 
 BOX = "E28011606000020000000077"
 
@@ -51,14 +51,16 @@ async def _coil(port: int, coil: int) -> bool:
 @pytest.fixture
 async def rig_with_sounder(
     tmp_path: Path, mosquitto: Mosquitto, sqlite_url: str, coil_server: int
-) -> AsyncIterator[RoomRig]:
+) -> AsyncIterator[Room]:
     sounder = f'[gates.sounder]\nurl = "tcp://127.0.0.1:{coil_server}"\ncoil = 3\nseconds = 1.5\n'
     async with AsyncExitStack() as stack:
-        yield await open_rig(stack, tmp_path / "room", mosquitto, sqlite_url, gate_extra=sounder)
+        yield await reader_room(tmp_path / "room", mosquitto, sqlite_url, gate_extra=sounder).open(
+            stack
+        )
 
 
 async def test_unauthorized_removal_sounds_the_door_and_then_stops(
-    rig_with_sounder: RoomRig, coil_server: int
+    rig_with_sounder: Room, coil_server: int
 ) -> None:
     rig = rig_with_sounder
     async with rig.client() as staff:
@@ -84,7 +86,9 @@ async def test_a_sounder_that_does_not_answer_never_holds_up_the_alarm(
     dead = free_port()  # nothing listens there
     sounder = f'[gates.sounder]\nurl = "tcp://127.0.0.1:{dead}"\nseconds = 1.0\n'
     async with AsyncExitStack() as stack:
-        rig = await open_rig(stack, tmp_path / "room", mosquitto, sqlite_url, gate_extra=sounder)
+        rig = await reader_room(tmp_path / "room", mosquitto, sqlite_url, gate_extra=sounder).open(
+            stack
+        )
         async with rig.client() as staff:
             await staff.put("/api/v1/items/BOX-S", json=item_body())
             await staff.post("/api/v1/items/BOX-S/tag", json={"epc": BOX})

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import Room, start_room
+from tests.support.fixtures import room
+from tests.support.room import Room
 
-
-@pytest.fixture
-async def room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
-    async for r in start_room(tmp_path, db_url):
-        yield r
+__all__ = ["admin", "room"]
 
 
 @pytest.fixture

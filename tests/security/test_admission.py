@@ -21,7 +21,7 @@ import pytest
 
 from api.admission import TICKETED, needs_token
 from daemon.tokens import Role
-from tests.api.conftest import Room, start_room
+from tests.support.room import Room, start_room
 
 BOUND_S = 30.0
 LIMITS = (

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body
+from tests.support.catalogue import item_body
+from tests.support.room import Room
 
 BEYOND_64_BITS = 2**64
 

@@ -23,7 +23,8 @@ from daemon.signins import SignIns
 from daemon.store.db import Store
 from daemon.store.schema import audit
 from daemon.tokens import Role, TokenError, Tokens
-from tests.api.conftest import VALID_RESIDENT_ID, Room, item_body, start_room
+from tests.support.catalogue import VALID_RESIDENT_ID, item_body
+from tests.support.room import Room, start_room
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import pytest
 
 from daemon.reconcile.report import csv_line
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body, start_room
+from tests.support.catalogue import item_body
+from tests.support.room import Room, start_room
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -27,10 +27,11 @@ from daemon.cli import quiet_libraries
 from daemon.store.db import Store
 from daemon.store.schema import alarms, audit, items, outbox
 from daemon.tokens import Role
-from tests.api.conftest import RACKS, VALID_CREDIT_CODE, VALID_RESIDENT_ID, item_body
 from tests.harness import create_token, make_config, running_daemon
 from tests.security.subscriber import Subscriber, subscribed
 from tests.services import Mosquitto
+from tests.support.catalogue import VALID_CREDIT_CODE, VALID_RESIDENT_ID, item_body
+from tests.support.room import RACKS
 
 RESIDENT_IDS = [
     VALID_RESIDENT_ID,

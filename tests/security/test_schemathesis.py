@@ -28,7 +28,8 @@ from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from daemon.tokens import Role
-from tests.api.conftest import Room, item_body, start_room
+from tests.support.catalogue import item_body
+from tests.support.room import Room, start_room
 
 EXAMPLES = 15
 STREAMING = {"/api/v1/events/stream"}  # server-sent events: the response never ends

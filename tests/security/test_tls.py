@@ -25,10 +25,11 @@ from daemon.config import ArchroomConfig, load_config
 from daemon.runtime import Daemon
 from daemon.store.schema import outbox
 from daemon.tokens import Role
-from tests.api.conftest import RACKS, item_body
 from tests.harness import base_config_text, create_token, running_daemon
 from tests.security.certs import Certificates, TlsMosquitto, make_certificates
 from tests.security.subscriber import subscribed
+from tests.support.catalogue import item_body
+from tests.support.room import RACKS
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 

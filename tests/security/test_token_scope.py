@@ -22,8 +22,9 @@ from api.auth import CSRF_COOKIE
 from daemon.store.db import Store
 from daemon.store.schema import audit
 from daemon.tokens import Role, Scope
-from tests.api.conftest import Room, item_body, start_room
 from tests.harness import create_token
+from tests.support.catalogue import item_body
+from tests.support.room import Room, start_room
 
 PASSWORD = "tea-kettle on the third shelf"
 A_RACK = '[[racks]]\nid = "A"\nbays = 1\nlevels = 1\n'

@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
-from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
+from simulators.stacker_plc import StackerPlcSimulator
 from stacker.config import StackerConfig, StationConfig
 from stacker.events import JobFinished, StackerEvent
 from stacker.journal import Job, JsonlJournal
 from stacker.service.controller import StackerController
+from tests.support.fixtures import plc_settings, sim
+from tests.support.poll import eventually
+
+__all__ = ["plc_settings", "sim"]
 
 E = TypeVar("E")
 
 STATION = (0, 1, 0, 1, 1)
 """The simulator's default pick/drop station (aisle 0)."""
-
-
-@pytest.fixture
-def plc_settings() -> PlcSettings:
-    return PlcSettings(bays=10, levels=5, depths=2, host_watchdog_s=60.0, heartbeat_period_s=0.05)
-
-
-@pytest.fixture
-async def sim(plc_settings: PlcSettings) -> AsyncIterator[StackerPlcSimulator]:
-    async with StackerPlcSimulator(plc_settings) as simulator:
-        yield simulator
 
 
 @pytest.fixture
@@ -44,18 +37,6 @@ async def raw(sim: StackerPlcSimulator) -> AsyncIterator[AsyncModbusTcpClient]:
         yield client
     finally:
         client.close()
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 5.0, interval: float = 0.01
-) -> None:
-    """Wait until ``check`` holds; fail after ``timeout`` (a bound, not a measurement)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(interval)
 
 
 class Recorder:
@@ -113,19 +94,12 @@ async def running(
     task = asyncio.create_task(controller.run(), name="stacker-controller-under-test")
     try:
         if ready:
-            await eventually_true(lambda: controller.status().refusal is None)
+            await eventually(lambda: controller.status().refusal is None, timeout=10)
         yield controller
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def eventually_true(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    async def wrapped() -> bool:
-        return check()
-
-    await eventually(wrapped, timeout)
 
 
 @pytest.fixture

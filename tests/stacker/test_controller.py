@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,10 @@ from stacker.service.controller import CommandRefused, StackerController
 from tests.stacker.conftest import (
     STATION,
     Recorder,
-    eventually,
-    eventually_true,
     running,
     stacker_config,
 )
+from tests.support.poll import eventually
 
 STATION_CELL = CellAddress(*STATION)
 
@@ -210,7 +210,7 @@ async def test_commands_are_refused_with_the_reason_while_the_stacker_is_unavail
             sim.open_door(2)
         else:
             sim.press_estop()
-        await eventually_true(lambda: ctl.status().refusal is not None)
+        await eventually(lambda: ctl.status().refusal is not None, timeout=10)
         with pytest.raises(CommandRefused) as refused:
             await ctl.submit("store", ref="R1", box_id="BOX-1")
         assert refused.value.reason == reason
@@ -224,11 +224,11 @@ async def test_fault_reset_clears_a_latched_emergency_stop(
 ) -> None:
     async with running(controller(sim, journal, recorder)) as ctl:
         sim.press_estop()
-        await eventually_true(lambda: ctl.status().refusal == "emergency stop is pressed")
+        await eventually(lambda: ctl.status().refusal == "emergency stop is pressed", timeout=10)
         sim.release_estop()
-        await eventually_true(lambda: ctl.status().refusal == "stacker reports fault 100")
+        await eventually(lambda: ctl.status().refusal == "stacker reports fault 100", timeout=10)
         await ctl.reset_faults()
-        await eventually_true(lambda: ctl.status().refusal is None)
+        await eventually(lambda: ctl.status().refusal is None, timeout=10)
 
 
 async def test_accept_timeout_raises_an_alarm_and_the_strobe_is_not_resent(
@@ -284,7 +284,7 @@ async def test_controller_survives_a_plc_restart_and_reconnects(
             sim = StackerPlcSimulator(plc_settings, port=port)
             await sim.start()
             sim.put((1, 1, 1, 1, 1), "BOX-1")
-            await eventually_true(lambda: ctl.status().refusal is None)
+            await eventually(lambda: ctl.status().refusal is None, timeout=10)
             job = await ctl.submit("verify", source=CellAddress(1, 1, 1, 1, 1), box_id="BOX-1")
             assert (await recorder.finished(job.job_id)).result == "ok"
     finally:
@@ -330,7 +330,7 @@ async def test_status_reports_mode_position_and_metrics(
     async with running(controller(sim, journal, recorder, {cell: Occupant("BOX-S", "RS")})) as ctl:
         job = await ctl.submit("verify", ref="RS")
         await recorder.finished(job.job_id)
-        await eventually_true(lambda: "ready" in ctl.status().status)
+        await eventually(lambda: "ready" in ctl.status().status, timeout=10)
         status = ctl.status()
         assert status.up
         assert status.mode_name == "automatic"
@@ -394,6 +394,23 @@ class _OutageJournal(JsonlJournal):
         await super().update(job)
 
 
+FAR = CellAddress(1, 1, 9, 1, 1)
+
+
+@contextlib.asynccontextmanager
+async def _far_retrieval_unrecorded(
+    sim: StackerPlcSimulator, journal: _OutageJournal, recorder: Recorder
+) -> AsyncIterator[tuple[StackerController, Job]]:
+    """A controller running a retrieval of box ``BOX-F`` (item ``RF``) from the far cell
+    ``FAR``; once the PLC has accepted it, the journal can no longer record updates."""
+    sim.put(FAR.coordinates(), "BOX-F")
+    async with running(controller(sim, journal, recorder, {FAR: Occupant("BOX-F", "RF")})) as ctl:
+        job = await ctl.submit("retrieve", ref="RF")
+        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
+        journal.down = True
+        yield ctl, job
+
+
 @pytest.mark.parametrize(
     "plc_settings",
     [
@@ -406,12 +423,7 @@ async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
     sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
 ) -> None:
     journal = _OutageJournal(tmp_path / "journal.jsonl")
-    far = CellAddress(1, 1, 9, 1, 1)
-    sim.put(far.coordinates(), "BOX-F")
-    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
-        job = await ctl.submit("retrieve", ref="RF")
-        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
-        journal.down = True
+    async with _far_retrieval_unrecorded(sim, journal, recorder) as (ctl, job):
         await recorder.wait_for(JournalUnavailable)
         await recorder.finished(job.job_id)  # the PLC reported it; the journal could not take it
 
@@ -425,7 +437,7 @@ async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
         assert refusal is not None
         assert "journal" in refusal
         with pytest.raises(CommandRefused, match="journal"):
-            await ctl.submit("verify", destination=far)
+            await ctl.submit("verify", destination=FAR)
         await asyncio.sleep(2.0)  # twice the PLC's host watchdog: heartbeats must go on
         assert await result_waits()  # not acknowledged before it is recorded
         assert not sim.model.status() & Status.HOST_WATCHDOG_TRIPPED
@@ -464,12 +476,7 @@ async def test_held_records_are_written_while_the_plc_is_away_and_acknowledged_o
     sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
 ) -> None:
     journal = _OutageJournal(tmp_path / "journal.jsonl")
-    far = CellAddress(1, 1, 9, 1, 1)
-    sim.put(far.coordinates(), "BOX-F")
-    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
-        job = await ctl.submit("retrieve", ref="RF")
-        await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
-        journal.down = True
+    async with _far_retrieval_unrecorded(sim, journal, recorder) as (ctl, job):
         await recorder.finished(job.job_id)
         assert ctl.journal_held > 0
         await sim.stop()  # the PLC's Modbus server goes away too

@@ -30,7 +30,8 @@ from stacker.registers import (
     split_u32,
 )
 from stacker.service.controller import StackerController
-from tests.stacker.conftest import STATION, Recorder, eventually_true, running, stacker_config
+from tests.stacker.conftest import STATION, Recorder, running, stacker_config
+from tests.support.poll import eventually
 
 FAR = CellAddress(1, 1, 9, 1, 1)
 STATION_CELL = CellAddress(*STATION)
@@ -74,7 +75,7 @@ async def test_restart_while_the_crane_runs_the_job_waits_for_it_and_records_the
     second = Recorder()
     restarted = controller(sim, journal_path, second, occupancy)
     async with running(restarted, ready=False):
-        await eventually_true(lambda: restarted.status().active_job is not None)
+        await eventually(lambda: restarted.status().active_job is not None, timeout=10)
         active = restarted.status().active_job
         assert active is not None
         assert active.job_id == job.job_id
@@ -101,12 +102,12 @@ async def test_restart_after_the_plc_finished_records_its_result_and_acknowledge
         await first.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
         sim.set_mode(Mode.MANUAL)
     sim.set_mode(Mode.AUTO)  # the crane finishes while no host is running
-    await eventually_true(lambda: Status.DONE in sim.model.status())
+    await eventually(lambda: Status.DONE in sim.model.status(), timeout=10)
     second = Recorder()
     async with running(controller(sim, journal_path, second, occupancy), ready=False):
         done = await second.finished(job.job_id)
         assert done.result == "ok"
-        await eventually_true(lambda: Status.DONE not in sim.model.status())  # acknowledged
+        await eventually(lambda: Status.DONE not in sim.model.status(), timeout=10)  # acknowledged
     assert sim.executions(job.job_id) == 1
     assert sim.model.strobes[job.job_id] == 1
 
@@ -174,7 +175,7 @@ async def test_job_the_plc_ran_while_the_host_was_away_is_found_done_by_verify(
         model.write(HR.CMD_JOB_ID, block)
         model.write(HR.CMD_STROBE, [job_id])
         model.write(HR.CMD_STROBE, [0])
-        await eventually_true(lambda: Status.DONE in model.status())
+        await eventually(lambda: Status.DONE in model.status(), timeout=10)
         model.write(HR.EVENT_ACK_JOB, list(split_u32(job_id)))
     assert model.contents[STATION] == "BOX-U"
     recorder = Recorder()
@@ -218,7 +219,7 @@ async def test_host_killed_with_sigkill_mid_job_is_recovered_without_running_the
         recorder = Recorder()
         ctl = controller(sim, journal_path, recorder, {FAR: Occupant("BOX-K", "R-K")})
         async with running(ctl, ready=False):
-            await eventually_true(lambda: ctl.status().active_job is not None)
+            await eventually(lambda: ctl.status().active_job is not None, timeout=10)
             sim.set_mode(Mode.AUTO)
             done = await recorder.finished(job_id)
             assert done.result == "ok"

@@ -11,7 +11,8 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
-from tests.stacker.conftest import STATION, eventually
+from tests.stacker.conftest import STATION
+from tests.support.poll import eventually
 
 # Input registers (FC04)
 IR_HEARTBEAT, IR_VERSION, IR_MODE, IR_STATUS = 0, 1, 2, 3

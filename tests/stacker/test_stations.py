@@ -13,7 +13,8 @@ from stacker.events import (
 )
 from stacker.journal import JobState, JsonlJournal
 from stacker.service.controller import StackerController
-from tests.stacker.conftest import STATION, Recorder, eventually_true, running, stacker_config
+from tests.stacker.conftest import STATION, Recorder, running, stacker_config
+from tests.support.poll import eventually
 
 A, B = CellAddress(1, 1, 4, 2, 1), CellAddress(1, 2, 6, 3, 1)
 
@@ -38,7 +39,7 @@ async def test_two_retrievals_one_after_the_other_are_both_served_in_order(
         assert (await recorder.finished(first.job_id)).result == "ok"
         assert sim.station_box() == "BOX-A"
 
-        await eventually_true(lambda: second.job_id in ctl.status().waiting)
+        await eventually(lambda: second.job_id in ctl.status().waiting, timeout=10)
         wait = ctl.status().waiting[second.job_id]
         assert (wait.key, wait.station, wait.ref, wait.job_id) == (
             "station_holds_box", "io-1", "R-A", first.job_id
@@ -103,7 +104,7 @@ async def test_a_job_waiting_for_a_decision_says_the_queue_is_blocked(
         job = await ctl.submit("store", ref="R-NEW", box_id="BOX-NEW", destination=taken)
         behind = await ctl.submit("retrieve", ref="R-B")
         await recorder.wait_for(JobException, lambda e: e.job.job_id == job.job_id)
-        await eventually_true(lambda: ctl.status().blocked is not None)
+        await eventually(lambda: ctl.status().blocked is not None, timeout=10)
         status = ctl.status()
         assert status.blocked_job == job.job_id
         blocked = status.blocked or ""
@@ -111,9 +112,9 @@ async def test_a_job_waiting_for_a_decision_says_the_queue_is_blocked(
         assert "1 queued job(s) wait behind it" in blocked
         await ctl.decide(job.job_id, "cancel")
         await recorder.finished(job.job_id)
-        await eventually_true(lambda: ctl.status().blocked is None)
+        await eventually(lambda: ctl.status().blocked is None, timeout=10)
         # the cancelled store left its box at the station: the retrieval waits for it
-        await eventually_true(lambda: behind.job_id in ctl.status().waiting)
+        await eventually(lambda: behind.job_id in ctl.status().waiting, timeout=10)
         assert ctl.status().waiting[behind.job_id].ref == "R-NEW"
         assert sim.clerk_takes() == "BOX-NEW"
         assert (await recorder.finished(behind.job_id)).state is JobState.DONE

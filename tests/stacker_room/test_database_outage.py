@@ -23,15 +23,15 @@ from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import CellAddress
 from stacker.registers import IR, Status, join_u32
 from tests.faults.proxy import CuttableProxy
-from tests.room.conftest import Subscriber
 from tests.services import Mosquitto
-from tests.stacker_room.conftest import (
+from tests.support.mqtt import Subscriber
+from tests.support.poll import eventually
+from tests.support.room import Room
+from tests.support.stacker import (
     BOX_A,
     EPC_A,
     STATION,
-    StackerRoom,
     add_item,
-    eventually,
     location_of,
     open_room,
     submit,
@@ -60,7 +60,7 @@ def plc_settings() -> PlcSettings:
 @pytest.fixture
 async def cut_room(
     tmp_path: Path, pg_url: str, sim: StackerPlcSimulator, mosquitto: Mosquitto
-) -> AsyncIterator[tuple[StackerRoom, CuttableProxy, Subscriber]]:
+) -> AsyncIterator[tuple[Room, CuttableProxy, Subscriber]]:
     url = make_url(pg_url)
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
@@ -69,7 +69,7 @@ async def cut_room(
     listening = asyncio.create_task(listener.run())
     try:
         await asyncio.wait_for(listener.ready.wait(), 10)
-        async for room in open_room(tmp_path, proxied, sim, mqtt_url=mosquitto.url):
+        async for room in open_room(tmp_path, proxied, sim, broker=mosquitto):
             room.services.guard.probe_s = 0.5
             try:
                 yield room, proxy, listener
@@ -89,12 +89,12 @@ def result_waits_at_plc(sim: StackerPlcSimulator, job_id: int) -> bool:
 
 
 async def test_a_result_waits_at_the_plc_until_the_database_records_it(
-    cut_room: tuple[StackerRoom, CuttableProxy, Subscriber],
+    cut_room: tuple[Room, CuttableProxy, Subscriber],
 ) -> None:
     room, proxy, mqtt = cut_room
     async with room.client(Role.staff) as staff:
         await add_item(staff, "R-1", EPC_A)
-        room.sim.put(STATION, BOX_A)
+        room.plc.put(STATION, BOX_A)
         far = CellAddress(1, 2, 10, 5, 1)
         job = await submit(staff, kind="store", ref="R-1", destination=str(far))
         await wait_job(staff, job["job_id"], "accepted")
@@ -102,27 +102,27 @@ async def test_a_result_waits_at_the_plc_until_the_database_records_it(
         await proxy.cut()
         alarm = await mqtt.wait_for("alarm.raised", kind="stacker.journal", provisional=True)
         assert "journal cannot be written" in str(alarm["message"])
-        await eventually(lambda: result_waits_at_plc(room.sim, job["job_id"]), timeout=30)
+        await eventually(lambda: result_waits_at_plc(room.plc, job["job_id"]), timeout=30)
         refusal = room.stacker.status().refusal
         assert refusal is not None
         assert "journal" in refusal
         await asyncio.sleep(3.0)  # twice the PLC's host watchdog
-        assert result_waits_at_plc(room.sim, job["job_id"])  # not acknowledged unrecorded
-        assert not room.sim.model.status() & Status.HOST_WATCHDOG_TRIPPED
+        assert result_waits_at_plc(room.plc, job["job_id"])  # not acknowledged unrecorded
+        assert not room.plc.model.status() & Status.HOST_WATCHDOG_TRIPPED
         assert room.stacker.status().up
 
         await proxy.restore()
         done = await wait_job(staff, job["job_id"], "done", timeout=30)
         assert done["result"] == "ok"
-        await eventually(lambda: not result_waits_at_plc(room.sim, job["job_id"]))
+        await eventually(lambda: not result_waits_at_plc(room.plc, job["job_id"]))
         where = await location_of(staff, "R-1")
         assert where["source"] == "stacker"
         assert where["location"]["code"] == room.stacker.places.code(far)
         await mqtt.wait_for("alarm.cleared", kind="stacker.journal")
         await eventually(lambda: room.stacker.status().refusal is None)
 
-    assert room.sim.executions(job["job_id"]) == 1
-    assert room.sim.model.strobes[job["job_id"]] == 1
+    assert room.plc.executions(job["job_id"]) == 1
+    assert room.plc.model.strobes[job["job_id"]] == 1
     states = [e["state"] for e in mqtt.events("stacker.job") if e["job_id"] == job["job_id"]]
     assert states.count("done") == 1
     async with room.client(Role.auditor) as auditor:

@@ -10,20 +10,21 @@ import pytest
 from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
 from stacker.registers import Mode
-from tests.stacker_room.conftest import (
+from tests.support.poll import eventually
+from tests.support.room import Room
+from tests.support.stacker import (
     BOX_A,
     BOX_B,
     EPC_A,
     EPC_B,
     STATION,
     STATION_CODE,
-    StackerRoom,
     active_alarms,
     add_item,
     audit_of,
-    eventually_async,
     location_of,
     place_in_rack,
+    racked,
     submit,
     wait_job,
 )
@@ -35,10 +36,10 @@ NEAREST_CODE = "r1-S11-01-01-2"
 
 
 async def test_store_then_retrieve_moves_the_box_and_the_ledger_follows(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-1", EPC_A)
-    room.sim.put(STATION, BOX_A)  # someone puts the box on the pick/drop station
+    room.plc.put(STATION, BOX_A)  # someone puts the box on the pick/drop station
 
     store = await submit(staff, kind="store", ref="R-1")
     assert store["state"] == "queued"
@@ -47,8 +48,8 @@ async def test_store_then_retrieve_moves_the_box_and_the_ledger_follows(
     assert store["box_id"] == BOX_A
     stored = await wait_job(staff, store["job_id"], *TERMINAL)
     assert (stored["state"], stored["result"]) == ("done", "ok")
-    assert room.sim.model.contents.get(NEAREST) == BOX_A
-    assert STATION not in room.sim.model.contents
+    assert room.plc.model.contents.get(NEAREST) == BOX_A
+    assert STATION not in room.plc.model.contents
     where = await location_of(staff, "R-1")
     assert where["location"] == {"code": NEAREST_CODE, "kind": "stacker-cell", "room": "r1"}
     assert where["source"] == "stacker"
@@ -58,11 +59,11 @@ async def test_store_then_retrieve_moves_the_box_and_the_ledger_follows(
     assert retrieve["destination"]["code"] == STATION_CODE
     retrieved = await wait_job(staff, retrieve["job_id"], *TERMINAL)
     assert (retrieved["state"], retrieved["result"]) == ("done", "ok")
-    assert room.sim.model.contents.get(STATION) == BOX_A
+    assert room.plc.model.contents.get(STATION) == BOX_A
     where = await location_of(staff, "R-1")
     assert where["location"] == {"code": STATION_CODE, "kind": "station", "room": "r1"}
-    assert room.sim.executions(store["job_id"]) == 1
-    assert room.sim.executions(retrieve["job_id"]) == 1
+    assert room.plc.executions(store["job_id"]) == 1
+    assert room.plc.executions(retrieve["job_id"]) == 1
 
     r = await staff.get("/api/v1/items/R-1/history")
     entries = r.json()["entries"]
@@ -80,7 +81,7 @@ async def test_store_then_retrieve_moves_the_box_and_the_ledger_follows(
 
 
 async def test_a_shuffle_clears_the_outer_box_before_an_inner_retrieval_and_both_are_recorded(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-IN", EPC_A)
     await add_item(staff, "R-OUT", EPC_B)
@@ -94,17 +95,16 @@ async def test_a_shuffle_clears_the_outer_box_before_an_inner_retrieval_and_both
     assert (await location_of(staff, "R-IN"))["location"]["code"] == STATION_CODE
     # The outer box went to the nearest free cell: same bay and level, other side, inner first.
     assert (await location_of(staff, "R-OUT"))["location"]["code"] == "r1-S12-04-02-2"
-    assert room.sim.model.contents.get((1, 2, 4, 2, 2)) == BOX_B
+    assert room.plc.model.contents.get((1, 2, 4, 2, 2)) == BOX_B
     r = await staff.get("/api/v1/items/R-OUT/history")
     shuffles = [e["details"] for e in r.json()["entries"] if e["kind"] == "stacker"]
     assert [(s["kind"], s["result"]) for s in shuffles] == [("relocate", "ok")]
 
 
 async def test_an_item_a_person_puts_in_a_cell_can_be_retrieved(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", "r1-S12-07-03-1", BOX_A)
+    await racked(room, staff, "R-1", "r1-S12-07-03-1")
 
     job = await submit(staff, kind="retrieve", ref="R-1", station="io-1")
 
@@ -115,10 +115,10 @@ async def test_an_item_a_person_puts_in_a_cell_can_be_retrieved(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_an_untagged_item_travels_without_an_rfid_check(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-PLAIN")
-    room.sim.put(STATION, "")
+    room.plc.put(STATION, "")
 
     job = await submit(staff, kind="store", ref="R-PLAIN", destination="r1-S11-02-02-1")
     done = await wait_job(staff, job["job_id"], *TERMINAL)
@@ -129,13 +129,13 @@ async def test_an_untagged_item_travels_without_an_rfid_check(
 
 
 async def test_a_verify_queued_by_another_service_confirms_or_questions_a_cell(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-1", EPC_A)
     await add_item(staff, "R-2", EPC_B)
     await place_in_rack(room, staff, "R-1", "r1-S11-03-02-1", BOX_A)
     await place_in_rack(room, staff, "R-2", "r1-S11-05-02-1", BOX_B)
-    room.sim.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # the rack holds another box than recorded
+    room.plc.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # the rack holds another box than recorded
 
     confirmed = await room.stacker.queue_verify("r1-S11-03-02-1", actor="inventory")
     questioned = await room.stacker.queue_verify("a1-s1-b5-l2-d1", actor="inventory")
@@ -153,11 +153,10 @@ async def test_a_verify_queued_by_another_service_confirms_or_questions_a_cell(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_requests_that_cannot_be_planned_are_refused_with_the_reason(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-1", EPC_A)
-    await add_item(staff, "R-2", EPC_B)
-    await place_in_rack(room, staff, "R-2", "r1-S11-03-02-1", BOX_B)
+    await racked(room, staff, "R-2", "r1-S11-03-02-1", EPC_B, BOX_B)
     jobs = "/api/v1/stacker/jobs"
 
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "NOPE"})
@@ -195,7 +194,7 @@ async def test_requests_that_cannot_be_planned_are_refused_with_the_reason(
     assert (r.status_code, r.json()) == (422, {"detail": "a store job needs the item's ref"})
     r = await staff.get("/api/v1/stacker/jobs/4242")
     assert (r.status_code, r.json()) == (404, {"detail": "no job 4242 on stacker stacker-t"})
-    assert sum(room.sim.model.strobes.values()) == 0
+    assert sum(room.plc.model.strobes.values()) == 0
 
 
 REFUSALS = [
@@ -228,72 +227,71 @@ def _break(sim: StackerPlcSimulator, what: str) -> None:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(("what", "reason", "alarm"), REFUSALS, ids=[r[0] for r in REFUSALS])
 async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_cannot_take_them(
-    room: StackerRoom,
+    room: Room,
     staff: httpx.AsyncClient,
     what: str,
     reason: str,
     alarm: tuple[str, str] | None,
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", "r1-S11-03-02-1", BOX_A)
+    await racked(room, staff, "R-1", "r1-S11-03-02-1")
 
-    _break(room.sim, what)
+    _break(room.plc, what)
 
     async def refusing() -> bool:
         state = (await staff.get("/api/v1/stacker")).json()
         return bool(state["refusal"] == reason)
 
-    await eventually_async(refusing)
+    await eventually(refusing)
     r = await staff.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-1"})
     assert (r.status_code, r.json()["detail"]) == (409, reason)
     assert r.json().get("message_key") == REFUSAL_KEYS[what]
-    assert sum(room.sim.model.strobes.values()) == 0
+    assert sum(room.plc.model.strobes.values()) == 0
 
     async def degraded() -> bool:
         health = (await staff.get("/healthz")).json()["components"]["stacker"]
         return bool((health["status"], health["detail"]) == ("degraded", reason))
 
-    await eventually_async(degraded)
+    await eventually(degraded)
     if alarm is not None:
         kind, message = alarm
 
         async def alarmed() -> bool:
             return message in [a["message"] for a in await active_alarms(staff, kind)]
 
-        await eventually_async(alarmed)
+        await eventually(alarmed)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_stacker_down_alarm_ends_when_the_plc_heartbeat_resumes(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
-    room.sim.stop_heartbeat()
+    room.plc.stop_heartbeat()
 
     async def down_alarm(active: bool) -> bool:
         return bool(await active_alarms(staff, "stacker.down")) is active
 
-    await eventually_async(lambda: down_alarm(True))
-    room.sim.resume_heartbeat()
-    await eventually_async(lambda: down_alarm(False))
+    await eventually(lambda: down_alarm(True))
+    room.plc.resume_heartbeat()
+    await eventually(lambda: down_alarm(False))
     state = (await staff.get("/api/v1/stacker")).json()
     assert (state["up"], state["refusal"]) == (True, None)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_a_latched_emergency_stop_is_reset_through_the_api_once_released(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
-    room.sim.press_estop()
+    room.plc.press_estop()
 
     async def refusal(expected: str | None) -> bool:
         return bool((await staff.get("/api/v1/stacker")).json()["refusal"] == expected)
 
-    await eventually_async(lambda: refusal("emergency stop is pressed"))
-    room.sim.release_estop()
-    await eventually_async(lambda: refusal("stacker reports fault 100"))
+    await eventually(lambda: refusal("emergency stop is pressed"))
+    room.plc.release_estop()
+    await eventually(lambda: refusal("stacker reports fault 100"))
     r = await staff.post("/api/v1/stacker/reset")
     assert r.status_code == 200, r.text
-    await eventually_async(lambda: refusal(None))
+    await eventually(lambda: refusal(None))
     trail = await audit_of(room, "stacker stacker-t")
     resets = [a["actor"] for a in trail if a["action"] == "stacker.fault_reset"]
     assert resets == ["staff-r1"]
@@ -301,7 +299,7 @@ async def test_a_latched_emergency_stop_is_reset_through_the_api_once_released(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_the_stacker_state_shows_mode_status_position_and_rack(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     async with room.client(Role.facilities) as facilities:
         r = await facilities.get("/api/v1/stacker")

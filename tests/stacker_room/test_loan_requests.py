@@ -7,23 +7,19 @@ import re
 import httpx
 
 from daemon.tokens import Role
-from tests.stacker_room.conftest import (
-    BOX_A,
-    EPC_A,
+from tests.support.room import Room
+from tests.support.stacker import (
     STATION_CODE,
-    StackerRoom,
-    add_item,
     location_of,
-    place_in_rack,
+    racked,
     wait_job,
 )
 
 
 async def test_approving_a_request_retrieves_the_stored_box_to_the_station(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await place_in_rack(room, staff, "R-1", "r1-S12-07-03-1", BOX_A)
+    await racked(room, staff, "R-1", "r1-S12-07-03-1")
     filed = await staff.post(
         "/api/v1/loan-requests", json={"ref": "R-1", "borrower": "Li Na", "purpose": "review"}
     )

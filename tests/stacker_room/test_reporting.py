@@ -14,19 +14,11 @@ import pytest
 
 from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
-from tests.room.conftest import Subscriber
 from tests.services import Mosquitto
-from tests.stacker_room.conftest import (
-    BOX_A,
-    EPC_A,
-    STATION,
-    StackerRoom,
-    add_item,
-    eventually_async,
-    open_room,
-    submit,
-    wait_job,
-)
+from tests.support.mqtt import Subscriber
+from tests.support.poll import eventually
+from tests.support.room import Room
+from tests.support.stacker import BOX_A, EPC_A, STATION, add_item, open_room, submit, wait_job
 
 PREFIX = "archroom/t/r1"
 
@@ -47,8 +39,8 @@ async def subscriber(mosquitto: Mosquitto) -> AsyncIterator[Subscriber]:
 @pytest.fixture
 async def broadcasting_room(
     tmp_path: Path, sqlite_url: str, sim: StackerPlcSimulator, mosquitto: Mosquitto
-) -> AsyncIterator[StackerRoom]:
-    async for room in open_room(tmp_path, sqlite_url, sim, mqtt_url=mosquitto.url):
+) -> AsyncIterator[Room]:
+    async for room in open_room(tmp_path, sqlite_url, sim, broker=mosquitto):
         yield room
 
 
@@ -65,12 +57,12 @@ async def retained(broker: Mosquitto, topic: str) -> dict[str, object]:
 
 
 async def test_a_job_is_announced_on_mqtt_at_each_state_and_the_state_is_retained(
-    broadcasting_room: StackerRoom, subscriber: Subscriber, mosquitto: Mosquitto
+    broadcasting_room: Room, subscriber: Subscriber, mosquitto: Mosquitto
 ) -> None:
     room = broadcasting_room
     async with room.client(Role.staff) as staff:
         await add_item(staff, "R-1", EPC_A)
-        room.sim.put(STATION, BOX_A)
+        room.plc.put(STATION, BOX_A)
         job = await submit(staff, kind="store", ref="R-1")
         await wait_job(staff, job["job_id"], "done")
 
@@ -85,7 +77,7 @@ async def test_a_job_is_announced_on_mqtt_at_each_state_and_the_state_is_retaine
         state = await retained(mosquitto, f"{PREFIX}/stacker/state")
         return "ready" in state["status"]  # type: ignore[operator]
 
-    await eventually_async(settled)
+    await eventually(settled)
     state = await retained(mosquitto, f"{PREFIX}/stacker/state")
     assert (state["stacker"], state["up"], state["mode"], state["mode_name"]) == (
         "stacker-t", True, 3, "automatic"
@@ -102,14 +94,14 @@ def sample(exposition: str, name: str) -> float | None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_metrics_count_jobs_by_kind_and_result_and_faults_by_kind(
-    room: StackerRoom,
+    room: Room,
 ) -> None:
     async with room.client(Role.staff) as staff:
         await add_item(staff, "R-1", EPC_A)
-        room.sim.put(STATION, BOX_A)
+        room.plc.put(STATION, BOX_A)
         job = await submit(staff, kind="store", ref="R-1")
         await wait_job(staff, job["job_id"], "done")
-        room.sim.press_estop()
+        room.plc.press_estop()
 
         async def counted() -> bool:
             text = (await staff.get("/metrics")).text
@@ -120,7 +112,7 @@ async def test_metrics_count_jobs_by_kind_and_result_and_faults_by_kind(
                 and sample(text, 'archroom_alarms_active{kind="stacker.fault"}') == 2.0
             )
 
-        await eventually_async(counted)
+        await eventually(counted)
         text = (await staff.get("/metrics")).text
     assert sample(text, "archroom_stacker_up") == 1.0
     assert sample(text, "archroom_stacker_mode") == 3.0
@@ -129,7 +121,7 @@ async def test_metrics_count_jobs_by_kind_and_result_and_faults_by_kind(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_health_reports_the_stacker_ok_then_degraded_when_its_plc_stops_beating(
-    room: StackerRoom,
+    room: Room,
 ) -> None:
     async with room.client(Role.staff) as client:
 
@@ -137,9 +129,9 @@ async def test_health_reports_the_stacker_ok_then_degraded_when_its_plc_stops_be
             components = (await client.get("/healthz")).json()["components"]
             return bool(components["stacker"]["status"] == status)
 
-        await eventually_async(lambda: health_is("ok"))
-        room.sim.stop_heartbeat()
-        await eventually_async(lambda: health_is("degraded"))
+        await eventually(lambda: health_is("ok"))
+        room.plc.stop_heartbeat()
+        await eventually(lambda: health_is("degraded"))
         assert (await client.get("/healthz")).json()["status"] == "degraded"
         text = (await client.get("/metrics")).text
         assert sample(text, "archroom_stacker_up") == 0.0

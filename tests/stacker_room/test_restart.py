@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +25,8 @@ from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.registers import HR, CmdOpts, CommandCode, Mode, encode_command, split_u32
 from tests.harness import base_config_text, create_token, start_daemon_process
 from tests.services import free_port
-from tests.stacker_room.conftest import (
-    BOX_A,
-    EPC_A,
-    STATION,
-    STATION_CODE,
-    eventually_async,
-    stacker_toml,
-)
+from tests.support.poll import eventually
+from tests.support.stacker import BOX_A, EPC_A, STATION, STATION_CODE, stacker_toml
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +66,7 @@ class DaemonProcess:
                     return (await client.get("/healthz")).status_code == 200
                 return False
 
-            await eventually_async(answers, 30)
+            await eventually(answers, timeout=30)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -85,7 +79,7 @@ class DaemonProcess:
         async def ended() -> bool:
             return proc.poll() is not None
 
-        await eventually_async(ended, 15)
+        await eventually(ended, timeout=15)
         return proc.returncode
 
     async def stop(self) -> None:
@@ -128,10 +122,6 @@ async def daemon(
         await process.stop()
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    await eventually_async(check, timeout)
-
-
 async def job_of(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
     r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
     assert r.status_code == 200, r.text
@@ -149,7 +139,7 @@ async def a_retrieval_running_when_the_daemon_is_killed(
         async def ready() -> bool:
             return bool((await client.get("/api/v1/stacker")).json()["refusal"] is None)
 
-        await until(ready)
+        await eventually(ready, timeout=20)
         r = await client.put(
             "/api/v1/items/R-K", json={"title": "Box K", "retention": "D30", "kind": "box"}
         )
@@ -166,7 +156,7 @@ async def a_retrieval_running_when_the_daemon_is_killed(
         async def stored() -> bool:
             return (await job_of(client, store_id))["state"] in TERMINAL
 
-        await until(stored)
+        await eventually(stored, timeout=20)
         assert (await job_of(client, store_id))["result"] == "ok"
 
         r = await client.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-K"})
@@ -176,7 +166,7 @@ async def a_retrieval_running_when_the_daemon_is_killed(
     async def taken() -> bool:
         return sim.executions(job_id) == 1
 
-    await until(taken)
+    await eventually(taken, timeout=20)
     sim.set_mode(Mode.MANUAL)  # the crane holds the box on its fork while the host is away
     daemon.kill()
     assert await daemon.wait() == -signal.SIGKILL
@@ -201,7 +191,7 @@ async def another_host_runs_a_job(sim: StackerPlcSimulator, acknowledge: int) ->
         async def finished() -> bool:
             return foreign in sim.model.records
 
-        await until(finished)
+        await eventually(finished, timeout=20)
         await client.write_register(HR.CMD_STROBE, 0)
         await client.write_registers(HR.EVENT_ACK_JOB, list(split_u32(foreign)))
     finally:
@@ -220,13 +210,13 @@ async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
             state = (await client.get("/api/v1/stacker")).json()
             return bool((state["active_job"] or {}).get("job_id") == job_id)
 
-        await until(followed)
+        await eventually(followed, timeout=20)
         sim.set_mode(Mode.AUTO)
 
         async def finished() -> bool:
             return (await job_of(client, job_id))["state"] in TERMINAL
 
-        await until(finished)
+        await eventually(finished, timeout=20)
         job = await job_of(client, job_id)
         where = (await client.get("/api/v1/items/R-K/location")).json()
     assert (job["state"], job["result"]) == ("done", "ok")
@@ -236,23 +226,31 @@ async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
     assert sim.model.strobes[job_id] == 1
 
 
-async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_was_away(
+async def a_retrieval_finished_while_the_daemon_was_away(
     daemon: DaemonProcess, sim: StackerPlcSimulator
-) -> None:
+) -> int:
+    """``a_retrieval_running_when_the_daemon_is_killed``, then finished by the crane."""
     job_id = await a_retrieval_running_when_the_daemon_is_killed(daemon, sim)
     sim.set_mode(Mode.AUTO)
 
     async def finished_on_the_plc() -> bool:
         return job_id in sim.model.records
 
-    await until(finished_on_the_plc)
+    await eventually(finished_on_the_plc, timeout=20)
+    return job_id
+
+
+async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_was_away(
+    daemon: DaemonProcess, sim: StackerPlcSimulator
+) -> None:
+    job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await daemon.start()
     async with daemon.client() as client:
 
         async def recorded() -> bool:
             return (await job_of(client, job_id))["state"] in TERMINAL
 
-        await until(recorded)
+        await eventually(recorded, timeout=20)
         job = await job_of(client, job_id)
         where = (await client.get("/api/v1/items/R-K/location")).json()
         history = (await client.get("/api/v1/items/R-K/history")).json()["entries"]
@@ -267,13 +265,7 @@ async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_w
 async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_resending_it(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> None:
-    job_id = await a_retrieval_running_when_the_daemon_is_killed(daemon, sim)
-    sim.set_mode(Mode.AUTO)
-
-    async def finished_on_the_plc() -> bool:
-        return job_id in sim.model.records
-
-    await until(finished_on_the_plc)
+    job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await another_host_runs_a_job(sim, acknowledge=job_id)  # the PLC no longer shows our job
 
     await daemon.start()
@@ -282,7 +274,7 @@ async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_res
         async def resolved() -> bool:
             return (await job_of(client, job_id))["state"] in TERMINAL
 
-        await until(resolved)
+        await eventually(resolved, timeout=20)
         job = await job_of(client, job_id)
         scan = await job_of(client, job_id + 1)
         where = (await client.get("/api/v1/items/R-K/location")).json()

@@ -3,32 +3,27 @@ to be taken; a job waiting for a decision shows the queue blocked; a stray box r
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
-from tests.harness import create_token, make_config, running_daemon
-from tests.stacker_room.conftest import (
+from tests.support.poll import eventually
+from tests.support.room import Room
+from tests.support.stacker import (
     BOX_A,
     BOX_B,
     EPC_A,
     EPC_B,
     STATION,
-    StackerRoom,
     active_alarms,
     add_item,
     alarms_become,
-    eventually,
-    eventually_async,
     place_in_rack,
-    settled,
-    stacker_toml,
+    racked,
+    stacker_room,
     submit,
     wait_job,
 )
@@ -58,7 +53,7 @@ async def stacker_health(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def test_a_second_retrieval_waits_for_the_first_box_to_be_taken_and_says_why(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-A", EPC_A)
     await add_item(staff, "R-B", EPC_B)
@@ -72,7 +67,7 @@ async def test_a_second_retrieval_waits_for_the_first_box_to_be_taken_and_says_w
     async def second_waits() -> bool:
         return (await job_of(staff, second["job_id"]))["waiting"] is not None
 
-    await eventually_async(second_waits)
+    await eventually(second_waits)
     waiting = await job_of(staff, second["job_id"])
     assert waiting["state"] == "queued"
     assert waiting["waiting"] == {
@@ -94,21 +89,20 @@ async def test_a_second_retrieval_waits_for_the_first_box_to_be_taken_and_says_w
     health = await stacker_health(staff)
     assert health["status"] == "ok"
     assert waiting["waiting_for"] in health["detail"]
-    assert room.sim.executions(second["job_id"]) == 0
+    assert room.plc.executions(second["job_id"]) == 0
 
-    assert room.sim.clerk_takes() == BOX_A
+    assert room.plc.clerk_takes() == BOX_A
     done = await wait_job(staff, second["job_id"], *TERMINAL)
     assert (done["state"], done["result"], done["waiting_for"]) == ("done", "ok", None)
-    assert room.sim.station_box() == BOX_B
+    assert room.plc.station_box() == BOX_B
     assert await active_alarms(staff, "stacker.exception") == []
 
 
 async def test_a_box_the_stacker_did_not_bring_raises_the_alarm_and_holds_the_retrieval(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-A", EPC_A)
-    await place_in_rack(room, staff, "R-A", "r1-S11-03-02-1", BOX_A)
-    room.sim.clerk_puts("STRAY-BOX")  # the host's record says the station is empty
+    await racked(room, staff, "R-A", "r1-S11-03-02-1")
+    room.plc.clerk_puts("STRAY-BOX")  # the host's record says the station is empty
 
     job = await submit(staff, kind="retrieve", ref="R-A")
     await alarms_become(staff, "stacker.station_mismatch", [None])
@@ -122,21 +116,20 @@ async def test_a_box_the_stacker_did_not_bring_raises_the_alarm_and_holds_the_re
     assert waiting["waiting"]["key"] == "station_occupied"
     assert (await stacker_of(staff))["stations"][0]["mismatch"] is not None
 
-    room.sim.clerk_takes()
+    room.plc.clerk_takes()
     await alarms_become(staff, "stacker.station_mismatch", [])
     assert (await wait_job(staff, job["job_id"], *TERMINAL))["result"] == "ok"
 
 
 async def test_a_job_waiting_for_a_decision_blocks_the_queue_visibly(
-    room: StackerRoom, staff: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient
 ) -> None:
     await add_item(staff, "R-NEW", EPC_A)
-    await add_item(staff, "R-B", EPC_B)
-    await place_in_rack(room, staff, "R-B", "r1-S12-05-04-1", BOX_B)
+    await racked(room, staff, "R-B", "r1-S12-05-04-1", EPC_B, BOX_B)
     taken = room.stacker.places.cell("r1-S11-02-02-1")
     assert taken is not None
-    room.sim.put(taken.coordinates(), "UNKNOWN-BOX")  # the host believes this cell is free
-    room.sim.put(STATION, BOX_A)
+    room.plc.put(taken.coordinates(), "UNKNOWN-BOX")  # the host believes this cell is free
+    room.plc.put(STATION, BOX_A)
 
     store = await submit(staff, kind="store", ref="R-NEW", destination="r1-S11-02-02-1")
     behind = await submit(staff, kind="retrieve", ref="R-B")
@@ -145,7 +138,7 @@ async def test_a_job_waiting_for_a_decision_blocks_the_queue_visibly(
     async def blocked() -> bool:
         return bool((await stacker_health(staff))["status"] == "degraded")
 
-    await eventually_async(blocked)
+    await eventually(blocked)
     health = await stacker_health(staff)
     assert f"job {store['job_id']} waits for a decision (double storage" in health["detail"]
     assert "1 queued job(s) wait behind it" in health["detail"]
@@ -165,18 +158,8 @@ async def test_a_job_waiting_for_a_decision_blocks_the_queue_visibly(
 async def test_a_restarted_daemon_remembers_the_box_a_retrieval_left_at_the_station(
     tmp_path: Path, db_url: str, sim: StackerPlcSimulator
 ) -> None:
-    tokens = {role: await create_token(db_url, role, f"{role.value}-r1") for role in Role}
-    config = make_config(tmp_path / "r1", db_url=db_url, room="r1", extra=stacker_toml(sim.url))
-
-    @contextlib.asynccontextmanager
-    async def room_running() -> AsyncIterator[StackerRoom]:
-        async with running_daemon(config) as daemon:
-            room = StackerRoom(daemon, sim, db_url, tokens)
-            await eventually(lambda: room.stacker.status().refusal is None)
-            yield room
-            await settled(room)
-
-    async with room_running() as room, room.client() as staff:
+    builder = stacker_room(tmp_path / "r1", db_url, sim)
+    async with builder.running() as room, room.client() as staff:
         await add_item(staff, "R-A", EPC_A)
         await add_item(staff, "R-B", EPC_B)
         await place_in_rack(room, staff, "R-A", "r1-S11-03-02-1", BOX_A)
@@ -184,12 +167,12 @@ async def test_a_restarted_daemon_remembers_the_box_a_retrieval_left_at_the_stat
         first = await submit(staff, kind="retrieve", ref="R-A")
         assert (await wait_job(staff, first["job_id"], *TERMINAL))["result"] == "ok"
 
-    async with room_running() as room, room.client() as staff:
+    async with builder.running() as room, room.client() as staff:
         assert (await stacker_of(staff))["stations"][0]["ref"] == "R-A"
         second = await submit(staff, kind="retrieve", ref="R-B")
         waiting = await job_of(staff, second["job_id"])
         assert waiting["waiting"]["key"] == "station_holds_box"
         assert waiting["waiting"]["ref"] == "R-A"
-        room.sim.clerk_takes()
+        room.plc.clerk_takes()
         assert (await wait_job(staff, second["job_id"], *TERMINAL))["result"] == "ok"
         assert await active_alarms(staff, "stacker.station_mismatch") == []
