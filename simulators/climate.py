@@ -120,6 +120,8 @@ class _SensorState:
     baud: int = 9600
     corrections: tuple[int, int] = (0, 0)
     """XY-MD02 registers 0x0103/0x0104: temperature and humidity corrections, int16 x0.1."""
+    on_next_read: Callable[[], None] | None = None
+    """Called once, as the next measurement request is answered (before its values are read)."""
 
 
 _MEASURE: dict[SimProfile, tuple[int, ...]] = {
@@ -319,6 +321,12 @@ class ClimateSimulator:
         """Pin what ``sensor`` reads, exactly, until ``release`` (values may be out of range)."""
         self._sensors[sensor].pinned = (temperature_c, humidity_pct)
 
+    def on_next_read(self, sensor: str, change: Callable[[], None]) -> None:
+        """Call ``change`` once, while answering ``sensor``'s next measurement request and
+        before its values are read: a test that changes the values and its clock there knows no
+        answer of the old values is still on its way to the host."""
+        self._sensors[sensor].on_next_read = change
+
     def release(self, sensor: str) -> None:
         """Back to the room model; also drops register overrides."""
         st = self._sensors[sensor]
@@ -393,6 +401,9 @@ class ClimateSimulator:
     # -- the Modbus side -----------------------------------------------------------------------
 
     def _measurement_registers(self, st: _SensorState) -> dict[int, int]:
+        if st.on_next_read is not None:
+            change, st.on_next_read = st.on_next_read, None
+            change()
         if st.fault == "stuck" and st.frozen is not None:
             return st.frozen
         regs = encode(st.spec.profile, *self.sensor_values(st.spec.name))

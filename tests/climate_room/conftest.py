@@ -228,17 +228,24 @@ class ClockedRoom:
         """From time ``t`` the probe reads these values: wait for a few readings stamped ``t``
         and for every alarm decision they caused to be recorded.
 
-        The clock and the values change together, so a reading still in flight carries an old
-        value with the new time at worst; the smoothing over several readings at ``t`` makes
-        its weight small."""
+        The values and the clock change together while the simulator answers the probe's next
+        request: the answer before it was received (and stamped) before that request was sent,
+        so no reading carries the old values with the new time, nor the new with the old."""
+        changed = asyncio.Event()
+
+        def change() -> None:
+            self.sim.set_values("vault-b", temperature, humidity)
+            self.clock.t = t
+            changed.set()
+
+        self.sim.on_next_read("vault-b", change)
+        await eventually(changed.is_set, what="the probe's next request")
         before = _readings(service)
-        self.sim.set_values("vault-b", temperature, humidity)
-        self.clock.t = t
 
         async def enough() -> bool:
             return _readings(service) >= before + 6
 
-        await eventually(enough)
+        await eventually(enough, what="six readings at the new time")
         await service.drained()
 
 
