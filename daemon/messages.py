@@ -112,6 +112,7 @@ ENGLISH: Mapping[str, str] = {
     "finding.key_field_mismatch.fields": "{fields}",
     "finding.misplaced.located": "located at {location} ({source})",
     "finding.missing.left": "left the room without a loan and has not been seen since",
+    "finding.missing.failed_verify": "stacker verify job {job_id} of {location}: {result}",
     "finding.missing.unread": (
         "not read in the last full sweeps of {location} (missing since {since})"
     ),
@@ -156,6 +157,13 @@ ENGLISH: Mapping[str, str] = {
     ),
     "alarm.climate.mould-risk": "{source}: mould risk: humidity {value} % at or above {limit} %",
     "alarm.sensor_fault": "{source}: {reason}",
+    # -- why a climate sensor is down (sensors/schedule.py and sensors/bus.py word them) -----
+    "sensor.in_a_row": "{reason} ({count} in a row)",
+    "sensor.reason.bad_answer": "bad answer: {error}",
+    "sensor.reason.exception_code": "exception code {code}",
+    "sensor.reason.no_response": "no response",
+    "sensor.reason.rejected": "rejected {reason}",
+    "sensor.reason.stuck": "values unchanged for {hours} h",
     "alarm.stacker_down": "stacker {stacker} is unavailable: {reason}",
     "alarm.stacker_fault": "stacker {stacker}: {description}",
     "alarm.stacker_accept_timeout": (
@@ -212,6 +220,7 @@ ENGLISH: Mapping[str, str] = {
     "stacker.exception.empty_retrieval": "empty retrieval: no box in the source cell",
     "stacker.exception.id_mismatch": "the box's RFID does not match the expected box",
     "stacker.exception.id_read_error": "the box's RFID could not be read",
+    "stacker.exception.none": "no exception",
     "stacker.exception.outer_cell_occupied": "the outer cell in front is occupied",
     "stacker.exception.unknown": "unknown exception bits {bits}",
     "stacker.fault.a_door": "a door is open",
@@ -222,6 +231,12 @@ ENGLISH: Mapping[str, str] = {
     "stacker.fault.watchdog": "the PLC tripped its host watchdog",
     "stacker.already_in": "{ref} is already in the stacker at {cell}",
     "stacker.cell_pending": "cell {cell} already has job {job_id} pending",
+    "stacker.cell.blocked": "cell {cell} is blocked by the box in its outer cell",
+    "stacker.cell.not_here": "{cell} is not a cell of this stacker",
+    "stacker.cell.occupied": "cell {cell} is occupied",
+    "stacker.cell.reserved": "cell {cell} is reserved by job {job_id}",
+    "stacker.cell.will_be_blocked": "cell {cell} will be blocked by job {job_id}",
+    "stacker.cell.would_block": "cell {cell} would block job {job_id} behind it",
     "stacker.job_finished": "job {job_id} is finished; there is nothing to decide",
     "stacker.journal_held": (
         "the stacker's job journal cannot be written (database unavailable); commands wait "
@@ -232,6 +247,10 @@ ENGLISH: Mapping[str, str] = {
     "stacker.not_in_stacker": "item {what} is not in the stacker",
     "stacker.e_stop": "emergency stop is pressed",
     "stacker.fault_code": "stacker reports fault {code}",
+    "stacker.heartbeat_unchanged": "stacker PLC heartbeat unchanged for {seconds} s",
+    "stacker.interface_version": (
+        "stacker PLC speaks interface version {plc_version}, this host speaks {host_version}"
+    ),
     "stacker.mode.maintenance": "stacker is in maintenance mode",
     "stacker.mode.manual": "stacker is in manual mode",
     "stacker.mode.semi-automatic": "stacker is in semi-automatic mode",
@@ -258,6 +277,7 @@ ENGLISH: Mapping[str, str] = {
     # -- a decision on a stacker job refused (the handshake core words them; read back) ------
     "decision.already_sent": "a decision for job {job_id} was already sent",
     "decision.needs_destination": "redirect needs a new destination",
+    "decision.not_applicable": "{decision} does not apply to: {exception}",
     "decision.no_exception": "job {job_id} has no exception waiting for a decision",
     "decision.no_free_cell": "no free cell to redirect to",
     "decision.not_in_flight": "job {job_id} is not in flight on the stacker",
@@ -265,6 +285,9 @@ ENGLISH: Mapping[str, str] = {
     "decision.queued": "job {job_id} is queued: it can only be cancelled",
     "decision.rack_cell": "redirect goes to a rack cell",
     "decision.unconfirmed": "an unconfirmed job can only be retried or cancelled",
+    "decision.word.cancel": "cancel",
+    "decision.word.redirect": "redirect",
+    "decision.word.retry": "retry",
     # -- stacker job notes (the journal keeps them in English; see ``note``) -------------------
     "note.abort_requested": "abort requested",
     "note.cancelled_before_sent": "cancelled before it was sent",
@@ -473,6 +496,43 @@ def finding(discrepancy: str, detail: str) -> Message | None:
     return recognise(detail, family(f"finding.{discrepancy}.")) if detail else None
 
 
+_DECISIONS = tuple((k, p) for k, p in family("decision.") if not k.startswith("decision.word."))
+
+
 def decision_words(text: str) -> str | Message:
-    """A refused decision on a stacker job as a message when it is a known sentence."""
-    return recognise(text, family("decision.")) or text
+    """A refused decision on a stacker job as a message when it is a known sentence; in
+    ``decision.not_applicable`` the decision is a word and the exception a list of the PLC's
+    exceptions (each a message), when they are known ones."""
+    found = recognise(text, _DECISIONS)
+    if found is None:
+        return text
+    if found.key == "decision.not_applicable":
+        params = dict(found.params)
+        params["decision"] = state("decision.word", str(params["decision"]))
+        params["exception"] = _exceptions(str(params["exception"]))
+        return Message(found.key, params)
+    return found
+
+
+def _exceptions(text: str) -> str | tuple[Message, ...]:
+    """``stacker.describe.exception_text`` read back: its parts, each a message; the text
+    itself when a part is not a known one."""
+    parts = [recognise(part, family("stacker.exception.")) for part in text.split("; ")]
+    said = tuple(part for part in parts if part is not None)
+    return said if len(said) == len(parts) else text
+
+
+_IN_A_ROW = (("sensor.in_a_row", _pattern(ENGLISH["sensor.in_a_row"])),)
+
+
+def sensor_reason(text: str) -> str | Message:
+    """Why a climate sensor is down (``sensors.schedule``) as a message when the words are
+    known: a failure repeated (``no response (3 in a row)``) or values that stopped changing."""
+    repeated = recognise(text, _IN_A_ROW)
+    if repeated is not None:
+        reason = str(repeated.params["reason"])
+        return Message(
+            repeated.key,
+            {**repeated.params, "reason": recognise(reason, family("sensor.reason.")) or reason},
+        )
+    return recognise(text, family("sensor.reason.")) or text

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from daemon.clock import now_us
 from daemon.config import ArchroomConfig
 from daemon.ledger.alarms import Alarms
-from daemon.ledger.loans import Loans
+from daemon.ledger.loans import LoanFilter, Loans
 from daemon.ledger.locations import (
     ON_LOAN,
     UNKNOWN,
@@ -208,9 +208,11 @@ class Housekeeping:
         }
 
     async def remind_overdue(self) -> None:
-        """One overdue alarm per loan per day until it is returned."""
+        """One overdue alarm per loan per day until it is returned, raised by the room that
+        lent it (several rooms' daemons may share the database)."""
         day_us = 86_400_000_000
-        overdue = await self.loans.list("overdue", limit=100_000)
+        mine = LoanFilter(room=self.ledger.room)
+        overdue = await self.loans.list("overdue", limit=100_000, where=mine)
         overdue_ids = {loan.id for loan in overdue}
         for active in await self.alarms.list(kind="loan.overdue", limit=100_000):
             loan_id = int(active.key.rsplit(":", 1)[1])

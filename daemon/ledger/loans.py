@@ -91,6 +91,9 @@ class LoanFilter:
     due_from: date | None = None
     due_to: date | None = None
     """Due on or between these days."""
+    room: str | None = None
+    """Of the items in this room (the one they are in, or that recorded their last move: a
+    loan's item is in the room whose desk lent it) or in no room yet."""
 
 
 def _like_text(text: str) -> str:
@@ -118,6 +121,9 @@ def _conditions(
         found.append(loans.c.due >= where.due_from.isoformat())
     if where.due_to is not None:
         found.append(loans.c.due <= where.due_to.isoformat())
+    if where.room is not None:
+        room_of = room_of_item()
+        found.append(or_(room_of == where.room, room_of.is_(None)))
     return found
 
 

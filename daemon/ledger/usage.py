@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
-from sqlalchemy import Float, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, Date, Float, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.store.db import Store
@@ -69,12 +69,23 @@ class UsageReport:
     total: UsageRow
 
 
-def _utc(conn: AsyncConnection, us: Any, pattern: Literal["day", "month"]) -> Any:
-    """The UTC calendar day (``YYYY-MM-DD``) or month of a microsecond timestamp, in SQL."""
+def _utc_month(conn: AsyncConnection, us: Any) -> Any:
+    """The UTC calendar month (``YYYY-MM``) of a microsecond timestamp, in SQL."""
     if conn.dialect.name == "postgresql":
         utc = func.to_timestamp(us / 1_000_000.0).op("AT TIME ZONE")("UTC")
-        return func.to_char(utc, "YYYY-MM-DD" if pattern == "day" else "YYYY-MM")
-    return func.strftime("%Y-%m-%d" if pattern == "day" else "%Y-%m", us / 1_000_000, "unixepoch")
+        return func.to_char(utc, "YYYY-MM")
+    return func.strftime("%Y-%m", us / 1_000_000, "unixepoch")
+
+
+def _after_due(conn: AsyncConnection) -> Any:
+    """The first microsecond after a loan's due day (UTC), in SQL: a loan still out then, or
+    returned then or later, is overdue. An integer comparison per loan instead of formatting
+    each loan's end as a date (half the time of a year's loans on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        midnight = func.extract("epoch", cast(loans.c.due, Date))
+        return (midnight + 86_400) * 1_000_000
+    # julianday('1970-01-01') is 2440587.5: one day less is the end of the due day
+    return cast((func.julianday(loans.c.due) - 2_440_586.5) * DAY_US, BigInteger)
 
 
 class Usage:
@@ -118,10 +129,10 @@ class Usage:
             case((loans.c.returned_us < cut, loans.c.returned_us), else_=None), literal(cut)
         )
         duration = cast(ended - loans.c.opened_us, Float) / DAY_US
-        overdue = case((loans.c.due < _utc(conn, ended, "day"), 1), else_=0)
+        overdue = case((ended >= _after_due(conn), 1), else_=0)
         key: Any
         if group_by == "month":
-            key = _utc(conn, loans.c.opened_us, "month")
+            key = _utc_month(conn, loans.c.opened_us)
         elif group_by == "category":
             key = loans.c.category
         elif group_by == "retention":

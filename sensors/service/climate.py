@@ -90,7 +90,10 @@ def climate_words(change: AlarmChange) -> str | Message:
     back from them, so the two cannot disagree."""
     if change.kind == "sensor-fault":
         reason = change.message.removeprefix(f"{change.source}: ")
-        return Message("alarm.sensor_fault", {"source": change.source, "reason": reason})
+        return Message(
+            "alarm.sensor_fault",
+            {"source": change.source, "reason": messages.sensor_reason(reason)},
+        )
     key = f"alarm.climate.{change.kind}"
     found = messages.recognise(change.message, messages.family(key))
     return change.message if found is None else found

@@ -551,7 +551,9 @@ class StackerService:
             kind="stacker.down",
             source=f"stacker {self.config.id}",
             severity="critical",
-            message=say("alarm.stacker_down", stacker=self.config.id, reason=reason),
+            message=say(
+                "alarm.stacker_down", stacker=self.config.id, reason=messages.stacker_words(reason)
+            ),
         )
 
     async def _ensure_job_alarm(self, job: Job) -> None:

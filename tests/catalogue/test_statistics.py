@@ -176,3 +176,41 @@ async def test_statistics_over_http_as_json_and_csv(
         "/api/v1/statistics/loans", params={"from": "2026-02-01", "to": "2026-01-01"}
     )
     assert bad.status_code == 422
+
+
+async def test_returned_on_the_due_day_is_on_time_and_the_next_midnight_is_late(
+    store: Store,
+) -> None:
+    created = day_us(date(2024, 6, 1))
+    async with store.write() as conn:
+        row: dict[str, object] = {"title": "t", "category": "c", "retention": "Y", "kind": "box"}
+        await conn.execute(
+            insert(items),
+            [
+                row | {"ref": ref, "created_us": created, "updated_us": created}
+                for ref in ("E1", "E2")
+            ],
+        )
+        ids = {r.ref: r.id for r in await conn.execute(select(items.c.ref, items.c.id))}
+        due = date(2025, 3, 1)
+        back = {"E1": day_us(date(2025, 3, 2)) - 1, "E2": day_us(date(2025, 3, 2))}
+        await conn.execute(
+            insert(loans),
+            [
+                {
+                    "item_id": ids[ref],
+                    "borrower": ref,
+                    "purpose": "p",
+                    "due": due.isoformat(),
+                    "opened_us": day_us(date(2025, 2, 1)),
+                    "opened_by": "t",
+                    "returned_us": back[ref],
+                    "category": "c",
+                    "retention": "Y",
+                }
+                for ref in ("E1", "E2")
+            ],
+        )
+    usage = Usage(store, clock_us=lambda: day_us(date(2026, 6, 1)))
+    report = await usage.loans(date(2025, 1, 1), date(2026, 1, 1), "borrower")
+    assert {r.group: r.overdue_share for r in report.rows} == {"E1": 0.0, "E2": 1.0}

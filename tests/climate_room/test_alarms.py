@@ -81,6 +81,13 @@ async def test_a_dead_sensor_raises_a_fault_and_the_others_keep_reading(rig: Cli
     raised = await rig.mqtt.wait_for("alarm.raised", kind="sensor.fault")
     assert raised["subject"] == "vault-a"
     assert "no response" in str(raised["message"])
+    assert (raised["message_key"], raised["params"]) == (
+        "alarm.sensor_fault",
+        {"source": "vault-a", "reason": {
+            "key": "sensor.in_a_row",
+            "params": {"reason": {"key": "sensor.reason.no_response", "params": {}},
+                       "count": "2"}}},  # lazy_error_count = 2 (conftest)
+    )  # fmt: skip
 
     async def down() -> dict[str, Any] | None:
         found = await rig.sensor("vault-a")

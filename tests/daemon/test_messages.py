@@ -18,12 +18,15 @@ from daemon.reconcile.classify import (
     no_paper_original,
     unknown_tag,
 )
-from sensors.alarms import _WORDS, AlarmChange
+from sensors.alarms import _WORDS, AlarmChange, sensor_fault
+from sensors.schedule import PollSchedule
 from sensors.service.climate import climate_words
 from stacker import describe
-from stacker.cells import CellAddress
-from stacker.journal import Job, JobKind
-from stacker.registers import CompletionCode, ExcReq, RejectReason
+from stacker.cells import CellAddress, CellModel, Occupant, RackGeometry
+from stacker.handshake import DecisionRefused, Handshake, Phase, Timing
+from stacker.journal import Job, JobKind, JobState
+from stacker.registers import CompletionCode, ExcDecision, ExcReq, RejectReason
+from stacker.service.errors import CommandRefused
 from stacker.service.journal_store import exceptions, job_message, job_words
 
 CELL = CellAddress(1, 1, 2, 3, 1)
@@ -134,6 +137,7 @@ def test_every_finding_the_classifier_words_is_read_back_into_a_key_of_its_class
         replace(base, key_fields_differ=("title", "year")),
         replace(base, needs_record=True),
         replace(base, needs_record=True, record_id="ER-1", record_known=False),
+        replace(base, failed_verify="stacker verify job 7 of r1-S11-01-01-1: id_mismatch"),
     ]
     findings = [finding for facts in cases for finding in classify(facts)]
     findings += [
@@ -150,9 +154,143 @@ def test_every_finding_the_classifier_words_is_read_back_into_a_key_of_its_class
         keys.add(words.key)
     assert keys == {key for key in messages.ENGLISH if key.startswith("finding.")}
     assert messages.finding("missing", "a verify job failed: rejected") is None
+    failed = messages.finding("missing", "stacker verify job 7 of r1-S11-01-01-1: id_mismatch")
+    assert failed == Message(
+        "finding.missing.failed_verify",
+        {"job_id": "7", "location": "r1-S11-01-01-1", "result": "id_mismatch"},
+    )
 
 
 def test_a_refused_decision_is_read_back_into_its_key() -> None:
     words = messages.decision_words("job 7 is queued: it can only be cancelled")
     assert words == Message("decision.queued", {"job_id": "7"})
-    assert messages.decision_words("retry does not apply to: x") == "retry does not apply to: x"
+    assert messages.decision_words("something new") == "something new"
+
+
+def test_a_decision_that_does_not_apply_is_read_back_with_its_word_and_the_plcs_exceptions() -> (
+    None
+):
+    handshake = Handshake("s1", Timing(), lambda: 0.0, lambda: 0.0)
+    job = Job(7, JobKind.RETRIEVE, CELL, CELL, state=JobState.EXCEPTION,
+              exception=ExcReq.EMPTY_RETRIEVAL | ExcReq.ID_MISMATCH)  # fmt: skip
+    handshake.job, handshake.phase = job, Phase.RUNNING
+    with pytest.raises(DecisionRefused) as refused:
+        handshake.decide(7, ExcDecision.REDIRECT)
+    text = str(refused.value)
+    words = messages.decision_words(text)
+    assert isinstance(words, Message)
+    assert words.english() == text
+    assert words.as_json() == {
+        "key": "decision.not_applicable",
+        "params": {
+            "decision": {"key": "decision.word.redirect", "params": {}},
+            "exception": [
+                {"key": "stacker.exception.empty_retrieval", "params": {}},
+                {"key": "stacker.exception.id_mismatch", "params": {}},
+            ],
+        },
+    }
+    # an exception outside the known words stays as its text, the decision still a word
+    odd = messages.decision_words("retry does not apply to: x")
+    assert odd == Message(
+        "decision.not_applicable",
+        {"decision": Message("decision.word.retry"), "exception": "x"},
+    )
+    assert odd.english() == "retry does not apply to: x"
+
+
+def test_every_destination_a_cell_refuses_is_read_back_into_its_key() -> None:
+    cells = CellModel(RackGeometry(1, 2, 4, 3, 2), {"io-1": CellAddress(0, 1, 0, 1, 1)})
+    inner, outer = CellAddress(1, 1, 1, 1, 2), CellAddress(1, 1, 1, 1, 1)
+    other_inner = CellAddress(1, 1, 2, 1, 2)
+    cells.place(outer, Occupant("B1", "R1"))
+    cells.reserve(other_inner, 7)
+    cells.reserve(CellAddress(1, 1, 3, 1, 1), 8)
+    problems = {
+        cells.destination_problem(CellAddress(1, 9, 1, 1, 1)): ("stacker.cell.not_here", None),
+        cells.destination_problem(outer): ("stacker.cell.occupied", None),
+        cells.destination_problem(other_inner): ("stacker.cell.reserved", "7"),
+        cells.destination_problem(inner): ("stacker.cell.blocked", None),
+        cells.destination_problem(CellAddress(1, 1, 3, 1, 2)): (
+            "stacker.cell.will_be_blocked", "8"
+        ),
+        cells.destination_problem(other_inner.outer()): ("stacker.cell.would_block", "7"),
+    }  # fmt: skip
+    assert None not in problems
+    for text, (key, job_id) in problems.items():
+        assert text is not None
+        words = messages.stacker_words(text)
+        assert isinstance(words, Message), text
+        assert (words.key, words.english()) == (key, text)
+        assert words.params.get("job_id") == job_id
+        assert str(words.params["cell"]) in text
+    refused = CommandRefused(cells.destination_problem(outer) or "")
+    assert refused.words == Message("stacker.cell.occupied", {"cell": outer.code})
+
+
+def test_a_stale_heartbeat_and_a_foreign_interface_are_read_back_into_their_keys() -> None:
+    clock = [0.0]
+    handshake = Handshake("s1", Timing(heartbeat_stale_s=1.5), lambda: clock[0], lambda: 0.0)
+    handshake.up = True
+    clock[0] = 2.0
+    handshake.tick()
+    reason = handshake.refusal()
+    assert reason == "stacker PLC heartbeat unchanged for 1.5 s"
+    assert messages.stacker_words(reason) == Message(
+        "stacker.heartbeat_unchanged", {"seconds": "1.5"}
+    )
+    foreign = messages.stacker_words("stacker PLC speaks interface version 9, this host speaks 2")
+    assert foreign == Message(
+        "stacker.interface_version", {"plc_version": "9", "host_version": "2"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "key", "inner"),
+    [
+        ("no response", "sensor.in_a_row", "sensor.reason.no_response"),
+        ("exception code 2", "sensor.in_a_row", "sensor.reason.exception_code"),
+        ("bad answer: CRC error", "sensor.in_a_row", "sensor.reason.bad_answer"),
+        ("rejected out of range", "sensor.in_a_row", "sensor.reason.rejected"),
+        ("something new", "sensor.in_a_row", None),
+    ],
+)
+def test_why_a_sensor_is_down_is_read_back_into_its_key(
+    reason: str, key: str, inner: str | None
+) -> None:
+    schedule = PollSchedule()
+    schedule.add("t1", interval_s=10.0, lazy_error_count=3, first_due=0.0)
+    transition = None
+    for n in range(3):
+        transition = schedule.failed("t1", 10.0 * (n + 1), reason)
+    assert transition is not None
+    assert not transition.up
+    change = sensor_fault("t1", "stack-1", False, transition.reason, 30.0)
+    words = climate_words(change)
+    assert isinstance(words, Message)
+    assert (words.key, words.english()) == ("alarm.sensor_fault", change.message)
+    said = words.params["reason"]
+    assert isinstance(said, Message)
+    assert (said.key, said.params["count"]) == (key, "3")
+    nested = said.params["reason"]
+    if inner is None:
+        assert nested == reason
+    else:
+        assert isinstance(nested, Message)
+        assert nested.key == inner
+
+
+def test_a_sensor_whose_values_stopped_changing_is_read_back_into_its_key() -> None:
+    schedule = PollSchedule()
+    schedule.add("t1", interval_s=1800.0, lazy_error_count=3, first_due=0.0, stuck_after_s=5400)
+    transition = None
+    for n in range(5):
+        outcome = schedule.succeeded("t1", 1800.0 * n, (200, 500))
+        transition = outcome.transition or transition
+    assert transition is not None
+    assert transition.reason == "values unchanged for 1.5 h"
+    change = sensor_fault("t1", "stack-1", False, transition.reason, 7200.0)
+    words = climate_words(change)
+    assert isinstance(words, Message)
+    assert words.english() == change.message
+    assert words.params["reason"] == Message("sensor.reason.stuck", {"hours": "1.5"})

@@ -59,6 +59,10 @@ async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_n
         assert row["detail"] == (
             f"stacker verify job {cells[CELL_B]['job_id']} of {CELL_B}: id_mismatch"
         )
+        assert (row["message_key"], row["params"]) == (
+            "finding.missing.failed_verify",
+            {"job_id": str(cells[CELL_B]["job_id"]), "location": CELL_B, "result": "id_mismatch"},
+        )
 
 
 async def _done(client: httpx.AsyncClient, campaign_id: int) -> dict[str, Any]:

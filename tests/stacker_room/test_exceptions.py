@@ -80,7 +80,12 @@ async def test_empty_retrieval_raises_an_alarm_and_a_retry_finishes_the_job(
     r = await decide(staff, job["job_id"], decision="redirect")
     assert r.status_code == 409
     assert r.json() == {
-        "detail": "redirect does not apply to: empty retrieval: no box in the source cell"
+        "detail": "redirect does not apply to: empty retrieval: no box in the source cell",
+        "message_key": "decision.not_applicable",
+        "params": {
+            "decision": {"key": "decision.word.redirect", "params": {}},
+            "exception": [{"key": "stacker.exception.empty_retrieval", "params": {}}],
+        },
     }
     r = await decide(staff, job["job_id"], decision="retry")
     assert r.status_code == 200, r.text

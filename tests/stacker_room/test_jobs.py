@@ -179,10 +179,21 @@ async def test_requests_that_cannot_be_planned_are_refused_with_the_reason(
     }
     store = {"kind": "store", "ref": "R-1"}
     r = await staff.post(jobs, json={**store, "destination": "r1-S11-03-02-1"})
-    assert (r.status_code, r.json()) == (409, {"detail": "cell a1-s1-b3-l2-d1 is occupied"})
+    assert (r.status_code, r.json()) == (
+        409,
+        {
+            "detail": "cell a1-s1-b3-l2-d1 is occupied",
+            "message_key": "stacker.cell.occupied",
+            "params": {"cell": "a1-s1-b3-l2-d1"},
+        },
+    )
     r = await staff.post(jobs, json={**store, "destination": "r1-S11-03-02-2"})
     assert r.status_code == 409
-    assert r.json() == {"detail": "cell a1-s1-b3-l2-d2 is blocked by the box in its outer cell"}
+    assert r.json() == {
+        "detail": "cell a1-s1-b3-l2-d2 is blocked by the box in its outer cell",
+        "message_key": "stacker.cell.blocked",
+        "params": {"cell": "a1-s1-b3-l2-d2"},
+    }
     r = await staff.post(jobs, json={"kind": "fetch", "ref": "R-1"})
     assert r.status_code == 422
     r = await staff.post(jobs, json={"kind": "retrieve", "ref": "R-2", "station": "io-9"})
@@ -209,7 +220,13 @@ REFUSAL_KEYS = {
     "manual": "stacker.mode.manual",
     "e-stop": "stacker.e_stop",
     "door": "stacker.fault.door",
-    "plc heartbeat": None,  # no key: said in English
+    "plc heartbeat": "stacker.heartbeat_unchanged",
+}
+REFUSAL_PARAMS = {
+    "manual": {},
+    "e-stop": {},
+    "door": {"door": "2"},
+    "plc heartbeat": {"seconds": "1"},
 }
 
 
@@ -245,6 +262,7 @@ async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_canno
     r = await staff.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-1"})
     assert (r.status_code, r.json()["detail"]) == (409, reason)
     assert r.json().get("message_key") == REFUSAL_KEYS[what]
+    assert r.json().get("params") == REFUSAL_PARAMS[what]
     assert sum(room.plc.model.strobes.values()) == 0
 
     async def degraded() -> bool:
@@ -259,6 +277,13 @@ async def test_jobs_are_refused_with_the_reason_in_words_while_the_stacker_canno
             return message in [a["message"] for a in await active_alarms(staff, kind)]
 
         await eventually(alarmed)
+        if kind == "stacker.down":  # the reason inside the alarm is a message of its own
+            [down] = await active_alarms(staff, kind)
+            assert (down["message_key"], down["params"]) == (
+                "alarm.stacker_down",
+                {"stacker": "stacker-t", "reason": {
+                    "key": REFUSAL_KEYS[what], "params": REFUSAL_PARAMS[what]}},
+            )  # fmt: skip
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -4,18 +4,23 @@ movements, whereabouts and alarms, each on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from daemon.ledger.alarms import AlarmFilter, Alarms
 from daemon.ledger.errors import Conflict, NotFound
+from daemon.ledger.loans import LoanFilter
 from daemon.ledger.locations import ON_LOAN, UNKNOWN
 from daemon.ledger.movements import move
 from daemon.metrics import Metrics
+from daemon.room import Housekeeping
 from daemon.services import Services
-from daemon.store.schema import gate_passages, movements
-from tests.support.ledger import audit_actions, catalogued
+from daemon.store.db import Store
+from daemon.store.schema import gate_passages, loans, movements
+from tests.harness import make_config
+from tests.support.ledger import audit_actions, catalogued, room_services
 
 EPC = "E28011606000020000000A01"
 SHELF, OTHER_SHELF = "r1-A-01-01", "r1-A-02-01"
@@ -214,3 +219,34 @@ async def test_an_alarm_is_raised_once_cleared_acknowledged_and_known_after_a_re
         await alarms.acknowledge(other, by="facilities-2")
     with pytest.raises(NotFound):
         await alarms.acknowledge(999_999, by="facilities-1")
+
+
+async def test_an_overdue_loan_is_reminded_by_the_room_that_lent_it_only(
+    services: Services, tmp_path: Path, db_url: str, store: Store
+) -> None:
+    """Two rooms' daemons on one database: the overdue alarm comes from the lending room."""
+    other = await room_services(
+        make_config(tmp_path / "r2", db_url=db_url, extra="", room="r2"), store
+    )
+    item_id = await catalogued(services, "BOX-LATE", home=SHELF)
+    async with services.ledger.transaction("staff-1") as tx:  # on room r1's shelf
+        to_id = await services.locations.id_of(tx.conn, SHELF)
+        await move(
+            tx, item_id=item_id, ref="BOX-LATE", to_location_id=to_id, to_code=SHELF,
+            source="manual", room="r1",
+        )  # fmt: skip
+    loan = await services.loans.open(
+        ref="BOX-LATE", borrower="Wang Fang", purpose="audit", approval_no=None, due=None,
+        actor="staff-1",
+    )  # fmt: skip
+    async with store.write() as conn:
+        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        await conn.execute(update(loans).where(loans.c.id == loan.id).values(due=yesterday))
+    mine = await services.loans.list("overdue", where=LoanFilter(room="r1"))
+    assert [x.id for x in mine] == [loan.id]
+    assert await services.loans.list("overdue", where=LoanFilter(room="r2")) == []
+    for room in (services, other):
+        await Housekeeping(room.ledger, room.loans, room.alarms, room.metrics).remind_overdue()
+    raised = [a.subject for a in await services.alarms.list(kind="loan.overdue")]
+    assert raised == ["BOX-LATE"]
+    assert await other.alarms.list(kind="loan.overdue") == []
