@@ -40,6 +40,7 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from drivers.tagread import TagRead
 from simulators.rf import MultipathField, answer, link_gain, wavelength
@@ -391,7 +392,7 @@ def _loss(rng: random.Random) -> float:
     return rng.uniform(0.0, 6.0)
 
 
-SCENARIO_CLASSES = (
+ScenarioClass = Literal[
     "fast_in",
     "fast_out",
     "walk_in",
@@ -403,7 +404,8 @@ SCENARIO_CLASSES = (
     "walk_past",
     "parked",
     "standing",
-)
+]
+SCENARIO_CLASSES: tuple[ScenarioClass, ...] = get_args(ScenarioClass)
 
 
 def scenario(cls: str, rng: random.Random, *, prefix: int, parked_s: float = 3600.0) -> Scenario:

@@ -222,19 +222,7 @@ class Static(_Step):
         yield self.antenna, self.rssi
 
 
-ModelledClass = Literal[
-    "fast_in",
-    "fast_out",
-    "walk_in",
-    "walk_out",
-    "cart_in",
-    "cart_out",
-    "two_way",
-    "turn_back",
-    "walk_past",
-    "parked",
-    "standing",
-]
+ModelledClass = gate_model.ScenarioClass
 
 
 class Modelled(_Step):
