@@ -113,16 +113,18 @@ class Sighting:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One discrepancy, as a row of the run's report (the fields are its columns)."""
+
     discrepancy: Discrepancy
     item_id: int | None
     ref: str | None
     epc: str | None
-    expected: str | None
-    """Where the records put it (a location code, or ``on-loan``)."""
-    seen: str | None
-    """Where it was seen (a location code)."""
-    seen_us: int | None
     detail: str
+    expected: str | None = None
+    """Where the records put it (a location code, or ``on-loan``)."""
+    seen: str | None = None
+    """Where it was seen (a location code)."""
+    seen_us: int | None = None
 
 
 def belongs_to(facts: ItemFacts, room: str) -> bool:
@@ -140,51 +142,31 @@ def belongs_to(facts: ItemFacts, room: str) -> bool:
 def classify(f: ItemFacts) -> list[Finding]:
     """The discrepancies of one catalogued item (none when records and room agree)."""
     out: list[Finding] = []
-    recorded = f.home or f.current
     if f.epc is None:
-        out.append(
-            Finding(
-                "untagged",
-                f.item_id,
-                f.ref,
-                None,
-                recorded.code if recorded else None,
-                None,
-                None,
-                "tag retired, none bound since" if f.ever_tagged else "never tagged",
-            )
-        )
+        recorded = f.home or f.current
+        detail = "tag retired, none bound since" if f.ever_tagged else "never tagged"
+        out.append(_finding(f, "untagged", detail, recorded.code if recorded else None))
     else:
         _physical(f, out)
     if f.key_fields_differ:
-        out.append(
-            Finding(
-                "key_field_mismatch",
-                f.item_id,
-                f.ref,
-                f.epc,
-                None,
-                None,
-                None,
-                ",".join(f.key_fields_differ),
-            )
-        )
+        out.append(_finding(f, "key_field_mismatch", ",".join(f.key_fields_differ)))
     if f.needs_record and (f.record_id is None or f.record_known is False):
-        out.append(
-            Finding(
-                "no_electronic_record",
-                f.item_id,
-                f.ref,
-                f.epc,
-                None,
-                None,
-                None,
-                "names no electronic record"
-                if f.record_id is None
-                else f"names electronic record {f.record_id}, which the catalogue has not pushed",
-            )
+        detail = (
+            "names no electronic record"
+            if f.record_id is None
+            else f"names electronic record {f.record_id}, which the catalogue has not pushed"
         )
+        out.append(_finding(f, "no_electronic_record", detail))
     return out
+
+
+def _finding(f: ItemFacts, kind: Discrepancy, detail: str, expected: str | None = None) -> Finding:
+    return Finding(kind, f.item_id, f.ref, f.epc, detail, expected)
+
+
+def _seen(f: ItemFacts, kind: Discrepancy, detail: str, expected: str, at: Place) -> Finding:
+    """A discrepancy of where the item ``f`` is now (``at``, since ``f.since_us``)."""
+    return Finding(kind, f.item_id, f.ref, f.epc, detail, expected, at.code, f.since_us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +184,7 @@ def no_paper_original(r: UnpairedRecord) -> Finding:
     detail = f"electronic record {r.record_id} ({r.category}) has no paper item"
     if r.ref_catalogued:
         detail += f"; item {r.ref} exists but does not name this record"
-    return Finding("no_paper_original", None, r.ref, None, None, None, None, detail)
+    return Finding("no_paper_original", None, r.ref, None, detail)
 
 
 def _physical(f: ItemFacts, out: list[Finding]) -> None:
@@ -221,46 +203,15 @@ def _physical(f: ItemFacts, out: list[Finding]) -> None:
                 detail += f"; last located at {current.code}"
         else:
             detail = "left the room without a loan and has not been seen since"
-        out.append(
-            Finding(
-                "missing",
-                f.item_id,
-                f.ref,
-                f.epc,
-                expected.code if expected else None,
-                None,
-                None,
-                detail,
-            )
-        )
+        out.append(_finding(f, "missing", detail, expected.code if expected else None))
         return
     assert f.epc is not None
     if current is not None and on_a_shelf and f.home is not None and not f.home.holds(current):
-        out.append(
-            Finding(
-                "misplaced",
-                f.item_id,
-                f.ref,
-                f.epc,
-                f.home.code,
-                current.code,
-                f.since_us,
-                f"located at {current.code} ({f.source or 'unknown source'})",
-            )
-        )
+        detail = f"located at {current.code} ({f.source or 'unknown source'})"
+        out.append(_seen(f, "misplaced", detail, f.home.code, current))
     if current is not None and on_a_shelf and f.loan_id is not None:
-        out.append(
-            Finding(
-                "on_loan_on_shelf",
-                f.item_id,
-                f.ref,
-                f.epc,
-                "on-loan",
-                current.code,
-                f.since_us,
-                f"loan {f.loan_id} is open",
-            )
-        )
+        detail = f"loan {f.loan_id} is open"
+        out.append(_seen(f, "on_loan_on_shelf", detail, "on-loan", current))
     box = f.box_place
     if (
         f.kind == "file"
@@ -270,28 +221,10 @@ def _physical(f: ItemFacts, out: list[Finding]) -> None:
         and box is not None
         and not box.holds(current)
     ):
-        out.append(
-            Finding(
-                "file_outside_box",
-                f.item_id,
-                f.ref,
-                f.epc,
-                box.code,
-                current.code,
-                f.since_us,
-                f"its box {f.box_ref} is at {box.code}",
-            )
-        )
+        detail = f"its box {f.box_ref} is at {box.code}"
+        out.append(_seen(f, "file_outside_box", detail, box.code, current))
 
 
 def unknown_tag(s: Sighting) -> Finding:
-    return Finding(
-        "unknown_tag",
-        None,
-        None,
-        s.epc,
-        None,
-        s.place.code,
-        s.last_us,
-        "settled on a shelf; no record holds this tag",
-    )
+    detail = "settled on a shelf; no record holds this tag"
+    return Finding("unknown_tag", None, None, s.epc, detail, None, s.place.code, s.last_us)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Row, Table, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.clock import us_to_iso
@@ -287,6 +287,15 @@ class EventSource:
         )
         return (await conn.execute(query)).all()
 
+    async def _of_window_item(
+        self, query: Select[*tuple[Any, ...]], item_id: ColumnElement[Any], window: Window
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
+        """The rows of ``query``, only those of the window's item when it names one."""
+        if window.ref is not None:
+            query = query.where(item_id.in_(select(items.c.id).where(items.c.ref == window.ref)))
+        async with self.store.read() as conn:
+            return (await conn.execute(query)).all()
+
     async def _loans(self, window: Window, limit: int) -> list[ArchiveEvent]:
         out: list[ArchiveEvent] = []
         desk = f"{self.room}-desk"
@@ -317,12 +326,7 @@ class EventSource:
             .order_by(gate_passages.c.at_us, gate_passages.c.id)
             .limit(limit + 1)
         )
-        if window.ref is not None:
-            query = query.where(
-                gate_passages.c.item_id.in_(select(items.c.id).where(items.c.ref == window.ref))
-            )
-        async with self.store.read() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._of_window_item(query, gate_passages.c.item_id, window)
         return [
             ArchiveEvent(
                 r.at_us,
@@ -354,12 +358,7 @@ class EventSource:
             .order_by(movements.c.at_us, movements.c.id)
             .limit(limit + 1)
         )
-        if window.ref is not None:
-            query = query.where(
-                movements.c.item_id.in_(select(items.c.id).where(items.c.ref == window.ref))
-            )
-        async with self.store.read() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._of_window_item(query, movements.c.item_id, window)
         out: list[ArchiveEvent] = []
         for r in rows:
             if r.epc is None:

@@ -14,6 +14,7 @@ people and catalogue imports, and the report is opened by others.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -89,42 +90,33 @@ def run_fields(run: Run, checks: Sequence[SpotCheck] = ()) -> dict[str, object]:
     }
 
 
+def _shown(
+    record: ReportRow | CheckItem | SpotCheck, *, leave_out: tuple[str, ...] = ()
+) -> dict[str, object]:
+    """A record's fields in their order, a time ``x_us`` shown as ``x_at`` (ISO 8601)."""
+    fields: dict[str, object] = {}
+    for f in dataclasses.fields(record):
+        if f.name in leave_out:
+            continue
+        value = getattr(record, f.name)
+        if f.name.endswith("_us"):
+            fields[f.name.removesuffix("_us") + "_at"] = _iso(value)
+        else:
+            fields[f.name] = value
+    return fields
+
+
 def row_fields(row: ReportRow) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "discrepancy": row.discrepancy,
-        "ref": row.ref,
-        "epc": row.epc,
-        "expected": row.expected,
-        "seen": row.seen,
-        "seen_at": _iso(row.seen_us),
-        "detail": row.detail,
-    }
+    return _shown(row)
 
 
 def check_item_fields(item: CheckItem) -> dict[str, object]:
-    return {
-        "position": item.position,
-        "ref": item.ref,
-        "category": item.category,
-        "expected": item.expected,
-        "outcome": item.outcome,
-        "found_at": item.found_at,
-        "note": item.note,
-        "recorded_at": _iso(item.recorded_us),
-        "recorded_by": item.recorded_by,
-    }
+    return _shown(item)
 
 
 def check_fields(check: SpotCheck) -> dict[str, object]:
     return {
-        "id": check.id,
-        "run_id": check.run_id,
-        "seed": check.seed,
-        "size": check.size,
-        "created_at": us_to_iso(check.created_us),
-        "created_by": check.created_by,
-        "note": check.note,
+        **_shown(check, leave_out=("room", "items")),
         "outcomes": check.outcomes(),
         "items": [check_item_fields(i) for i in check.items],
     }

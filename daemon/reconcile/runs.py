@@ -19,6 +19,7 @@ failed at the next start. The end of a run is one transaction with its audit ent
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections import Counter
@@ -540,20 +541,7 @@ class Reconciler:
         async with self.store.write() as conn:
             await conn.execute(
                 reconciliation_rows.insert(),
-                [
-                    {
-                        "run_id": run_id,
-                        "discrepancy": f.discrepancy,
-                        "item_id": f.item_id,
-                        "ref": f.ref,
-                        "epc": f.epc,
-                        "expected": f.expected,
-                        "seen": f.seen,
-                        "seen_us": f.seen_us,
-                        "detail": f.detail,
-                    }
-                    for f in findings
-                ],
+                [{"run_id": run_id, **dataclasses.asdict(f)} for f in findings],
             )
 
     # -- reading ----------------------------------------------------------------------------------

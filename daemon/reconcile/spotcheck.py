@@ -103,6 +103,10 @@ class SpotCheck:
         return {o: counts.get(o, 0) for o in (*OUTCOMES, "pending")}
 
 
+_CHECK_ITEM_COLUMNS = [c for c in spot_check_items.c if c.name not in ("check_id", "item_id")]
+"""What a ``CheckItem`` holds of its row."""
+
+
 class SpotChecks:
     def __init__(self, ledger: Ledger, locations_: Locations) -> None:
         self.ledger = ledger
@@ -309,35 +313,12 @@ class SpotChecks:
                 raise NotFound(f"no spot check {check_id} in room {self.room}")
             rows = (
                 await conn.execute(
-                    select(spot_check_items)
+                    select(*_CHECK_ITEM_COLUMNS)
                     .where(spot_check_items.c.check_id == check_id)
                     .order_by(spot_check_items.c.position)
                 )
             ).all()
-        return SpotCheck(
-            id=head.id,
-            room=head.room,
-            run_id=head.run_id,
-            seed=head.seed,
-            size=head.size,
-            created_us=head.created_us,
-            created_by=head.created_by,
-            note=head.note,
-            items=[
-                CheckItem(
-                    r.position,
-                    r.ref,
-                    r.category,
-                    r.expected,
-                    r.outcome,
-                    r.found_at,
-                    r.note,
-                    r.recorded_us,
-                    r.recorded_by,
-                )
-                for r in rows
-            ],
-        )
+        return SpotCheck(**head._asdict(), items=[CheckItem(**r._asdict()) for r in rows])
 
     async def of_run(self, run_id: int) -> list[SpotCheck]:
         async with self.ledger.store.read() as conn:
