@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import PlaceOut
+from api.schemas.locations import PlaceOut
 from daemon.tokens import Role, Scope
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Auth
 from api.params import TOTAL_HEADER, RowId
-from api.schemas import AlarmOut
+from api.schemas.alarms import AlarmOut
 from daemon.ledger.alarms import AlarmFilter, AlarmState
 from daemon.services import Services
 from daemon.tokens import Principal, Role
@@ -46,11 +46,11 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         )
         found = await svc.alarms.list(limit=limit, offset=offset, where=where)
         response.headers[TOTAL_HEADER] = str(await svc.alarms.count(where))
-        return [AlarmOut.of(a) for a in found]
+        return [AlarmOut.from_domain(a) for a in found]
 
     @r.post("/alarms/{alarm_id}/ack")
     async def acknowledge(alarm_id: RowId, who: Annotated[Principal, Depends(who_may)]) -> AlarmOut:
         """Acknowledge an alarm; an event alarm (e.g. unauthorized removal) ends with it."""
-        return AlarmOut.of(await svc.alarms.acknowledge(alarm_id, by=who.name))
+        return AlarmOut.from_domain(await svc.alarms.acknowledge(alarm_id, by=who.name))
 
     return r

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from api.auth import Auth
 from api.params import MAX_ROW_ID
-from api.schemas import AuditEntryOut, VerifyOut
+from api.schemas.audit import AuditEntryOut, VerifyOut
 from daemon.audit import verify_chain
 from daemon.services import Services
 from daemon.store.schema import audit
@@ -31,13 +31,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             query = query.where(audit.c.subject == subject)
         async with svc.store.read() as conn:
             rows = (await conn.execute(query.order_by(audit.c.seq).limit(limit))).all()
-        return [AuditEntryOut.of(row) for row in rows]
+        return [AuditEntryOut.from_domain(row) for row in rows]
 
     @r.get("/audit/verify")
     async def verify(_who: Annotated[Principal, Depends(auditor)]) -> VerifyOut:
         """Walk the hash chain: OK, or the first entry that no longer fits."""
         async with svc.store.read() as conn:
             result = await verify_chain(conn)
-        return VerifyOut.of(result)
+        return VerifyOut.from_domain(result)
 
     return r

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Auth
-from api.schemas import ClimateHistoryOut, ClimateOut
+from api.schemas.climate import ClimateHistoryOut, ClimateOut
 from daemon.clock import datetime_to_us, now_us, us_to_iso
 from daemon.ledger.errors import Invalid, NotFound
 from daemon.services import Services

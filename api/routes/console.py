@@ -44,7 +44,7 @@ from api.console.schemas import (
 from api.console.search import MAX_LENGTH, MIN_LENGTH, search_items, search_text
 from api.console.tickets import Grant, Tickets
 from api.params import TOTAL_HEADER
-from api.schemas import PlaceOut
+from api.schemas.locations import PlaceOut
 from daemon import __version__
 from daemon.accounts.passwords import PasswordRejected
 from daemon.accounts.store import AccountError, ActiveSession, NewSession, SignInRefused
@@ -276,7 +276,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                     year=h.year,
                     epc=h.epc,
                     matched=h.matched,
-                    location=PlaceOut.of(w.location if w else UNKNOWN_PLACE),
+                    location=PlaceOut.from_domain(w.location if w else UNKNOWN_PLACE),
                     on_loan=bool(w and w.loan),
                 )
             )

@@ -5,19 +5,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from api.auth import Auth
-from api.schemas import (
+from api.schemas.items import (
     BindingOut,
     HistoryOut,
     ImportJobOut,
     ImportOut,
     ItemIn,
     ItemOut,
-    LocationOut,
-    MoveIn,
     RowErrorOut,
     TagIn,
     TraceOut,
 )
+from api.schemas.locations import LocationOut, MoveIn
 from daemon.ledger.errors import Conflict, Invalid
 from daemon.ledger.items import REF_PATTERN, ItemRecord
 from daemon.ledger.movements import move
@@ -139,7 +138,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     async def item_history(ref: RefPath, _who: Annotated[Principal, Depends(reader)]) -> HistoryOut:
         """Movements, gate passages, loans, stacker jobs and audit entries, oldest first."""
         entries = await svc.whereabouts.history(ref)
-        return HistoryOut(ref=ref, entries=[TraceOut.of(e) for e in entries])
+        return HistoryOut(ref=ref, entries=[TraceOut.from_domain(e) for e in entries])
 
     @r.post("/items/{ref}/move")
     async def manual_move(
@@ -173,14 +172,16 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                 raise Invalid("give either an epc or encode=true with a reader, not both")
             if body.reader is None:
                 raise Invalid("encode=true needs the desk reader id in 'reader'")
-            return BindingOut.of(await svc.desk.encode_and_bind(ref, body.reader, actor=who.name))
+            return BindingOut.from_domain(
+                await svc.desk.encode_and_bind(ref, body.reader, actor=who.name)
+            )
         if body.epc is None:
             raise Invalid("give the tag's epc, or encode=true with a desk reader")
-        return BindingOut.of(await svc.tags.bind(ref, body.epc, actor=who.name))
+        return BindingOut.from_domain(await svc.tags.bind(ref, body.epc, actor=who.name))
 
     @r.delete("/items/{ref}/tag")
     async def retire_tag(ref: RefPath, who: Annotated[Principal, Depends(staff)]) -> BindingOut:
         """Retire the item's active tag; the binding stays in the history."""
-        return BindingOut.of(await svc.tags.retire(ref, actor=who.name))
+        return BindingOut.from_domain(await svc.tags.retire(ref, actor=who.name))
 
     return r

@@ -39,7 +39,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             due=body.due,
             actor=who.name,
         )
-        return LoanRequestOut.of(request)
+        return LoanRequestOut.from_domain(request)
 
     @r.get("/loan-requests")
     async def list_requests(
@@ -50,13 +50,13 @@ def router(svc: Services, auth: Auth) -> APIRouter:
     ) -> list[LoanRequestOut]:
         """Requests, newest first (``state=pending`` is the approver's queue)."""
         found = await requests.list(state, ref=ref, limit=limit)
-        return [LoanRequestOut.of(x) for x in found]
+        return [LoanRequestOut.from_domain(x) for x in found]
 
     @r.get("/loan-requests/{request_id}")
     async def get_request(
         request_id: RowId, _who: Annotated[Principal, Depends(reader)]
     ) -> LoanRequestOut:
-        return LoanRequestOut.of(await requests.get(request_id))
+        return LoanRequestOut.from_domain(await requests.get(request_id))
 
     @r.post("/loan-requests/{request_id}/approve")
     async def approve(
@@ -75,20 +75,20 @@ def router(svc: Services, auth: Auth) -> APIRouter:
                     note = f"not retrieved: {e}"
                 await requests.note_retrieval(request_id, note)
                 request = await requests.get(request_id)
-        return LoanRequestOut.of(request)
+        return LoanRequestOut.from_domain(request)
 
     @r.post("/loan-requests/{request_id}/reject")
     async def reject(
         request_id: RowId, body: RejectIn, who: Annotated[Principal, Depends(approver)]
     ) -> LoanRequestOut:
         """Reject with the reason given to the borrower."""
-        return LoanRequestOut.of(
+        return LoanRequestOut.from_domain(
             await requests.reject(request_id, reason=body.reason, actor=who.name)
         )
 
     @r.post("/loan-requests/{request_id}/cancel")
     async def cancel(request_id: RowId, who: Annotated[Principal, Depends(desk)]) -> LoanRequestOut:
         """Withdraw a pending or approved request that will not be checked out."""
-        return LoanRequestOut.of(await requests.cancel(request_id, actor=who.name))
+        return LoanRequestOut.from_domain(await requests.cancel(request_id, actor=who.name))
 
     return r

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
 from api.params import TOTAL_HEADER, RowId
-from api.schemas import (
+from api.schemas.loans import (
     BoxOut,
     CartIn,
     CartLoanIn,

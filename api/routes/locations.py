@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from api.auth import Auth
-from api.schemas import (
+from api.schemas.locations import (
     LocationDefOut,
     LocationOut,
     LookupIn,
@@ -58,7 +58,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         code: str, _who: Annotated[Principal, Depends(reader)]
     ) -> LocationDefOut:
         loc = await svc.locations.get(code)
-        return LocationDefOut.of(loc)
+        return LocationDefOut.from_domain(loc)
 
     @r.get("/locations/{code}/items")
     async def items_at(code: str, _who: Annotated[Principal, Depends(reader)]) -> ShelfOut:

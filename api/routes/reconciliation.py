@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from api.auth import Auth
 from api.exports import audit_export
 from api.params import RowId
-from api.schemas import (
+from api.schemas.reconciliation import (
     CampaignIn,
     CampaignOut,
     KeyFieldCopiesIn,
@@ -224,7 +224,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             note=body.note,
             actor=who.name,
         )
-        return SpotCheckItemOut.of(item)
+        return SpotCheckItemOut.from_domain(item)
 
     # -- retention ------------------------------------------------------------------------------
 

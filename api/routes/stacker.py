@@ -11,13 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 
 from api.auth import Auth
-from api.schemas import (
-    StackerDecisionIn,
-    StackerJobIn,
-    StackerJobOut,
-    StackerOut,
-    cell_arg,
-)
+from api.schemas.stacker import StackerDecisionIn, StackerJobIn, StackerJobOut, StackerOut, cell_arg
 from daemon.ledger.errors import NotFound
 from daemon.services import Services
 from daemon.tokens import Principal, Role

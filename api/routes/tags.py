@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Auth
-from api.schemas import BindingOut, TagOut
+from api.schemas.items import BindingOut, TagOut
 from daemon.ledger.errors import NotFound
 from daemon.ledger.tags import normalise_epc
 from daemon.services import Services
@@ -24,8 +24,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             raise NotFound(f"tag {normalise_epc(epc)} was never bound")
         return TagOut(
             epc=normalise_epc(epc),
-            active=BindingOut.of(active) if active else None,
-            history=[BindingOut.of(b) for b in history],
+            active=BindingOut.from_domain(active) if active else None,
+            history=[BindingOut.from_domain(b) for b in history],
         )
 
     return r

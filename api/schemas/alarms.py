@@ -19,7 +19,3 @@ class AlarmOut(
     """The message's key in the console's catalogues (docs/api.md#messages), or null."""
     params: dict[str, Any] | None
     """The values that fill the message, by name (a nested message is {key, params})."""
-
-    @classmethod
-    def of(cls, a: Alarm) -> AlarmOut:
-        return cls.from_domain(a)

@@ -6,14 +6,10 @@ from api.schemas.base import DomainOut
 from daemon.audit import AuditEntry, VerifyResult
 
 
+# built from an ``AuditEntry``, or a row of the ``audit`` table (it has the same columns)
 class AuditEntryOut(DomainOut, domain=AuditEntry):
-    @classmethod
-    def of(cls, entry: object) -> AuditEntryOut:
-        """An ``AuditEntry``, or a row of the ``audit`` table (it has the same columns)."""
-        return cls.from_domain(entry)
+    pass
 
 
 class VerifyOut(DomainOut, domain=VerifyResult):
-    @classmethod
-    def of(cls, result: VerifyResult) -> VerifyOut:
-        return cls.from_domain(result)
+    pass

@@ -24,10 +24,6 @@ def _r(value: float | None, digits: int = 3) -> float | None:
 class ClimateLimitsOut(DomainOut, domain=ClimateLimits):
     temp_swing_c: float = Field(description="largest allowed max - min within 24 h")
 
-    @classmethod
-    def of(cls, limits: ClimateLimits) -> ClimateLimitsOut:
-        return cls.from_domain(limits)
-
 
 class PreservationOut(DomainOut, domain=Preservation):
     pi_years: float | None = Field(description="Preservation Index of the latest values")
@@ -73,7 +69,7 @@ class ClimateRoomOut(Out):
             id=room.config.id,
             name=room.config.name,
             room_class=room.config.room_class,
-            limits=ClimateLimitsOut.of(room.limits),
+            limits=ClimateLimitsOut.from_domain(room.limits),
             at=None if s.t is None else us_to_iso(seconds_to_us(s.t)),
             temperature_c=_r(s.temperature_c),
             humidity_pct=_r(s.humidity_pct),
@@ -178,7 +174,7 @@ class ClimateOut(Out):
         for alarm in active:
             owner = alarm_owner(alarm.key)
             if owner is not None:
-                owned.setdefault(owner, []).append(AlarmOut.of(alarm))
+                owned.setdefault(owner, []).append(AlarmOut.from_domain(alarm))
         return cls(
             at=us_to_iso(seconds_to_us(view.t)),
             rooms=[ClimateRoomOut.of(r, owned.get(("room", r.config.id), [])) for r in view.rooms],

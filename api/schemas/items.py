@@ -71,10 +71,6 @@ class ImportJobOut(Out):
 class TraceOut(DomainOut, domain=TraceEntry):
     details: dict[str, object]
 
-    @classmethod
-    def of(cls, e: TraceEntry) -> TraceOut:
-        return cls.from_domain(e)
-
 
 class HistoryOut(Out):
     ref: str
@@ -91,9 +87,7 @@ class TagIn(BaseModel):
 
 
 class BindingOut(DomainOut, domain=Binding):
-    @classmethod
-    def of(cls, b: Binding) -> BindingOut:
-        return cls.from_domain(b)
+    pass
 
 
 class TagOut(Out):

@@ -73,10 +73,6 @@ class LoanRequestOut(DomainOut, domain=LoanRequest):
     state: str
     """``pending``, ``approved``, ``rejected``, ``fulfilled`` (checked out) or ``cancelled``."""
 
-    @classmethod
-    def of(cls, r: LoanRequest) -> LoanRequestOut:
-        return cls.from_domain(r)
-
 
 class CartIn(BaseModel):
     """Which boxes: a list of references, or every tagged box a desk reader sees now."""

@@ -11,9 +11,7 @@ from daemon.ledger.whereabouts import Place, Whereabouts
 
 
 class PlaceOut(DomainOut, domain=Place):
-    @classmethod
-    def of(cls, place: Place) -> PlaceOut:
-        return cls.from_domain(place)
+    pass
 
 
 class LocationOut(DomainOut, domain=Whereabouts, rename={"since_us": "since"}):
@@ -36,7 +34,7 @@ class LocationOut(DomainOut, domain=Whereabouts, rename={"since_us": "since"}):
     def of(cls, w: Whereabouts) -> LocationOut:
         return cls.from_domain(
             w,
-            location=PlaceOut.of(w.location),
+            location=PlaceOut.from_domain(w.location),
             loan=LoanOut.of(w.loan) if w.loan else None,
         )
 
@@ -79,9 +77,7 @@ class RackIn(BaseModel):
 
 
 class LocationDefOut(DomainOut, domain=Location, exclude=("id",), rename={"parent_code": "parent"}):
-    @classmethod
-    def of(cls, location: Location) -> LocationDefOut:
-        return cls.from_domain(location)
+    pass
 
 
 class RackOut(Out):

@@ -76,9 +76,7 @@ class CampaignIn(BaseModel):
 
 
 class CampaignLocationOut(DomainOut, domain=CampaignLocation):
-    @classmethod
-    def of(cls, location: CampaignLocation) -> CampaignLocationOut:
-        return cls.from_domain(location)
+    pass
 
 
 class CampaignOut(DomainOut, domain=Campaign, exclude=("room",)):
@@ -89,7 +87,9 @@ class CampaignOut(DomainOut, domain=Campaign, exclude=("room",)):
     def of(cls, c: Campaign, locations: list[CampaignLocation] | None = None) -> CampaignOut:
         return cls.from_domain(
             c,
-            locations=None if locations is None else [CampaignLocationOut.of(x) for x in locations],
+            locations=None
+            if locations is None
+            else [CampaignLocationOut.from_domain(x) for x in locations],
         )
 
 
@@ -106,9 +106,7 @@ class SpotCheckIn(BaseModel):
 
 
 class SpotCheckItemOut(DomainOut, domain=CheckItem):
-    @classmethod
-    def of(cls, i: CheckItem) -> SpotCheckItemOut:
-        return cls.from_domain(i)
+    pass
 
 
 class SpotCheckOut(DomainOut, domain=SpotCheck, exclude=("room",)):
@@ -118,7 +116,7 @@ class SpotCheckOut(DomainOut, domain=SpotCheck, exclude=("room",)):
     @classmethod
     def of(cls, c: SpotCheck) -> SpotCheckOut:
         return cls.from_domain(
-            c, items=[SpotCheckItemOut.of(i) for i in c.items], outcomes=c.outcomes()
+            c, items=[SpotCheckItemOut.from_domain(i) for i in c.items], outcomes=c.outcomes()
         )
 
 

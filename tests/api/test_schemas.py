@@ -7,16 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from api.schemas import (
-    AlarmOut,
-    AuditEntryOut,
-    ItemOut,
-    LoanOut,
-    LocationOut,
-    RunOut,
-    StackerOut,
-)
+from api.schemas.alarms import AlarmOut
+from api.schemas.audit import AuditEntryOut
 from api.schemas.base import DomainOut
+from api.schemas.items import ItemOut
+from api.schemas.loans import LoanOut
+from api.schemas.locations import LocationOut
+from api.schemas.reconciliation import RunOut
+from api.schemas.stacker import StackerOut
 from daemon.audit import AuditEntry
 from daemon.ledger.alarms import Alarm
 from daemon.ledger.items import Item
