@@ -22,6 +22,7 @@ from daemon import messages
 from daemon.ledger.errors import Conflict, NotFound
 from daemon.ledger.loan_rules import LoanRules
 from daemon.ledger.loans import lendable
+from daemon.ledger.rows import select_of_item
 from daemon.ledger.uow import Ledger
 from daemon.messages import Message, say
 from daemon.store.schema import items, loan_requests
@@ -52,24 +53,7 @@ class LoanRequest:
 
 
 def _select() -> Select[Any]:
-    return select(
-        loan_requests.c.id,
-        items.c.ref,
-        loan_requests.c.room,
-        loan_requests.c.borrower,
-        loan_requests.c.borrower_kind,
-        loan_requests.c.purpose,
-        loan_requests.c.due,
-        loan_requests.c.state,
-        loan_requests.c.requested_us,
-        loan_requests.c.requested_by,
-        loan_requests.c.decided_us,
-        loan_requests.c.decided_by,
-        loan_requests.c.approval_no,
-        loan_requests.c.reason,
-        loan_requests.c.loan_id,
-        loan_requests.c.retrieval,
-    ).select_from(loan_requests.join(items, items.c.id == loan_requests.c.item_id))
+    return select_of_item(loan_requests, LoanRequest)
 
 
 class LoanRequests:

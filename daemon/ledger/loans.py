@@ -22,6 +22,7 @@ from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.ledger.loan_rules import LoanRules
 from daemon.ledger.locations import Locations, room_of_item
 from daemon.ledger.movements import move
+from daemon.ledger.rows import select_of_item
 from daemon.ledger.uow import Ledger
 from daemon.messages import ENGLISH, say
 from daemon.store.schema import items, loan_requests, loans
@@ -71,13 +72,7 @@ LOAN_COLUMNS = (
 
 
 def _select() -> Select[Any]:
-    return select(
-        loans.c.id,
-        items.c.ref,
-        *LOAN_COLUMNS[1:],
-        loans.c.borrower_kind,
-        loans.c.request_id,
-    ).select_from(loans.join(items, items.c.id == loans.c.item_id))
+    return select_of_item(loans, Loan)
 
 
 @dataclass(frozen=True, slots=True)
