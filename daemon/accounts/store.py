@@ -95,10 +95,9 @@ class NewSession:
 
 
 @dataclass(frozen=True, slots=True)
-class ActiveSession:
-    secret: str
-    csrf: str
-    principal: Principal
+class ActiveSession(NewSession):
+    """An open session found by its cookie: what its ``NewSession`` gave out, and how."""
+
     account: bool
     """Opened with a password (True) or with a token (a shared desk)."""
 

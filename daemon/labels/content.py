@@ -13,6 +13,7 @@ imagers, which read any character.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from daemon.ledger.items import Item
@@ -42,16 +43,10 @@ class Label:
 
     @classmethod
     def of(cls, item: Item, epc: str | None = None) -> Label:
-        """The label of ``item``; ``epc`` overrides the item's own (a tag bound just now)."""
-        return cls(
-            ref=item.ref,
-            title=item.title,
-            kind=item.kind,
-            year=item.year,
-            retention=item.retention,
-            epc=epc or item.epc,
-            parent_ref=item.parent_ref,
-        )
+        """The label of ``item``: its fields of the same names; ``epc`` overrides the item's
+        own (a tag bound just now)."""
+        shown = {f.name: getattr(item, f.name) for f in dataclasses.fields(cls)}
+        return cls(**shown | {"epc": epc or item.epc})
 
     @property
     def barcode(self) -> str | None:
