@@ -29,6 +29,7 @@ from daemon.cli_common import (
     config_for,
     print_config_error,
     quiet_libraries,
+    room_database,
     setup_logging,
 )
 from daemon.config import ArchroomConfig, ConfigError, load_config
@@ -307,65 +308,58 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     from daemon.audit import AuditChain
     from daemon.clock import now_us
-    from daemon.store.db import SchemaError, Store
+    from daemon.store.db import SchemaError
     from daemon.tokens import Role, Scope, TokenError, Tokens
 
     config, hint = config_for(args)
 
     async def go() -> int:
-        store = Store.connect(config.database_url())
         try:
-            await store.check_schema(f"archroom db upgrade {hint}")
-            tokens = Tokens(store, AuditChain(config.room))
-            actor = f"cli:{getpass.getuser()}"
-            if args.token_command == "create":  # noqa: S105
-                expires = None if args.expires_days is None else args.expires_days * 86400
-                print(
-                    await tokens.create(
-                        name=args.name,
-                        role=Role(args.role),
-                        scope=Scope(args.scope),
-                        expires_in_s=expires,
-                        actor=actor,
+            async with room_database(config, hint) as store:
+                tokens = Tokens(store, AuditChain(config.room))
+                actor = f"cli:{getpass.getuser()}"
+                if args.token_command == "create":  # noqa: S105
+                    expires = None if args.expires_days is None else args.expires_days * 86400
+                    print(
+                        await tokens.create(
+                            name=args.name,
+                            role=Role(args.role),
+                            scope=Scope(args.scope),
+                            expires_in_s=expires,
+                            actor=actor,
+                        )
                     )
-                )
-                return 0
-            if args.token_command == "revoke":  # noqa: S105
-                if await tokens.revoke(args.name, actor=actor):
-                    print(f"revoked {args.name}")
                     return 0
-                print(f"no active token named {args.name!r}", file=sys.stderr)
-                return 1
-            now = now_us()
-            for t in await tokens.list():
-                print(t.line(now))
-            return 0
+                if args.token_command == "revoke":  # noqa: S105
+                    if await tokens.revoke(args.name, actor=actor):
+                        print(f"revoked {args.name}")
+                        return 0
+                    print(f"no active token named {args.name!r}", file=sys.stderr)
+                    return 1
+                now = now_us()
+                for t in await tokens.list():
+                    print(t.line(now))
+                return 0
         except (SchemaError, TokenError) as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1
-        finally:
-            await store.close()
 
     return _run_async(go)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from daemon.audit import verify_chain
-    from daemon.store.db import SchemaError, Store
+    from daemon.store.db import SchemaError
 
     config, hint = config_for(args)
 
     async def go() -> int:
-        store = Store.connect(config.database_url())
         try:
-            await store.check_schema(f"archroom db upgrade {hint}")
-            async with store.read() as conn:
+            async with room_database(config, hint) as store, store.read() as conn:
                 result = await verify_chain(conn)
         except SchemaError as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1
-        finally:
-            await store.close()
         if result.ok:
             print(f"audit chain OK: {result.entries} entries ({result.algorithm})")
             return 0
@@ -388,7 +382,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     from daemon.ledger.pairing import Pairing
     from daemon.ledger.uow import Ledger
     from daemon.outbox import Outbox
-    from daemon.store.db import SchemaError, Store
+    from daemon.store.db import SchemaError
 
     config, hint = config_for(args)
     path = Path(args.file)
@@ -398,22 +392,19 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
 
     async def go() -> ImportJob | int:
-        store = Store.connect(config.database_url())
         try:
-            await store.check_schema(f"archroom db upgrade {hint}")
-            outbox = Outbox(store, site=config.site.id, room=config.room)
-            ledger = Ledger(store, AuditChain(config.room), outbox, Bus())
-            job = ImportJob("cli", f"cli:{getpass.getuser()}", path, args.format)
-            await run_import(
-                job,
-                Catalogue(ledger, Pairing.of(config.pairing)),
-                on_progress=bar.show if bar is not None else None,
-            )
+            async with room_database(config, hint) as store:
+                outbox = Outbox(store, site=config.site.id, room=config.room)
+                ledger = Ledger(store, AuditChain(config.room), outbox, Bus())
+                job = ImportJob("cli", f"cli:{getpass.getuser()}", path, args.format)
+                await run_import(
+                    job,
+                    Catalogue(ledger, Pairing.of(config.pairing)),
+                    on_progress=bar.show if bar is not None else None,
+                )
         except SchemaError as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1
-        finally:
-            await store.close()
         return job
 
     job = asyncio.run(go())

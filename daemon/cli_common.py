@@ -22,11 +22,16 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from daemon.config import ArchroomConfig, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from daemon.store.db import Store
 
 DEFAULT_CONFIG = "/etc/archroom/archroom.toml"
 
@@ -118,6 +123,20 @@ def config_for(args: argparse.Namespace) -> tuple[ArchroomConfig, str]:
         return load_config(None, state_dir=state_dir), f"--state-dir {state_dir}"
     path = getattr(args, "config", None) or DEFAULT_CONFIG
     return load_config(path), f"-c {path}"
+
+
+@asynccontextmanager
+async def room_database(config: ArchroomConfig, hint: str) -> AsyncIterator[Store]:
+    """The database a command acts on, closed at the end; its schema is checked first (a
+    ``SchemaError`` names the upgrade command, with ``hint`` from ``config_for``)."""
+    from daemon.store.db import Store
+
+    store = Store.connect(config.database_url())
+    try:
+        await store.check_schema(f"archroom db upgrade {hint}")
+        yield store
+    finally:
+        await store.close()
 
 
 def print_config_error(e: ConfigError) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import getpass
 import sys
 
-from daemon.cli_common import Commands, add_db_target, config_for
+from daemon.cli_common import Commands, add_db_target, config_for, room_database
 
 ROLES = ("staff", "facilities", "approver", "admin", "sysadmin", "security", "auditor")
 """Roles a person may hold (``catalogue`` is a system's: it keeps a token)."""
@@ -64,7 +64,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     from daemon.accounts.passwords import PasswordRejected
     from daemon.accounts.store import AccountError, standalone
     from daemon.clock import now_us
-    from daemon.store.db import SchemaError, Store
+    from daemon.store.db import SchemaError
     from daemon.tokens import Role
 
     config, hint = config_for(args)
@@ -76,37 +76,34 @@ def cmd_user(args: argparse.Namespace) -> int:
     actor = f"cli:{getpass.getuser()}"
 
     async def go() -> int:
-        store = Store.connect(config.database_url())
         try:
-            await store.check_schema(f"archroom db upgrade {hint}")
-            accounts = standalone(store, site=config.site.id, room=config.room)
-            if args.user_command == "add":
-                assert password is not None
-                secret = await accounts.add(args.name, Role(args.role), password, actor=actor)
-                print(f"added {args.name} ({args.role})")
-                if secret:
-                    print(f"one-time codes (TOTP) secret: {secret}")
-                    print(totp.uri(secret, account=args.name))
-                return 0
-            if args.user_command == "passwd":
-                assert password is not None
-                await accounts.set_password(args.name, password, actor=actor)
-                print(f"password of {args.name} set")
-                return 0
-            if args.user_command == "disable":
-                if await accounts.disable(args.name, actor=actor):
-                    print(f"disabled {args.name}")
+            async with room_database(config, hint) as store:
+                accounts = standalone(store, site=config.site.id, room=config.room)
+                if args.user_command == "add":
+                    assert password is not None
+                    secret = await accounts.add(args.name, Role(args.role), password, actor=actor)
+                    print(f"added {args.name} ({args.role})")
+                    if secret:
+                        print(f"one-time codes (TOTP) secret: {secret}")
+                        print(totp.uri(secret, account=args.name))
                     return 0
-                print(f"archroom: no active account named {args.name!r}", file=sys.stderr)
-                return 1
-            now = now_us()
-            for a in await accounts.list():
-                print(a.line(now))
-            return 0
+                if args.user_command == "passwd":
+                    assert password is not None
+                    await accounts.set_password(args.name, password, actor=actor)
+                    print(f"password of {args.name} set")
+                    return 0
+                if args.user_command == "disable":
+                    if await accounts.disable(args.name, actor=actor):
+                        print(f"disabled {args.name}")
+                        return 0
+                    print(f"archroom: no active account named {args.name!r}", file=sys.stderr)
+                    return 1
+                now = now_us()
+                for a in await accounts.list():
+                    print(a.line(now))
+                return 0
         except (SchemaError, AccountError, PasswordRejected) as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1
-        finally:
-            await store.close()
 
     return asyncio.run(go())

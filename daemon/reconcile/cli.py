@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from daemon.cli_common import Commands, add_db_target, config_for, quiet_libraries
+from daemon.cli_common import Commands, add_db_target, config_for, quiet_libraries, room_database
 
 if TYPE_CHECKING:
     from daemon.config import ArchroomConfig
@@ -82,15 +82,10 @@ async def _ledger(config: ArchroomConfig, hint: str) -> AsyncIterator[Ledger]:
     from daemon.bus import Bus
     from daemon.ledger.uow import Ledger
     from daemon.outbox import Outbox
-    from daemon.store.db import Store
 
-    store = Store.connect(config.database_url())
-    try:
-        await store.check_schema(f"archroom db upgrade {hint}")
+    async with room_database(config, hint) as store:
         outbox = Outbox(store, site=config.site.id, room=config.room)
         yield Ledger(store, AuditChain(config.room), outbox, Bus())
-    finally:
-        await store.close()
 
 
 def _summary(run: Run, out: TextIO) -> None:
