@@ -82,30 +82,26 @@ class Outbox:
         self._wakeup.clear()
 
     async def pending(self, limit: int) -> list[PendingMessage]:
-        async with self.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        outbox.c.id,
-                        outbox.c.event_id,
-                        outbox.c.topic,
-                        outbox.c.payload,
-                        outbox.c.retain,
-                    )
-                    .where(outbox.c.room == self.room, outbox.c.delivered_us.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(limit)
-                )
-            ).all()
+        rows = await self.store.all(
+            select(
+                outbox.c.id,
+                outbox.c.event_id,
+                outbox.c.topic,
+                outbox.c.payload,
+                outbox.c.retain,
+            )
+            .where(outbox.c.room == self.room, outbox.c.delivered_us.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
         return [PendingMessage(r.id, r.event_id, r.topic, r.payload, r.retain) for r in rows]
 
     async def pending_count(self) -> int:
-        async with self.store.read() as conn:
-            n = await conn.scalar(
-                select(func.count())
-                .select_from(outbox)
-                .where(outbox.c.room == self.room, outbox.c.delivered_us.is_(None))
-            )
+        n = await self.store.scalar(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.room == self.room, outbox.c.delivered_us.is_(None))
+        )
         return int(n or 0)
 
     async def mark_delivered(self, ids: Sequence[int], at_us: int) -> None:

@@ -259,8 +259,7 @@ class Occupancy:
 
     async def counts(self) -> dict[str, int]:
         async with self._lock:
-            async with self.store.read() as conn:
-                version = await conn.scalar(select(func.max(movements.c.id)))
+            version = await self.store.scalar(select(func.max(movements.c.id)))
             now = time.monotonic()
             if version != self._version or now - self._at > self.max_age_s:
                 self._counts = await occupancy(self.store, self.room)

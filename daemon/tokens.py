@@ -196,8 +196,7 @@ class Tokens:
             )
 
     async def list(self) -> list[TokenInfo]:
-        async with self.store.read() as conn:
-            rows = (await conn.execute(select(tokens).order_by(tokens.c.name))).all()
+        rows = await self.store.all(select(tokens).order_by(tokens.c.name))
         return [
             TokenInfo(
                 r.id,
@@ -214,8 +213,7 @@ class Tokens:
     async def active(self, token_id: str) -> bool:
         """Whether the token with this id is neither revoked nor expired (a console session
         opened with it lasts only as long)."""
-        async with self.store.read() as conn:
-            row = (await conn.execute(select(tokens).where(tokens.c.id == token_id))).first()
+        row = await self.store.first(select(tokens).where(tokens.c.id == token_id))
         return bool(
             row is not None
             and row.revoked_us is None
@@ -230,8 +228,7 @@ class Tokens:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "arc" or len(parts[1]) != 12:
             return None
-        async with self.store.read() as conn:
-            row = (await conn.execute(select(tokens).where(tokens.c.id == parts[1]))).first()
+        row = await self.store.first(select(tokens).where(tokens.c.id == parts[1]))
         if row is None or not hmac.compare_digest(row.secret_hash, _digest(parts[2])):
             return None
         if row.revoked_us is not None or (row.expires_us is not None and row.expires_us < now_us()):

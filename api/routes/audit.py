@@ -29,8 +29,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         query = select(audit).where(audit.c.seq > after_seq)
         if subject is not None:
             query = query.where(audit.c.subject == subject)
-        async with svc.store.read() as conn:
-            rows = (await conn.execute(query.order_by(audit.c.seq).limit(limit))).all()
+        rows = await svc.store.all(query.order_by(audit.c.seq).limit(limit))
         return [AuditEntryOut.from_domain(row) for row in rows]
 
     @r.get("/audit/verify")

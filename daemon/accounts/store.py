@@ -184,8 +184,7 @@ class Accounts:
 
     async def change_password(self, name: str, old: str, new: str) -> None:
         """The owner's change: the old password first."""
-        async with self.store.read() as conn:
-            row = (await conn.execute(select(accounts).where(accounts.c.name == name))).first()
+        row = await self.store.first(select(accounts).where(accounts.c.name == name))
         if row is None or not await _verify(row.password_hash, old):
             raise AccountError("the current password is not right")
         if old == new:
@@ -237,8 +236,7 @@ class Accounts:
         return secret
 
     async def list(self) -> list[AccountInfo]:
-        async with self.store.read() as conn:
-            rows = (await conn.execute(select(accounts).order_by(accounts.c.name))).all()
+        rows = await self.store.all(select(accounts).order_by(accounts.c.name))
         return [
             AccountInfo(
                 r.name,
@@ -258,8 +256,7 @@ class Accounts:
         """Check the password (and the one-time code of an administrator) and open a session;
         SignInRefused otherwise."""
         now = self.clock()
-        async with self.store.read() as conn:
-            row = (await conn.execute(select(accounts).where(accounts.c.name == name))).first()
+        row = await self.store.first(select(accounts).where(accounts.c.name == name))
         if row is not None and row.locked_until_us is not None and row.locked_until_us > now:
             wait = -(-(row.locked_until_us - now) // 1_000_000)
             await self._refused(name, "locked", now)

@@ -136,8 +136,7 @@ async def seed_catalogue(
         i: (i % shelves // ANTENNAS, 1 + i % ANTENNAS) for i in range(n) if i not in in_stacker
     }
     records = [_record(i, shelf_code(*shelf_of[i]) if i in shelf_of else None) for i in range(n)]
-    async with store.read() as conn:
-        seeded = await conn.scalar(select(items.c.id).limit(1)) is not None
+    seeded = await store.scalar(select(items.c.id).limit(1)) is not None
     if not seeded:
         await Catalogue(ledger).import_rows(
             ((i, r.model_dump()) for i, r in enumerate(records, 1)), actor="demo"

@@ -123,14 +123,11 @@ class Alarms:
             guard.handle("alarm.clear", self._replay_clear)
 
     async def load(self) -> None:
-        async with self.ledger.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(alarms.c.id, alarms.c.key, alarms.c.kind).where(
-                        alarms.c.room == self.room, alarms.c.cleared_us.is_(None)
-                    )
-                )
-            ).all()
+        rows = await self.ledger.store.all(
+            select(alarms.c.id, alarms.c.key, alarms.c.kind).where(
+                alarms.c.room == self.room, alarms.c.cleared_us.is_(None)
+            )
+        )
         self._active = {r.key: (r.id, r.kind) for r in rows}
         self._publish_metric()
 
@@ -244,24 +241,17 @@ class Alarms:
         if existing is not None:
             self._active[key] = (int(existing), kind)
             return None
-        alarm_id = int(
-            (
-                await tx.conn.execute(
-                    alarms.insert()
-                    .values(
-                        key=key,
-                        kind=kind,
-                        source=source,
-                        severity=severity,
-                        message=english(message),
-                        words=stored_words(message),
-                        room=self.room,
-                        subject=subject,
-                        raised_us=tx.at_us,
-                    )
-                    .returning(alarms.c.id)
-                )
-            ).scalar_one()
+        alarm_id = await tx.insert(
+            alarms,
+            key=key,
+            kind=kind,
+            source=source,
+            severity=severity,
+            message=english(message),
+            words=stored_words(message),
+            room=self.room,
+            subject=subject,
+            raised_us=tx.at_us,
         )
         message_key, params = key_and_params(message)
         tx.audit(
@@ -331,12 +321,11 @@ class Alarms:
         await self._clear_stored(record)
 
     async def _active_id(self, key: str) -> int | None:
-        async with self.ledger.store.read() as conn:
-            found = await conn.scalar(
-                select(alarms.c.id).where(
-                    alarms.c.room == self.room, alarms.c.key == key, alarms.c.cleared_us.is_(None)
-                )
+        found = await self.ledger.store.scalar(
+            select(alarms.c.id).where(
+                alarms.c.room == self.room, alarms.c.key == key, alarms.c.cleared_us.is_(None)
             )
+        )
         return int(found) if found is not None else None
 
     async def _end(self, alarm_id: int, *, reason: str, actor: str, at_us: int | None) -> None:
@@ -383,8 +372,7 @@ class Alarms:
         return await self.get(alarm_id)
 
     async def get(self, alarm_id: int) -> Alarm:
-        async with self.ledger.store.read() as conn:
-            row = (await conn.execute(select(alarms).where(alarms.c.id == alarm_id))).first()
+        row = await self.ledger.store.first(select(alarms).where(alarms.c.id == alarm_id))
         if row is None:
             raise NotFound(f"no alarm {alarm_id}")
         return Alarm(**row._asdict())
@@ -402,14 +390,12 @@ class Alarms:
         where = where or AlarmFilter(state="active" if active_only else "all", kind=kind)
         query = select(alarms).where(*self._conditions(where))
         query = query.order_by(alarms.c.id.desc()).limit(limit).offset(offset)
-        async with self.ledger.store.read() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self.ledger.store.all(query)
         return [Alarm(**r._asdict()) for r in rows]
 
     async def count(self, where: AlarmFilter) -> int:
         query = select(func.count()).select_from(alarms).where(*self._conditions(where))
-        async with self.ledger.store.read() as conn:
-            return int(await conn.scalar(query) or 0)
+        return int(await self.ledger.store.scalar(query) or 0)
 
     def _conditions(self, where: AlarmFilter) -> Sequence[ColumnElement[bool]]:
         found: builtins.list[ColumnElement[bool]] = [alarms.c.room == self.room]

@@ -81,24 +81,17 @@ class LoanRequests:
             )
             if pending is not None:
                 raise Conflict(say("request.already_open", request_id=pending, ref=ref))
-            request_id = int(
-                (
-                    await tx.conn.execute(
-                        loan_requests.insert()
-                        .values(
-                            room=self.ledger.room,
-                            item_id=item.id,
-                            borrower=borrower,
-                            borrower_kind=borrower_kind,
-                            purpose=purpose,
-                            due=None if due is None else due.isoformat(),
-                            state="pending",
-                            requested_us=tx.at_us,
-                            requested_by=actor,
-                        )
-                        .returning(loan_requests.c.id)
-                    )
-                ).scalar_one()
+            request_id = await tx.insert(
+                loan_requests,
+                room=self.ledger.room,
+                item_id=item.id,
+                borrower=borrower,
+                borrower_kind=borrower_kind,
+                purpose=purpose,
+                due=None if due is None else due.isoformat(),
+                state="pending",
+                requested_us=tx.at_us,
+                requested_by=actor,
             )
             tx.audit("loan_request.created", ref, {"request_id": request_id, "borrower": borrower})
         return await self.get(request_id)
@@ -168,8 +161,7 @@ class LoanRequests:
             )
 
     async def get(self, request_id: int) -> LoanRequest:
-        async with self.ledger.store.read() as conn:
-            row = (await conn.execute(_select().where(loan_requests.c.id == request_id))).first()
+        row = await self.ledger.store.first(_select().where(loan_requests.c.id == request_id))
         if row is None:
             raise NotFound(say("request.not_found", request_id=request_id))
         return LoanRequest(**row._asdict())
@@ -182,10 +174,7 @@ class LoanRequests:
             query = query.where(loan_requests.c.state == state)
         if ref is not None:
             query = query.where(items.c.ref == ref)
-        async with self.ledger.store.read() as conn:
-            rows = (
-                await conn.execute(query.order_by(loan_requests.c.id.desc()).limit(limit))
-            ).all()
+        rows = await self.ledger.store.all(query.order_by(loan_requests.c.id.desc()).limit(limit))
         return [LoanRequest(**r._asdict()) for r in rows]
 
 

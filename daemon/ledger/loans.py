@@ -172,26 +172,19 @@ class Loans:
                     )
                 if request is not None and request.borrower == borrower:
                     request_id, approval_no = request.id, request.approval_no
-                loan_id = int(
-                    (
-                        await tx.conn.execute(
-                            loans.insert()
-                            .values(
-                                item_id=item_id,
-                                borrower=borrower,
-                                borrower_kind=borrower_kind,
-                                purpose=purpose,
-                                approval_no=approval_no,
-                                due=due.isoformat(),
-                                opened_us=tx.at_us,
-                                opened_by=actor,
-                                request_id=request_id,
-                                category=item.category,
-                                retention=item.retention,
-                            )
-                            .returning(loans.c.id)
-                        )
-                    ).scalar_one()
+                loan_id = await tx.insert(
+                    loans,
+                    item_id=item_id,
+                    borrower=borrower,
+                    borrower_kind=borrower_kind,
+                    purpose=purpose,
+                    approval_no=approval_no,
+                    due=due.isoformat(),
+                    opened_us=tx.at_us,
+                    opened_by=actor,
+                    request_id=request_id,
+                    category=item.category,
+                    retention=item.retention,
                 )
                 if request_id is not None:
                     await tx.conn.execute(
@@ -259,8 +252,9 @@ class Loans:
         loan = await self.get(loan_id)
         if loan.returned_us is not None:
             raise Conflict(say("loan.already_returned", loan_id=loan_id))
-        async with self.ledger.store.read() as conn:
-            category = await conn.scalar(select(items.c.category).where(items.c.ref == loan.ref))
+        category = await self.ledger.store.scalar(
+            select(items.c.category).where(items.c.ref == loan.ref)
+        )
         terms = self.rules.terms(category or "")
         if loan.renewals >= terms.max_renewals:
             raise Conflict(
@@ -295,19 +289,15 @@ class Loans:
         return await self.get(loan_id)
 
     async def get(self, loan_id: int) -> Loan:
-        async with self.ledger.store.read() as conn:
-            row = (await conn.execute(_select().where(loans.c.id == loan_id))).first()
+        row = await self.ledger.store.first(_select().where(loans.c.id == loan_id))
         if row is None:
             raise NotFound(say("loan.not_found", loan_id=loan_id))
         return Loan(**row._asdict())
 
     async def open_loan_of(self, item_id: int) -> Loan | None:
-        async with self.ledger.store.read() as conn:
-            row = (
-                await conn.execute(
-                    _select().where(loans.c.item_id == item_id, loans.c.returned_us.is_(None))
-                )
-            ).first()
+        row = await self.ledger.store.first(
+            _select().where(loans.c.item_id == item_id, loans.c.returned_us.is_(None))
+        )
         return Loan(**row._asdict()) if row is not None else None
 
     async def list(
@@ -322,8 +312,7 @@ class Loans:
         """Loans, newest first, in ``status`` (``open`` includes overdue) and ``where``."""
         query = _select().where(*_conditions(status, ref, where or LoanFilter()))
         query = query.order_by(loans.c.id.desc()).limit(limit).offset(offset)
-        async with self.ledger.store.read() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self.ledger.store.all(query)
         return [Loan(**r._asdict()) for r in rows]
 
     async def count(
@@ -339,8 +328,7 @@ class Loans:
             .select_from(loans.join(items, items.c.id == loans.c.item_id))
             .where(*_conditions(status, ref, where or LoanFilter()))
         )
-        async with self.ledger.store.read() as conn:
-            return int(await conn.scalar(query) or 0)
+        return int(await self.ledger.store.scalar(query) or 0)
 
     async def counts(self, room: str | None = None) -> tuple[int, int]:
         """(open, overdue) loans; with ``room``, of the items in that room (the one they are

@@ -182,8 +182,7 @@ class Locations:
         return found[code]
 
     async def get(self, code: str) -> Location:
-        async with self.store.read() as conn:
-            row = (await conn.execute(_select().where(locations.c.code == code))).first()
+        row = await self.store.first(_select().where(locations.c.code == code))
         if row is None:
             raise NotFound(f"no location with code {code!r}")
         return Location(**row._asdict())
@@ -196,8 +195,7 @@ class Locations:
             query = query.where(locations.c.room == room)
         if kind is not None:
             query = query.where(locations.c.kind == kind)
-        async with self.store.read() as conn:
-            rows = (await conn.execute(query.order_by(locations.c.code).limit(limit))).all()
+        rows = await self.store.all(query.order_by(locations.c.code).limit(limit))
         return [Location(**r._asdict()) for r in rows]
 
 

@@ -57,20 +57,16 @@ async def move(
         return None
     from_id = current.location_id if current is not None else None
     from_code = current.code if current is not None else None
-    result = await tx.conn.execute(
-        movements.insert()
-        .values(
-            item_id=item_id,
-            from_location_id=from_id,
-            to_location_id=to_location_id,
-            at_us=at,
-            source=source,
-            room=room,
-            actor=tx.actor,
-        )
-        .returning(movements.c.id)
+    movement_id = await tx.insert(
+        movements,
+        item_id=item_id,
+        from_location_id=from_id,
+        to_location_id=to_location_id,
+        at_us=at,
+        source=source,
+        room=room,
+        actor=tx.actor,
     )
-    movement_id = int(result.scalar_one())
     values = {
         "location_id": to_location_id,
         "since_us": at,

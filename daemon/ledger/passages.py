@@ -60,16 +60,15 @@ class Passages:
         recorded again after a restart; if its first write landed after all (cut off in COMMIT by
         a failover to a synchronous standby, or killed after the commit), it is not recorded
         twice."""
-        async with self.ledger.store.read() as conn:
-            found = await conn.scalar(
-                select(gate_passages.c.id).where(
-                    gate_passages.c.room == self.ledger.room,
-                    gate_passages.c.gate == gate,
-                    gate_passages.c.epc == epc,
-                    gate_passages.c.direction == direction,
-                    gate_passages.c.at_us == at_us,
-                )
+        found = await self.ledger.store.scalar(
+            select(gate_passages.c.id).where(
+                gate_passages.c.room == self.ledger.room,
+                gate_passages.c.gate == gate,
+                gate_passages.c.epc == epc,
+                gate_passages.c.direction == direction,
+                gate_passages.c.at_us == at_us,
             )
+        )
         return found is not None
 
     async def record(
@@ -110,23 +109,16 @@ class Passages:
                     )
                 )
             authorized = direction == "in" or loan_id is not None or handed_over
-            passage_id = int(
-                (
-                    await tx.conn.execute(
-                        gate_passages.insert()
-                        .values(
-                            epc=epc,
-                            item_id=item.id if item else None,
-                            gate=gate,
-                            direction=direction,
-                            at_us=at_us,
-                            room=room,
-                            loan_id=loan_id,
-                            authorized=authorized,
-                        )
-                        .returning(gate_passages.c.id)
-                    )
-                ).scalar_one()
+            passage_id = await tx.insert(
+                gate_passages,
+                epc=epc,
+                item_id=item.id if item else None,
+                gate=gate,
+                direction=direction,
+                at_us=at_us,
+                room=room,
+                loan_id=loan_id,
+                authorized=authorized,
             )
             ref = item.ref if item is not None else None
             tx.audit(

@@ -78,8 +78,7 @@ class Tags:
         self.company_prefix = company_prefix
 
     async def new_epc_for(self, ref: str) -> str:
-        async with self.ledger.store.read() as conn:
-            item_id = await conn.scalar(select(items.c.id).where(items.c.ref == ref))
+        item_id = await self.ledger.store.scalar(select(items.c.id).where(items.c.ref == ref))
         if item_id is None:
             raise NotFound(f"no catalogue record with ref {ref!r}")
         return giai96(self.company_prefix, int(item_id))
@@ -186,23 +185,20 @@ class Tags:
     async def resolve(self, epc: str) -> tuple[Binding | None, list[Binding]]:
         """The active binding of ``epc`` (if any) and all its bindings, newest first."""
         epc = normalise_epc(epc)
-        async with self.ledger.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        tags.c.epc,
-                        items.c.ref,
-                        tags.c.scheme,
-                        tags.c.bound_us,
-                        tags.c.bound_by,
-                        tags.c.retired_us,
-                        tags.c.retired_by,
-                    )
-                    .select_from(tags.join(items, items.c.id == tags.c.item_id))
-                    .where(tags.c.epc == epc)
-                    .order_by(tags.c.id.desc())
-                )
-            ).all()
+        rows = await self.ledger.store.all(
+            select(
+                tags.c.epc,
+                items.c.ref,
+                tags.c.scheme,
+                tags.c.bound_us,
+                tags.c.bound_by,
+                tags.c.retired_us,
+                tags.c.retired_by,
+            )
+            .select_from(tags.join(items, items.c.id == tags.c.item_id))
+            .where(tags.c.epc == epc)
+            .order_by(tags.c.id.desc())
+        )
         bindings = [
             Binding(
                 r.epc,

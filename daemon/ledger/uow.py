@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.audit import AuditChain
@@ -53,6 +54,11 @@ class Tx:
         outcome: str = "ok",
     ) -> None:
         self.audits.append(_PendingAudit(action, subject, dict(details or {}), outcome, self.at_us))
+
+    async def insert(self, table: Table, **values: Any) -> int:
+        """Insert one row of ``table`` and return its new ``id``."""
+        result = await self.conn.execute(table.insert().values(**values).returning(table.c.id))
+        return int(result.scalar_one())
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

@@ -127,23 +127,16 @@ class Campaigns:
             raise Invalid("nothing to sweep: no shelf reader antennas and no occupied cells")
         try:
             async with self.ledger.transaction(actor) as tx:
-                campaign_id = int(
-                    (
-                        await tx.conn.execute(
-                            inventory_campaigns.insert()
-                            .values(
-                                room=self.room,
-                                state="running",
-                                started_us=tx.at_us,
-                                started_by=actor,
-                                stacker=stacker,
-                                sweeps=self.sweeps,
-                                locations_total=len(targets),
-                                note=note,
-                            )
-                            .returning(inventory_campaigns.c.id)
-                        )
-                    ).scalar_one()
+                campaign_id = await tx.insert(
+                    inventory_campaigns,
+                    room=self.room,
+                    state="running",
+                    started_us=tx.at_us,
+                    started_by=actor,
+                    stacker=stacker,
+                    sweeps=self.sweeps,
+                    locations_total=len(targets),
+                    note=note,
                 )
                 await tx.conn.execute(
                     campaign_locations.insert(),
@@ -217,13 +210,12 @@ class Campaigns:
     # -- the service loop ---------------------------------------------------------------------
 
     async def active(self) -> Campaign | None:
-        async with self.ledger.store.read() as conn:
-            campaign_id = await conn.scalar(
-                select(inventory_campaigns.c.id).where(
-                    inventory_campaigns.c.room == self.room,
-                    inventory_campaigns.c.state.in_(ACTIVE),
-                )
+        campaign_id = await self.ledger.store.scalar(
+            select(inventory_campaigns.c.id).where(
+                inventory_campaigns.c.room == self.room,
+                inventory_campaigns.c.state.in_(ACTIVE),
             )
+        )
         return None if campaign_id is None else await self.get(int(campaign_id))
 
     async def progress(self) -> Campaign | None:
@@ -235,8 +227,7 @@ class Campaigns:
             self._mark(campaign.id, seconds_to_us(self.clock()))
         newly: list[int] = []
         if self.readers is not None:
-            async with self.ledger.store.read() as conn:
-                waiting = (await conn.execute(_unswept(campaign.id, "shelf"))).all()
+            waiting = await self.ledger.store.all(_unswept(campaign.id, "shelf"))
             newly = [
                 r.location_id
                 for r in waiting
@@ -374,57 +365,47 @@ class Campaigns:
     # -- reading ------------------------------------------------------------------------------
 
     async def get(self, campaign_id: int) -> Campaign:
-        async with self.ledger.store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(inventory_campaigns).where(
-                        inventory_campaigns.c.id == campaign_id,
-                        inventory_campaigns.c.room == self.room,
-                    )
-                )
-            ).first()
+        row = await self.ledger.store.first(
+            select(inventory_campaigns).where(
+                inventory_campaigns.c.id == campaign_id,
+                inventory_campaigns.c.room == self.room,
+            )
+        )
         if row is None:
             raise NotFound(f"no inventory campaign {campaign_id} in room {self.room}")
         return Campaign(**row._asdict())
 
     async def recent(self, *, limit: int = 20) -> list[Campaign]:
-        async with self.ledger.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(inventory_campaigns)
-                    .where(inventory_campaigns.c.room == self.room)
-                    .order_by(inventory_campaigns.c.id.desc())
-                    .limit(limit)
-                )
-            ).all()
+        rows = await self.ledger.store.all(
+            select(inventory_campaigns)
+            .where(inventory_campaigns.c.room == self.room)
+            .order_by(inventory_campaigns.c.id.desc())
+            .limit(limit)
+        )
         return [Campaign(**r._asdict()) for r in rows]
 
     async def locations_of(self, campaign_id: int) -> list[CampaignLocation]:
-        async with self.ledger.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        locations.c.code,
-                        campaign_locations.c.kind,
-                        campaign_locations.c.swept_us,
-                        campaign_locations.c.job_id,
-                        campaign_locations.c.result,
-                    )
-                    .select_from(_with_codes)
-                    .where(campaign_locations.c.campaign_id == campaign_id)
-                    .order_by(locations.c.code)
-                )
-            ).all()
+        rows = await self.ledger.store.all(
+            select(
+                locations.c.code,
+                campaign_locations.c.kind,
+                campaign_locations.c.swept_us,
+                campaign_locations.c.job_id,
+                campaign_locations.c.result,
+            )
+            .select_from(_with_codes)
+            .where(campaign_locations.c.campaign_id == campaign_id)
+            .order_by(locations.c.code)
+        )
         return [CampaignLocation(**r._asdict()) for r in rows]
 
     async def last_done_us(self) -> int | None:
-        async with self.ledger.store.read() as conn:
-            value = await conn.scalar(
-                select(func.max(inventory_campaigns.c.finished_us)).where(
-                    inventory_campaigns.c.room == self.room,
-                    inventory_campaigns.c.state == "done",
-                )
+        value = await self.ledger.store.scalar(
+            select(func.max(inventory_campaigns.c.finished_us)).where(
+                inventory_campaigns.c.room == self.room,
+                inventory_campaigns.c.state == "done",
             )
+        )
         return None if value is None else int(value)
 
 

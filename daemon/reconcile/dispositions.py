@@ -113,22 +113,15 @@ class Dispositions:
                         say("disposal.cannot_more", problems=shown, more=len(problems) - 20)
                     )
                 raise Conflict(say("disposal.cannot", problems=shown))
-            disposition_id = int(
-                (
-                    await tx.conn.execute(
-                        dispositions.insert()
-                        .values(
-                            room=self.ledger.room,
-                            action=action,
-                            receiver=receiver,
-                            reason=reason,
-                            state="proposed",
-                            proposed_us=tx.at_us,
-                            proposed_by=actor,
-                        )
-                        .returning(dispositions.c.id)
-                    )
-                ).scalar_one()
+            disposition_id = await tx.insert(
+                dispositions,
+                room=self.ledger.room,
+                action=action,
+                receiver=receiver,
+                reason=reason,
+                state="proposed",
+                proposed_us=tx.at_us,
+                proposed_by=actor,
             )
             await tx.conn.execute(
                 disposition_items.insert(),

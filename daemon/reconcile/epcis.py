@@ -293,8 +293,7 @@ class EventSource:
         """The rows of ``query``, only those of the window's item when it names one."""
         if window.ref is not None:
             query = query.where(item_id.in_(select(items.c.id).where(items.c.ref == window.ref)))
-        async with self.store.read() as conn:
-            return (await conn.execute(query)).all()
+        return await self.store.all(query)
 
     async def _loans(self, window: Window, limit: int) -> list[ArchiveEvent]:
         out: list[ArchiveEvent] = []
@@ -418,8 +417,7 @@ class EventSource:
         )
         if window.ref is not None:
             query = query.where(disposition_items.c.ref == window.ref)
-        async with self.store.read() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self.store.all(query)
         return [
             ArchiveEvent(
                 r.done_us,

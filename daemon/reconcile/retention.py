@@ -65,35 +65,32 @@ async def eligible_items(
     )
     last = 0
     while True:
-        async with store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        items.c.id,
-                        items.c.ref,
-                        items.c.title,
-                        items.c.category,
-                        items.c.kind,
-                        items.c.year,
-                        items.c.retention,
-                        current.c.code,
-                        current.c.kind.label("location_kind"),
-                        item_locations.c.since_us,
-                        loans.c.id.label("loan_id"),
-                        loans.c.due,
-                    )
-                    .select_from(source)
-                    .where(
-                        scope.where,
-                        due,
-                        items.c.year.is_not(None),
-                        items.c.disposition.is_(None),
-                        items.c.id > last,
-                    )
-                    .order_by(items.c.id)
-                    .limit(page)
-                )
-            ).all()
+        rows = await store.all(
+            select(
+                items.c.id,
+                items.c.ref,
+                items.c.title,
+                items.c.category,
+                items.c.kind,
+                items.c.year,
+                items.c.retention,
+                current.c.code,
+                current.c.kind.label("location_kind"),
+                item_locations.c.since_us,
+                loans.c.id.label("loan_id"),
+                loans.c.due,
+            )
+            .select_from(source)
+            .where(
+                scope.where,
+                due,
+                items.c.year.is_not(None),
+                items.c.disposition.is_(None),
+                items.c.id > last,
+            )
+            .order_by(items.c.id)
+            .limit(page)
+        )
         if not rows:
             return
         last = rows[-1].id

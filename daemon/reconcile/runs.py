@@ -230,20 +230,13 @@ class Reconciler:
     async def request(self, *, actor: str, campaign_id: int | None = None) -> Run:
         """Record a run to be executed (state ``queued``)."""
         async with self.ledger.transaction(actor) as tx:
-            run_id = int(
-                (
-                    await tx.conn.execute(
-                        reconciliation_runs.insert()
-                        .values(
-                            room=self.room,
-                            state="queued",
-                            campaign_id=campaign_id,
-                            requested_by=actor,
-                            requested_us=tx.at_us,
-                        )
-                        .returning(reconciliation_runs.c.id)
-                    )
-                ).scalar_one()
+            run_id = await tx.insert(
+                reconciliation_runs,
+                room=self.room,
+                state="queued",
+                campaign_id=campaign_id,
+                requested_by=actor,
+                requested_us=tx.at_us,
             )
             tx.audit(
                 "reconciliation.requested",
@@ -324,17 +317,14 @@ class Reconciler:
 
     async def interrupted(self) -> list[int]:
         """At start: runs left ``running`` failed with the daemon; the ``queued`` ones wait."""
-        async with self.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(reconciliation_runs.c.id, reconciliation_runs.c.state)
-                    .where(
-                        reconciliation_runs.c.room == self.room,
-                        reconciliation_runs.c.state.in_(("queued", "running")),
-                    )
-                    .order_by(reconciliation_runs.c.id)
-                )
-            ).all()
+        rows = await self.store.all(
+            select(reconciliation_runs.c.id, reconciliation_runs.c.state)
+            .where(
+                reconciliation_runs.c.room == self.room,
+                reconciliation_runs.c.state.in_(("queued", "running")),
+            )
+            .order_by(reconciliation_runs.c.id)
+        )
         for r in rows:
             if r.state == "running":
                 await self._fail(r.id, INTERRUPTED)
@@ -413,40 +403,34 @@ class Reconciler:
         return {c: counts.get(c, 0) for c in CLASSES}, items_checked, tags_checked
 
     async def _places(self) -> dict[int, Place]:
-        async with self.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(locations.c.id, locations.c.code, locations.c.kind, locations.c.room)
-                )
-            ).all()
+        rows = await self.store.all(
+            select(locations.c.id, locations.c.code, locations.c.kind, locations.c.room)
+        )
         return {r.id: Place(r.code, r.kind, r.room) for r in rows}
 
     async def _failed_verifies(self, campaign_id: int | None) -> dict[int, str]:
         """location id -> what the campaign's stacker verify of that cell found, when not ok."""
         if campaign_id is None:
             return {}
-        async with self.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        campaign_locations.c.location_id,
-                        campaign_locations.c.job_id,
-                        campaign_locations.c.result,
-                        locations.c.code,
-                    )
-                    .select_from(
-                        campaign_locations.join(
-                            locations, locations.c.id == campaign_locations.c.location_id
-                        )
-                    )
-                    .where(
-                        campaign_locations.c.campaign_id == campaign_id,
-                        campaign_locations.c.kind == "stacker-cell",
-                        campaign_locations.c.result.is_not(None),
-                        campaign_locations.c.result != "ok",
-                    )
+        rows = await self.store.all(
+            select(
+                campaign_locations.c.location_id,
+                campaign_locations.c.job_id,
+                campaign_locations.c.result,
+                locations.c.code,
+            )
+            .select_from(
+                campaign_locations.join(
+                    locations, locations.c.id == campaign_locations.c.location_id
                 )
-            ).all()
+            )
+            .where(
+                campaign_locations.c.campaign_id == campaign_id,
+                campaign_locations.c.kind == "stacker-cell",
+                campaign_locations.c.result.is_not(None),
+                campaign_locations.c.result != "ok",
+            )
+        )
         return {
             r.location_id: f"stacker verify job {r.job_id} of {r.code}: {r.result}" for r in rows
         }
@@ -547,56 +531,44 @@ class Reconciler:
     # -- reading ----------------------------------------------------------------------------------
 
     async def get(self, run_id: int) -> Run:
-        async with self.store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(reconciliation_runs).where(
-                        reconciliation_runs.c.id == run_id, reconciliation_runs.c.room == self.room
-                    )
-                )
-            ).first()
+        row = await self.store.first(
+            select(reconciliation_runs).where(
+                reconciliation_runs.c.id == run_id, reconciliation_runs.c.room == self.room
+            )
+        )
         if row is None:
             raise NotFound(f"no reconciliation run {run_id} in room {self.room}")
         return _run(row)
 
     async def recent(self, *, limit: int = 50) -> list[Run]:
-        async with self.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(reconciliation_runs)
-                    .where(reconciliation_runs.c.room == self.room)
-                    .order_by(reconciliation_runs.c.id.desc())
-                    .limit(limit)
-                )
-            ).all()
+        rows = await self.store.all(
+            select(reconciliation_runs)
+            .where(reconciliation_runs.c.room == self.room)
+            .order_by(reconciliation_runs.c.id.desc())
+            .limit(limit)
+        )
         return [_run(r) for r in rows]
 
     async def latest_done(self) -> Run | None:
-        async with self.store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(reconciliation_runs)
-                    .where(
-                        reconciliation_runs.c.room == self.room,
-                        reconciliation_runs.c.state == "done",
-                    )
-                    .order_by(reconciliation_runs.c.id.desc())
-                    .limit(1)
-                )
-            ).first()
+        row = await self.store.first(
+            select(reconciliation_runs)
+            .where(
+                reconciliation_runs.c.room == self.room,
+                reconciliation_runs.c.state == "done",
+            )
+            .order_by(reconciliation_runs.c.id.desc())
+            .limit(1)
+        )
         return _run(row) if row is not None else None
 
     async def of_campaign(self, campaign_id: int) -> Run | None:
         """The latest run of a campaign, if it has one."""
-        async with self.store.read() as conn:
-            row = (
-                await conn.execute(
-                    select(reconciliation_runs)
-                    .where(reconciliation_runs.c.campaign_id == campaign_id)
-                    .order_by(reconciliation_runs.c.id.desc())
-                    .limit(1)
-                )
-            ).first()
+        row = await self.store.first(
+            select(reconciliation_runs)
+            .where(reconciliation_runs.c.campaign_id == campaign_id)
+            .order_by(reconciliation_runs.c.id.desc())
+            .limit(1)
+        )
         return _run(row) if row is not None else None
 
     async def rows(
@@ -613,8 +585,7 @@ class Reconciler:
         )
         if discrepancy is not None:
             query = query.where(reconciliation_rows.c.discrepancy == discrepancy)
-        async with self.store.read() as conn:
-            rows = (await conn.execute(query.order_by(reconciliation_rows.c.id).limit(limit))).all()
+        rows = await self.store.all(query.order_by(reconciliation_rows.c.id).limit(limit))
         return [_report_row(r) for r in rows]
 
     async def iter_rows(self, run_id: int, *, page: int = 5000) -> AsyncIterator[list[ReportRow]]:

@@ -207,10 +207,9 @@ class Inventory:
         """Raise the ``inventory.due`` reminder when a full inventory is due; clear it if not."""
         last = await self.campaigns.last_done_us()
         if last is None:
-            async with self.ledger.store.read() as conn:
-                first = await conn.scalar(
-                    select(func.min(audit.c.at_us)).where(audit.c.room == self.room)
-                )
+            first = await self.ledger.store.scalar(
+                select(func.min(audit.c.at_us)).where(audit.c.room == self.room)
+            )
             last = int(first) if first is not None else now_us()
         due_us = last + self.interval_us
         if seconds_to_us(self.clock()) >= due_us:

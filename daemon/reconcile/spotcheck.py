@@ -145,22 +145,15 @@ class SpotChecks:
                 raise NotFound(f"no reconciliation run {run_id} in room {self.room}")
             shares, picked = await self._sample(conn, size, random.Random(seed))
         async with self.ledger.transaction(actor) as tx:
-            check_id = int(
-                (
-                    await tx.conn.execute(
-                        spot_checks.insert()
-                        .values(
-                            room=self.room,
-                            run_id=run_id,
-                            seed=seed,
-                            size=len(picked),
-                            created_us=tx.at_us,
-                            created_by=actor,
-                            note=note,
-                        )
-                        .returning(spot_checks.c.id)
-                    )
-                ).scalar_one()
+            check_id = await tx.insert(
+                spot_checks,
+                room=self.room,
+                run_id=run_id,
+                seed=seed,
+                size=len(picked),
+                created_us=tx.at_us,
+                created_by=actor,
+                note=note,
             )
             if picked:
                 await tx.conn.execute(

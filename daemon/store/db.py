@@ -19,17 +19,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
+from sqlalchemy import Row, Select, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -68,6 +68,10 @@ def schema_head() -> str:
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
 
 
 class Store:
@@ -109,6 +113,21 @@ class Store:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             yield conn
+
+    async def all(self, query: Select[*_Ts]) -> Sequence[Row[*_Ts]]:
+        """Every row ``query`` selects, read on a connection of its own."""
+        async with self.read() as conn:
+            return (await conn.execute(query)).all()
+
+    async def first(self, query: Select[*_Ts]) -> Row[*_Ts] | None:
+        """The first row ``query`` selects (None: none), read on a connection of its own."""
+        async with self.read() as conn:
+            return (await conn.execute(query)).first()
+
+    async def scalar(self, query: Select[_T]) -> _T | None:
+        """The first column of the first row ``query`` selects (None: none)."""
+        async with self.read() as conn:
+            return await conn.scalar(query)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
