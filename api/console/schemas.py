@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.console.search import Hit
+from api.schemas.base import DomainOut
 from api.schemas.locations import PlaceOut
 from daemon.tokens import Role, Scope
 
@@ -32,12 +34,7 @@ class SessionOut(_Out):
     climate: bool
 
 
-class SearchHitOut(_Out):
-    ref: str
-    title: str
-    kind: str
-    year: int | None
-    epc: str | None
+class SearchHitOut(DomainOut, domain=Hit):
     matched: str
     location: PlaceOut
     on_loan: bool
