@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Row, and_, literal, select, text, update
+from sqlalchemy import ColumnElement, FromClause, Row, and_, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.events import Event
@@ -135,6 +135,12 @@ def _item_query(room: str, lo: int, hi: int) -> Any:
     The id range is repeated on every table keyed by item, so that PostgreSQL's merge joins
     start their index scans at the chunk instead of at the first item (a quadratic run).
     """
+
+    def of_item(table: FromClause, *also: ColumnElement[bool]) -> ColumnElement[bool]:
+        """The rows of ``table`` for the item (and ``also``), in the chunk's id range."""
+        item_id = table.c.item_id
+        return and_(item_id == items.c.id, *also, item_id > lo, item_id <= hi)
+
     active = tags.alias("active")
     box = items.alias("box")
     box_at = item_locations.alias("box_at")
@@ -162,32 +168,9 @@ def _item_query(room: str, lo: int, hi: int) -> Any:
             *(items.c[f].is_distinct_from(copy.c[f]).label(f"differs_{f}") for f in KEY_FIELDS),
         )
         .select_from(
-            items.outerjoin(
-                active,
-                and_(
-                    active.c.item_id == items.c.id,
-                    active.c.retired_us.is_(None),
-                    active.c.item_id > lo,
-                    active.c.item_id <= hi,
-                ),
-            )
-            .outerjoin(
-                item_locations,
-                and_(
-                    item_locations.c.item_id == items.c.id,
-                    item_locations.c.item_id > lo,
-                    item_locations.c.item_id <= hi,
-                ),
-            )
-            .outerjoin(
-                loans,
-                and_(
-                    loans.c.item_id == items.c.id,
-                    loans.c.returned_us.is_(None),
-                    loans.c.item_id > lo,
-                    loans.c.item_id <= hi,
-                ),
-            )
+            items.outerjoin(active, of_item(active, active.c.retired_us.is_(None)))
+            .outerjoin(item_locations, of_item(item_locations))
+            .outerjoin(loans, of_item(loans, loans.c.returned_us.is_(None)))
             .outerjoin(
                 missing,
                 and_(
