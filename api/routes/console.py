@@ -269,13 +269,8 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         for h in hits:
             w = where.get(h.ref)
             out.append(
-                SearchHitOut(
-                    ref=h.ref,
-                    title=h.title,
-                    kind=h.kind,
-                    year=h.year,
-                    epc=h.epc,
-                    matched=h.matched,
+                SearchHitOut.from_domain(
+                    h,
                     location=PlaceOut.from_domain(w.location if w else UNKNOWN_PLACE),
                     on_loan=bool(w and w.loan),
                 )
