@@ -277,6 +277,8 @@ class Offered:
     """Moves answered per second: over the window, or until the last answer if that came later."""
     unanswered: int
     """Moves with no answer by the end of the drain."""
+    failed: int
+    """Moves whose connection broke before the answer (counted as not held)."""
     conflicts: int
     """Moves answered 409 (the item was already there): answered, nothing written."""
     latencies: list[float]
@@ -292,7 +294,9 @@ class Offered:
 
     def held(self, p99_bound: float) -> bool:
         return (
-            self.unanswered == 0 and self.achieved >= 0.99 * self.offered and self.p99 < p99_bound
+            self.unanswered == self.failed == 0
+            and self.achieved >= 0.99 * self.offered
+            and self.p99 < p99_bound
         )
 
 
@@ -307,19 +311,26 @@ async def _scheduled_mover(
     rng = random.Random(f"{daemon.room}-{rate}-{time.time()}")
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
-    conflicts = 0
+    conflicts = failed = 0
     last = 0.0
-    count = round(rate * seconds)
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=50)
+    count = max(1, round(rate * seconds))
+    window = count / rate
+    # a connection idle for uvicorn's keep-alive timeout (5 s) is closed by the daemon: the
+    # client drops idle ones sooner, or a move sent on one as it closes would break
+    limits = httpx.Limits(max_connections=None, keepalive_expiry=1.0)
     async with httpx.AsyncClient(
         base_url=daemon.base, headers=headers, timeout=seconds + drain, limits=limits
     ) as client:
 
         async def move(due: float) -> None:
-            nonlocal conflicts, last
+            nonlocal conflicts, failed, last
             ref = item_ref(daemon.room, rng.randrange(per_room))
             to = location_code(daemon.room, rng.randint(1, BAYS), rng.randint(1, LEVELS))
-            r = await client.post(f"/api/v1/items/{ref}/move", json={"to": to})
+            try:
+                r = await client.post(f"/api/v1/items/{ref}/move", json={"to": to})
+            except httpx.TransportError:
+                failed += 1
+                return
             answered = time.monotonic()
             if r.status_code not in (200, 409):
                 raise RuntimeError(f"move answered {r.status_code}: {r.text}")
@@ -335,7 +346,7 @@ async def _scheduled_mover(
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             tasks.append(asyncio.create_task(move(due)))
         done, pending = await asyncio.wait(
-            tasks, timeout=max(0.1, start + seconds + drain - time.monotonic())
+            tasks, timeout=max(0.1, start + window + drain - time.monotonic())
         )
         for task in pending:
             task.cancel()
@@ -343,9 +354,9 @@ async def _scheduled_mover(
         for task in done:
             if (problem := task.exception()) is not None:
                 raise problem
-    span = max(seconds, last - start)
+    span = max(window, last - start)
     return Offered(
-        daemon.room, count / seconds, len(latencies) / span, len(pending), conflicts, latencies
+        daemon.room, rate, len(latencies) / span, len(pending), failed, conflicts, latencies
     )
 
 
@@ -502,6 +513,7 @@ def report_offered(figures: list[Offered], sample: ServerSample, rate: float, bo
     name = f"ha_scale_offered_{len(figures)}_rooms_{rate:g}"
     for f in figures:
         extra = f", {f.unanswered} unanswered" if f.unanswered else ""
+        extra += f", {f.failed} failed (connection broken)" if f.failed else ""
         extra += f", {f.conflicts} answered 409 (already there)" if f.conflicts else ""
         print(
             f"{name}_{f.room}: offered {f.offered:.2f}, achieved {f.achieved:.2f} moves/s,"
@@ -512,7 +524,7 @@ def report_offered(figures: list[Offered], sample: ServerSample, rate: float, bo
     every = [x for f in figures for x in f.latencies]
     held = sum(f.held(bound) for f in figures)
     print(
-        f"{name}: offered {sum(f.offered for f in figures):.1f}, achieved {sum(achieved):.1f}"
+        f"{name}: offered {sum(f.offered for f in figures):.2f}, achieved {sum(achieved):.2f}"
         f" moves/s in total; per room achieved min {min(achieved):.2f}, median"
         f" {statistics.median(achieved):.2f}, max {max(achieved):.2f}; all moves p50"
         f" {_ms(statistics.median(every) if every else float('inf'))}, p99"
@@ -685,6 +697,8 @@ def run(
                 flush=True,
             )
             if writes and rooms > 1:
+                if rates:
+                    time.sleep(30)  # the daemons' start-up work done before the timetables
                 write_phases(
                     dsn, daemons, token, per_room, seconds=seconds, rates=rates, bound=p99_bound
                 )
