@@ -192,6 +192,7 @@ class Daemon:
     room: str
     port: int
     proc: subprocess.Popen[bytes]
+    log: Path
 
     @property
     def base(self) -> str:
@@ -215,7 +216,7 @@ def start_daemons(directory: Path, url: str, rooms: range) -> list[Daemon]:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "daemon", "run", "-c", str(config)], stderr=log
             )
-        started.append(Daemon(room, port, proc))
+        started.append(Daemon(room, port, proc, state / "daemon.log"))
     # Twenty daemons starting at once on a small, busy machine take minutes.
     deadline = time.monotonic() + 900
     try:
@@ -278,7 +279,7 @@ class Offered:
     unanswered: int
     """Moves with no answer by the end of the drain."""
     failed: int
-    """Moves whose connection broke before the answer (counted as not held)."""
+    """Moves answered with a server error, or whose connection broke before the answer."""
     conflicts: int
     """Moves answered 409 (the item was already there): answered, nothing written."""
     latencies: list[float]
@@ -332,6 +333,9 @@ async def _scheduled_mover(
                 failed += 1
                 return
             answered = time.monotonic()
+            if r.status_code >= 500:
+                failed += 1
+                return
             if r.status_code not in (200, 409):
                 raise RuntimeError(f"move answered {r.status_code}: {r.text}")
             conflicts += r.status_code == 409
@@ -513,7 +517,7 @@ def report_offered(figures: list[Offered], sample: ServerSample, rate: float, bo
     name = f"ha_scale_offered_{len(figures)}_rooms_{rate:g}"
     for f in figures:
         extra = f", {f.unanswered} unanswered" if f.unanswered else ""
-        extra += f", {f.failed} failed (connection broken)" if f.failed else ""
+        extra += f", {f.failed} failed (5xx or connection broken)" if f.failed else ""
         extra += f", {f.conflicts} answered 409 (already there)" if f.conflicts else ""
         print(
             f"{name}_{f.room}: offered {f.offered:.2f}, achieved {f.achieved:.2f} moves/s,"
@@ -537,6 +541,18 @@ def report_offered(figures: list[Offered], sample: ServerSample, rate: float, bo
     print(f"{name}_server: {sample.line()}", flush=True)
 
 
+def report_errors(daemons: list[Daemon]) -> None:
+    """The last error each daemon logged, if any: why moves failed."""
+    for d in daemons:
+        errors = [
+            line
+            for line in d.log.read_text(errors="replace").splitlines()
+            if "Error" in line or "ERROR" in line
+        ]
+        if errors:
+            print(f"ha_scale_daemon_error_{d.room}: {len(errors)} lines, last: {errors[-1]}")
+
+
 def write_phases(
     dsn: str,
     daemons: list[Daemon],
@@ -555,6 +571,8 @@ def write_phases(
             open_loop(dsn, daemons, token, per_room, rate=rate, seconds=seconds)
         )
         report_offered(figures, sample, rate, bound)
+        if any(f.failed for f in figures):
+            report_errors(daemons)
     if rates:
         return
     counts, lat, sample = asyncio.run(closed_loop(dsn, daemons, token, per_room, seconds))
