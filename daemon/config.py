@@ -80,6 +80,10 @@ class DatabaseConfig(StrictModel):
     from (same form as ``url``; the same password). Writes never go to it."""
     replica_max_lag_s: float = Field(default=5.0, gt=0)
     """Read from the primary instead while the standby is further behind than this."""
+    max_connections: int = Field(default=15, ge=1, le=1000)
+    """The most connections this daemon opens to PostgreSQL (and as many to the replica): five
+    kept open, the rest opened while requests queue. Rooms sharing one server need its
+    ``max_connections`` above the sum of theirs, or a connection pooler in front of it."""
 
     @field_validator("replica_url")
     @classmethod

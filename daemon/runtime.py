@@ -140,7 +140,7 @@ async def build_services(
     if replica_url is not None:
         replica = ReplicaReads(
             store,
-            Store.connect(replica_url),
+            Store.connect(replica_url, max_connections=config.database.max_connections),
             max_lag_s=config.database.replica_max_lag_s,
             lag_gauge=metrics.database_replica_lag,
         )
@@ -263,7 +263,9 @@ class Daemon:
         sock = bind_api(config)
         host, port = sock.getsockname()[:2]
         self.listening = Listening(host, port, "https" if config.api.tls_cert_file else "http")
-        store = Store.connect(config.database_url())
+        store = Store.connect(
+            config.database_url(), max_connections=config.database.max_connections
+        )
         try:
             await store.check_schema(f"archroom db upgrade {self.config_hint}".strip())
             async with store.write() as conn:

@@ -40,7 +40,10 @@ Handler = Callable[[Record], Awaitable[None]]
 # SQLSTATEs a server answers while it cannot take writes for a while: a standby not yet
 # promoted (read-only transaction), a server shutting down, crashing or starting up, and the
 # connection-exception class.
-_TRANSIENT_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03"})
+_TRANSIENT_SQLSTATES = frozenset({"25006", "53300", "57P01", "57P02", "57P03"})
+"""Read-only transaction (a standby not yet promoted), too many connections (the server's
+``max_connections`` or a role's or database's connection limit is reached), the server shutting
+down or crashing, or starting up."""
 
 
 def is_unavailable(error: BaseException) -> bool:

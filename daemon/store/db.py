@@ -74,6 +74,10 @@ _T = TypeVar("_T")
 _Ts = TypeVarTuple("_Ts")
 
 
+KEPT_CONNECTIONS = 5
+"""Connections to PostgreSQL a store keeps open between requests."""
+
+
 class Store:
     """The async engine plus the two ways in: ``read()`` and ``write()``."""
 
@@ -86,9 +90,11 @@ class Store:
         return self.engine.dialect.name
 
     @classmethod
-    def connect(cls, url: str, *, pool_size: int = 5) -> Store:
+    def connect(cls, url: str, *, max_connections: int = 15) -> Store:
         """Create the engine (no I/O yet). ``url`` is an async SQLAlchemy URL (or libpq's
-        multi-host form, see ``parse_url``)."""
+        multi-host form, see ``parse_url``). On PostgreSQL at most ``max_connections`` are open
+        at once: up to five are kept, the rest closed once they are returned; a request beyond
+        that waits for one (``[database] max_connections``)."""
         parsed = parse_url(url)
         # A failed statement's message would otherwise carry its parameters (resident IDs
         # among them) into whatever logs the exception.
@@ -99,7 +105,8 @@ class Store:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs["pool_size"] = pool_size
+            kwargs["pool_size"] = min(KEPT_CONNECTIONS, max_connections)
+            kwargs["max_overflow"] = max(0, max_connections - KEPT_CONNECTIONS)
             kwargs["pool_pre_ping"] = True
         engine = create_async_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "sqlite":
