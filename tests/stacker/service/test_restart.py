@@ -84,7 +84,7 @@ class DaemonProcess:
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL if it is still there after 15 s (stopping is not under test
-        here; see ``tests.stacker_room.conftest.settled`` for why a stop can hang)."""
+        here; see ``tests.support.room.settled`` for why a stop can hang)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(AssertionError):
