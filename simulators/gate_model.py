@@ -223,15 +223,7 @@ class GateModel:
                         # The carrier's body is in the way of an antenna behind them, less so
                         # of one high above.
                         direct *= 10.0 ** (-s.body_db * behind / 10.0)
-                    inventory.offer(
-                        rng,
-                        tag.epc,
-                        tag.loss_db,
-                        direct=direct,
-                        d=d,
-                        point=(px, py, tag.z),
-                        scatter_amplitude=scatter,
-                    )
+                    inventory.offer(rng, tag, direct, d, (px, py, tag.z), scatter=scatter)
             for epc, rssi, into in inventory.answers():
                 yield TagRead(s.reader, antenna, epc, rssi, t0 + t + into)
             t += inventory.seconds

@@ -163,6 +163,15 @@ def answer(
     return True, round(rssi * 2.0) / 2.0
 
 
+class Tagged(Protocol):
+    """A tag as an inventory round sees it: its EPC and its own loss (orientation, packaging)."""
+
+    @property
+    def epc(self) -> str: ...
+    @property
+    def loss_db(self) -> float: ...
+
+
 @dataclass
 class AntennaFields:
     """Each antenna's multipath field and its direct path's phase per channel."""
@@ -211,30 +220,29 @@ class InventoryRound:
     def offer(
         self,
         rng: random.Random,
-        epc: str,
-        loss_db: float,
-        *,
+        tag: Tagged,
         direct: float,
         d: float,
         point: tuple[float, float, float],
-        scatter_amplitude: float,
+        *,
+        scatter: float,
     ) -> None:
-        """A tag at ``point``, ``d`` from the antenna, with the direct path's gain ``direct``
-        (see ``link_gain``)."""
+        """A tag at ``point``, ``d`` from the antenna, whose direct path has the gain ``direct``
+        and the multipath the amplitude ``scatter`` (``link_gain``'s ``scatter_amplitude``)."""
         gain = link_gain(
             direct,
             d,
             self._length,
             los_phase=self._los_phase,
             multipath=self._field.at(self._channel, self.t, self._k, point),
-            scatter_amplitude=scatter_amplitude,
+            scatter_amplitude=scatter,
             tag_gain=self._tag_gain,
         )
-        powered, rssi = answer(rng, gain, loss_db, self.radio)
+        powered, rssi = answer(rng, gain, tag.loss_db, self.radio)
         if powered:
             self.energised += 1
         if rssi is not None:
-            self.answered.append((epc, rssi))
+            self.answered.append((tag.epc, rssi))
 
     @property
     def seconds(self) -> float:

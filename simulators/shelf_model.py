@@ -146,13 +146,7 @@ class ShelfModel:
                 # Reflections reach a neighbouring shelf round the boards, weaker.
                 leak = 10.0 ** (-0.5 * shadow / 10.0)
                 inventory.offer(
-                    rng,
-                    tag.epc,
-                    tag.loss_db,
-                    direct=direct,
-                    d=d,
-                    point=(px, py, pz),
-                    scatter_amplitude=math.sqrt(peak * scatter * leak),
+                    rng, tag, direct, d, (px, py, pz), scatter=math.sqrt(peak * scatter * leak)
                 )
             for epc, rssi, into in inventory.answers():
                 yield TagRead(s.reader, antenna, epc, rssi if s.rssi else None, t + into)
