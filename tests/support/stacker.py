@@ -4,6 +4,7 @@ the stacker tests make: items, jobs, locations, alarms, the audit."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 
 from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
+from stacker.registers import ExcReq, Mode, Snapshot, StationFlags, Status
 from tests.services import Mosquitto
 from tests.support.poll import eventually
 from tests.support.room import STACKER_TIMING, Room, RoomBuilder, toml_table
@@ -147,3 +149,29 @@ async def racked(
     """Item ``ref``, tagged ``epc``, catalogued and put in cell ``code`` as box ``box``."""
     await add_item(client, ref, epc)
     await place_in_rack(room, client, ref, code, box)
+
+
+IDLE_PLC = Snapshot(
+    plc_heartbeat=1,
+    if_version=1,
+    mode=Mode.AUTO,
+    status=Status.READY | Status.SAFETY_OK | Status.HOMED,
+    active_job_id=0,
+    last_done_job_id=0,
+    completion_code=0,
+    reject_reason=0,
+    fault_code=0,
+    warning_code=0,
+    exc_req=ExcReq(0),
+    position=(1, 1, 1, 1, 0),
+    step=0,
+    read_box_id="",
+    station=StationFlags(0),
+    doors=0,
+)
+"""What a PLC in AUTO, ready, safe and homed answers, with no job active or done."""
+
+
+def plc_snapshot(**changes: Any) -> Snapshot:
+    """``IDLE_PLC`` with ``changes`` (the handshake's and recovery's pure tests)."""
+    return replace(IDLE_PLC, **changes)
