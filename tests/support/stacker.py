@@ -12,7 +12,7 @@ import httpx
 
 from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
-from stacker.registers import ExcReq, Mode, Snapshot, StationFlags, Status
+from stacker.registers import IF_VERSION, IR, IR_COUNT, Mode, Snapshot, Status, decode_inputs
 from tests.services import Mosquitto
 from tests.support.poll import eventually
 from tests.support.room import STACKER_TIMING, Room, RoomBuilder, toml_table
@@ -151,25 +151,19 @@ async def racked(
     await place_in_rack(room, client, ref, code, box)
 
 
-IDLE_PLC = Snapshot(
-    plc_heartbeat=1,
-    if_version=1,
-    mode=Mode.AUTO,
-    status=Status.READY | Status.SAFETY_OK | Status.HOMED,
-    active_job_id=0,
-    last_done_job_id=0,
-    completion_code=0,
-    reject_reason=0,
-    fault_code=0,
-    warning_code=0,
-    exc_req=ExcReq(0),
-    position=(1, 1, 1, 1, 0),
-    step=0,
-    read_box_id="",
-    station=StationFlags(0),
-    doors=0,
-)
-"""What a PLC in AUTO, ready, safe and homed answers, with no job active or done."""
+def _idle_inputs() -> list[int]:
+    regs = [0] * IR_COUNT
+    regs[IR.PLC_HEARTBEAT] = 1
+    regs[IR.IF_VERSION] = IF_VERSION
+    regs[IR.MODE] = Mode.AUTO
+    regs[IR.STATUS] = Status.READY | Status.SAFETY_OK | Status.HOMED
+    regs[IR.POSITION : IR.POSITION + 5] = [1, 1, 1, 1, 0]
+    return regs
+
+
+IDLE_PLC = decode_inputs(_idle_inputs())
+"""What a PLC in AUTO, ready, safe and homed answers (its input registers decoded), with no
+job active or done."""
 
 
 def plc_snapshot(**changes: Any) -> Snapshot:
