@@ -51,15 +51,8 @@ OUTSIDE_ANTENNA = 2
 
 @dataclass(frozen=True)
 class GateSite(Radio):
-    """The door, its antennas and its reader (the radio's defaults are a gate's)."""
+    """The door, its antennas and its reader."""
 
-    reader: str = "gate-1"
-    tx_dbm: float = 24.0
-    gain_dbi: float = 8.0
-    beam_power: float = 3.0
-    scatter_db: float = 10.0
-    decode_p: float = 0.85
-    round_s: float = 0.015
     antenna_height: float = 2.2
     antenna_tilt_deg: float = 45.0
     antenna_offset: float = 0.05
@@ -68,6 +61,14 @@ class GateSite(Radio):
     hop_s: float = 0.2
     dwell_s: float = 0.2
     """Time the reader inventories on one antenna before switching."""
+    # A gate's radio: a stronger, narrower beam at the door, more reflections, short rounds.
+    reader: str = "gate-1"
+    tx_dbm: float = 24.0
+    gain_dbi: float = 8.0
+    beam_power: float = 3.0
+    scatter_db: float = 10.0
+    decode_p: float = 0.85
+    round_s: float = 0.015
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ class GateModel:
                 antenna = OUTSIDE_ANTENNA if antenna == INSIDE_ANTENNA else INSIDE_ANTENNA
                 switch_at += dwell
             channel = hop_order[int(t / s.hop_s) % s.channels]
-            inventory = InventoryRound(s, fields, antenna, channel, t)
+            inventory = InventoryRound(s, fields, antenna, channel, t=t, rng=rng)
             (ax, ay, az), _ = self._antennas[antenna]
             for mover in scenario.movers:
                 where = mover.at(t)
@@ -223,7 +224,9 @@ class GateModel:
                         # The carrier's body is in the way of an antenna behind them, less so
                         # of one high above.
                         direct *= 10.0 ** (-s.body_db * behind / 10.0)
-                    inventory.offer(rng, tag, direct, d, (px, py, tag.z), scatter=scatter)
+                    inventory.offer(
+                        tag.epc, tag.loss_db, direct, d, (px, py, tag.z), scatter=scatter
+                    )
             for epc, rssi, into in inventory.answers():
                 yield TagRead(s.reader, antenna, epc, rssi, t0 + t + into)
             t += inventory.seconds

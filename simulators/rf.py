@@ -163,15 +163,6 @@ def answer(
     return True, round(rssi * 2.0) / 2.0
 
 
-class Tagged(Protocol):
-    """A tag as an inventory round sees it: its EPC and its own loss (orientation, packaging)."""
-
-    @property
-    def epc(self) -> str: ...
-    @property
-    def loss_db(self) -> float: ...
-
-
 @dataclass
 class AntennaFields:
     """Each antenna's multipath field and its direct path's phase per channel."""
@@ -204,10 +195,18 @@ class InventoryRound:
     """
 
     def __init__(
-        self, radio: Radio, fields: AntennaFields, antenna: int, channel: int, t: float
+        self,
+        radio: Radio,
+        fields: AntennaFields,
+        antenna: int,
+        channel: int,
+        *,
+        t: float,
+        rng: random.Random,
     ) -> None:
         self.radio = radio
         self.t = t
+        self._rng = rng
         self._channel = channel
         self._length = wavelength(radio.frequency_hz, radio.channel_spacing_hz, channel)
         self._k = 2.0 * math.pi / self._length
@@ -219,16 +218,17 @@ class InventoryRound:
 
     def offer(
         self,
-        rng: random.Random,
-        tag: Tagged,
+        epc: str,
+        loss_db: float,
         direct: float,
         d: float,
         point: tuple[float, float, float],
         *,
         scatter: float,
     ) -> None:
-        """A tag at ``point``, ``d`` from the antenna, whose direct path has the gain ``direct``
-        and the multipath the amplitude ``scatter`` (``link_gain``'s ``scatter_amplitude``)."""
+        """A tag (its EPC and its own loss: orientation, packaging) at ``point``, ``d`` from the
+        antenna, whose direct path has the gain ``direct`` and the multipath the amplitude
+        ``scatter`` (``link_gain``'s ``scatter_amplitude``)."""
         gain = link_gain(
             direct,
             d,
@@ -238,11 +238,11 @@ class InventoryRound:
             scatter_amplitude=scatter,
             tag_gain=self._tag_gain,
         )
-        powered, rssi = answer(rng, gain, tag.loss_db, self.radio)
+        powered, rssi = answer(self._rng, gain, loss_db, self.radio)
         if powered:
             self.energised += 1
         if rssi is not None:
-            self.answered.append((tag.epc, rssi))
+            self.answered.append((epc, rssi))
 
     @property
     def seconds(self) -> float:

@@ -127,7 +127,7 @@ class ShelfModel:
         while t < duration:
             antenna = 1 + turn % s.shelves
             turn += 1
-            inventory = InventoryRound(s, fields, antenna, rng.randrange(s.channels), t)
+            inventory = InventoryRound(s, fields, antenna, rng.randrange(s.channels), t=t, rng=rng)
             ax, ay, az = self._antenna(antenna)
             for tag in tags:
                 if not tag.here(t):
@@ -145,9 +145,8 @@ class ShelfModel:
                 direct *= 10.0 ** (-shadow / 10.0)
                 # Reflections reach a neighbouring shelf round the boards, weaker.
                 leak = 10.0 ** (-0.5 * shadow / 10.0)
-                inventory.offer(
-                    rng, tag, direct, d, (px, py, pz), scatter=math.sqrt(peak * scatter * leak)
-                )
+                amplitude = math.sqrt(peak * scatter * leak)
+                inventory.offer(tag.epc, tag.loss_db, direct, d, (px, py, pz), scatter=amplitude)
             for epc, rssi, into in inventory.answers():
                 yield TagRead(s.reader, antenna, epc, rssi if s.rssi else None, t + into)
             yield RoundDone(s.reader, antenna, t + inventory.seconds)
