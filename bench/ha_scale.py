@@ -44,7 +44,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench._rig import PG_ADMIN, free_port, scratch_database, stop
+from bench._rig import PG_ADMIN, free_port, percentile, scratch_database, stop
 from daemon.store.db import Store
 from daemon.tokens import Role, Scope, Tokens
 
@@ -61,11 +61,6 @@ def item_ref(room: str, i: int) -> str:
 
 def location_code(room: str, bay: int, level: int) -> str:
     return f"{room}-A-{bay:02d}-{level:02d}"
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def _relation_bytes(conn: asyncpg.Connection, tables: list[str]) -> int:
@@ -270,7 +265,7 @@ async def lookup_phase(
             if r.status_code != 200:
                 raise RuntimeError(f"lookup answered {r.status_code}: {r.text}")
         out["single_p50_ms"] = statistics.median(times) * 1000
-        out["single_p99_ms"] = _percentile(times, 99) * 1000
+        out["single_p99_ms"] = percentile(times, 99) * 1000
         times = []
         for _ in range(batches):
             refs = [any_ref() for _ in range(1000)]
@@ -280,7 +275,7 @@ async def lookup_phase(
             if len(r.json()["locations"]) != len(set(refs)):
                 raise RuntimeError("a batch lookup missed items")
         out["batch1000_p50_ms"] = statistics.median(times) * 1000
-        out["batch1000_p99_ms"] = _percentile(times, 99) * 1000
+        out["batch1000_p99_ms"] = percentile(times, 99) * 1000
     return out
 
 
@@ -355,7 +350,7 @@ def run(
                 counts, lat = asyncio.run(write_phase(daemons, token, per_room, seconds))
                 print(
                     f"ha_scale_write_rate_1_room: {counts[0] / seconds:.1f} moves/s"
-                    f" (p99 {_percentile(lat, 99) * 1000:.1f} ms)",
+                    f" (p99 {percentile(lat, 99) * 1000:.1f} ms)",
                     flush=True,
                 )
             started = time.monotonic()
@@ -370,7 +365,7 @@ def run(
                 print(
                     f"ha_scale_write_rate_{rooms}_rooms: {sum(rates):.1f} moves/s in total;"
                     f" per room min {min(rates):.1f}, median {statistics.median(rates):.1f},"
-                    f" max {max(rates):.1f} moves/s (p99 {_percentile(lat, 99) * 1000:.1f} ms)",
+                    f" max {max(rates):.1f} moves/s (p99 {percentile(lat, 99) * 1000:.1f} ms)",
                     flush=True,
                 )
             figures = asyncio.run(
