@@ -280,12 +280,7 @@ class ClimateSimulator:
             running = self.relays.running(room) if self.relays is not None else frozenset()
             physics.advance(t, running)
             temperature, humidity = physics.temperature_c, physics.humidity_pct
-            for step in self._steps[room]:
-                if t >= step.start_s:
-                    k = 1.0 - math.exp(-(t - step.start_s) / step.tau_s)
-                    temperature += step.temperature_c * k
-                    humidity += step.humidity_pct * k
-            return temperature, humidity
+            return self._stepped(room, t, temperature, humidity)
         m = self._rooms[room]
         day = (t % DAY_S) / DAY_S
         wave = math.sin(2 * math.pi * (day - 9 / 24))  # warmest at 15:00, coolest at 03:00
@@ -294,6 +289,12 @@ class ClimateSimulator:
         temperature += m.drift_temperature_c_per_day * days
         humidity = m.humidity_pct - m.diurnal_humidity_pct * wave
         humidity += m.drift_humidity_pct_per_day * days
+        return self._stepped(room, t, temperature, humidity)
+
+    def _stepped(
+        self, room: str, t: float, temperature: float, humidity: float
+    ) -> tuple[float, float]:
+        """(temperature, humidity) with the room's steps added, each as far as it has settled."""
         for step in self._steps[room]:
             if t >= step.start_s:
                 k = 1.0 - math.exp(-(t - step.start_s) / step.tau_s)
