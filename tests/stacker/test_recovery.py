@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from stacker.registers import (
 )
 from stacker.service.controller import StackerController
 from tests.stacker.conftest import STATION, Recorder, running, stacker_config
+from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
 from tests.support.stacker import plc_snapshot
 
@@ -51,9 +53,7 @@ def controller(
 @pytest.fixture
 def plc_settings() -> PlcSettings:
     """Motion takes about a second each way, so a job can be caught running."""
-    return PlcSettings(
-        bays=10, levels=5, seconds_per_bay=0.1, heartbeat_period_s=0.05, host_watchdog_s=60.0
-    )
+    return replace(PLC_SETTINGS, seconds_per_bay=0.1)
 
 
 @pytest.fixture
