@@ -25,6 +25,12 @@ PG_ADMIN = os.environ.get(
 """The local PostgreSQL server's maintenance database, where scratch databases are made."""
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (0 to 100) of ``values``: the nearest-rank sample."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 async def pg_admin(sql: str, *, database: str | None = None) -> None:
     """Run one statement on the local PostgreSQL server (in ``database`` if given)."""
     dsn = PG_ADMIN if database is None else PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"

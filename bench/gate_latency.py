@@ -16,17 +16,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import aiomqtt
 
-from bench._rig import free_port, metric_sum, start_broker, start_daemon, stop, wait_port
+from bench._rig import (
+    free_port,
+    metric_sum,
+    percentile,
+    start_broker,
+    start_daemon,
+    stop,
+    wait_port,
+)
 from simulators.llrp_gate import Cross, LlrpGateSimulator
 
 
@@ -48,6 +58,24 @@ def _serve_shelves(ports: list[int], tags: int) -> None:
         await asyncio.Event().wait()
 
     asyncio.run(serve())
+
+
+@contextlib.contextmanager
+def shelf_readers(count: int, tags: int) -> Iterator[list[int]]:
+    """``count`` simulated four-antenna shelf readers with ``tags`` tags per antenna, served in
+    a process of their own; yields their ports once they listen, and ends the process after."""
+    ports = [free_port() for _ in range(count)]
+    process = multiprocessing.get_context("spawn").Process(
+        target=_serve_shelves, args=(ports, tags), daemon=True
+    )
+    process.start()
+    try:
+        for port in ports:
+            wait_port(port)
+        yield ports
+    finally:
+        process.terminate()
+        process.join()
 
 
 def _config(
@@ -130,11 +158,6 @@ async def _measure(
     return latencies, durable, rate
 
 
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench gate_latency")
     parser.add_argument("--crossings", type=int, default=100)
@@ -144,31 +167,23 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="archroom-gate-") as tmp_name:
         tmp = Path(tmp_name)
         broker, broker_port = start_broker(tmp)
-        shelf_ports = [free_port() for _ in range(args.readers)]
-        shelves = multiprocessing.get_context("spawn").Process(
-            target=_serve_shelves, args=(shelf_ports, args.tags), daemon=True
-        )
-        shelves.start()
         daemon = None
         try:
-            for port in shelf_ports:
-                wait_port(port)
+            with shelf_readers(args.readers, args.tags) as shelf_ports:
 
-            async def run() -> tuple[list[float], list[float], float]:
-                nonlocal daemon
-                async with LlrpGateSimulator(cycle_s=0.05, seed=5) as gate:
-                    api_port = free_port()
-                    config = _config(tmp, api_port, broker_port, shelf_ports, gate.port)
-                    daemon = await asyncio.to_thread(start_daemon, config, api_port)
-                    try:
-                        return await _measure(broker_port, gate, args.crossings, api_port)
-                    finally:
-                        await asyncio.to_thread(stop, daemon)
+                async def run() -> tuple[list[float], list[float], float]:
+                    nonlocal daemon
+                    async with LlrpGateSimulator(cycle_s=0.05, seed=5) as gate:
+                        api_port = free_port()
+                        config = _config(tmp, api_port, broker_port, shelf_ports, gate.port)
+                        daemon = await asyncio.to_thread(start_daemon, config, api_port)
+                        try:
+                            return await _measure(broker_port, gate, args.crossings, api_port)
+                        finally:
+                            await asyncio.to_thread(stop, daemon)
 
-            latencies, durable, rate = asyncio.run(run())
+                latencies, durable, rate = asyncio.run(run())
         finally:
-            shelves.terminate()
-            shelves.join()
             stop(broker)
     if not latencies:
         print("gate_latency: no passage received")
@@ -176,10 +191,10 @@ def main(argv: list[str]) -> int:
     print(f"gate_background_reads_per_s: {rate:,.0f} reads/s")
     print(f"gate_passages_received: {len(latencies)} of {args.crossings}")
     print(f"gate_latency_p50_ms: {statistics.median(latencies) * 1000:.1f} ms")
-    print(f"gate_latency_p99_ms: {_p99(latencies) * 1000:.1f} ms")
+    print(f"gate_latency_p99_ms: {percentile(latencies, 99) * 1000:.1f} ms")
     print(f"gate_latency_max_ms: {max(latencies) * 1000:.1f} ms")
     if durable:
         print(f"gate_durable_received: {len(durable)} of {args.crossings}")
         print(f"gate_durable_latency_p50_ms: {statistics.median(durable) * 1000:.1f} ms")
-        print(f"gate_durable_latency_p99_ms: {_p99(durable) * 1000:.1f} ms")
+        print(f"gate_durable_latency_p99_ms: {percentile(durable, 99) * 1000:.1f} ms")
     return 0

@@ -60,7 +60,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench._rig import PG_ADMIN, free_port, scratch_database, stop
+from bench._rig import PG_ADMIN, free_port, percentile, scratch_database, stop
 from daemon.store.db import Store
 from daemon.tokens import Role, Scope, Tokens
 
@@ -77,11 +77,6 @@ def item_ref(room: str, i: int) -> str:
 
 def location_code(room: str, bay: int, level: int) -> str:
     return f"{room}-A-{bay:02d}-{level:02d}"
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def _relation_bytes(conn: asyncpg.Connection, tables: list[str]) -> int:
@@ -291,7 +286,7 @@ class Offered:
 
     @property
     def p99(self) -> float:
-        return _percentile(self.latencies, 99) if self.latencies else float("inf")
+        return percentile(self.latencies, 99) if self.latencies else float("inf")
 
     def held(self, p99_bound: float) -> bool:
         return (
@@ -532,7 +527,7 @@ def report_offered(figures: list[Offered], sample: ServerSample, rate: float, bo
         f" moves/s in total; per room achieved min {min(achieved):.2f}, median"
         f" {statistics.median(achieved):.2f}, max {max(achieved):.2f}; all moves p50"
         f" {_ms(statistics.median(every) if every else float('inf'))}, p99"
-        f" {_ms(_percentile(every, 99) if every else float('inf'))}, worst room p99"
+        f" {_ms(percentile(every, 99) if every else float('inf'))}, worst room p99"
         f" {_ms(max(f.p99 for f in figures))}; held by {held} of {len(figures)} rooms"
         f" (achieved >= 99 % of offered, all answered, p99 < {_ms(bound)}):"
         f" {'HELD' if held == len(figures) else 'NOT HELD'}",
@@ -580,14 +575,14 @@ def write_phases(
     if n == 1:
         print(
             f"ha_scale_write_rate_1_room: {rates_seen[0]:.1f} moves/s"
-            f" (p99 {_percentile(lat, 99) * 1000:.1f} ms)",
+            f" (p99 {percentile(lat, 99) * 1000:.1f} ms)",
             flush=True,
         )
     else:
         print(
             f"ha_scale_write_rate_{n}_rooms: {sum(rates_seen):.1f} moves/s in total;"
             f" per room min {min(rates_seen):.1f}, median {statistics.median(rates_seen):.1f},"
-            f" max {max(rates_seen):.1f} moves/s (p99 {_percentile(lat, 99) * 1000:.1f} ms)",
+            f" max {max(rates_seen):.1f} moves/s (p99 {percentile(lat, 99) * 1000:.1f} ms)",
             flush=True,
         )
     print(f"ha_scale_server_{n}_rooms: {sample.line()}", flush=True)
@@ -614,7 +609,7 @@ async def lookup_phase(
             if r.status_code != 200:
                 raise RuntimeError(f"lookup answered {r.status_code}: {r.text}")
         out["single_p50_ms"] = statistics.median(times) * 1000
-        out["single_p99_ms"] = _percentile(times, 99) * 1000
+        out["single_p99_ms"] = percentile(times, 99) * 1000
         times = []
         for _ in range(batches):
             refs = [any_ref() for _ in range(1000)]
@@ -624,7 +619,7 @@ async def lookup_phase(
             if len(r.json()["locations"]) != len(set(refs)):
                 raise RuntimeError("a batch lookup missed items")
         out["batch1000_p50_ms"] = statistics.median(times) * 1000
-        out["batch1000_p99_ms"] = _percentile(times, 99) * 1000
+        out["batch1000_p99_ms"] = percentile(times, 99) * 1000
     return out
 
 

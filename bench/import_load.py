@@ -34,7 +34,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._rig import free_port, start_daemon, stop
+from bench._rig import free_port, percentile, start_daemon, stop
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.ledger.imports import LOAD_ROWS
@@ -111,11 +111,6 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield block
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def _loop_lag_buckets(base: str) -> list[tuple[float, float]]:
     text = httpx.get(f"{base}/metrics", timeout=10).text
     buckets = []
@@ -156,7 +151,7 @@ async def _run(args: argparse.Namespace, tmp: Path) -> int:
     share = await _loop_share(tmp)
     print(
         f"import_loop_cpu_per_batch_ms: median {statistics.median(share) * 1000:.1f} ms,"
-        f" p90 {_percentile(share, 0.9) * 1000:.1f} ms ({LOAD_ROWS} rows a batch)"
+        f" p90 {percentile(share, 90) * 1000:.1f} ms ({LOAD_ROWS} rows a batch)"
     )
     data = tmp / "catalogue.csv"
     started = time.monotonic()
@@ -226,7 +221,7 @@ async def _run(args: argparse.Namespace, tmp: Path) -> int:
     print(f"import_rss_growth_mb: {peak - baseline:.0f} MB (budget 150)")
     print(f"import_healthz_samples: {len(answers)}")
     print(f"import_healthz_p50_ms: {statistics.median(answers) * 1000:.1f} ms")
-    print(f"import_healthz_p99_ms: {_percentile(answers, 0.99) * 1000:.1f} ms (budget 100)")
+    print(f"import_healthz_p99_ms: {percentile(answers, 99) * 1000:.1f} ms (budget 100)")
     print(f"import_healthz_max_ms: {max(answers) * 1000:.1f} ms")
     total = buckets[-1][1] if buckets else 0.0
     over = total - next((n for le, n in buckets if le >= 0.1), total)

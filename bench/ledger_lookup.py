@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert, select
 
-from bench._rig import free_port, scratch_database
+from bench._rig import free_port, percentile, scratch_database
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import load_config
@@ -46,11 +46,6 @@ def _csv(n: int) -> str:
     categories = ("personnel", "social insurance", "labour arbitration", "pensions")
     lines += [f"{_ref(i)},File {i},{categories[i % 4]},{2000 + i % 25},D30,box" for i in range(n)]
     return "\n".join(lines) + "\n"
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def _prepare(url: str, n: int) -> tuple[float, str]:
@@ -148,7 +143,7 @@ async def _measure(base: str, token: str, n: int, singles: int, batches: int) ->
             times.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.text
         out["single_p50_ms"] = statistics.median(times) * 1000
-        out["single_p99_ms"] = _percentile(times, 99) * 1000
+        out["single_p99_ms"] = percentile(times, 99) * 1000
         times = []
         for _ in range(batches):
             refs = [
@@ -161,7 +156,7 @@ async def _measure(base: str, token: str, n: int, singles: int, batches: int) ->
             assert r.status_code == 200
             assert len(r.json()["locations"]) == len(set(refs))
         out["batch1000_p50_ms"] = statistics.median(times) * 1000
-        out["batch1000_p99_ms"] = _percentile(times, 99) * 1000
+        out["batch1000_p99_ms"] = percentile(times, 99) * 1000
     return out
 
 

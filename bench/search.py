@@ -37,7 +37,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import insert, text
 
-from bench._rig import free_port, scratch_database
+from bench._rig import free_port, percentile, scratch_database
 from daemon.config import load_config
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
@@ -53,11 +53,6 @@ def _ref(i: int) -> str:
 
 def _epc(i: int) -> str:
     return f"E2801170{i:016X}"
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def _prepare(url: str, n: int) -> tuple[float, str]:
@@ -204,8 +199,8 @@ def run_one(kind: str, n: int, per_kind: int) -> None:
         every = [t for kind, values in times.items() if kind != "baseline" for t in values]
         for name, values in (*times.items(), ("all", every)):
             p50 = statistics.median(values) * 1000
-            p95 = _percentile(values, 95) * 1000
-            p99 = _percentile(values, 99) * 1000
+            p95 = percentile(values, 95) * 1000
+            p99 = percentile(values, 99) * 1000
             print(f"{kind}_search_{name}_p50: {p50:.2f} ms", flush=True)
             print(f"{kind}_search_{name}_p95: {p95:.2f} ms", flush=True)
             print(f"{kind}_search_{name}_p99: {p99:.2f} ms", flush=True)

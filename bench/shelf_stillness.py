@@ -22,26 +22,9 @@ import argparse
 
 from rfid.config import ShelfEngineConfig
 from rfid.shelf import LocationChanged, ShelfEngine
-from simulators.shelf_model import RoundDone, ShelfModel, ShelfSite, ShelfTag
+from simulators.shelf_model import RoundDone, ShelfModel, ShelfSite, ShelfTag, still_bay
 
 HOUR = 3600.0
-
-
-def _bay() -> list[ShelfTag]:
-    tags = [
-        ShelfTag(
-            f"E2801160600007{shelf:02d}{i:08X}",
-            shelf,
-            x=-0.4 + 0.2 * i,
-            depth=0.1 + 0.03 * i,
-            height=0.05 + 0.04 * i,
-        )
-        for shelf in range(1, 5)
-        for i in range(5)
-    ]
-    tags.append(ShelfTag("E28011606000070000000100", 2, x=0.3, depth=-0.05, height=0.35, edge=0.5))
-    tags.append(ShelfTag("E28011606000070000000101", 3, x=0.0, away=((600.0, 900.0),)))
-    return tags
 
 
 TAKEN_OFF = 1200.0
@@ -52,7 +35,7 @@ NEXT_MOVE = "E28011606000070000000103"
 
 def _moved_bay() -> list[ShelfTag]:
     return [
-        *_bay(),
+        *still_bay(),
         ShelfTag(FAR_MOVE, 1, x=0.1, away=((TAKEN_OFF, HOUR),)),
         ShelfTag(FAR_MOVE, 3, x=-0.1, away=((0.0, PUT_DOWN),)),
         ShelfTag(NEXT_MOVE, 2, x=-0.3, away=((TAKEN_OFF, HOUR),)),
@@ -86,7 +69,7 @@ def _delays(site: ShelfSite, config: ShelfEngineConfig, seed: int) -> dict[str, 
 
 
 def _moves(site: ShelfSite, config: ShelfEngineConfig, seed: int) -> int:
-    tags = _bay()
+    tags = still_bay()
     engine = ShelfEngine({(site.reader, a): f"L{a}" for a in range(1, site.shelves + 1)}, config)
     engine.expect_many(((t.epc, f"L{t.shelf}") for t in tags), assume=True)
     moves = 0

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -32,8 +31,8 @@ from pathlib import Path
 import aiomqtt
 import httpx
 
-from bench._rig import free_port, start_broker, start_daemon, stop, wait_port
-from bench.gate_latency import _serve_shelves
+from bench._rig import free_port, start_broker, start_daemon, stop
+from bench.gate_latency import shelf_readers
 from simulators.climate import ClimateSimulator, default_layout
 from simulators.llrp_gate import Cross, LlrpGateSimulator
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
@@ -267,18 +266,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="archroom-soak-") as name:
         tmp = Path(name)
         broker, broker_port = start_broker(tmp)
-        shelf_ports = [free_port() for _ in range(args.readers)]
-        shelves = multiprocessing.get_context("spawn").Process(
-            target=_serve_shelves, args=(shelf_ports, args.tags), daemon=True
-        )
-        shelves.start()
         try:
-            for port in shelf_ports:
-                wait_port(port)
-            r, refusals = asyncio.run(_soak(args, tmp, broker_port, shelf_ports))
+            with shelf_readers(args.readers, args.tags) as shelf_ports:
+                r, refusals = asyncio.run(_soak(args, tmp, broker_port, shelf_ports))
         finally:
-            shelves.terminate()
-            shelves.join()
             stop(broker)
     growth = (r["rss_end_mb"] - r["rss_start_mb"]) / r["rss_start_mb"] * 100
     print(f"soak_duration: {args.duration:.0f} s after {args.warmup:.0f} s warm-up")

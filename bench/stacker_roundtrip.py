@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 from pymodbus.client import AsyncModbusTcpClient
 
+from bench._rig import percentile
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig, StationConfig
@@ -50,9 +51,7 @@ CELL = CellAddress(1, 1, 1, 1, 1)
 
 
 def _quantiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p99
+    return statistics.median(samples), percentile(samples, 99)
 
 
 async def _raw(sim: StackerPlcSimulator, jobs: int) -> list[float]:

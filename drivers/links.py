@@ -9,8 +9,10 @@ LLRP). A bare ``/dev/...`` path (a pty in tests) is accepted as a serial port.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator
 
 LinkScheme = Literal["serial", "socket", "tcp"]
 
@@ -54,3 +56,17 @@ def parse_link(url: str, *, default_port: int | None = None) -> Link:
     raise ValueError(
         f"unsupported link scheme {scheme!r} in {url!r} (use serial://, socket://, tcp://)"
     )
+
+
+def modbus_link(url: str) -> Link:
+    """A Modbus device's link: port 502 (Modbus TCP's) when the URL names none."""
+    return parse_link(url, default_port=502)
+
+
+def _modbus_url(url: str) -> str:
+    modbus_link(url)
+    return url
+
+
+ModbusUrl = Annotated[str, AfterValidator(_modbus_url)]
+"""A configured Modbus link, checked when the configuration is read (``modbus_link``)."""

@@ -20,7 +20,7 @@ from typing import Literal
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from drivers.links import parse_link
+from drivers.links import modbus_link
 
 
 class OutputError(Exception):
@@ -58,7 +58,7 @@ class ModbusOutputs:
         self._devices: dict[tuple[str, int], _Device] = {}
 
     def _device(self, out: OutputAddress) -> _Device:
-        link = parse_link(out.url, default_port=502)
+        link = modbus_link(out.url)
         key = (link.host, link.port)
         device = self._devices.get(key)
         if device is None:

@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Protocol
 
-from drivers.links import parse_link
+from drivers.links import modbus_link
 from drivers.modbus_output import ModbusOutputs, OutputAddress, OutputError
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Sounder:
     def __init__(self, gate: str, config: CoilOutput) -> None:
         self.gate = gate
         self.config = config
-        link = parse_link(config.url, default_port=502)
+        link = modbus_link(config.url)
         self.host, self.port = link.host, link.port
         self.until = 0.0
         self.sounded = 0

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from drivers.links import parse_link
+from drivers.links import modbus_link, parse_link
 from drivers.models import StrictModel
 from rfid.rssi import RssiUnit
 
@@ -189,7 +189,7 @@ class SounderConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if parse_link(v, default_port=502).scheme != "tcp":
+        if modbus_link(v).scheme != "tcp":
             raise ValueError("the sounder is reached over Modbus TCP: tcp://host:port")
         return v
 

@@ -196,12 +196,25 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _ParserExitError(2, f"{self.format_usage()}{self.prog}: error: {message}\n")
 
+    def arguments(self, argv: Sequence[str], out: TextIO, err: TextIO) -> argparse.Namespace | int:
+        """The parsed arguments, or the exit status once the help (on ``out``) or the error (on
+        ``err``) is written."""
+        if "-h" in argv or "--help" in argv:
+            out.write(self.format_help())
+            return 0
+        try:
+            return self.parse_args(list(argv))
+        except _ParserExitError as stop:
+            if stop.message:
+                err.write(stop.message)
+            return stop.status
+
 
 def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def build_parser(prog: str = "archroom replay-gate") -> argparse.ArgumentParser:
+def build_parser(prog: str = "archroom replay-gate") -> _Parser:
     parser = _Parser(
         prog=prog,
         add_help=False,
@@ -262,16 +275,9 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
     """``archroom replay-gate``; returns the exit status (0 done, 2 bad arguments or file)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    parser = build_parser()
-    if "-h" in argv or "--help" in argv:
-        out.write(parser.format_help())
-        return 0
-    try:
-        args = parser.parse_args(list(argv))
-    except _ParserExitError as stop:
-        if stop.message:
-            err.write(stop.message)
-        return stop.status
+    args = build_parser().arguments(argv, out, err)
+    if isinstance(args, int):
+        return args
     try:
         params = _params(args)
         reads = read_capture(args.file)

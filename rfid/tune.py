@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 from drivers.tagread import TagRead
 from rfid.config import GateParams
-from rfid.replay import ReplayError, _Parser, _ParserExitError, read_capture, replay_gate
+from rfid.replay import ReplayError, _Parser, read_capture, replay_gate
 from rfid.rssi import RSSI_UNITS
 from rfid.scorecard import LabelError, Labelled, Scorecard, read_labels, score
 
@@ -199,15 +199,9 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
     parser.add_argument("--draws", type=int, default=60, help="random parameter sets tried")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     parser.add_argument("--seed", type=int, default=1)
-    if "-h" in argv or "--help" in argv:
-        out.write(parser.format_help())
-        return 0
-    try:
-        args = parser.parse_args(list(argv))
-    except _ParserExitError as stop:
-        if stop.message:
-            err.write(stop.message)
-        return stop.status
+    args = parser.arguments(argv, out, err)
+    if isinstance(args, int):
+        return args
     if args.inside_antenna == args.outside_antenna:
         err.write("archroom gate tune: --inside-antenna and --outside-antenna must differ\n")
         return 2

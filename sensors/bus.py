@@ -32,7 +32,7 @@ from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
 from drivers.cancellation import raise_if_cancelled
-from drivers.links import Link, parse_link
+from drivers.links import Link, modbus_link
 from drivers.reconnect import Backoff
 from sensors.buslock import BusBusyError, BusLock
 from sensors.config import BusConfig, SensorConfig
@@ -96,7 +96,7 @@ def serial_parameters(bus: BusConfig, sensors: Sequence[SensorConfig]) -> BusCon
 
 def make_client(bus: BusConfig) -> ModbusClient:
     """A pymodbus client for the bus's link, with pymodbus' own retries and reconnects off."""
-    link: Link = parse_link(bus.url, default_port=502)
+    link: Link = modbus_link(bus.url)
     if link.scheme == "serial":
         return AsyncModbusSerialClient(
             link.path,

@@ -41,7 +41,7 @@ from typing import Literal
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ModbusPDU
 
-from drivers.links import parse_link
+from drivers.links import modbus_link
 from sensors.bus import ModbusClient, make_client, serial_parameters
 from sensors.buslock import BusBusyError, BusLock
 from sensors.config import BusConfig, SensorConfig
@@ -226,7 +226,7 @@ def _target(args: argparse.Namespace, site: Site) -> Target:
                 raise CommissionError(f"no bus {args.bus!r} in the configuration")
             bus = serial_parameters(buses[args.bus], [s for s in site.sensors if s.bus == args.bus])
         else:
-            parse_link(args.link, default_port=502)
+            modbus_link(args.link)
             bus = BusConfig(id="commission", url=args.link, baudrate=args.baud or 9600)
         address = args.address or 1
     if args.baud:
@@ -235,7 +235,7 @@ def _target(args: argparse.Namespace, site: Site) -> Target:
 
 
 def _serial(bus: BusConfig) -> bool:
-    return parse_link(bus.url, default_port=502).scheme == "serial"
+    return modbus_link(bus.url).scheme == "serial"
 
 
 async def _open(bus: BusConfig) -> ModbusClient:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from drivers.links import parse_link
+from drivers.links import ModbusUrl, modbus_link
 from drivers.models import StrictModel
 
 
@@ -26,7 +26,7 @@ class BusConfig(StrictModel):
 
     id: str
     """Bus id (sensors name their bus by it)."""
-    url: str
+    url: ModbusUrl
     """``serial:///dev/ttyUSB0`` (RS485), ``socket://host:port`` (RTU over TCP) or
     ``tcp://host:502`` (Modbus TCP)."""
     framer: Literal["rtu", "tcp"] = "rtu"
@@ -57,15 +57,9 @@ class BusConfig(StrictModel):
                 return {**data, "framer": "tcp"}
         return data
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        parse_link(v, default_port=502)
-        return v
-
     @model_validator(mode="after")
     def _framer_fits_link(self) -> BusConfig:
-        scheme = parse_link(self.url, default_port=502).scheme
+        scheme = modbus_link(self.url).scheme
         if self.framer == "tcp" and scheme != "tcp":
             raise ValueError(f"framer 'tcp' needs a tcp:// URL, not a {scheme} link")
         return self

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from drivers.links import parse_link
+from drivers.links import modbus_link
 from drivers.models import StrictModel
 from sensors.control import ActuatorKind, ControlSettings
 
@@ -49,7 +49,7 @@ class ActuatorConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _tcp(cls, v: str) -> str:
-        if parse_link(v, default_port=502).scheme != "tcp":
+        if modbus_link(v).scheme != "tcp":
             raise ValueError(
                 f"an actuator is switched over Modbus TCP: use tcp://host:port, not {v!r}"
             )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sensors.config import (
@@ -267,11 +267,8 @@ def profile_for(sensor: SensorConfig) -> Profile:
     else:
         assert isinstance(sensor, RsWsN01Config)
         base = RS_WS_N01
-    return Profile(
-        name=base.name,
-        temperature=base.temperature,
-        humidity=base.humidity,
-        serial=base.serial,
+    return replace(
+        base,
         temperature_correction_c=sensor.temperature_offset_c,
         humidity_correction_pct=sensor.humidity_offset_pct,
     )

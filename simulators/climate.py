@@ -44,7 +44,7 @@ import struct
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
@@ -53,6 +53,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulators.climate_room import RelayModule, RoomPhysics, RoomSpec, Weather
+from simulators.modbus import Request, device, serve
 
 log = logging.getLogger(__name__)
 
@@ -279,12 +280,7 @@ class ClimateSimulator:
             running = self.relays.running(room) if self.relays is not None else frozenset()
             physics.advance(t, running)
             temperature, humidity = physics.temperature_c, physics.humidity_pct
-            for step in self._steps[room]:
-                if t >= step.start_s:
-                    k = 1.0 - math.exp(-(t - step.start_s) / step.tau_s)
-                    temperature += step.temperature_c * k
-                    humidity += step.humidity_pct * k
-            return temperature, humidity
+            return self._stepped(room, t, temperature, humidity)
         m = self._rooms[room]
         day = (t % DAY_S) / DAY_S
         wave = math.sin(2 * math.pi * (day - 9 / 24))  # warmest at 15:00, coolest at 03:00
@@ -293,6 +289,12 @@ class ClimateSimulator:
         temperature += m.drift_temperature_c_per_day * days
         humidity = m.humidity_pct - m.diurnal_humidity_pct * wave
         humidity += m.drift_humidity_pct_per_day * days
+        return self._stepped(room, t, temperature, humidity)
+
+    def _stepped(
+        self, room: str, t: float, temperature: float, humidity: float
+    ) -> tuple[float, float]:
+        """(temperature, humidity) with the room's steps added, each as far as it has settled."""
         for step in self._steps[room]:
             if t >= step.start_s:
                 k = 1.0 - math.exp(-(t - step.start_s) / step.tau_s)
@@ -420,25 +422,18 @@ class ClimateSimulator:
         measure = set(_MEASURE[profile])
         bus = self._buses[st.spec.bus]
 
-        async def action(  # noqa: PLR0917 (pymodbus calls it positionally)
-            function_code: int,
-            start_address: int,
-            address: int,
-            count: int,
-            registers: list[int],
-            values: list[int] | list[bool] | None,
-        ) -> ExcCodes | None:
-            wanted = range(address, address + count)
-            if values is None and function_code in (6, 16):
+        async def answer(request: Request) -> ExcCodes | None:
+            function_code, wanted = request.function_code, request.wanted
+            if request.values is None and function_code in (6, 16):
                 # pymodbus reads the registers back to build the answer to a write it has
                 # just applied: that answer goes out at the old address and baud.
                 regs = _config_registers(st)
                 for a in wanted:
-                    registers[a - start_address] = regs[a]
+                    request.registers[a - request.start_address] = regs[a]
                 return None
             if st.fault == "dead" or st.baud != bus.baud:
                 raise NoSuchIdException(f"{st.spec.name} does not answer")
-            if values is not None:
+            if request.values is not None:
                 if function_code not in (6, 16) or not all(a in config_addresses for a in wanted):
                     return (
                         ExcCodes.ILLEGAL_ADDRESS
@@ -446,7 +441,7 @@ class ClimateSimulator:
                         else (ExcCodes.ILLEGAL_FUNCTION)
                     )
                 return self._write_config(
-                    st, dict(zip(wanted, (int(v) for v in values), strict=True))
+                    st, dict(zip(wanted, (int(v) for v in request.values), strict=True))
                 )
             if function_code == _READ_FC[profile] and all(a in measure for a in wanted):
                 regs = self._measurement_registers(st)
@@ -457,12 +452,12 @@ class ClimateSimulator:
             else:
                 return ExcCodes.ILLEGAL_FUNCTION
             for a in wanted:
-                registers[a - start_address] = regs[a]
+                request.registers[a - request.start_address] = regs[a]
             st.reads += 1
             return None
 
         block = SimData(0, count=size, values=0, datatype=DataType.REGISTERS)
-        return SimDevice(st.address, simdata=[block], action=action)
+        return device(st.address, [block], answer)
 
     def _write_config(self, st: _SensorState, written: dict[int, int]) -> ExcCodes | None:
         """Apply an FC06/FC16 write of the address, baud (and XY-MD02 correction) registers.
@@ -512,21 +507,19 @@ class ClimateSimulator:
         bus = self._buses[name]
         devices = [self._device(st) for st in self._sensors.values() if st.spec.bus == name]
 
-        async def nobody(*_: object) -> ExcCodes | None:
+        async def nobody(_: Request) -> ExcCodes | None:
             raise NoSuchIdException("no device at this address")
 
         # Device id 0 stands for every address no sensor has: silence, as on a real line.
         filler = SimData(0, count=0xFFFF, values=0, datatype=DataType.REGISTERS)
-        devices.append(SimDevice(0, simdata=[filler], action=nobody))
-        server = ModbusTcpServer(
+        devices.append(device(0, [filler], nobody))
+        server, self._ports[name] = await serve(
             devices,
+            self._host,
+            self._ports[name],
             framer=FramerType.RTU if bus.framer == "rtu" else FramerType.SOCKET,
-            address=(self._host, self._ports[name]),
             ignore_missing_devices=True,
         )
-        await server.serve_forever(background=True)
-        listener = cast(asyncio.Server, server.transport)
-        self._ports[name] = listener.sockets[0].getsockname()[1]
         self._servers[name] = server
         log.info(
             "climate bus %s (%s) listening on %s:%d",

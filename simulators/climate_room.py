@@ -27,18 +27,18 @@ runs the physics fast too.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
-from pymodbus.framer import FramerType
 from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
+from pymodbus.simulator import DataType, SimData
+
+from simulators.modbus import Request, device, serve
 
 log = logging.getLogger(__name__)
 
@@ -183,25 +183,16 @@ class RelayModule:
     def is_on(self, room: str, kind: ActuatorKind) -> bool:
         return kind in self.running(room)
 
-    async def _action(  # noqa: PLR0917 (pymodbus calls it positionally)
-        self,
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        registers: list[int],
-        values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        del start_address, registers
+    async def _answer(self, request: Request) -> ExcCodes | None:
         if self.dead:
             raise NoSuchIdException("the relay module does not answer")
-        if function_code not in (1, 5, 15):
+        if request.function_code not in (1, 5, 15):
             return ExcCodes.ILLEGAL_FUNCTION
-        if address + count > self.size:
+        if request.address + request.count > self.size:
             return ExcCodes.ILLEGAL_ADDRESS
-        if values is not None:
-            for i, v in enumerate(values):
-                self.coils[address + i] = bool(v)
+        if request.values is not None:
+            for i, v in enumerate(request.values):
+                self.coils[request.address + i] = bool(v)
             self.writes += 1
         return None
 
@@ -209,13 +200,8 @@ class RelayModule:
         coils = [SimData(0, count=self.size, values=False, datatype=DataType.BITS)]
         nothing = [SimData(0, count=1, values=False, datatype=DataType.BITS)]
         regs = [SimData(0, count=1, values=0, datatype=DataType.REGISTERS)]
-        device = SimDevice(
-            self.device_id, simdata=(coils, nothing, regs, regs), action=self._action
-        )
-        server = ModbusTcpServer([device], framer=FramerType.SOCKET, address=(self.host, self.port))
-        await server.serve_forever(background=True)
-        self.port = cast(asyncio.Server, server.transport).sockets[0].getsockname()[1]
-        self._server = server
+        relays = device(self.device_id, (coils, nothing, regs, regs), self._answer)
+        self._server, self.port = await serve([relays], self.host, self.port)
         log.info("relay module listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:

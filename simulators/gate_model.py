@@ -24,8 +24,8 @@ What the reader hears is built from the physics that makes real gates hard:
 - **The reader switches antennas**: it runs rounds on one antenna for ``dwell_s``, then on the
   other; RSSI is the backscatter power (the path counted twice), reported to 0.5 dB.
 
-The multipath, the link and a tag's answer are ``simulators/rf.py``, shared with the shelf
-model (``simulators/shelf_model.py``).
+The multipath, the link, a tag's answer and an inventory round are ``simulators/rf.py``, shared
+with the shelf model (``simulators/shelf_model.py``).
 
 Scenarios are data (``Scenario``: people or carts moving along key frames, the tags they carry,
 and the label of each tag); the builders below make the classes a gate must tell apart. Every
@@ -43,45 +43,32 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from drivers.tagread import TagRead
-from simulators.rf import MultipathField, answer, link_gain, wavelength
+from simulators.rf import AntennaFields, InventoryRound, Radio
 
 INSIDE_ANTENNA = 1
 OUTSIDE_ANTENNA = 2
 
 
 @dataclass(frozen=True)
-class GateSite:
+class GateSite(Radio):
     """The door, its antennas and its reader."""
 
-    reader: str = "gate-1"
-    tx_dbm: float = 24.0
-    """Conducted power at each antenna (after cable loss)."""
-    gain_dbi: float = 8.0
-    beam_power: float = 3.0
-    """Front lobe shape: gain falls as ((1 + cos angle) / 2) ** beam_power."""
-    front_back_db: float = 15.0
     antenna_height: float = 2.2
     antenna_tilt_deg: float = 45.0
     antenna_offset: float = 0.05
     """Distance of each antenna from the door plane."""
-    scatter_db: float = 10.0
-    """Multipath power below the direct path of the antenna's peak gain."""
-    scatter_paths: int = 6
-    tag_gain_dbi: float = 2.0
-    tag_sensitivity_dbm: float = -18.0
-    threshold_softness_db: float = 1.0
-    decode_p: float = 0.85
-    backscatter_loss_db: float = 5.0
     body_db: float = 10.0
-    channels: int = 16
-    frequency_hz: float = 915e6
-    channel_spacing_hz: float = 500e3
     hop_s: float = 0.2
     dwell_s: float = 0.2
     """Time the reader inventories on one antenna before switching."""
+    # A gate's radio: a stronger, narrower beam at the door, more reflections, short rounds.
+    reader: str = "gate-1"
+    tx_dbm: float = 24.0
+    gain_dbi: float = 8.0
+    beam_power: float = 3.0
+    scatter_db: float = 10.0
+    decode_p: float = 0.85
     round_s: float = 0.015
-    round_per_tag_s: float = 0.0025
-    rssi_noise_db: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -201,17 +188,12 @@ class GateModel:
     ) -> Iterator[TagRead]:
         s = self.site
         rng = random.Random(seed)
-        fields = {
-            antenna: MultipathField.draw(rng, s.scatter_paths, s.channels, scenario.motion_hz)
-            for antenna in self._antennas
-        }
-        los_phase = {a: [rng.uniform(0, 2 * math.pi) for _ in range(s.channels)] for a in fields}
+        fields = AntennaFields.draw(rng, self._antennas, s, scenario.motion_hz)
         hop_order = list(range(s.channels))
         rng.shuffle(hop_order)
         dwell = dwell_s if dwell_s is not None else s.dwell_s
         peak = 10.0 ** (s.gain_dbi / 10.0)
         scatter = math.sqrt(peak * (10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths))
-        tag_gain = 10.0 ** (s.tag_gain_dbi / 10.0)
         sway_phase = [rng.uniform(0.0, 2.0 * math.pi) for _ in range(4)]
         t = 0.0
         antenna = INSIDE_ANTENNA if rng.random() < 0.5 else OUTSIDE_ANTENNA
@@ -221,12 +203,8 @@ class GateModel:
                 antenna = OUTSIDE_ANTENNA if antenna == INSIDE_ANTENNA else INSIDE_ANTENNA
                 switch_at += dwell
             channel = hop_order[int(t / s.hop_s) % s.channels]
-            length = wavelength(s.frequency_hz, s.channel_spacing_hz, channel)
-            k = 2.0 * math.pi / length
+            inventory = InventoryRound(s, fields, antenna, channel, t=t, rng=rng)
             (ax, ay, az), _ = self._antennas[antenna]
-            fld = fields[antenna]
-            answered: list[tuple[str, float]] = []
-            energised = 0
             for mover in scenario.movers:
                 where = mover.at(t)
                 if where is None:
@@ -246,26 +224,12 @@ class GateModel:
                         # The carrier's body is in the way of an antenna behind them, less so
                         # of one high above.
                         direct *= 10.0 ** (-s.body_db * behind / 10.0)
-                    gain = link_gain(
-                        direct,
-                        d,
-                        length,
-                        los_phase=los_phase[antenna][channel],
-                        multipath=fld.at(channel, t, k, (px, py, tag.z)),
-                        scatter_amplitude=scatter,
-                        tag_gain=tag_gain,
+                    inventory.offer(
+                        tag.epc, tag.loss_db, direct, d, (px, py, tag.z), scatter=scatter
                     )
-                    powered, rssi = answer(rng, gain, tag.loss_db, s)
-                    if powered:
-                        energised += 1
-                    if rssi is not None:
-                        answered.append((tag.epc, rssi))
-            round_s = s.round_s + s.round_per_tag_s * energised
-            for i, (epc, rssi) in enumerate(answered):
-                yield TagRead(
-                    s.reader, antenna, epc, rssi, t0 + t + round_s * (i + 1) / (len(answered) + 1)
-                )
-            t += round_s
+            for epc, rssi, into in inventory.answers():
+                yield TagRead(s.reader, antenna, epc, rssi, t0 + t + into)
+            t += inventory.seconds
 
 
 # -- scenarios ---------------------------------------------------------------------------------

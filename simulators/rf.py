@@ -10,6 +10,10 @@ drifting slowly as people move (``MultipathField``). So the fading is Rician whe
 path is strong and Rayleigh where it is weak, changes over a few centimetres as a tag moves,
 changes when the reader hops channel, and drifts in a still room.
 
+A reader's settings are a ``Radio`` (each model's site adds its geometry and its defaults);
+``AntennaFields`` draws each antenna's multipath and ``InventoryRound`` runs one round of one
+antenna: the tags offered to it answer or not, and the decoded ones are spread over the round.
+
 Every random draw comes from the caller's ``random.Random``, in a fixed order, so a model and
 a seed give the same reads on every run.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import cmath
 import math
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +47,35 @@ class TagLink(Protocol):
     def backscatter_loss_db(self) -> float: ...
     @property
     def rssi_noise_db(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Radio:
+    """A reader, its antennas and the tags, as the link sees them; each model's site adds its
+    geometry and sets its own defaults."""
+
+    reader: str = "reader-1"
+    tx_dbm: float = 20.0
+    """Conducted power at each antenna (after cable loss)."""
+    gain_dbi: float = 4.0
+    beam_power: float = 2.0
+    """Front lobe shape: gain falls as ((1 + cos angle) / 2) ** beam_power."""
+    front_back_db: float = 15.0
+    scatter_db: float = 12.0
+    """Multipath power below the direct path of the antenna's peak gain."""
+    scatter_paths: int = 6
+    tag_gain_dbi: float = 2.0
+    tag_sensitivity_dbm: float = -18.0
+    threshold_softness_db: float = 1.0
+    decode_p: float = 0.9
+    backscatter_loss_db: float = 5.0
+    channels: int = 16
+    frequency_hz: float = 915e6
+    channel_spacing_hz: float = 500e3
+    round_s: float = 0.05
+    """An inventory round with no tag energised; each energised tag adds ``round_per_tag_s``."""
+    round_per_tag_s: float = 0.0025
+    rssi_noise_db: float = 0.5
 
 
 @dataclass
@@ -127,3 +161,96 @@ def answer(
     rssi = at_tag + 10.0 * math.log10(gain) - loss_db
     rssi += rng.gauss(-link.backscatter_loss_db, link.rssi_noise_db)
     return True, round(rssi * 2.0) / 2.0
+
+
+@dataclass
+class AntennaFields:
+    """Each antenna's multipath field and its direct path's phase per channel."""
+
+    multipath: dict[int, MultipathField]
+    los_phase: dict[int, list[float]]
+
+    @classmethod
+    def draw(
+        cls, rng: random.Random, antennas: Iterable[int], radio: Radio, motion_hz: float
+    ) -> AntennaFields:
+        """Every antenna's field, then every antenna's phases (the order of the draws is part of
+        what a seed gives)."""
+        multipath = {
+            a: MultipathField.draw(rng, radio.scatter_paths, radio.channels, motion_hz)
+            for a in antennas
+        }
+        los_phase = {
+            a: [rng.uniform(0, 2 * math.pi) for _ in range(radio.channels)] for a in multipath
+        }
+        return cls(multipath, los_phase)
+
+
+class InventoryRound:
+    """One inventory round of one antenna on one channel, starting at ``t``.
+
+    Each tag ``offer``-ed answers or not (one or two draws of ``rng`` each, in the order
+    offered); the round lasts ``round_s`` plus ``round_per_tag_s`` per energised tag, and the
+    decoded answers are spread evenly over it (``answers``).
+    """
+
+    def __init__(
+        self,
+        radio: Radio,
+        fields: AntennaFields,
+        antenna: int,
+        channel: int,
+        *,
+        t: float,
+        rng: random.Random,
+    ) -> None:
+        self.radio = radio
+        self.t = t
+        self._rng = rng
+        self._channel = channel
+        self._length = wavelength(radio.frequency_hz, radio.channel_spacing_hz, channel)
+        self._k = 2.0 * math.pi / self._length
+        self._field = fields.multipath[antenna]
+        self._los_phase = fields.los_phase[antenna][channel]
+        self._tag_gain = 10.0 ** (radio.tag_gain_dbi / 10.0)
+        self.answered: list[tuple[str, float]] = []
+        self.energised = 0
+
+    def offer(
+        self,
+        epc: str,
+        loss_db: float,
+        direct: float,
+        d: float,
+        point: tuple[float, float, float],
+        *,
+        scatter: float,
+    ) -> None:
+        """A tag (its EPC and its own loss: orientation, packaging) at ``point``, ``d`` from the
+        antenna, whose direct path has the gain ``direct`` and the multipath the amplitude
+        ``scatter`` (``link_gain``'s ``scatter_amplitude``)."""
+        gain = link_gain(
+            direct,
+            d,
+            self._length,
+            los_phase=self._los_phase,
+            multipath=self._field.at(self._channel, self.t, self._k, point),
+            scatter_amplitude=scatter,
+            tag_gain=self._tag_gain,
+        )
+        powered, rssi = answer(self._rng, gain, loss_db, self.radio)
+        if powered:
+            self.energised += 1
+        if rssi is not None:
+            self.answered.append((epc, rssi))
+
+    @property
+    def seconds(self) -> float:
+        return self.radio.round_s + self.radio.round_per_tag_s * self.energised
+
+    def answers(self) -> Iterator[tuple[str, float, float]]:
+        """(EPC, RSSI, seconds into the round) of each decoded answer, in the order offered."""
+        seconds = self.seconds
+        n = len(self.answered)
+        for i, (epc, rssi) in enumerate(self.answered):
+            yield epc, rssi, seconds * (i + 1) / (n + 1)

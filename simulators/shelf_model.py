@@ -1,14 +1,14 @@
 """A physical model of shelf readers: what the antennas of a bay hear from the boxes on it.
 
 The physics of the gate model (``simulators/gate_model.py``), on shelves, from the same code
-(``simulators/rf.py``: multipath, the link, a tag's answer): one reader with an
-antenna under each shelf board facing down onto the shelf below it, shelves ``spacing`` metres
-apart. A shelf antenna hears its own shelf's boxes in its front lobe, and the neighbouring
-shelves' boxes through its back lobe and the boards in between (``board_db`` per board on the
-direct path), plus multipath: plane waves with random directions and phases per channel,
-drifting slowly as people move in the room (``motion_hz``; a still room drifts little). Read
-probability comes from the power margin at the tag, RSSI from the backscatter (or none at all:
-serial readers report none). So a box on its shelf is read almost every round by its own
+(``simulators/rf.py``: multipath, the link, a tag's answer, an inventory round): one reader with
+an antenna under each shelf board facing down onto the shelf below it, shelves ``spacing``
+metres apart. A shelf antenna hears its own shelf's boxes in its front lobe, and the
+neighbouring shelves' boxes through its back lobe and the boards in between (``board_db`` per
+board on the direct path), plus multipath: plane waves with random directions and phases per
+channel, drifting slowly as people move in the room (``motion_hz``; a still room drifts little).
+Read probability comes from the power margin at the tag, RSSI from the backscatter (or none at
+all: serial readers report none). So a box on its shelf is read almost every round by its own
 antenna and now and then, sometimes strongly, by the antenna of the shelf above or below; a box
 pushed to the front edge, out of the boards' shadow, is heard by two antennas about equally.
 
@@ -26,40 +26,24 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from drivers.tagread import TagRead
-from simulators.rf import MultipathField, answer, link_gain, wavelength
+from simulators.rf import AntennaFields, InventoryRound, Radio
 
 
 @dataclass(frozen=True)
-class ShelfSite:
-    """One bay: a reader with one antenna per shelf (antenna ``n`` above shelf ``n``)."""
+class ShelfSite(Radio):
+    """One bay: a reader with one antenna per shelf (antenna ``n`` above shelf ``n``); the
+    radio's defaults are a shelf reader's."""
 
     reader: str = "shelf-1"
     shelves: int = 4
     spacing: float = 0.4
     """Height between two shelf boards (metres)."""
-    tx_dbm: float = 20.0
-    gain_dbi: float = 4.0
-    beam_power: float = 2.0
-    front_back_db: float = 15.0
     board_db: float = 12.0
     """Loss of the direct path through one shelf board."""
-    scatter_db: float = 12.0
-    scatter_paths: int = 6
-    tag_gain_dbi: float = 2.0
-    tag_sensitivity_dbm: float = -18.0
-    threshold_softness_db: float = 1.0
-    decode_p: float = 0.9
-    backscatter_loss_db: float = 5.0
     rssi: bool = True
     """The reader reports RSSI (LLRP, Impinj); False: none (UHFReader18 serial readers)."""
-    channels: int = 16
-    frequency_hz: float = 915e6
-    channel_spacing_hz: float = 500e3
-    round_s: float = 0.05
-    round_per_tag_s: float = 0.0025
     cycle_s: float = 1.0
     """Time from one antenna's round to its next (the reader polls the antennas in turn)."""
-    rssi_noise_db: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -82,6 +66,30 @@ class ShelfTag:
 
     def here(self, t: float) -> bool:
         return not any(a <= t < b for a, b in self.away)
+
+
+EDGE_EPC = "E28011606000070000000100"
+AWAY_EPC = "E28011606000070000000101"
+
+
+def still_bay() -> list[ShelfTag]:
+    """A bay where nothing moves: five boxes on each of four shelves, one more pushed to the
+    front edge of shelf 2 (heard by the antennas of shelves 2 and 3 alike, ``EDGE_EPC``) and
+    one on shelf 3 taken off from 600 s to 900 s and put back (``AWAY_EPC``)."""
+    tags = [
+        ShelfTag(
+            f"E2801160600007{shelf:02d}{i:08X}",
+            shelf,
+            x=-0.4 + 0.2 * i,
+            depth=0.1 + 0.03 * i,
+            height=0.05 + 0.04 * i,
+        )
+        for shelf in range(1, 5)
+        for i in range(5)
+    ]
+    tags.append(ShelfTag(EDGE_EPC, 2, x=0.3, depth=-0.05, height=0.35, edge=0.5))
+    tags.append(ShelfTag(AWAY_EPC, 3, x=0.0, away=((600.0, 900.0),)))
+    return tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,28 +117,18 @@ class ShelfModel:
     ) -> Iterator[TagRead | RoundDone]:
         s = self.site
         rng = random.Random(seed)
-        antennas = range(1, s.shelves + 1)
-        fields = {
-            a: MultipathField.draw(rng, s.scatter_paths, s.channels, motion_hz) for a in antennas
-        }
-        los_phase = {a: [rng.uniform(0, 2 * math.pi) for _ in range(s.channels)] for a in fields}
+        fields = AntennaFields.draw(rng, range(1, s.shelves + 1), s, motion_hz)
         scatter = 10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths
         peak = 10.0 ** (s.gain_dbi / 10.0)
         back = 10.0 ** (-s.front_back_db / 10.0)
-        tag_gain = 10.0 ** (s.tag_gain_dbi / 10.0)
         step = s.cycle_s / s.shelves
         t = rng.uniform(0.0, step)
         turn = 0
         while t < duration:
             antenna = 1 + turn % s.shelves
             turn += 1
-            channel = rng.randrange(s.channels)
-            length = wavelength(s.frequency_hz, s.channel_spacing_hz, channel)
-            k = 2.0 * math.pi / length
+            inventory = InventoryRound(s, fields, antenna, rng.randrange(s.channels), t=t, rng=rng)
             ax, ay, az = self._antenna(antenna)
-            fld = fields[antenna]
-            answered: list[tuple[str, float]] = []
-            energised = 0
             for tag in tags:
                 if not tag.here(t):
                     continue
@@ -147,28 +145,9 @@ class ShelfModel:
                 direct *= 10.0 ** (-shadow / 10.0)
                 # Reflections reach a neighbouring shelf round the boards, weaker.
                 leak = 10.0 ** (-0.5 * shadow / 10.0)
-                gain = link_gain(
-                    direct,
-                    d,
-                    length,
-                    los_phase=los_phase[antenna][channel],
-                    multipath=fld.at(channel, t, k, (px, py, pz)),
-                    scatter_amplitude=math.sqrt(peak * scatter * leak),
-                    tag_gain=tag_gain,
-                )
-                powered, rssi = answer(rng, gain, tag.loss_db, s)
-                if powered:
-                    energised += 1
-                if rssi is not None:
-                    answered.append((tag.epc, rssi))
-            round_s = s.round_s + s.round_per_tag_s * energised
-            for i, (epc, rssi) in enumerate(answered):
-                yield TagRead(
-                    s.reader,
-                    antenna,
-                    epc,
-                    rssi if s.rssi else None,
-                    t + round_s * (i + 1) / (len(answered) + 1),
-                )
-            yield RoundDone(s.reader, antenna, t + round_s)
+                amplitude = math.sqrt(peak * scatter * leak)
+                inventory.offer(tag.epc, tag.loss_db, direct, d, (px, py, pz), scatter=amplitude)
+            for epc, rssi, into in inventory.answers():
+                yield TagRead(s.reader, antenna, epc, rssi if s.rssi else None, t + into)
+            yield RoundDone(s.reader, antenna, t + inventory.seconds)
             t += step

@@ -45,8 +45,9 @@ from types import TracebackType
 
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
+from pymodbus.simulator import DataType, SimData
 
+from simulators import modbus
 from stacker.registers import (
     EXCEPTION_COMPLETION,
     HR,
@@ -573,10 +574,9 @@ class StackerPlcSimulator:
 
     @property
     def port(self) -> int:
-        if self._server is None or self._server.transport is None:
+        if self._server is None:
             raise RuntimeError("simulator not started")
-        server = self._server.transport
-        return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        return modbus.listening_port(self._server)
 
     @property
     def url(self) -> str:
@@ -589,10 +589,9 @@ class StackerPlcSimulator:
             [SimData(0, count=HR_COUNT, values=0, datatype=DataType.REGISTERS)],
             [SimData(0, count=IR_COUNT, values=0, datatype=DataType.REGISTERS)],
         )
-        device = SimDevice(id=self.settings.device_id, simdata=blocks, action=self._action)
-        self._server = ModbusTcpServer(device, address=(self._host, self._port))
-        await self._server.serve_forever(background=True)
-        self._port = self.port  # a restart (stop, start) keeps the port and the model
+        plc = modbus.device(self.settings.device_id, blocks, self._answer)
+        # a restart (stop, start) keeps the port and the model
+        self._server, self._port = await modbus.serve([plc], self._host, self._port)
         self._ticker = asyncio.create_task(self._tick(), name="stacker-plc-sim")
 
     async def stop(self) -> None:
@@ -622,24 +621,16 @@ class StackerPlcSimulator:
             self.model.step(self._clock())
             await asyncio.sleep(0.005)
 
-    async def _action(  # noqa: PLR0917 (pymodbus SimAction signature)
-        self,
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        registers: list[int],
-        values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        """pymodbus calls this before each access: serve reads from the model, feed writes."""
+    async def _answer(self, request: modbus.Request) -> ExcCodes | None:
+        """Before each access: serve reads from the model, feed it writes."""
         model = self.model
         model.step(self._clock())
-        if function_code == 4:
-            registers[:IR_COUNT] = model.input_registers()
-        elif values is not None and function_code in (6, 16):
-            model.write(address, [int(v) for v in values])
-        elif function_code == 3:
-            registers[:HR_COUNT] = model.hr
+        if request.function_code == 4:
+            request.registers[:IR_COUNT] = model.input_registers()
+        elif request.values is not None and request.function_code in (6, 16):
+            model.write(request.address, [int(v) for v in request.values])
+        elif request.function_code == 3:
+            request.registers[:HR_COUNT] = model.hr
         return None
 
     # -- fault injection (what a commissioning engineer does to a real crane) ------------------

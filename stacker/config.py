@@ -8,9 +8,9 @@ after 3 s, accept within 5 s, execution within 10 minutes.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from drivers.links import parse_link
+from drivers.links import ModbusUrl, modbus_link
 from drivers.models import StrictModel
 
 
@@ -28,7 +28,7 @@ class StackerConfig(StrictModel):
 
     id: str = "stacker-1"
     """Stacker id (labels, alarms); unique among rooms sharing a database."""
-    url: str
+    url: ModbusUrl
     """Modbus TCP link of the PLC, ``tcp://host:502``."""
     device_id: int = Field(default=1, ge=0, le=247)
     """Modbus unit (device) id of the PLC."""
@@ -72,12 +72,6 @@ class StackerConfig(StrictModel):
     verify_rfid: bool = True
     """Ask the PLC to read the box's tag at the pick whenever the job names a box id."""
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        parse_link(v, default_port=502)
-        return v
-
     @model_validator(mode="after")
     def _stations(self) -> StackerConfig:
         names = [s.name for s in self.stations]
@@ -93,8 +87,8 @@ class StackerConfig(StrictModel):
 
     @property
     def host(self) -> str:
-        return parse_link(self.url, default_port=502).host
+        return modbus_link(self.url).host
 
     @property
     def port(self) -> int:
-        return parse_link(self.url, default_port=502).port
+        return modbus_link(self.url).port

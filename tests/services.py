@@ -49,7 +49,27 @@ def mosquitto_binary() -> str:
     return found
 
 
-class Mosquitto:
+class ServerProcess:
+    """A server the tests run as a process: ``stop()`` ends it with SIGTERM (an outage, or a
+    clean end), ``close()`` kills it."""
+
+    proc: subprocess.Popen[bytes] | None = None
+    stop_timeout_s = 10.0
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=self.stop_timeout_s)
+        self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+class Mosquitto(ServerProcess):
     """A private broker; ``stop()``/``start()`` simulate an outage, state persists across them."""
 
     def __init__(self, workdir: Path, *, port: int | None = None) -> None:
@@ -79,18 +99,6 @@ class Mosquitto:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------

@@ -10,13 +10,14 @@ the others: the answer lists every box with what happened to it and why.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from daemon.ledger.errors import Conflict, LedgerError, NotFound
 from daemon.ledger.items import Catalogue
-from daemon.ledger.loans import Loans
+from daemon.ledger.loans import Loan, Loans
 from daemon.ledger.tags import Tags, normalise_epc
 from daemon.messages import key_and_params, say
 from drivers.uhfreader18 import Uhfreader18Error
@@ -95,45 +96,46 @@ class DeskCart:
         return boxes
 
     async def check_out(self, boxes: list[Box], slip: Slip, *, actor: str) -> list[BoxResult]:
-        results = []
-        for box in _distinct(boxes):
-            if box.ref is None:
-                results.append(_unbound(box))
-                continue
-            try:
-                loan = await self.loans.open(
-                    ref=box.ref,
-                    borrower=slip.borrower,
-                    purpose=slip.purpose,
-                    approval_no=slip.approval_no,
-                    due=slip.due,
-                    actor=actor,
-                )
-            except LedgerError as e:
-                results.append(_refused(box, e))
-            else:
-                results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
-        return results
+        async def check_out(ref: str) -> Loan:
+            return await self.loans.open(
+                ref=ref,
+                borrower=slip.borrower,
+                purpose=slip.purpose,
+                approval_no=slip.approval_no,
+                due=slip.due,
+                actor=actor,
+            )
+
+        return await _each_box(boxes, check_out)
 
     async def return_(
         self, boxes: list[Box], *, actor: str, location: str | None = None
     ) -> list[BoxResult]:
-        results = []
-        for box in _distinct(boxes):
-            if box.ref is None:
-                results.append(_unbound(box))
-                continue
-            try:
-                open_loans = await self.loans.list("open", ref=box.ref, limit=1)
-                if not open_loans:
-                    await self.catalogue.get(box.ref)  # NotFound for an unknown ref
-                    raise Conflict(say("loan.not_on_loan", ref=box.ref))
-                loan = await self.loans.return_(open_loans[0].id, actor=actor, location=location)
-            except LedgerError as e:
-                results.append(_refused(box, e))
-            else:
-                results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
-        return results
+        async def return_(ref: str) -> Loan:
+            open_loans = await self.loans.list("open", ref=ref, limit=1)
+            if not open_loans:
+                await self.catalogue.get(ref)  # NotFound for an unknown ref
+                raise Conflict(say("loan.not_on_loan", ref=ref))
+            return await self.loans.return_(open_loans[0].id, actor=actor, location=location)
+
+        return await _each_box(boxes, return_)
+
+
+async def _each_box(boxes: list[Box], act: Callable[[str], Awaitable[Loan]]) -> list[BoxResult]:
+    """``act`` on each distinct box's ref, one result per box: done with its loan, or refused
+    (an unbound tag, or the ledger's refusal); one refusal does not stop the others."""
+    results = []
+    for box in _distinct(boxes):
+        if box.ref is None:
+            results.append(_unbound(box))
+            continue
+        try:
+            loan = await act(box.ref)
+        except LedgerError as e:
+            results.append(_refused(box, e))
+        else:
+            results.append(BoxResult(box.epc, box.ref, "done", None, loan.id))
+    return results
 
 
 def _distinct(boxes: list[Box]) -> list[Box]:

@@ -3,18 +3,16 @@ controller's run register, and what counts as not switched."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import cast
 
 import pytest
 from pymodbus.constants import ExcCodes
-from pymodbus.framer import FramerType
 from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
+from pymodbus.simulator import DataType, SimData
 
 from drivers.modbus_output import ModbusOutputs, OutputAddress, OutputError
 from simulators.climate_room import Channel, RelayModule
+from simulators.modbus import Request, device, serve
 
 
 @pytest.fixture
@@ -39,28 +37,17 @@ class Controller:
         self.server: ModbusTcpServer | None = None
         self.port = 0
 
-    async def _action(
-        self,
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        registers: list[int],
-        values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        del function_code, start_address, address, count, registers
-        if values is not None and self.stubborn:
-            for i in range(len(values)):
-                values[i] = False  # 0: the register keeps saying "stopped"
+    async def _answer(self, request: Request) -> ExcCodes | None:
+        if request.values is not None and self.stubborn:
+            for i in range(len(request.values)):
+                request.values[i] = False  # 0: the register keeps saying "stopped"
         return None
 
     async def __aenter__(self) -> Controller:
         regs = [SimData(0, count=64, values=0, datatype=DataType.REGISTERS)]
         bits = [SimData(0, count=1, values=False, datatype=DataType.BITS)]
-        device = SimDevice(2, simdata=(bits, bits, regs, regs), action=self._action)
-        self.server = ModbusTcpServer([device], framer=FramerType.SOCKET, address=("127.0.0.1", 0))
-        await self.server.serve_forever(background=True)
-        self.port = cast(asyncio.Server, self.server.transport).sockets[0].getsockname()[1]
+        controller = device(2, (bits, bits, regs, regs), self._answer)
+        self.server, self.port = await serve([controller], "127.0.0.1", 0)
         return self
 
     async def __aexit__(self, *_: object) -> None:

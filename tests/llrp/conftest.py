@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from drivers.llrp import LlrpReaderService
 from drivers.tagread import TagRead
 from tests.support.poll import eventually
+from tests.support.tasks import running_task
 
 __all__ = ["SETTLE_S", "RecordingSink", "eventually", "running"]
 
@@ -60,10 +61,5 @@ class RecordingSink:
 
 @contextlib.asynccontextmanager
 async def running(service: LlrpReaderService, sink: RecordingSink) -> AsyncIterator[None]:
-    task = asyncio.create_task(service.run(sink), name=f"llrp-{service.reader_id}")
-    try:
+    async with running_task(service.run(sink), f"llrp-{service.reader_id}"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -15,7 +15,7 @@ from simulators.stacker_plc import StackerPlcSimulator
 from tests.support.fixtures import plc_settings, sim  # noqa: F401 (fixtures)
 from tests.support.reconcile import rows
 from tests.support.room import Room
-from tests.support.stacker import BOX_A, BOX_B, EPC_A, EPC_B, add_item, open_room, place_in_rack
+from tests.support.stacker import BOX_A, BOX_B, EPC_A, EPC_B, open_room, racked
 
 CELL_A, CELL_B = "r1-S11-03-02-1", "r1-S11-05-02-1"
 
@@ -35,10 +35,8 @@ async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_n
 ) -> None:
     room = stacker_room
     async with room.client(Role.staff) as staff:
-        await add_item(staff, "R-1", EPC_A)
-        await add_item(staff, "R-2", EPC_B)
-        await place_in_rack(room, staff, "R-1", CELL_A, BOX_A)
-        await place_in_rack(room, staff, "R-2", CELL_B, BOX_B)
+        await racked(room, staff, "R-1", CELL_A, EPC_A, BOX_A)
+        await racked(room, staff, "R-2", CELL_B, EPC_B, BOX_B)
         room.plc.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # not the box the records expect
 
         r = await staff.post("/api/v1/inventory/campaigns", json={"stacker": True})

@@ -12,28 +12,17 @@ from collections import Counter
 
 from rfid.config import ShelfEngineConfig
 from rfid.shelf import Found, LocationChanged, Missing, ShelfDecision, ShelfEngine
-from simulators.shelf_model import RoundDone, ShelfModel, ShelfSite, ShelfTag
+from simulators.shelf_model import (
+    AWAY_EPC,
+    EDGE_EPC,
+    RoundDone,
+    ShelfModel,
+    ShelfSite,
+    ShelfTag,
+    still_bay,
+)
 
 HOUR = 3600.0
-EDGE = "E28011606000070000000100"
-AWAY = "E28011606000070000000101"
-
-
-def _bay() -> list[ShelfTag]:
-    tags = [
-        ShelfTag(
-            f"E2801160600007{shelf:02d}{i:08X}",
-            shelf,
-            x=-0.4 + 0.2 * i,
-            depth=0.1 + 0.03 * i,
-            height=0.05 + 0.04 * i,
-        )
-        for shelf in range(1, 5)
-        for i in range(5)
-    ]
-    tags.append(ShelfTag(EDGE, 2, x=0.3, depth=-0.05, height=0.35, edge=0.5))
-    tags.append(ShelfTag(AWAY, 3, x=0.0, away=((600.0, 900.0),)))
-    return tags
 
 
 def _run(
@@ -61,21 +50,21 @@ def _strays(tags: list[ShelfTag], heard: Counter[tuple[str, int]]) -> int:
 
 
 def test_a_still_room_moves_nothing_in_an_hour_with_rssi() -> None:
-    tags = _bay()
+    tags = still_bay()
     decisions, heard = _run(tags, ShelfSite(board_db=20.0), ShelfEngineConfig(), seed=2)
     assert _strays(tags, heard) > 10_000  # neighbours hear the boxes, often
-    assert heard[(EDGE, 2)]  # the box between two shelves: both hear it
-    assert heard[(EDGE, 3)]
+    assert heard[(EDGE_EPC, 2)]  # the box between two shelves: both hear it
+    assert heard[(EDGE_EPC, 3)]
     assert [d for d in decisions if isinstance(d, LocationChanged)] == []
     # The box taken off for five minutes was missing, and found when it was put back.
-    assert [(type(d), d.epc) for d in decisions] == [(Missing, AWAY), (Found, AWAY)]
+    assert [(type(d), d.epc) for d in decisions] == [(Missing, AWAY_EPC), (Found, AWAY_EPC)]
 
 
 def test_a_still_room_moves_nothing_without_rssi_at_the_defaults() -> None:
     """12 dB boards: the next shelf's antenna hears a box almost as often as its own, and a
     fade of the own antenna lasts many sweeps in a still room. ``margin`` 4 alone (the
     advice of the previous release) moved boxes 2 and 4 times in this hour."""
-    tags = _bay()
+    tags = still_bay()
     site = ShelfSite(board_db=12.0, rssi=False)
     decisions, heard = _run(tags, site, ShelfEngineConfig(), seed=3)
     assert _strays(tags, heard) > 10_000
@@ -91,7 +80,7 @@ def test_a_box_really_moved_is_followed_without_rssi() -> None:
     shelf 3 has beaten shelves 1, 2 and 4 by ``margin``: 22.6 s here."""
     moved = "E28011606000070000000102"
     tags = [
-        *_bay(),
+        *still_bay(),
         ShelfTag(moved, 1, x=0.1, away=((1200.0, HOUR),)),
         ShelfTag(moved, 3, x=-0.1, away=((0.0, 1205.0),)),
     ]
@@ -106,7 +95,7 @@ def test_a_box_really_moved_is_followed_without_rssi() -> None:
 def test_a_box_really_moved_to_another_shelf_is_followed() -> None:
     moved = "E28011606000070000000102"
     tags = [
-        *_bay(),
+        *still_bay(),
         ShelfTag(moved, 1, x=0.1, away=((1200.0, HOUR),)),
         ShelfTag(moved, 3, x=-0.1, away=((0.0, 1230.0),)),
     ]

@@ -1,4 +1,5 @@
-"""A running room per test (the same rig as the API tests) and an admin client for it."""
+"""A running room per test (the same rig as the API tests) and its clients (admin, staff,
+catalogue)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import httpx
 import pytest
 
 from daemon.tokens import Role
-from tests.support.fixtures import room
+from tests.support.fixtures import catalogue, room, staff
 from tests.support.room import Room
 
-__all__ = ["admin", "room"]
+__all__ = ["admin", "catalogue", "room", "staff"]
 
 
 @pytest.fixture

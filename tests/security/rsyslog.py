@@ -8,12 +8,11 @@ RFC 5424 form. ``stop()`` and ``start()`` simulate an outage; the file is kept a
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
 from tests.security.certs import Certificates
-from tests.services import free_port, wait_for_port
+from tests.services import ServerProcess, free_port, wait_for_port
 
 
 def rsyslogd_binary() -> str:
@@ -28,7 +27,9 @@ def rsyslogd_binary() -> str:
     return found
 
 
-class Rsyslog:
+class Rsyslog(ServerProcess):
+    stop_timeout_s = 15.0
+
     def __init__(self, workdir: Path, certificates: Certificates) -> None:
         self.workdir = workdir
         self.port = free_port()
@@ -68,18 +69,6 @@ class Rsyslog:
             stderr=(self.workdir / "rsyslogd.err").open("ab"),
         )
         wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        self.proc = None
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
 
     def lines(self) -> list[str]:
         try:

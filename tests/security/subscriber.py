@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager, suppress
 
 import aiomqtt
 
+from tests.support.tasks import running_task
+
 
 class Subscriber:
     def __init__(self, port: int, *, tls: ssl.SSLContext | None = None) -> None:
@@ -41,12 +43,7 @@ class Subscriber:
 @asynccontextmanager
 async def subscribed(port: int, *, tls: ssl.SSLContext | None = None) -> AsyncIterator[Subscriber]:
     subscriber = Subscriber(port, tls=tls)
-    task = asyncio.create_task(subscriber.run(), name="test-subscriber")
-    try:
+    async with running_task(subscriber.run(), "test-subscriber"):
         async with asyncio.timeout(20):
             await subscriber.ready.wait()
         yield subscriber
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task

@@ -21,6 +21,7 @@ from daemon.config import AuditConfig
 from daemon.store.db import Store
 from tests.security.certs import make_certificates
 from tests.security.rsyslog import Rsyslog
+from tests.support.tasks import running_task
 
 SEQ = re.compile(r'\[audit@32473 seq="(\d+)"')
 
@@ -56,13 +57,8 @@ async def _received(server: Rsyslog, count: int) -> list[int]:
 
 @contextlib.asynccontextmanager
 async def _forwarding(forwarder: AuditForwarder) -> AsyncIterator[None]:
-    task = asyncio.create_task(forwarder.run(), name="audit-forward")
-    try:
+    async with running_task(forwarder.run(), "audit-forward"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def _forwarder(store: Store, server: Rsyslog, tmp_path: Path) -> AuditForwarder:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import cast
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from daemon.audit import AuditChain, verify_chain
@@ -25,18 +24,6 @@ from daemon.store.schema import audit
 from daemon.tokens import Role, TokenError, Tokens
 from tests.support.catalogue import VALID_RESIDENT_ID, item_body
 from tests.support.room import Room, start_room
-
-
-@pytest.fixture
-async def staff(room: Room) -> AsyncIterator[httpx.AsyncClient]:
-    async with room.client(Role.staff) as c:
-        yield c
-
-
-@pytest.fixture
-async def catalogue(room: Room) -> AsyncIterator[httpx.AsyncClient]:
-    async with room.client(Role.catalogue) as c:
-        yield c
 
 
 async def _entries(db_url: str, action: str) -> list[dict[str, object]]:

@@ -14,6 +14,7 @@ import pytest
 from sensors.bus import BusPoller
 from sensors.readings import ClimateEvent, QueueSink, Reading, SensorStateChange
 from simulators.climate import ClimateSimulator, default_layout
+from tests.support.tasks import running_task
 
 
 @pytest.fixture
@@ -62,13 +63,8 @@ async def serial_line(climate_sim: ClimateSimulator) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def running(poller: BusPoller) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(poller.run(), name=f"poller {poller.bus.id}")
-    try:
+    async with running_task(poller.run(), f"poller {poller.bus.id}") as task:
         yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def next_event(

@@ -18,6 +18,7 @@ from stacker.journal import Job, JsonlJournal
 from stacker.service.controller import StackerController
 from tests.support.fixtures import plc_settings, sim
 from tests.support.poll import eventually
+from tests.support.tasks import running_task
 
 __all__ = ["plc_settings", "sim"]
 
@@ -91,15 +92,10 @@ async def running(
     controller: StackerController, *, ready: bool = True
 ) -> AsyncIterator[StackerController]:
     """Run ``controller`` until the block ends; with ``ready``, wait until it takes commands."""
-    task = asyncio.create_task(controller.run(), name="stacker-controller-under-test")
-    try:
+    async with running_task(controller.run(), "stacker-controller-under-test"):
         if ready:
             await eventually(lambda: controller.status().refusal is None, timeout=10)
         yield controller
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ from stacker.handshake import (
     Write,
 )
 from stacker.journal import Job, JobKind, JobState
-from stacker.registers import CompletionCode, ExcDecision, ExcReq, Mode, Snapshot, Status
+from stacker.registers import CompletionCode, ExcDecision, ExcReq, Mode, Status
+from tests.support.stacker import plc_snapshot as snap
 
 IDLE_OK = Status.READY | Status.SAFETY_OK | Status.HOMED
 CELL = CellAddress(1, 2, 3, 4, 1)
@@ -49,28 +50,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
-
-
-def snap(**changes: object) -> Snapshot:
-    base = Snapshot(
-        plc_heartbeat=1,
-        if_version=1,
-        mode=Mode.AUTO,
-        status=IDLE_OK,
-        active_job_id=0,
-        last_done_job_id=0,
-        completion_code=0,
-        reject_reason=0,
-        fault_code=0,
-        warning_code=0,
-        exc_req=ExcReq(0),
-        position=(1, 1, 1, 1, 0),
-        step=0,
-        read_box_id="",
-        station=0,  # type: ignore[arg-type]
-        doors=0,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 class Driver:

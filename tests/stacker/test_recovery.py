@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,17 +22,17 @@ from stacker.registers import (
     CmdOpts,
     CommandCode,
     CompletionCode,
-    ExcReq,
     Mode,
     Snapshot,
-    StationFlags,
     Status,
     encode_command,
     split_u32,
 )
 from stacker.service.controller import StackerController
 from tests.stacker.conftest import STATION, Recorder, running, stacker_config
+from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
+from tests.support.stacker import plc_snapshot
 
 FAR = CellAddress(1, 1, 9, 1, 1)
 STATION_CELL = CellAddress(*STATION)
@@ -52,9 +53,7 @@ def controller(
 @pytest.fixture
 def plc_settings() -> PlcSettings:
     """Motion takes about a second each way, so a job can be caught running."""
-    return PlcSettings(
-        bays=10, levels=5, seconds_per_bay=0.1, heartbeat_period_s=0.05, host_watchdog_s=60.0
-    )
+    return replace(PLC_SETTINGS, seconds_per_bay=0.1)
 
 
 @pytest.fixture
@@ -232,23 +231,8 @@ async def test_host_killed_with_sigkill_mid_job_is_recovered_without_running_the
 
 
 def plc(active: int = 0, last_done: int = 0) -> Snapshot:
-    return Snapshot(
-        plc_heartbeat=1,
-        if_version=1,
-        mode=Mode.AUTO,
-        status=Status.SAFETY_OK | Status.HOMED,
-        active_job_id=active,
-        last_done_job_id=last_done,
-        completion_code=0,
-        reject_reason=0,
-        fault_code=0,
-        warning_code=0,
-        exc_req=ExcReq(0),
-        position=(1, 1, 1, 1, 0),
-        step=0,
-        read_box_id="",
-        station=StationFlags(0),
-        doors=0,
+    return plc_snapshot(
+        status=Status.SAFETY_OK | Status.HOMED, active_job_id=active, last_done_job_id=last_done
     )
 
 

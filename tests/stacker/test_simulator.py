@@ -7,11 +7,14 @@ against the document and not only against our own controller.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from tests.stacker.conftest import STATION
+from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
 
 # Input registers (FC04)
@@ -125,15 +128,7 @@ async def test_plc_heartbeat_counts_and_reports_interface_version_1_in_auto(host
 
 @pytest.fixture
 def plc_settings() -> PlcSettings:
-    return PlcSettings(
-        bays=10,
-        levels=5,
-        depths=2,
-        host_watchdog_s=60.0,
-        heartbeat_period_s=0.05,
-        seconds_per_bay=0.05,
-        seconds_per_fork=0.05,
-    )
+    return replace(PLC_SETTINGS, seconds_per_bay=0.05, seconds_per_fork=0.05)
 
 
 async def test_store_job_runs_the_full_handshake(sim: StackerPlcSimulator, host: Host) -> None:

@@ -39,10 +39,17 @@ async def room_admin(room: Room) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+PLC_SETTINGS = PlcSettings(
+    bays=10, levels=5, depths=2, host_watchdog_s=60.0, heartbeat_period_s=0.05
+)
+"""The stacker PLC simulator's rack (2 x 10 x 5, double-deep), a fast heartbeat and a watchdog
+that does not trip while a test pauses; a module overrides ``plc_settings`` with
+``dataclasses.replace(PLC_SETTINGS, ...)``."""
+
+
 @pytest.fixture
 def plc_settings() -> PlcSettings:
-    """The stacker PLC simulator's rack (2 x 10 x 5, double-deep); override it in a module."""
-    return PlcSettings(bays=10, levels=5, depths=2, host_watchdog_s=60.0, heartbeat_period_s=0.05)
+    return PLC_SETTINGS
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ the stacker tests make: items, jobs, locations, alarms, the audit."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 
 from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
+from stacker.registers import IF_VERSION, IR, IR_COUNT, Mode, Snapshot, Status, decode_inputs
 from tests.services import Mosquitto
 from tests.support.poll import eventually
 from tests.support.room import STACKER_TIMING, Room, RoomBuilder, toml_table
@@ -147,3 +149,23 @@ async def racked(
     """Item ``ref``, tagged ``epc``, catalogued and put in cell ``code`` as box ``box``."""
     await add_item(client, ref, epc)
     await place_in_rack(room, client, ref, code, box)
+
+
+def _idle_inputs() -> list[int]:
+    regs = [0] * IR_COUNT
+    regs[IR.PLC_HEARTBEAT] = 1
+    regs[IR.IF_VERSION] = IF_VERSION
+    regs[IR.MODE] = Mode.AUTO
+    regs[IR.STATUS] = Status.READY | Status.SAFETY_OK | Status.HOMED
+    regs[IR.POSITION : IR.POSITION + 5] = [1, 1, 1, 1, 0]
+    return regs
+
+
+IDLE_PLC = decode_inputs(_idle_inputs())
+"""What a PLC in AUTO, ready, safe and homed answers (its input registers decoded), with no
+job active or done."""
+
+
+def plc_snapshot(**changes: Any) -> Snapshot:
+    """``IDLE_PLC`` with ``changes`` (the handshake's and recovery's pure tests)."""
+    return replace(IDLE_PLC, **changes)

@@ -13,6 +13,7 @@ import pytest
 from drivers.tagread import TagRead
 from drivers.uhfreader18_client import Uhfreader18Poller
 from simulators.uhfreader18 import Uhfreader18Simulator
+from tests.support.tasks import running_task
 
 WAIT_S = 10.0
 """How long a test waits for something that should happen within milliseconds (a hang guard,
@@ -79,10 +80,5 @@ async def running(
     poller: Uhfreader18Poller, sink: RecordingSink
 ) -> AsyncIterator[asyncio.Task[None]]:
     """Run ``poller`` for the body of a ``with``; cancel it and wait for it after."""
-    task = asyncio.create_task(poller.run(sink), name=f"poller {poller.reader_id}")
-    try:
+    async with running_task(poller.run(sink), f"poller {poller.reader_id}") as task:
         yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

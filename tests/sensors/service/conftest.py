@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,6 +25,7 @@ from tests.harness import make_config
 from tests.services import Mosquitto
 from tests.support.poll import eventually
 from tests.support.room import Room, RoomBuilder
+from tests.support.tasks import running_task
 
 ROOM = "stack-1"
 PREFIX = f"archroom/t/{ROOM}"
@@ -214,13 +215,8 @@ class ClockedRoom:
             health=s.health,
             clock=self.clock,
         )
-        task = asyncio.create_task(service.run(), name="climate under test")
-        try:
+        async with running_task(service.run(), "climate under test"):
             yield service
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
 
     async def step(
         self, service: ClimateService, t: float, temperature: float, humidity: float

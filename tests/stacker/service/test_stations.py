@@ -21,7 +21,6 @@ from tests.support.stacker import (
     active_alarms,
     add_item,
     alarms_become,
-    place_in_rack,
     racked,
     stacker_room,
     submit,
@@ -55,10 +54,8 @@ async def stacker_health(client: httpx.AsyncClient) -> dict[str, Any]:
 async def test_a_second_retrieval_waits_for_the_first_box_to_be_taken_and_says_why(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-A", EPC_A)
-    await add_item(staff, "R-B", EPC_B)
-    await place_in_rack(room, staff, "R-A", "r1-S11-03-02-1", BOX_A)
-    await place_in_rack(room, staff, "R-B", "r1-S12-05-04-1", BOX_B)
+    await racked(room, staff, "R-A", "r1-S11-03-02-1", EPC_A, BOX_A)
+    await racked(room, staff, "R-B", "r1-S12-05-04-1", EPC_B, BOX_B)
 
     first = await submit(staff, kind="retrieve", ref="R-A")
     second = await submit(staff, kind="retrieve", ref="R-B")
@@ -160,10 +157,8 @@ async def test_a_restarted_daemon_remembers_the_box_a_retrieval_left_at_the_stat
 ) -> None:
     builder = stacker_room(tmp_path / "r1", db_url, sim)
     async with builder.running() as room, room.client() as staff:
-        await add_item(staff, "R-A", EPC_A)
-        await add_item(staff, "R-B", EPC_B)
-        await place_in_rack(room, staff, "R-A", "r1-S11-03-02-1", BOX_A)
-        await place_in_rack(room, staff, "R-B", "r1-S12-05-04-1", BOX_B)
+        await racked(room, staff, "R-A", "r1-S11-03-02-1", EPC_A, BOX_A)
+        await racked(room, staff, "R-B", "r1-S12-05-04-1", EPC_B, BOX_B)
         first = await submit(staff, kind="retrieve", ref="R-A")
         assert (await wait_job(staff, first["job_id"], *TERMINAL))["result"] == "ok"
 

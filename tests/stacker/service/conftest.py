@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
-from tests.support.fixtures import plc_settings, sim
+from tests.support.fixtures import plc_settings, sim, staff
 from tests.support.room import Room
 from tests.support.stacker import open_room
 
@@ -22,9 +20,3 @@ __all__ = ["plc_settings", "room", "sim", "staff"]
 async def room(tmp_path: Path, db_url: str, sim: StackerPlcSimulator) -> AsyncIterator[Room]:
     async for r in open_room(tmp_path, db_url, sim):
         yield r
-
-
-@pytest.fixture
-async def staff(room: Room) -> AsyncIterator[httpx.AsyncClient]:
-    async with room.client(Role.staff) as client:
-        yield client

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from daemon.clock import seconds_to_us
-from tests.climate_room.conftest import T0, ClockedRoom
-from tests.climate_room.test_readings import sample
+from tests.sensors.service.conftest import T0, ClockedRoom
+from tests.sensors.service.test_readings import sample
 from tests.support.poll import eventually
 
 QUARTER = 900.0

@@ -12,7 +12,7 @@ import contextlib
 import signal
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.registers import HR, CmdOpts, CommandCode, Mode, encode_command, split_u32
 from tests.harness import base_config_text, create_token, start_daemon_process
 from tests.services import free_port
+from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
 from tests.support.stacker import BOX_A, EPC_A, STATION, STATION_CODE, stacker_toml
 
@@ -38,10 +39,7 @@ TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
 @pytest.fixture
 def plc_settings() -> PlcSettings:
     """A crane that takes 1.8 s to cross the rack, so a retrieval can be caught running."""
-    return PlcSettings(
-        bays=10, levels=5, depths=2, seconds_per_bay=0.2, heartbeat_period_s=0.05,
-        host_watchdog_s=60.0,
-    )  # fmt: skip
+    return replace(PLC_SETTINGS, seconds_per_bay=0.2)
 
 
 @dataclass
@@ -84,7 +82,7 @@ class DaemonProcess:
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL if it is still there after 15 s (stopping is not under test
-        here; see ``tests.stacker_room.conftest.settled`` for why a stop can hang)."""
+        here; see ``tests.support.room.settled`` for why a stop can hang)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(AssertionError):

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from daemon.tokens import Role
-from tests.climate_room.conftest import ClimateRig
-from tests.climate_room.test_readings import sample
+from tests.sensors.service.conftest import ClimateRig
+from tests.sensors.service.test_readings import sample
 from tests.support.poll import eventually
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

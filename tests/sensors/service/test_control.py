@@ -10,8 +10,8 @@ import pytest
 
 from daemon.tokens import Role
 from simulators.climate import ClimateSimulator
-from tests.climate_room.conftest import ROOM, ControlRig, controlled_room_toml
 from tests.harness import make_config, running_daemon
+from tests.sensors.service.conftest import ROOM, ControlRig, controlled_room_toml
 from tests.support.poll import eventually
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

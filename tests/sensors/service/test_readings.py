@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.climate_room.conftest import PREFIX, ClimateRig
+from tests.sensors.service.conftest import PREFIX, ClimateRig
 from tests.support.poll import eventually
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulators.llrp_gate import Cross
+from simulators.modbus import serve
 from tests.services import Mosquitto, free_port
 from tests.support.catalogue import item_body
 from tests.support.room import Room, reader_room
@@ -30,8 +30,7 @@ async def coil_server() -> AsyncIterator[int]:
         [SimData(0, count=16, values=0, datatype=DataType.REGISTERS)],
         [SimData(0, count=16, values=0, datatype=DataType.REGISTERS)],
     )
-    server = ModbusTcpServer(SimDevice(id=1, simdata=blocks), address=("127.0.0.1", port))
-    await server.serve_forever(background=True)
+    server, _ = await serve([SimDevice(id=1, simdata=blocks)], "127.0.0.1", port)
     try:
         yield port
     finally:

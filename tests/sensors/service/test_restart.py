@@ -4,7 +4,7 @@ history carries the 24 h fluctuation window across it."""
 from __future__ import annotations
 
 from daemon.clock import seconds_to_us
-from tests.climate_room.conftest import T0, ClockedRoom
+from tests.sensors.service.conftest import T0, ClockedRoom
 
 MIN = 60.0
 HUMID = "climate.humidity-high"

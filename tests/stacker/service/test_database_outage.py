@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from stacker.cells import CellAddress
 from stacker.registers import IR, Status, join_u32
 from tests.faults.proxy import CuttableProxy
 from tests.services import Mosquitto
+from tests.support.fixtures import PLC_SETTINGS
 from tests.support.mqtt import Subscriber
 from tests.support.poll import eventually
 from tests.support.room import Room
@@ -47,14 +49,7 @@ PREFIX = "archroom/t/r1"
 def plc_settings() -> PlcSettings:
     # A store to the far end takes a few seconds; the PLC stops the crane after 1.5 s without a
     # host heartbeat.
-    return PlcSettings(
-        bays=10,
-        levels=5,
-        depths=2,
-        seconds_per_bay=0.2,
-        heartbeat_period_s=0.05,
-        host_watchdog_s=1.5,
-    )
+    return replace(PLC_SETTINGS, seconds_per_bay=0.2, host_watchdog_s=1.5)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.clock import seconds_to_us
-from tests.climate_room.conftest import T0, ClockedRoom
+from tests.sensors.service.conftest import T0, ClockedRoom
 
 MIN = 60.0
 HOUR = 3600.0

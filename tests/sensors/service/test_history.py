@@ -15,7 +15,7 @@ from daemon.store.db import Store
 from daemon.store.schema import climate_minutes
 from sensors.history import MinuteAggregate
 from sensors.service.history_store import ClimateHistory, MinuteRow
-from tests.climate_room.conftest import ClimateRig
+from tests.sensors.service.conftest import ClimateRig
 from tests.support.poll import eventually
 
 M = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -23,7 +23,6 @@ from tests.support.stacker import (
     add_item,
     audit_of,
     location_of,
-    place_in_rack,
     racked,
     submit,
     wait_job,
@@ -83,10 +82,8 @@ async def test_store_then_retrieve_moves_the_box_and_the_ledger_follows(
 async def test_a_shuffle_clears_the_outer_box_before_an_inner_retrieval_and_both_are_recorded(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-IN", EPC_A)
-    await add_item(staff, "R-OUT", EPC_B)
-    await place_in_rack(room, staff, "R-IN", "r1-S11-04-02-2", BOX_A)
-    await place_in_rack(room, staff, "R-OUT", "r1-S11-04-02-1", BOX_B)
+    await racked(room, staff, "R-IN", "r1-S11-04-02-2", EPC_A, BOX_A)
+    await racked(room, staff, "R-OUT", "r1-S11-04-02-1", EPC_B, BOX_B)
 
     job = await submit(staff, kind="retrieve", ref="R-IN")
     done = await wait_job(staff, job["job_id"], *TERMINAL)
@@ -131,10 +128,8 @@ async def test_an_untagged_item_travels_without_an_rfid_check(
 async def test_a_verify_queued_by_another_service_confirms_or_questions_a_cell(
     room: Room, staff: httpx.AsyncClient
 ) -> None:
-    await add_item(staff, "R-1", EPC_A)
-    await add_item(staff, "R-2", EPC_B)
-    await place_in_rack(room, staff, "R-1", "r1-S11-03-02-1", BOX_A)
-    await place_in_rack(room, staff, "R-2", "r1-S11-05-02-1", BOX_B)
+    await racked(room, staff, "R-1", "r1-S11-03-02-1", EPC_A, BOX_A)
+    await racked(room, staff, "R-2", "r1-S11-05-02-1", EPC_B, BOX_B)
     room.plc.put((1, 1, 5, 2, 1), "SOMEONE-ELSE")  # the rack holds another box than recorded
 
     confirmed = await room.stacker.queue_verify("r1-S11-03-02-1", actor="inventory")
