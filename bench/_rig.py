@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,6 +67,27 @@ def scratch_database(kind: str) -> Iterator[ScratchDatabase]:
             yield ScratchDatabase(f"{url}/{name}", Path(tmp), name)
         finally:
             asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def kept_database(name: str) -> Iterator[ScratchDatabase]:
+    """The database ``name`` on the local PostgreSQL server, made if it is not there and kept
+    afterwards (for a benchmark whose load takes longer than what it measures)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"{name!r}: a database name of lower-case letters, digits and _")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    with tempfile.TemporaryDirectory(prefix="archroom-bench-") as tmp:
+        yield ScratchDatabase(f"{url}/{name}", Path(tmp), name)
 
 
 def free_port() -> int:

@@ -1,21 +1,28 @@
-"""The search index of migration 0007 on each database: built over the rows already there,
-kept in step with them, and removed again by its downgrade."""
+"""The search indexes of migrations 0007 and 0015 on each database: built over the rows already
+there, kept in step with them, and removed again by their downgrades; and the index of where
+reference words start (0015, PostgreSQL) holding what the search asks it for."""
 
 from __future__ import annotations
 
+import random
+
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import Text, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from api.console.search import search_items
+from api.console.search import search_items, word_query
 from daemon.store.db import Store, _alembic_config
 from daemon.store.schema import items, tags
+from tests.support.ref_words import SEPARATORS, ref_words
 
-EXPECTED = {"sqlite": 2, "postgresql": 3}
-"""Two FTS5 tables (items, tags) on SQLite; three GIN indexes (ref, title, epc) on PostgreSQL."""
+EXPECTED = {"sqlite": 2, "postgresql": 4}
+"""Two FTS5 tables (items, tags) on SQLite; four GIN indexes on PostgreSQL: three of pg_trgm
+(ref, title, epc) and one of where reference words start."""
 INDEX_OBJECTS = {
     "sqlite": "SELECT name FROM sqlite_master WHERE name IN ('items_fts', 'tags_fts')",
-    "postgresql": "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_trgm'",
+    "postgresql": "SELECT indexname FROM pg_indexes "
+    "WHERE indexname LIKE '%\\_trgm' OR indexname = 'ix_items_ref_words'",
 }
 
 
@@ -56,7 +63,11 @@ async def test_the_index_is_built_over_existing_rows_and_removed_by_its_downgrad
     assert (await search_items(store, "arrears")).total == 0
     assert (await search_items(store, "pension tr")).total == 1
     async with store.write() as conn:
-        await conn.execute(text("DELETE FROM items WHERE ref = 'BOX-7'"))
+        await conn.execute(text("UPDATE items SET ref = 'BOX-0012' WHERE ref = 'BOX-7'"))
+    assert word_query("X-0012") is not None  # asked of the index of words on PostgreSQL
+    assert [h.ref for h in (await search_items(store, "X-0012")).hits] == ["BOX-0012"]
+    async with store.write() as conn:
+        await conn.execute(text("DELETE FROM items WHERE ref = 'BOX-0012'"))
     assert (await search_items(store, "pension tr")).total == 0
 
 
@@ -128,3 +139,51 @@ async def test_an_exact_epc_comes_first_and_every_hit_names_its_active_tag(
     ]
     by_title = await search_items(store, "NO TAG")
     assert [(h.ref, h.epc, h.matched) for h in by_title.hits] == [("BOX-3", None, "title")]
+
+
+def _reference(rng: random.Random) -> str:
+    return "".join(
+        "".join(rng.choices("0a9Zx", k=rng.randint(1, 5))) + rng.choice(SEPARATORS)
+        for _ in range(rng.randint(0, 6))
+    )
+
+
+async def test_the_index_of_words_holds_what_the_search_asks_of_it(pg_url: str) -> None:
+    """``ref_words`` in the database indexes what its Python model says, and for text cut from
+    a reference (in either case) the query the search builds finds that reference."""
+    rng = random.Random(15)
+    refs = [_reference(rng) for _ in range(400)] + ["0001-WS·2023-D30-RS-0012345", "-0012", ""]
+    cases = []
+    for ref in refs:
+        for _ in range(5):
+            start = rng.randrange(len(ref) + 1)
+            cut = ref[start : start + rng.randint(2, 20)]
+            query = word_query(cut.upper() if rng.random() < 0.5 else cut)
+            if query is not None:
+                cases.append((ref, query))
+    assert len(cases) > 200  # the search asks the index for many of them
+    store = Store.connect(pg_url)
+    try:
+        async with store.read() as conn:
+            indexed = (
+                await conn.execute(
+                    text(
+                        "SELECT r, tsvector_to_array(ref_words(r)) FROM unnest(:refs) AS r"
+                    ).bindparams(bindparam("refs", refs, type_=ARRAY(Text)))
+                )
+            ).all()
+            missed = (
+                await conn.execute(
+                    text(
+                        "SELECT r, q FROM unnest(:refs, :queries) AS c (r, q) "
+                        "WHERE NOT ref_words(r) @@ CAST(q AS tsquery)"
+                    ).bindparams(
+                        bindparam("refs", [r for r, _ in cases], type_=ARRAY(Text)),
+                        bindparam("queries", [q for _, q in cases], type_=ARRAY(Text)),
+                    )
+                )
+            ).all()
+    finally:
+        await store.close()
+    assert {ref: set(lexemes) for ref, lexemes in indexed} == {ref: ref_words(ref) for ref in refs}
+    assert missed == []
