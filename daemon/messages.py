@@ -164,6 +164,15 @@ ENGLISH: Mapping[str, str] = {
     "sensor.reason.no_response": "no response",
     "sensor.reason.rejected": "rejected {reason}",
     "sensor.reason.stuck": "values unchanged for {hours} h",
+    # what a sensor profile rejects (sensors/profiles.py words it; read back by sensor_reason)
+    "sensor.quantity.humidity": "humidity",
+    "sensor.quantity.temperature": "temperature",
+    "sensor.rejected.answers": "{answers} answers for {requests} requests",
+    "sensor.rejected.error_code": "{quantity}: sensor error code {code}",
+    "sensor.rejected.not_a_number": "{quantity}: not a number ({raw})",
+    "sensor.rejected.out_of_range": "{quantity}: {value} outside {low}..{high}",
+    "sensor.rejected.registers": "{registers} registers answered, {asked} asked",
+    "sensor.rejected.too_few": "{quantity}: {registers} registers, need {need}",
     "alarm.stacker_down": "stacker {stacker} is unavailable: {reason}",
     "alarm.stacker_fault": "stacker {stacker}: {description}",
     "alarm.stacker_accept_timeout": (
@@ -223,6 +232,27 @@ ENGLISH: Mapping[str, str] = {
     "stacker.exception.none": "no exception",
     "stacker.exception.outer_cell_occupied": "the outer cell in front is occupied",
     "stacker.exception.unknown": "unknown exception bits {bits}",
+    # How a stacker verify job of an inventory ended (Job.result: the PLC's completion code's
+    # name, or the job's state when the PLC gave none); a failed verify finding says it.
+    "stacker.result.bad_destination": "bad destination cell",
+    "stacker.result.bad_source": "bad source cell",
+    "stacker.result.cancelled": "cancelled before the stacker ran it",
+    "stacker.result.done": "done",
+    "stacker.result.double_storage": "double storage: the destination already holds a box",
+    "stacker.result.empty_retrieval": "empty: no box in the cell",
+    "stacker.result.host_abort": "aborted by the host",
+    "stacker.result.id_mismatch": "the box's RFID does not match the expected box",
+    "stacker.result.id_read_error": "the box's RFID could not be read",
+    "stacker.result.load_already_on_fork": "a load was already on the fork",
+    "stacker.result.not_executed": "the stacker never ran it",
+    "stacker.result.nothing_picked": "nothing was picked",
+    "stacker.result.ok": "completed",
+    "stacker.result.operator_abort": "aborted or force-finished by an operator",
+    "stacker.result.outer_cell_occupied": "the outer cell in front is occupied",
+    "stacker.result.rejected": "refused by the stacker",
+    "stacker.result.safety_stop": "stopped by the safety system",
+    "stacker.result.timeout": "the PLC timed the job out",
+    "stacker.result.unresolved": "its outcome could not be established",
     "stacker.fault.a_door": "a door is open",
     "stacker.fault.door": "door {door} is open",
     "stacker.fault.doors": "doors {doors} and {last} are open",
@@ -244,6 +274,8 @@ ENGLISH: Mapping[str, str] = {
     ),
     "stacker.no_free_cell": "the stacker has no free cell",
     "stacker.not_connected": "stacker PLC is not connected",
+    "stacker.not_connected_yet": "stacker PLC not connected yet",
+    "stacker.unreachable": "stacker PLC unreachable",
     "stacker.not_in_stacker": "item {what} is not in the stacker",
     "stacker.e_stop": "emergency stop is pressed",
     "stacker.fault_code": "stacker reports fault {code}",
@@ -254,6 +286,7 @@ ENGLISH: Mapping[str, str] = {
     "stacker.mode.maintenance": "stacker is in maintenance mode",
     "stacker.mode.manual": "stacker is in manual mode",
     "stacker.mode.semi-automatic": "stacker is in semi-automatic mode",
+    "stacker.mode.unknown": "stacker reports an unknown mode ({mode})",
     "stacker.not_homed": "stacker is not homed",
     "stacker.not_ready": "stacker is not ready",
     "stacker.not_ready_busy": "stacker is not ready (busy with job {job_id})",
@@ -448,6 +481,7 @@ _NOT_REFUSAL_FAMILIES = (
     "stacker.fault.",
     "stacker.kind.",
     "stacker.reject.",
+    "stacker.result.",
 )
 _STACKER = tuple(
     (key, pattern)
@@ -492,8 +526,21 @@ def fault(description: str) -> str | Message:
 
 def finding(discrepancy: str, detail: str) -> Message | None:
     """A reconciliation finding's detail (its English as the classifier wrote it) as a
-    message of its class, or None for words outside the known set."""
-    return recognise(detail, family(f"finding.{discrepancy}.")) if detail else None
+    message of its class, or None for words outside the known set. A failed verify's result
+    is a message too when it is one of a verify job's results in words."""
+    found = recognise(detail, family(f"finding.{discrepancy}.")) if detail else None
+    if found is not None and found.key == "finding.missing.failed_verify":
+        result = str(found.params["result"])
+        said = recognise(result, family("stacker.result."))
+        if said is not None:
+            return Message(found.key, {**found.params, "result": said})
+    return found
+
+
+def verify_result(result: str) -> str:
+    """How a verify job ended (``Job.result``, such as ``id_mismatch``) in English words, or
+    the code itself when it has none."""
+    return ENGLISH.get(f"stacker.result.{result}", result)
 
 
 _DECISIONS = tuple((k, p) for k, p in family("decision.") if not k.startswith("decision.word."))
@@ -531,8 +578,22 @@ def sensor_reason(text: str) -> str | Message:
     repeated = recognise(text, _IN_A_ROW)
     if repeated is not None:
         reason = str(repeated.params["reason"])
-        return Message(
-            repeated.key,
-            {**repeated.params, "reason": recognise(reason, family("sensor.reason.")) or reason},
+        return Message(repeated.key, {**repeated.params, "reason": _sensor_reason(reason)})
+    return _sensor_reason(text)
+
+
+def _sensor_reason(text: str) -> str | Message:
+    """One reason a poll failed; a rejected value with what the profile said of it, and the
+    quantity as a word."""
+    found = recognise(text, family("sensor.reason."))
+    if found is None or found.key != "sensor.reason.rejected":
+        return found or text
+    said = recognise(str(found.params["reason"]), family("sensor.rejected."))
+    if said is None:
+        return found
+    if "quantity" in said.params:
+        said = Message(
+            said.key,
+            {**said.params, "quantity": state("sensor.quantity", str(said.params["quantity"]))},
         )
-    return recognise(text, family("sensor.reason.")) or text
+    return Message(found.key, {"reason": said})

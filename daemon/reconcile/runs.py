@@ -35,6 +35,7 @@ from daemon.ledger.errors import NotFound
 from daemon.ledger.items import KEY_FIELDS
 from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger
+from daemon.messages import verify_result
 from daemon.reconcile.classify import (
     CLASSES,
     Finding,
@@ -415,7 +416,8 @@ class Reconciler:
             )
         )
         return {
-            r.location_id: f"stacker verify job {r.job_id} of {r.code}: {r.result}" for r in rows
+            r.location_id: f"stacker verify job {r.job_id} of {r.code}: {verify_result(r.result)}"
+            for r in rows
         }
 
     async def _unknown_tags(

@@ -86,6 +86,8 @@ from stacker.service.journal_store import (
 from stacker.stations import StationWait
 
 log = logging.getLogger(__name__)
+UNREACHABLE = "stacker PLC unreachable"
+"""Why the stacker is down when the PLC has not said (messages: ``stacker.unreachable``)."""
 
 
 # -- the service ----------------------------------------------------------------------------
@@ -357,7 +359,7 @@ class StackerService:
                 and self._down_since is not None
                 and time.monotonic() - self._down_since >= grace
             ):
-                await self._raise_down(status.down_reason or "stacker PLC unreachable")
+                await self._raise_down(status.down_reason or UNREACHABLE)
             await asyncio.sleep(self.STATE_PERIOD_S)
 
     def _state(self) -> None:

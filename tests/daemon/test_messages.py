@@ -19,15 +19,25 @@ from daemon.reconcile.classify import (
     unknown_tag,
 )
 from sensors.alarms import _WORDS, AlarmChange, sensor_fault
+from sensors.profiles import XY_MD02, Rejected
 from sensors.schedule import PollSchedule
 from sensors.service.climate import climate_words
 from stacker import describe
 from stacker.cells import CellAddress, CellModel, Occupant, RackGeometry
 from stacker.handshake import DecisionRefused, Handshake, Phase, Timing
 from stacker.journal import Job, JobKind, JobState
-from stacker.registers import CompletionCode, ExcDecision, ExcReq, RejectReason
+from stacker.registers import (
+    IR_COUNT,
+    CompletionCode,
+    ExcDecision,
+    ExcReq,
+    RejectReason,
+    Status,
+    decode_inputs,
+)
 from stacker.service.errors import CommandRefused
 from stacker.service.journal_store import exceptions, job_message, job_words
+from stacker.service.room import UNREACHABLE
 
 CELL = CellAddress(1, 1, 2, 3, 1)
 
@@ -137,7 +147,11 @@ def test_every_finding_the_classifier_words_is_read_back_into_a_key_of_its_class
         replace(base, key_fields_differ=("title", "year")),
         replace(base, needs_record=True),
         replace(base, needs_record=True, record_id="ER-1", record_known=False),
-        replace(base, failed_verify="stacker verify job 7 of r1-S11-01-01-1: id_mismatch"),
+        replace(
+            base,
+            failed_verify="stacker verify job 7 of r1-S11-01-01-1: "
+            + messages.verify_result("id_mismatch"),
+        ),
     ]
     findings = [finding for facts in cases for finding in classify(facts)]
     findings += [
@@ -155,10 +169,31 @@ def test_every_finding_the_classifier_words_is_read_back_into_a_key_of_its_class
     assert keys == {key for key in messages.ENGLISH if key.startswith("finding.")}
     assert messages.finding("missing", "a verify job failed: rejected") is None
     failed = messages.finding("missing", "stacker verify job 7 of r1-S11-01-01-1: id_mismatch")
-    assert failed == Message(
+    assert failed == Message(  # a report written before results were said in words
         "finding.missing.failed_verify",
         {"job_id": "7", "location": "r1-S11-01-01-1", "result": "id_mismatch"},
     )
+
+
+def test_every_result_a_verify_job_can_end_with_has_words_read_back_into_its_key() -> None:
+    """``Job.result`` is the name of the PLC's completion code or the job's terminal state; a
+    failed verify's finding says it in words, which are read back into ``stacker.result.*``."""
+    results = {code.name.lower() for code in CompletionCode}
+    results |= {state.value for state in JobState if state.terminal}
+    assert results == {
+        key.removeprefix("stacker.result.")
+        for key in messages.ENGLISH
+        if key.startswith("stacker.result.")
+    }
+    for result in sorted(results):
+        words = messages.verify_result(result)
+        assert words != result.replace("_", " ") or result in {"done", "cancelled", "rejected"}
+        detail = f"stacker verify job 7 of r1-S11-01-01-1: {words}"
+        found = messages.finding("missing", detail)
+        assert found is not None
+        assert found.english() == detail
+        assert found.params["result"] == Message(f"stacker.result.{result}"), result
+    assert messages.verify_result("something_new") == "something_new"
 
 
 def test_a_refused_decision_is_read_back_into_its_key() -> None:
@@ -294,3 +329,48 @@ def test_a_sensor_whose_values_stopped_changing_is_read_back_into_its_key() -> N
     assert isinstance(words, Message)
     assert words.english() == change.message
     assert words.params["reason"] == Message("sensor.reason.stuck", {"hours": "1.5"})
+
+
+@pytest.mark.parametrize(
+    ("answers", "key", "quantity"),
+    [
+        ([[0x7FFF, 500]], "sensor.rejected.error_code", "sensor.quantity.temperature"),
+        ([[250, 1200]], "sensor.rejected.out_of_range", "sensor.quantity.humidity"),
+        ([[250]], "sensor.rejected.registers", None),
+        ([], "sensor.rejected.answers", None),
+    ],
+)
+def test_what_a_sensor_profile_rejects_is_read_back_into_its_key(
+    answers: list[list[int]], key: str, quantity: str | None
+) -> None:
+    """The profile's rejection, as the bus words it (``rejected <reason>``), is a message with
+    the profile's words as a message of their own, and the quantity as a word."""
+    rejected = XY_MD02.decode(answers)
+    assert isinstance(rejected, Rejected)
+    text = f"rejected {rejected.reason}"
+    words = messages.sensor_reason(text)
+    assert isinstance(words, Message)
+    assert (words.key, words.english()) == ("sensor.reason.rejected", text)
+    said = words.params["reason"]
+    assert isinstance(said, Message)
+    assert said.key == key
+    if quantity is not None:
+        assert said.params["quantity"] == Message(quantity)
+    assert messages.sensor_reason("rejected something new") == Message(
+        "sensor.reason.rejected", {"reason": "something new"}
+    )
+
+
+def test_a_stacker_not_yet_connected_unreachable_or_in_an_unknown_mode_is_said_by_key() -> None:
+    handshake = Handshake("s1", Timing(), lambda: 0.0, lambda: 0.0)
+    assert messages.stacker_words(handshake.refusal() or "") == Message("stacker.not_connected_yet")
+    assert messages.stacker_words(UNREACHABLE) == Message("stacker.unreachable")
+    handshake.up = True
+    handshake.snapshot = replace(
+        decode_inputs([0] * IR_COUNT), mode=9, status=Status.SAFETY_OK | Status.HOMED
+    )
+    reason = handshake.refusal()
+    assert reason == "stacker reports an unknown mode (9)"
+    words = messages.stacker_words(reason)
+    assert words == Message("stacker.mode.unknown", {"mode": "9"})
+    assert words.english() == reason

@@ -55,11 +55,16 @@ async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_n
         [row] = await rows(staff, done["run_id"])
         assert (row["discrepancy"], row["ref"], row["expected"]) == ("missing", "R-2", CELL_B)
         assert row["detail"] == (
-            f"stacker verify job {cells[CELL_B]['job_id']} of {CELL_B}: id_mismatch"
+            f"stacker verify job {cells[CELL_B]['job_id']} of {CELL_B}: "
+            "the box's RFID does not match the expected box"
         )
         assert (row["message_key"], row["params"]) == (
             "finding.missing.failed_verify",
-            {"job_id": str(cells[CELL_B]["job_id"]), "location": CELL_B, "result": "id_mismatch"},
+            {
+                "job_id": str(cells[CELL_B]["job_id"]),
+                "location": CELL_B,
+                "result": {"key": "stacker.result.id_mismatch", "params": {}},
+            },
         )
 
 

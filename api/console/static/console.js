@@ -119,6 +119,16 @@ export function placeName(code, kind = null) {
   return null;
 }
 
+// A cell as the stacker's own address ("a1-s2-b14-l3-d1": aisle, side, bay, level, depth, as
+// stacker refusals name it), in words; stations are on aisle 0. Null for anything else.
+export function stackerAddressName(code) {
+  const found = /^a(\d+)-s(\d+)-b(\d+)-l(\d+)-d(\d+)$/.exec(code);
+  if (!found) return null;
+  const [, aisle, side, bay, level, depth] = found;
+  if (aisle === "0") return t("place.name.stacker_station_address", { side, bay, level });
+  return t("place.name.stacker_address", { aisle, side, bay, level, depth });
+}
+
 export function placeWords(place) {
   const kind = has(`place.${place.kind}`) ? t(`place.${place.kind}`) : place.kind;
   if (place.kind === "unknown" || place.kind === "on-loan") return kind;
@@ -147,7 +157,7 @@ function paramWords(name, value) {
   }
   if (value === null || value === undefined) return "";
   if (typeof value === "string" && (name === "location" || name === "cell" || name.endsWith("_location"))) {
-    return placeName(value) || value;
+    return placeName(value) || (name === "cell" && stackerAddressName(value)) || value;
   }
   return String(value);
 }
