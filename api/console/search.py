@@ -230,9 +230,11 @@ def _item_match(dialect: str, text: str) -> ColumnElement[bool]:
     part = window(text, words=dialect == "postgresql")
     words = word_query(text) if dialect == "postgresql" else None
     if words is not None:
+        # the title first: the rows pg_trgm hands over are rechecked against the whole
+        # condition, and the title alone decides most of them without computing ref_words
         found: ColumnElement[bool] = or_(
-            func.ref_words(items.c.ref).op("@@")(cast(literal(words), TSQUERY)),
             _like(items.c.title, part),
+            func.ref_words(items.c.ref).op("@@")(cast(literal(words), TSQUERY)),
         )
         part = ""  # what the index of words finds is a word of the text, not all of it
     elif dialect == "sqlite" and len(part) >= TRIGRAM:
