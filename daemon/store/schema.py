@@ -541,10 +541,10 @@ spot_check_items = Table(
     Index("uq_spot_check_items_item", "check_id", "item_id", unique=True),
 )
 
-# The search indexes (migrations 0007 and 0015) live outside this metadata because neither kind can be
-# declared in it: SQLite FTS5 virtual tables (and the shadow tables FTS5 keeps beside them) and
-# PostgreSQL GIN indexes with pg_trgm's operator class and the index of where reference words
-# start (migration 0015). Schema comparisons leave them out.
+# The search indexes (migrations 0007 and 0015) live outside this metadata because neither
+# kind can be declared in it: SQLite FTS5 virtual tables (and the shadow tables FTS5 keeps
+# beside them) and PostgreSQL GIN indexes, with pg_trgm's operator class or over an expression
+# (where reference words start). Schema comparisons leave them out.
 SEARCH_INDEX_TABLES = ("items_fts", "tags_fts")
 SEARCH_INDEX_NAMES = frozenset(
     {"ix_items_ref_trgm", "ix_items_title_trgm", "ix_tags_epc_trgm", "ix_items_ref_words"}
