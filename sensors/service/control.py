@@ -35,6 +35,7 @@ from typing import Literal
 
 from daemon.clock import seconds_to_us
 from daemon.config import ArchroomConfig, RoomConfig
+from daemon.device_kit import DeviceKit
 from daemon.events import ClimateActuatorSwitched
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
@@ -484,19 +485,18 @@ class ClimateControl:
 
 
 def build_control(
-    config: ArchroomConfig,
-    climate: ClimateService | None,
-    *,
-    ledger: Ledger,
-    alarms: Alarms,
-    metrics: Metrics,
-    health: Health,
+    config: ArchroomConfig, climate: ClimateService | None, kit: DeviceKit
 ) -> ClimateControl | None:
     """The control service when actuators are configured (the climate service measures their
     rooms: the configuration makes sure of that), else None."""
     if not config.actuators or climate is None:
-        health.set("climate-control", "disabled", "no [[actuators]] in the configuration")
+        kit.health.set("climate-control", "disabled", "no [[actuators]] in the configuration")
         return None
     return ClimateControl(
-        config, climate, ledger=ledger, alarms=alarms, metrics=metrics, health=health
+        config,
+        climate,
+        ledger=kit.ledger,
+        alarms=kit.alarms,
+        metrics=kit.metrics,
+        health=kit.health,
     )

@@ -29,15 +29,10 @@ from sqlalchemy import select
 from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
+from daemon.device_kit import DeviceKit
 from daemon.events import LocationChanged, TagBound, TagRetired
-from daemon.health import Health
-from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
-from daemon.ledger.locations import Locations
-from daemon.ledger.uow import Ledger
 from daemon.messages import same, say
-from daemon.metrics import Metrics
-from daemon.mqtt import RetainedState
 from daemon.store.schema import item_locations, items, locations, tags
 from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig
@@ -102,27 +97,17 @@ class StackerService:
 
     STATE_PERIOD_S = 0.25
 
-    def __init__(
-        self,
-        config: StackerConfig,
-        *,
-        ledger: Ledger,
-        locations: Locations,
-        alarms: Alarms,
-        metrics: Metrics,
-        retained: RetainedState,
-        health: Health,
-    ) -> None:
+    def __init__(self, config: StackerConfig, kit: DeviceKit) -> None:
         self.config = config
-        self.ledger = ledger
-        self.alarms = alarms
-        self.metrics = metrics
-        self.retained = retained
-        self.health = health
-        self.room = ledger.room
+        self.ledger = kit.ledger
+        self.alarms = kit.alarms
+        self.metrics = kit.metrics
+        self.retained = kit.retained
+        self.health = kit.health
+        self.room = kit.ledger.room
         stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
         self.places = Places(self.room, config, stations)
-        self.journal = SqlJournal(ledger, locations, alarms, self.places)
+        self.journal = SqlJournal(kit.ledger, kit.locations, kit.alarms, self.places)
         self._events: asyncio.Queue[StackerEvent] = asyncio.Queue()
         self.controller = StackerController(config, self.journal, on_event=self._events.put_nowait)
         self._down_since: float | None = time.monotonic()
@@ -648,29 +633,12 @@ def iso_seconds(t: float | None) -> str | None:
     return None if t is None else us_to_iso(seconds_to_us(t))
 
 
-async def build_stacker(
-    config: ArchroomConfig,
-    *,
-    ledger: Ledger,
-    locations: Locations,
-    alarms: Alarms,
-    metrics: Metrics,
-    retained: RetainedState,
-    health: Health,
-) -> StackerService | None:
+async def build_stacker(config: ArchroomConfig, kit: DeviceKit) -> StackerService | None:
     """The room's stacker service, its rack seeded from the ledger; None without ``[stacker]``."""
     if config.stacker is None:
-        health.set("stacker", "disabled", "no [stacker] section in the configuration")
+        kit.health.set("stacker", "disabled", "no [stacker] section in the configuration")
         return None
-    health.set("stacker", "starting", config.stacker.url)
-    service = StackerService(
-        config.stacker,
-        ledger=ledger,
-        locations=locations,
-        alarms=alarms,
-        metrics=metrics,
-        retained=retained,
-        health=health,
-    )
+    kit.health.set("stacker", "starting", config.stacker.url)
+    service = StackerService(config.stacker, kit)
     await service.load()
     return service
