@@ -37,11 +37,7 @@ from daemon.clock import seconds_to_us
 from daemon.config import ArchroomConfig, RoomConfig
 from daemon.device_kit import DeviceKit
 from daemon.events import ClimateActuatorSwitched
-from daemon.health import Health
-from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Invalid, NotFound
-from daemon.ledger.uow import Ledger
-from daemon.metrics import Metrics
 from drivers.cancellation import raise_if_cancelled
 from drivers.modbus_output import ModbusOutputs, OutputAddress, OutputError
 from drivers.reconnect import Backoff
@@ -134,21 +130,18 @@ class ClimateControl:
         self,
         config: ArchroomConfig,
         climate: ClimateService,
+        kit: DeviceKit,
         *,
-        ledger: Ledger,
-        alarms: Alarms,
-        metrics: Metrics,
-        health: Health,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not config.actuators:
             raise ValueError("no actuators configured")
         self.config = config
         self.climate = climate
-        self.ledger = ledger
-        self.alarms = alarms
-        self.metrics = metrics
-        self.health = health
+        self.ledger = kit.ledger
+        self.alarms = kit.alarms
+        self.metrics = kit.metrics
+        self.health = kit.health
         self.clock = clock
         self.outputs = ModbusOutputs()
         self.rooms: dict[str, _Room] = {}
@@ -492,11 +485,4 @@ def build_control(
     if not config.actuators or climate is None:
         kit.health.set("climate-control", "disabled", "no [[actuators]] in the configuration")
         return None
-    return ClimateControl(
-        config,
-        climate,
-        ledger=kit.ledger,
-        alarms=kit.alarms,
-        metrics=kit.metrics,
-        health=kit.health,
-    )
+    return ClimateControl(config, climate, kit)
