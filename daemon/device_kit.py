@@ -1,5 +1,6 @@
-"""What the daemon hands every device service of the room (stacker, climate, control), in one
-bundle, so a builder's signature does not repeat the list and a new shared piece is added once."""
+"""What the daemon hands every service of the room that works on devices (stacker, climate,
+control, inventory), in one bundle: a builder's signature does not repeat the list, and a new
+shared piece is added once."""
 
 from __future__ import annotations
 

@@ -183,15 +183,7 @@ async def build_services(
     stacker = await build_stacker(config, kit)
     climate = await build_climate(config, kit)
     control = build_control(config, climate, kit)
-    inventory = Inventory(
-        config,
-        ledger=ledger,
-        locations=locations,
-        alarms=alarms,
-        metrics=metrics,
-        readers=readers,
-        stacker=stacker,
-    )
+    inventory = Inventory(config, kit, readers=readers, stacker=stacker)
     return dataclasses.replace(
         services, stacker=stacker, climate=climate, control=control, inventory=inventory
     )
