@@ -34,29 +34,9 @@ from daemon.events import LocationChanged, TagBound, TagRetired
 from daemon.ledger.errors import Conflict, Invalid, NotFound
 from daemon.messages import same, say
 from daemon.store.schema import item_locations, items, locations, tags
+from stacker import events
 from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig
-from stacker.events import (
-    AcceptTimeout,
-    ExceptionCleared,
-    ExecutionTimeout,
-    FaultCleared,
-    FaultRaised,
-    ForeignResultAcknowledged,
-    IdMismatch,
-    JobAccepted,
-    JobException,
-    JobFinished,
-    JournalRestored,
-    JournalUnavailable,
-    ModeChanged,
-    OutcomeUnknown,
-    StackerDown,
-    StackerEvent,
-    StackerUp,
-    StationMismatch,
-    StationMismatchCleared,
-)
 from stacker.handshake import DecisionRefused
 from stacker.journal import Job, JobKind, JobState
 from stacker.registers import ExcDecision, epc_short_form
@@ -108,7 +88,7 @@ class StackerService:
         stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
         self.places = Places(self.room, config, stations)
         self.journal = SqlJournal(kit.ledger, kit.locations, kit.alarms, self.places)
-        self._events: asyncio.Queue[StackerEvent] = asyncio.Queue()
+        self._events: asyncio.Queue[events.StackerEvent] = asyncio.Queue()
         self.controller = StackerController(config, self.journal, on_event=self._events.put_nowait)
         self._down_since: float | None = time.monotonic()
 
@@ -405,16 +385,16 @@ class StackerService:
 
     # -- events -> alarms and metrics ---------------------------------------------------------
 
-    async def _on(self, event: StackerEvent) -> None:
+    async def _on(self, event: events.StackerEvent) -> None:
         sid = self.config.id
         source = f"stacker {sid}"
-        if isinstance(event, StackerUp):
+        if isinstance(event, events.StackerUp):
             await self.alarms.clear(f"stacker.down:{sid}", reason="the stacker PLC answers again")
-        elif isinstance(event, StackerDown):
+        elif isinstance(event, events.StackerDown):
             await self._raise_down(event.reason)
-        elif isinstance(event, ModeChanged):
+        elif isinstance(event, events.ModeChanged):
             log.info("stacker %s: mode %s", sid, event.mode_name)
-        elif isinstance(event, FaultRaised):
+        elif isinstance(event, events.FaultRaised):
             self.metrics.stacker_faults.labels(code=event.kind).inc()
             await self.alarms.raise_(
                 f"stacker.fault:{sid}:{event.kind}",
@@ -427,29 +407,29 @@ class StackerService:
                     description=messages.fault(event.description),
                 ),
             )
-        elif isinstance(event, FaultCleared):
+        elif isinstance(event, events.FaultCleared):
             await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
-        elif isinstance(event, JobAccepted):
+        elif isinstance(event, events.JobAccepted):
             await self.alarms.clear(
                 job_alarm_key("stacker.accept_timeout", sid, event.job.job_id),
                 reason="accepted late",
             )
-        elif isinstance(event, JobException):
+        elif isinstance(event, events.JobException):
             for flag in event.exception:
                 if flag.name:
                     self.metrics.stacker_faults.labels(code=flag.name.lower()).inc()
             await self._ensure_job_alarm(event.job)
-        elif isinstance(event, ExceptionCleared):
+        elif isinstance(event, events.ExceptionCleared):
             await self.alarms.clear(
                 job_alarm_key("stacker.exception", sid, event.job.job_id),
                 reason=f"decision: {event.decision.name.lower()}",
             )
-        elif isinstance(event, AcceptTimeout):
+        elif isinstance(event, events.AcceptTimeout):
             self.metrics.stacker_faults.labels(code="accept_timeout").inc()
             await self._ensure_job_alarm(event.job)
-        elif isinstance(event, OutcomeUnknown):
+        elif isinstance(event, events.OutcomeUnknown):
             await self._ensure_job_alarm(event.job)
-        elif isinstance(event, ExecutionTimeout):
+        elif isinstance(event, events.ExecutionTimeout):
             self.metrics.stacker_faults.labels(code="execution_timeout").inc()
             seconds = f"{self.config.execution_timeout_s:g}"
             await self.alarms.raise_(
@@ -462,9 +442,9 @@ class StackerService:
                     say("alarm.stacker_job_timeout", job=job_message(event.job), seconds=seconds),
                 ),
             )
-        elif isinstance(event, IdMismatch):
+        elif isinstance(event, events.IdMismatch):
             self.metrics.stacker_faults.labels(code="id_mismatch").inc()
-        elif isinstance(event, ForeignResultAcknowledged):
+        elif isinstance(event, events.ForeignResultAcknowledged):
             await self.alarms.raise_(
                 f"stacker.foreign_result:{sid}",
                 kind="stacker.foreign_result",
@@ -476,9 +456,9 @@ class StackerService:
                     code=event.completion_code,
                 ),
             )
-        elif isinstance(event, JobFinished):
+        elif isinstance(event, events.JobFinished):
             await self._finished(event)
-        elif isinstance(event, JournalUnavailable):
+        elif isinstance(event, events.JournalUnavailable):
             self.metrics.stacker_faults.labels(code="journal_unavailable").inc()
             await self.alarms.raise_(
                 f"stacker.journal:{sid}",
@@ -487,7 +467,7 @@ class StackerService:
                 severity="critical",
                 message=say("alarm.stacker_journal", stacker=sid, reason=event.reason),
             )
-        elif isinstance(event, StationMismatch):
+        elif isinstance(event, events.StationMismatch):
             self.metrics.stacker_faults.labels(code="station_mismatch").inc()
             await self.alarms.raise_(
                 f"stacker.station_mismatch:{sid}:{event.station}",
@@ -498,17 +478,17 @@ class StackerService:
                     say("alarm.stacker_station_mismatch", stacker=sid, station=event.station),
                 ),
             )
-        elif isinstance(event, StationMismatchCleared):
+        elif isinstance(event, events.StationMismatchCleared):
             await self.alarms.clear(
                 f"stacker.station_mismatch:{sid}:{event.station}", reason=event.reason
             )
-        elif isinstance(event, JournalRestored):
+        elif isinstance(event, events.JournalRestored):
             await self.alarms.clear(
                 f"stacker.journal:{sid}",
                 reason=f"journal written again ({event.written} held record(s))",
             )
 
-    async def _finished(self, event: JobFinished) -> None:
+    async def _finished(self, event: events.JobFinished) -> None:
         job = event.job
         sid = self.config.id
         self.metrics.stacker_jobs.labels(kind=job.kind.value, result=job.result).inc()
