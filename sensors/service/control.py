@@ -382,40 +382,30 @@ class ClimateControl:
         )  # fmt: skip
         if not first:
             return
-        key = alarm_key(FAULT, a.id)
-        message = f"{a.id} ({a.kind}) in {room.config.id} cannot be switched: {error}"
-        self._enqueue(
-            key,
-            lambda: self.alarms.raise_(
-                key,
-                kind=FAULT,
-                source=f"actuator {a.id}",
-                message=message,
-                subject=a.id,
-                at_us=seconds_to_us(now),
-            ),
+        self._enqueue_alarm(
+            FAULT,
+            a.id,
+            source=f"actuator {a.id}",
+            message=f"{a.id} ({a.kind}) in {room.config.id} cannot be switched: {error}",
+            at_us=seconds_to_us(now),
         )
         self._report_health()
 
     def _ineffective(self, room: _Room, o: _Output, d: Ineffective) -> None:
-        key = alarm_key(INEFFECTIVE, d.actuator)
         at_us = seconds_to_us(d.t)
         if d.active:
             o.ineffective = d.message
             log.warning("climate control not effective in %s: %s", room.config.id, d.message)
-            self._enqueue(
-                key,
-                lambda: self.alarms.raise_(
-                    key,
-                    kind=INEFFECTIVE,
-                    source=f"room {room.config.id}",
-                    message=f"control not effective: {d.message}",
-                    subject=d.actuator,
-                    at_us=at_us,
-                ),
+            self._enqueue_alarm(
+                INEFFECTIVE,
+                d.actuator,
+                source=f"room {room.config.id}",
+                message=f"control not effective: {d.message}",
+                at_us=at_us,
             )
         else:
             o.ineffective = None
+            key = alarm_key(INEFFECTIVE, d.actuator)
             self._enqueue(key, lambda: self.alarms.clear(key, reason=d.message, at_us=at_us))
 
     def _set_gauge(self, room: _Room, o: _Output, *, on: bool) -> None:
@@ -427,6 +417,18 @@ class ClimateControl:
 
     def _enqueue(self, what: str, record: Callable[[], Awaitable[object]]) -> None:
         self._records.put_nowait((what, record))
+
+    def _enqueue_alarm(
+        self, kind: str, actuator: str, *, source: str, message: str, at_us: int
+    ) -> None:
+        """Queue the raising of the alarm ``kind`` about one actuator."""
+        key = alarm_key(kind, actuator)
+        self._enqueue(
+            key,
+            lambda: self.alarms.raise_(
+                key, kind=kind, source=source, message=message, subject=actuator, at_us=at_us
+            ),
+        )
 
     async def _record_all(self) -> None:
         backoff = Backoff(0.5, 30.0)
