@@ -16,8 +16,9 @@ The room's records: ``store`` (schema, migrations, transactions on SQLite or Pos
 outbox row in one transaction), ``audit`` (the hash chain), ``room`` (a room's records at
 start-up and its gauges). And ``reconcile`` (reconciliation, campaigns, spot checks, retention,
 EPCIS export) and ``demo`` (the whole room on simulators). The device services live beside
-their pure cores (``rfid.service``, ``stacker.service``, ``sensors.service``); see
-docs/design.md §2.
+their pure cores (``rfid.service``, ``stacker.service``, ``sensors.service``) and are built
+with one ``device_kit.DeviceKit`` (the ledger, locations, alarms, metrics, retained state and
+health the runtime hands each of them); see docs/design.md §2.
 """
 
 from importlib.metadata import PackageNotFoundError, version

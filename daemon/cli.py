@@ -28,6 +28,8 @@ from daemon.cli_common import (
     add_db_target,
     config_for,
     print_config_error,
+    print_listing,
+    print_withdrawn,
     quiet_libraries,
     room_database,
     setup_logging,
@@ -307,7 +309,6 @@ def cmd_token(args: argparse.Namespace) -> int:
     import getpass
 
     from daemon.audit import AuditChain
-    from daemon.clock import now_us
     from daemon.store.db import SchemaError
     from daemon.tokens import Role, Scope, TokenError, Tokens
 
@@ -331,15 +332,12 @@ def cmd_token(args: argparse.Namespace) -> int:
                     )
                     return 0
                 if args.token_command == "revoke":  # noqa: S105
-                    if await tokens.revoke(args.name, actor=actor):
-                        print(f"revoked {args.name}")
-                        return 0
-                    print(f"no active token named {args.name!r}", file=sys.stderr)
-                    return 1
-                now = now_us()
-                for t in await tokens.list():
-                    print(t.line(now))
-                return 0
+                    return print_withdrawn(
+                        await tokens.revoke(args.name, actor=actor),
+                        f"revoked {args.name}",
+                        f"no active token named {args.name!r}",
+                    )
+                return print_listing(await tokens.list())
         except (SchemaError, TokenError) as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1

@@ -22,11 +22,11 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from daemon.config import ArchroomConfig, ConfigError, load_config
 
@@ -137,6 +137,30 @@ async def room_database(config: ArchroomConfig, hint: str) -> AsyncIterator[Stor
         yield store
     finally:
         await store.close()
+
+
+class Listed(Protocol):
+    def line(self, now: int) -> str: ...
+
+
+def print_listing(entries: Iterable[Listed]) -> int:
+    """Print one line per entry (a token, an account), as of now; exit status 0."""
+    from daemon.clock import now_us
+
+    now = now_us()
+    for entry in entries:
+        print(entry.line(now))
+    return 0
+
+
+def print_withdrawn(withdrawn: bool, done: str, not_found: str) -> int:
+    """The outcome of revoking or disabling by name: ``done`` (0), or ``not_found`` on stderr
+    (1)."""
+    if withdrawn:
+        print(done)
+        return 0
+    print(not_found, file=sys.stderr)
+    return 1
 
 
 def print_config_error(e: ConfigError) -> None:

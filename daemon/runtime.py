@@ -27,6 +27,7 @@ from daemon.audit import AuditChain, adopt_algorithm
 from daemon.audit_forward import AuditForwarder
 from daemon.bus import Bus
 from daemon.config import ArchroomConfig
+from daemon.device_kit import DeviceKit
 from daemon.health import Health
 from daemon.heap import settle_heap
 from daemon.ledger.alarms import Alarms
@@ -178,36 +179,11 @@ async def build_services(
     )
     await prepare_room(config, ledger, locations)
     await alarms.load()
-    stacker = await build_stacker(
-        config,
-        ledger=ledger,
-        locations=locations,
-        alarms=alarms,
-        metrics=metrics,
-        retained=retained,
-        health=health,
-    )
-    climate = await build_climate(
-        config,
-        ledger=ledger,
-        locations=locations,
-        alarms=alarms,
-        metrics=metrics,
-        retained=retained,
-        health=health,
-    )
-    control = build_control(
-        config, climate, ledger=ledger, alarms=alarms, metrics=metrics, health=health
-    )
-    inventory = Inventory(
-        config,
-        ledger=ledger,
-        locations=locations,
-        alarms=alarms,
-        metrics=metrics,
-        readers=readers,
-        stacker=stacker,
-    )
+    kit = DeviceKit(ledger, locations, alarms, metrics, retained, health)
+    stacker = await build_stacker(config, kit)
+    climate = await build_climate(config, kit)
+    control = build_control(config, climate, kit)
+    inventory = Inventory(config, kit, readers=readers, stacker=stacker)
     return dataclasses.replace(
         services, stacker=stacker, climate=climate, control=control, inventory=inventory
     )

@@ -14,7 +14,14 @@ import asyncio
 import getpass
 import sys
 
-from daemon.cli_common import Commands, add_db_target, config_for, room_database
+from daemon.cli_common import (
+    Commands,
+    add_db_target,
+    config_for,
+    print_listing,
+    print_withdrawn,
+    room_database,
+)
 
 ROLES = ("staff", "facilities", "approver", "admin", "sysadmin", "security", "auditor")
 """Roles a person may hold (``catalogue`` is a system's: it keeps a token)."""
@@ -63,7 +70,6 @@ def cmd_user(args: argparse.Namespace) -> int:
     from daemon.accounts import totp
     from daemon.accounts.passwords import PasswordRejected
     from daemon.accounts.store import AccountError, standalone
-    from daemon.clock import now_us
     from daemon.store.db import SchemaError
     from daemon.tokens import Role
 
@@ -93,15 +99,12 @@ def cmd_user(args: argparse.Namespace) -> int:
                     print(f"password of {args.name} set")
                     return 0
                 if args.user_command == "disable":
-                    if await accounts.disable(args.name, actor=actor):
-                        print(f"disabled {args.name}")
-                        return 0
-                    print(f"archroom: no active account named {args.name!r}", file=sys.stderr)
-                    return 1
-                now = now_us()
-                for a in await accounts.list():
-                    print(a.line(now))
-                return 0
+                    return print_withdrawn(
+                        await accounts.disable(args.name, actor=actor),
+                        f"disabled {args.name}",
+                        f"archroom: no active account named {args.name!r}",
+                    )
+                return print_listing(await accounts.list())
         except (SchemaError, AccountError, PasswordRejected) as e:
             print(f"archroom: {e}", file=sys.stderr)
             return 1

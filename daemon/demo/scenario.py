@@ -22,7 +22,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 import httpx
 from sqlalchemy import select
@@ -231,28 +231,20 @@ class _Watch:
 _WATCH: contextvars.ContextVar[_Watch] = contextvars.ContextVar("demo_watch")
 
 
+@dataclass(eq=False)
 class Scenario:
-    def __init__(
-        self,
-        services: Services,
-        *,
-        devices: DemoDevices,
-        placed: list[Placed],
-        stored: list[Stored],
-        url: str,
-        token: str,
-    ) -> None:
-        self.services = services
-        self.devices = devices
-        self.placed = placed
-        self.stored = stored
-        self.url = url
-        self.token = token
-        self.done: Counter[str] = Counter()
-        self.failed: Counter[str] = Counter()
-        self._next = 0
-        self._own: set[str] = set()
-        """Refs the scenario's own stacker step is handling (the clerk leaves those alone)."""
+    services: Services
+    _: KW_ONLY
+    devices: DemoDevices
+    placed: list[Placed]
+    stored: list[Stored]
+    url: str
+    token: str
+    done: Counter[str] = field(default_factory=Counter, init=False)
+    failed: Counter[str] = field(default_factory=Counter, init=False)
+    _next: int = field(default=0, init=False)
+    _own: set[str] = field(default_factory=set, init=False)
+    """Refs the scenario's own stacker step is handling (the clerk leaves those alone)."""
 
     def summary(self) -> str:
         parts = [f"{step} x{n}" for step, n in sorted(self.done.items())]

@@ -24,12 +24,9 @@ from sqlalchemy import func, select, update
 
 from daemon.clock import now_us, seconds_to_us
 from daemon.config import ArchroomConfig
+from daemon.device_kit import DeviceKit
 from daemon.events import StackerJobChanged
-from daemon.ledger.alarms import Alarms
-from daemon.ledger.locations import Locations
 from daemon.ledger.pairing import Pairing
-from daemon.ledger.uow import Ledger
-from daemon.metrics import Metrics
 from daemon.reconcile.campaigns import Campaigns
 from daemon.reconcile.classify import CLASSES
 from daemon.reconcile.copies import CatalogueCopies
@@ -51,20 +48,18 @@ class Inventory:
     def __init__(
         self,
         config: ArchroomConfig,
+        kit: DeviceKit,
         *,
-        ledger: Ledger,
-        locations: Locations,
-        alarms: Alarms,
-        metrics: Metrics,
         readers: RoomReaders | None,
         stacker: StackerService | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         settings = config.inventory
+        ledger, locations = kit.ledger, kit.locations
         self.config = config
         self.ledger = ledger
-        self.alarms = alarms
-        self.metrics = metrics
+        self.alarms = kit.alarms
+        self.metrics = kit.metrics
         self.readers = readers
         self.stacker = stacker
         self.clock = clock

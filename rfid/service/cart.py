@@ -63,18 +63,12 @@ class Slip:
     due: date | None
 
 
+@dataclass(eq=False)
 class DeskCart:
-    def __init__(
-        self,
-        readers: dict[str, Uhfreader18Poller],
-        tags: Tags,
-        loans: Loans,
-        catalogue: Catalogue,
-    ) -> None:
-        self.readers = readers
-        self.tags = tags
-        self.loans = loans
-        self.catalogue = catalogue
+    readers: dict[str, Uhfreader18Poller]
+    tags: Tags
+    loans: Loans
+    catalogue: Catalogue
 
     async def seen(self, reader_id: str) -> list[Box]:
         """The boxes on the desk antenna now, by EPC order."""

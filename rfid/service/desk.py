@@ -8,6 +8,8 @@ then is the tag bound to the item, which moves to the desk.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from daemon.ledger.errors import Conflict, NotFound
@@ -20,18 +22,12 @@ from drivers.uhfreader18 import Uhfreader18Error
 from drivers.uhfreader18_client import ReaderUnavailableError, Uhfreader18Poller
 
 
+@dataclass(eq=False)
 class DeskEncoder:
-    def __init__(
-        self,
-        readers: dict[str, Uhfreader18Poller],
-        tags: Tags,
-        ledger: Ledger,
-        locations: Locations,
-    ) -> None:
-        self.readers = readers
-        self.tags = tags
-        self.ledger = ledger
-        self.locations = locations
+    readers: dict[str, Uhfreader18Poller]
+    tags: Tags
+    ledger: Ledger
+    locations: Locations
 
     async def _single_tag(self, reader: Uhfreader18Poller, reader_id: str) -> str:
         epcs = sorted({r.epc for r in await reader.inventory()})

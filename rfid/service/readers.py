@@ -33,7 +33,7 @@ from daemon.ledger.locations import Locations
 from daemon.ledger.movements import move
 from daemon.ledger.passages import Passages
 from daemon.ledger.uow import Ledger
-from daemon.messages import say
+from daemon.messages import Param, say
 from daemon.metrics import Metrics
 from daemon.mqtt import FastLane, RetainedState
 from daemon.reconcile.sightings import record_sighting
@@ -454,31 +454,20 @@ class RoomReaders(ReadSink):
             }
             await self.guard.write("rfid.settled", record, lambda: self._settled(work))
         elif isinstance(work, Misplaced):
-            ref = await self._ref_of(work.epc)
-            await self.alarms.raise_(
-                f"item.misplaced:{work.epc}",
-                kind="item.misplaced",
-                source="shelf readers",
-                subject=ref or f"epc:{work.epc}",
-                message=say(
-                    "alarm.item_misplaced",
-                    what=ref or work.epc,
-                    seen_location=work.seen_at,
-                    home_location=work.home,
-                ),
+            await self._raise_item_alarm(
+                "item.misplaced",
+                work.epc,
+                "alarm.item_misplaced",
+                seen_location=work.seen_at,
+                home_location=work.home,
             )
         elif isinstance(work, MisplacedCleared):
             await self.alarms.clear(
                 f"item.misplaced:{work.epc}", reason="back in its place or re-homed"
             )
         elif isinstance(work, Missing):
-            ref = await self._ref_of(work.epc)
-            await self.alarms.raise_(
-                f"item.missing:{work.epc}",
-                kind="item.missing",
-                source="shelf readers",
-                subject=ref or f"epc:{work.epc}",
-                message=say("alarm.item_missing", what=ref or work.epc, location=work.location),
+            await self._raise_item_alarm(
+                "item.missing", work.epc, "alarm.item_missing", location=work.location
             )
         elif isinstance(work, Found):
             await self.alarms.clear(
@@ -632,6 +621,19 @@ class RoomReaders(ReadSink):
                 .where(items.c.ref == ref)
             )
             return [str(epc) for epc in rows.scalars()]
+
+    async def _raise_item_alarm(
+        self, kind: str, epc: str, message_key: str, **params: Param
+    ) -> None:
+        """Raise a shelf alarm about one tag, named by its item's ref when it is bound."""
+        ref = await self._ref_of(epc)
+        await self.alarms.raise_(
+            f"{kind}:{epc}",
+            kind=kind,
+            source="shelf readers",
+            subject=ref or f"epc:{epc}",
+            message=say(message_key, what=ref or epc, **params),
+        )
 
     async def _ref_of(self, epc: str) -> str | None:
         """The ref of a tag, or None (unbound, or the database is unreachable just now)."""

@@ -46,9 +46,9 @@ from prometheus_client import Gauge
 from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig, RoomConfig
+from daemon.device_kit import DeviceKit
 from daemon.health import Health
 from daemon.ledger.alarms import Alarms
-from daemon.ledger.locations import Locations
 from daemon.ledger.uow import Ledger
 from daemon.messages import Message
 from daemon.metrics import Metrics
@@ -663,30 +663,21 @@ class ClimateService:
         )
 
 
-async def build_climate(
-    config: ArchroomConfig,
-    *,
-    ledger: Ledger,
-    locations: Locations,
-    alarms: Alarms,
-    metrics: Metrics,
-    retained: RetainedState,
-    health: Health,
-) -> ClimateService | None:
-    """The climate service when sensors are configured, else None (and health says so)."""
-    del locations  # sensors are placed by room, not by location
+async def build_climate(config: ArchroomConfig, kit: DeviceKit) -> ClimateService | None:
+    """The climate service when sensors are configured, else None (and health says so). Sensors
+    are placed by room, not by location: the kit's locations are not needed."""
     if not config.sensors:
-        health.set("climate", "disabled", "no [[sensors]] in the configuration")
+        kit.health.set("climate", "disabled", "no [[sensors]] in the configuration")
         return None
     service = ClimateService(
         config,
-        ledger=ledger,
-        alarms=alarms,
-        metrics=metrics,
-        retained=retained,
-        health=health,
+        ledger=kit.ledger,
+        alarms=kit.alarms,
+        metrics=kit.metrics,
+        retained=kit.retained,
+        health=kit.health,
     )
-    health.set(
+    kit.health.set(
         "climate", "starting", f"{len(service.sensors)} sensors on {len(service.buses)} buses"
     )
     return service

@@ -35,12 +35,9 @@ from typing import Literal
 
 from daemon.clock import seconds_to_us
 from daemon.config import ArchroomConfig, RoomConfig
+from daemon.device_kit import DeviceKit
 from daemon.events import ClimateActuatorSwitched
-from daemon.health import Health
-from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Invalid, NotFound
-from daemon.ledger.uow import Ledger
-from daemon.metrics import Metrics
 from drivers.cancellation import raise_if_cancelled
 from drivers.modbus_output import ModbusOutputs, OutputAddress, OutputError
 from drivers.reconnect import Backoff
@@ -133,21 +130,18 @@ class ClimateControl:
         self,
         config: ArchroomConfig,
         climate: ClimateService,
+        kit: DeviceKit,
         *,
-        ledger: Ledger,
-        alarms: Alarms,
-        metrics: Metrics,
-        health: Health,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not config.actuators:
             raise ValueError("no actuators configured")
         self.config = config
         self.climate = climate
-        self.ledger = ledger
-        self.alarms = alarms
-        self.metrics = metrics
-        self.health = health
+        self.ledger = kit.ledger
+        self.alarms = kit.alarms
+        self.metrics = kit.metrics
+        self.health = kit.health
         self.clock = clock
         self.outputs = ModbusOutputs()
         self.rooms: dict[str, _Room] = {}
@@ -388,40 +382,30 @@ class ClimateControl:
         )  # fmt: skip
         if not first:
             return
-        key = alarm_key(FAULT, a.id)
-        message = f"{a.id} ({a.kind}) in {room.config.id} cannot be switched: {error}"
-        self._enqueue(
-            key,
-            lambda: self.alarms.raise_(
-                key,
-                kind=FAULT,
-                source=f"actuator {a.id}",
-                message=message,
-                subject=a.id,
-                at_us=seconds_to_us(now),
-            ),
+        self._enqueue_alarm(
+            FAULT,
+            a.id,
+            source=f"actuator {a.id}",
+            message=f"{a.id} ({a.kind}) in {room.config.id} cannot be switched: {error}",
+            at_us=seconds_to_us(now),
         )
         self._report_health()
 
     def _ineffective(self, room: _Room, o: _Output, d: Ineffective) -> None:
-        key = alarm_key(INEFFECTIVE, d.actuator)
         at_us = seconds_to_us(d.t)
         if d.active:
             o.ineffective = d.message
             log.warning("climate control not effective in %s: %s", room.config.id, d.message)
-            self._enqueue(
-                key,
-                lambda: self.alarms.raise_(
-                    key,
-                    kind=INEFFECTIVE,
-                    source=f"room {room.config.id}",
-                    message=f"control not effective: {d.message}",
-                    subject=d.actuator,
-                    at_us=at_us,
-                ),
+            self._enqueue_alarm(
+                INEFFECTIVE,
+                d.actuator,
+                source=f"room {room.config.id}",
+                message=f"control not effective: {d.message}",
+                at_us=at_us,
             )
         else:
             o.ineffective = None
+            key = alarm_key(INEFFECTIVE, d.actuator)
             self._enqueue(key, lambda: self.alarms.clear(key, reason=d.message, at_us=at_us))
 
     def _set_gauge(self, room: _Room, o: _Output, *, on: bool) -> None:
@@ -433,6 +417,18 @@ class ClimateControl:
 
     def _enqueue(self, what: str, record: Callable[[], Awaitable[object]]) -> None:
         self._records.put_nowait((what, record))
+
+    def _enqueue_alarm(
+        self, kind: str, actuator: str, *, source: str, message: str, at_us: int
+    ) -> None:
+        """Queue the raising of the alarm ``kind`` about one actuator."""
+        key = alarm_key(kind, actuator)
+        self._enqueue(
+            key,
+            lambda: self.alarms.raise_(
+                key, kind=kind, source=source, message=message, subject=actuator, at_us=at_us
+            ),
+        )
 
     async def _record_all(self) -> None:
         backoff = Backoff(0.5, 30.0)
@@ -484,19 +480,11 @@ class ClimateControl:
 
 
 def build_control(
-    config: ArchroomConfig,
-    climate: ClimateService | None,
-    *,
-    ledger: Ledger,
-    alarms: Alarms,
-    metrics: Metrics,
-    health: Health,
+    config: ArchroomConfig, climate: ClimateService | None, kit: DeviceKit
 ) -> ClimateControl | None:
     """The control service when actuators are configured (the climate service measures their
     rooms: the configuration makes sure of that), else None."""
     if not config.actuators or climate is None:
-        health.set("climate-control", "disabled", "no [[actuators]] in the configuration")
+        kit.health.set("climate-control", "disabled", "no [[actuators]] in the configuration")
         return None
-    return ClimateControl(
-        config, climate, ledger=ledger, alarms=alarms, metrics=metrics, health=health
-    )
+    return ClimateControl(config, climate, kit)

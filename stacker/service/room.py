@@ -29,39 +29,14 @@ from sqlalchemy import select
 from daemon import messages
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
+from daemon.device_kit import DeviceKit
 from daemon.events import LocationChanged, TagBound, TagRetired
-from daemon.health import Health
-from daemon.ledger.alarms import Alarms
 from daemon.ledger.errors import Conflict, Invalid, NotFound
-from daemon.ledger.locations import Locations
-from daemon.ledger.uow import Ledger
 from daemon.messages import same, say
-from daemon.metrics import Metrics
-from daemon.mqtt import RetainedState
 from daemon.store.schema import item_locations, items, locations, tags
+from stacker import events
 from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig
-from stacker.events import (
-    AcceptTimeout,
-    ExceptionCleared,
-    ExecutionTimeout,
-    FaultCleared,
-    FaultRaised,
-    ForeignResultAcknowledged,
-    IdMismatch,
-    JobAccepted,
-    JobException,
-    JobFinished,
-    JournalRestored,
-    JournalUnavailable,
-    ModeChanged,
-    OutcomeUnknown,
-    StackerDown,
-    StackerEvent,
-    StackerUp,
-    StationMismatch,
-    StationMismatchCleared,
-)
 from stacker.handshake import DecisionRefused
 from stacker.journal import Job, JobKind, JobState
 from stacker.registers import ExcDecision, epc_short_form
@@ -104,28 +79,18 @@ class StackerService:
 
     STATE_PERIOD_S = 0.25
 
-    def __init__(
-        self,
-        config: StackerConfig,
-        *,
-        ledger: Ledger,
-        locations: Locations,
-        alarms: Alarms,
-        metrics: Metrics,
-        retained: RetainedState,
-        health: Health,
-    ) -> None:
+    def __init__(self, config: StackerConfig, kit: DeviceKit) -> None:
         self.config = config
-        self.ledger = ledger
-        self.alarms = alarms
-        self.metrics = metrics
-        self.retained = retained
-        self.health = health
-        self.room = ledger.room
+        self.ledger = kit.ledger
+        self.alarms = kit.alarms
+        self.metrics = kit.metrics
+        self.retained = kit.retained
+        self.health = kit.health
+        self.room = kit.ledger.room
         stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
         self.places = Places(self.room, config, stations)
-        self.journal = SqlJournal(ledger, locations, alarms, self.places)
-        self._events: asyncio.Queue[StackerEvent] = asyncio.Queue()
+        self.journal = SqlJournal(kit.ledger, kit.locations, kit.alarms, self.places)
+        self._events: asyncio.Queue[events.StackerEvent] = asyncio.Queue()
         self.controller = StackerController(config, self.journal, on_event=self._events.put_nowait)
         self._down_since: float | None = time.monotonic()
 
@@ -422,16 +387,16 @@ class StackerService:
 
     # -- events -> alarms and metrics ---------------------------------------------------------
 
-    async def _on(self, event: StackerEvent) -> None:
+    async def _on(self, event: events.StackerEvent) -> None:
         sid = self.config.id
         source = f"stacker {sid}"
-        if isinstance(event, StackerUp):
+        if isinstance(event, events.StackerUp):
             await self.alarms.clear(f"stacker.down:{sid}", reason="the stacker PLC answers again")
-        elif isinstance(event, StackerDown):
+        elif isinstance(event, events.StackerDown):
             await self._raise_down(event.reason)
-        elif isinstance(event, ModeChanged):
+        elif isinstance(event, events.ModeChanged):
             log.info("stacker %s: mode %s", sid, event.mode_name)
-        elif isinstance(event, FaultRaised):
+        elif isinstance(event, events.FaultRaised):
             self.metrics.stacker_faults.labels(code=event.kind).inc()
             await self.alarms.raise_(
                 f"stacker.fault:{sid}:{event.kind}",
@@ -444,29 +409,29 @@ class StackerService:
                     description=messages.fault(event.description),
                 ),
             )
-        elif isinstance(event, FaultCleared):
+        elif isinstance(event, events.FaultCleared):
             await self.alarms.clear(f"stacker.fault:{sid}:{event.kind}", reason="cleared")
-        elif isinstance(event, JobAccepted):
+        elif isinstance(event, events.JobAccepted):
             await self.alarms.clear(
                 job_alarm_key("stacker.accept_timeout", sid, event.job.job_id),
                 reason="accepted late",
             )
-        elif isinstance(event, JobException):
+        elif isinstance(event, events.JobException):
             for flag in event.exception:
                 if flag.name:
                     self.metrics.stacker_faults.labels(code=flag.name.lower()).inc()
             await self._ensure_job_alarm(event.job)
-        elif isinstance(event, ExceptionCleared):
+        elif isinstance(event, events.ExceptionCleared):
             await self.alarms.clear(
                 job_alarm_key("stacker.exception", sid, event.job.job_id),
                 reason=f"decision: {event.decision.name.lower()}",
             )
-        elif isinstance(event, AcceptTimeout):
+        elif isinstance(event, events.AcceptTimeout):
             self.metrics.stacker_faults.labels(code="accept_timeout").inc()
             await self._ensure_job_alarm(event.job)
-        elif isinstance(event, OutcomeUnknown):
+        elif isinstance(event, events.OutcomeUnknown):
             await self._ensure_job_alarm(event.job)
-        elif isinstance(event, ExecutionTimeout):
+        elif isinstance(event, events.ExecutionTimeout):
             self.metrics.stacker_faults.labels(code="execution_timeout").inc()
             seconds = f"{self.config.execution_timeout_s:g}"
             await self.alarms.raise_(
@@ -479,9 +444,9 @@ class StackerService:
                     say("alarm.stacker_job_timeout", job=job_message(event.job), seconds=seconds),
                 ),
             )
-        elif isinstance(event, IdMismatch):
+        elif isinstance(event, events.IdMismatch):
             self.metrics.stacker_faults.labels(code="id_mismatch").inc()
-        elif isinstance(event, ForeignResultAcknowledged):
+        elif isinstance(event, events.ForeignResultAcknowledged):
             await self.alarms.raise_(
                 f"stacker.foreign_result:{sid}",
                 kind="stacker.foreign_result",
@@ -493,9 +458,9 @@ class StackerService:
                     code=event.completion_code,
                 ),
             )
-        elif isinstance(event, JobFinished):
+        elif isinstance(event, events.JobFinished):
             await self._finished(event)
-        elif isinstance(event, JournalUnavailable):
+        elif isinstance(event, events.JournalUnavailable):
             self.metrics.stacker_faults.labels(code="journal_unavailable").inc()
             await self.alarms.raise_(
                 f"stacker.journal:{sid}",
@@ -504,7 +469,7 @@ class StackerService:
                 severity="critical",
                 message=say("alarm.stacker_journal", stacker=sid, reason=event.reason),
             )
-        elif isinstance(event, StationMismatch):
+        elif isinstance(event, events.StationMismatch):
             self.metrics.stacker_faults.labels(code="station_mismatch").inc()
             await self.alarms.raise_(
                 f"stacker.station_mismatch:{sid}:{event.station}",
@@ -515,17 +480,17 @@ class StackerService:
                     say("alarm.stacker_station_mismatch", stacker=sid, station=event.station),
                 ),
             )
-        elif isinstance(event, StationMismatchCleared):
+        elif isinstance(event, events.StationMismatchCleared):
             await self.alarms.clear(
                 f"stacker.station_mismatch:{sid}:{event.station}", reason=event.reason
             )
-        elif isinstance(event, JournalRestored):
+        elif isinstance(event, events.JournalRestored):
             await self.alarms.clear(
                 f"stacker.journal:{sid}",
                 reason=f"journal written again ({event.written} held record(s))",
             )
 
-    async def _finished(self, event: JobFinished) -> None:
+    async def _finished(self, event: events.JobFinished) -> None:
         job = event.job
         sid = self.config.id
         self.metrics.stacker_jobs.labels(kind=job.kind.value, result=job.result).inc()
@@ -650,29 +615,12 @@ def iso_seconds(t: float | None) -> str | None:
     return None if t is None else us_to_iso(seconds_to_us(t))
 
 
-async def build_stacker(
-    config: ArchroomConfig,
-    *,
-    ledger: Ledger,
-    locations: Locations,
-    alarms: Alarms,
-    metrics: Metrics,
-    retained: RetainedState,
-    health: Health,
-) -> StackerService | None:
+async def build_stacker(config: ArchroomConfig, kit: DeviceKit) -> StackerService | None:
     """The room's stacker service, its rack seeded from the ledger; None without ``[stacker]``."""
     if config.stacker is None:
-        health.set("stacker", "disabled", "no [stacker] section in the configuration")
+        kit.health.set("stacker", "disabled", "no [stacker] section in the configuration")
         return None
-    health.set("stacker", "starting", config.stacker.url)
-    service = StackerService(
-        config.stacker,
-        ledger=ledger,
-        locations=locations,
-        alarms=alarms,
-        metrics=metrics,
-        retained=retained,
-        health=health,
-    )
+    kit.health.set("stacker", "starting", config.stacker.url)
+    service = StackerService(config.stacker, kit)
     await service.load()
     return service
