@@ -54,12 +54,8 @@ from tests import services  # noqa: E402
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[services.Mosquitto]:
-    broker = services.Mosquitto(tmp_path / "mosquitto")
-    broker.start()
-    try:
+    with services.Mosquitto(tmp_path / "mosquitto") as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 @pytest.fixture(scope="session")

@@ -131,22 +131,14 @@ async def test_over_https_the_session_cookie_is_secure(
 
 @pytest.fixture
 def tls_broker(tmp_path: Path, room_ca: Certificates) -> Iterator[TlsMosquitto]:
-    broker = TlsMosquitto(tmp_path / "broker", room_ca)
-    broker.start()
-    try:
+    with TlsMosquitto(tmp_path / "broker", room_ca) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 @pytest.fixture
 def stranger_broker(tmp_path: Path, stranger: Certificates) -> Iterator[TlsMosquitto]:
-    broker = TlsMosquitto(tmp_path / "stranger-broker", stranger)
-    broker.start()
-    try:
+    with TlsMosquitto(tmp_path / "stranger-broker", stranger) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 async def _check_out(daemon: Daemon, token: str) -> None:
