@@ -127,6 +127,16 @@ async def job_of(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
     return job
 
 
+async def ended_job(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
+    """The job once it has ended (done, rejected, ...)."""
+
+    async def ended() -> bool:
+        return (await job_of(client, job_id))["state"] in TERMINAL
+
+    await eventually(ended, timeout=20)
+    return await job_of(client, job_id)
+
+
 async def a_retrieval_running_when_the_daemon_is_killed(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> int:
@@ -150,12 +160,7 @@ async def a_retrieval_running_when_the_daemon_is_killed(
         )
         assert r.status_code == 202, r.text
         store_id = r.json()["job_id"]
-
-        async def stored() -> bool:
-            return (await job_of(client, store_id))["state"] in TERMINAL
-
-        await eventually(stored, timeout=20)
-        assert (await job_of(client, store_id))["result"] == "ok"
+        assert (await ended_job(client, store_id))["result"] == "ok"
 
         r = await client.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-K"})
         assert r.status_code == 202, r.text
@@ -210,12 +215,7 @@ async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
 
         await eventually(followed, timeout=20)
         sim.set_mode(Mode.AUTO)
-
-        async def finished() -> bool:
-            return (await job_of(client, job_id))["state"] in TERMINAL
-
-        await eventually(finished, timeout=20)
-        job = await job_of(client, job_id)
+        job = await ended_job(client, job_id)
         where = (await client.get("/api/v1/items/R-K/location")).json()
     assert (job["state"], job["result"]) == ("done", "ok")
     assert where["location"]["code"] == STATION_CODE
@@ -244,12 +244,7 @@ async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_w
     job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await daemon.start()
     async with daemon.client() as client:
-
-        async def recorded() -> bool:
-            return (await job_of(client, job_id))["state"] in TERMINAL
-
-        await eventually(recorded, timeout=20)
-        job = await job_of(client, job_id)
+        job = await ended_job(client, job_id)
         where = (await client.get("/api/v1/items/R-K/location")).json()
         history = (await client.get("/api/v1/items/R-K/history")).json()["entries"]
     assert (job["state"], job["result"]) == ("done", "ok")
@@ -268,12 +263,7 @@ async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_res
 
     await daemon.start()
     async with daemon.client() as client:
-
-        async def resolved() -> bool:
-            return (await job_of(client, job_id))["state"] in TERMINAL
-
-        await eventually(resolved, timeout=20)
-        job = await job_of(client, job_id)
+        job = await ended_job(client, job_id)
         scan = await job_of(client, job_id + 1)
         where = (await client.get("/api/v1/items/R-K/location")).json()
     assert (job["state"], job["result"]) == ("done", "ok")
