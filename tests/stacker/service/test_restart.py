@@ -201,6 +201,20 @@ async def another_host_runs_a_job(sim: StackerPlcSimulator, acknowledge: int) ->
         client.close()
 
 
+async def retrieved_once(
+    client: httpx.AsyncClient, sim: StackerPlcSimulator, job_id: int
+) -> dict[str, Any]:
+    """The retrieval ``job_id`` once it has ended: well, with R-K at the station, and run only
+    once by the crane."""
+    job = await ended_job(client, job_id)
+    where = (await client.get("/api/v1/items/R-K/location")).json()
+    assert (job["state"], job["result"]) == ("done", "ok")
+    assert where["location"]["code"] == STATION_CODE
+    assert sim.executions(job_id) == 1
+    assert sim.model.strobes[job_id] == 1
+    return job
+
+
 async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> None:
@@ -215,13 +229,8 @@ async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
 
         await eventually(followed, timeout=20)
         sim.set_mode(Mode.AUTO)
-        job = await ended_job(client, job_id)
-        where = (await client.get("/api/v1/items/R-K/location")).json()
-    assert (job["state"], job["result"]) == ("done", "ok")
-    assert where["location"]["code"] == STATION_CODE
+        await retrieved_once(client, sim, job_id)
     assert sim.model.contents.get(STATION) == BOX_A
-    assert sim.executions(job_id) == 1
-    assert sim.model.strobes[job_id] == 1
 
 
 async def a_retrieval_finished_while_the_daemon_was_away(
@@ -244,15 +253,10 @@ async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_w
     job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await daemon.start()
     async with daemon.client() as client:
-        job = await ended_job(client, job_id)
-        where = (await client.get("/api/v1/items/R-K/location")).json()
+        await retrieved_once(client, sim, job_id)
         history = (await client.get("/api/v1/items/R-K/history")).json()["entries"]
-    assert (job["state"], job["result"]) == ("done", "ok")
-    assert where["location"]["code"] == STATION_CODE
     moves = [e["details"]["to"] for e in history if e["kind"] == "movement"]
     assert moves == [FAR_CODE, STATION_CODE]
-    assert sim.executions(job_id) == 1
-    assert sim.model.strobes[job_id] == 1
 
 
 async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_resending_it(
@@ -263,13 +267,8 @@ async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_res
 
     await daemon.start()
     async with daemon.client() as client:
-        job = await ended_job(client, job_id)
+        job = await retrieved_once(client, sim, job_id)
         scan = await job_of(client, job_id + 1)
-        where = (await client.get("/api/v1/items/R-K/location")).json()
-    assert (job["state"], job["result"]) == ("done", "ok")
     assert job["note"] == f"verify job {job_id + 1} found the box at the destination"
     assert (scan["kind"], scan["purpose"], scan["parent_id"]) == ("verify", "recovery", job_id)
     assert scan["source"]["code"] == STATION_CODE
-    assert where["location"]["code"] == STATION_CODE
-    assert sim.executions(job_id) == 1
-    assert sim.model.strobes[job_id] == 1
