@@ -50,6 +50,7 @@ from pathlib import Path  # noqa: E402
 
 from daemon.store.db import Store  # noqa: E402
 from tests import services  # noqa: E402
+from tests.support.store import open_store  # noqa: E402
 
 
 @pytest.fixture
@@ -112,8 +113,5 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[Store]:
-    s = Store.connect(db_url)
-    try:
+    async with open_store(db_url) as s:
         yield s
-    finally:
-        await s.close()

@@ -27,13 +27,22 @@ from tests.harness import base_config_text, create_token, start_daemon_process
 from tests.services import free_port
 from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
-from tests.support.stacker import BOX_A, EPC_A, STATION, STATION_CODE, stacker_toml
+from tests.support.stacker import (
+    BOX_A,
+    EPC_A,
+    STATION,
+    STATION_CODE,
+    TERMINAL,
+    job_of,
+    location_of,
+    stacker_toml,
+    wait_job,
+)
 
 pytestmark = pytest.mark.slow
 
 FAR_CODE = "r1-S11-09-01-1"
 FAR = (1, 1, 9, 1, 1)
-TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
 
 
 @pytest.fixture
@@ -120,23 +129,6 @@ async def daemon(
         await process.stop()
 
 
-async def job_of(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
-    r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
-    assert r.status_code == 200, r.text
-    job: dict[str, Any] = r.json()
-    return job
-
-
-async def ended_job(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
-    """The job once it has ended (done, rejected, ...)."""
-
-    async def ended() -> bool:
-        return (await job_of(client, job_id))["state"] in TERMINAL
-
-    await eventually(ended, timeout=20)
-    return await job_of(client, job_id)
-
-
 async def a_retrieval_running_when_the_daemon_is_killed(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> int:
@@ -160,7 +152,7 @@ async def a_retrieval_running_when_the_daemon_is_killed(
         )
         assert r.status_code == 202, r.text
         store_id = r.json()["job_id"]
-        assert (await ended_job(client, store_id))["result"] == "ok"
+        assert (await wait_job(client, store_id, *TERMINAL))["result"] == "ok"
 
         r = await client.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-K"})
         assert r.status_code == 202, r.text
@@ -206,8 +198,8 @@ async def retrieved_once(
 ) -> dict[str, Any]:
     """The retrieval ``job_id`` once it has ended: well, with R-K at the station, and run only
     once by the crane."""
-    job = await ended_job(client, job_id)
-    where = (await client.get("/api/v1/items/R-K/location")).json()
+    job = await wait_job(client, job_id, *TERMINAL)
+    where = await location_of(client, "R-K")
     assert (job["state"], job["result"]) == ("done", "ok")
     assert where["location"]["code"] == STATION_CODE
     assert sim.executions(job_id) == 1
