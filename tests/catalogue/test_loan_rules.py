@@ -20,6 +20,17 @@ def _loan(ref: str = "P-1", **extra: object) -> dict[str, object]:
     return {"ref": ref, "borrower": "Li Na", "purpose": "pension review", **extra}
 
 
+def _request(**changes: object) -> dict[str, object]:
+    """A loan request for P-1 by Li Na, an internal borrower."""
+    return {
+        "ref": "P-1",
+        "borrower": "Li Na",
+        "borrower_kind": "internal",
+        "purpose": "p",
+        **changes,
+    }
+
+
 def _in_days(n: int) -> str:
     return (datetime.now(tz=UTC).date() + timedelta(days=n)).isoformat()
 
@@ -43,10 +54,7 @@ async def test_request_approved_then_checked_out_carries_the_approval_number(
     staff: httpx.AsyncClient, approver: httpx.AsyncClient
 ) -> None:
     await _personnel(staff)
-    filed = await staff.post(
-        "/api/v1/loan-requests",
-        json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "review"},
-    )
+    filed = await staff.post("/api/v1/loan-requests", json=_request(purpose="review"))
     assert filed.status_code == 201, filed.text
     request = filed.json()
     assert request["state"] == "pending"
@@ -77,8 +85,7 @@ async def test_rule_limits_borrower_kind_term_and_renewals(
 ) -> None:
     await _personnel(staff)
     outside = await staff.post(
-        "/api/v1/loan-requests",
-        json={"ref": "P-1", "borrower": "X", "borrower_kind": "public", "purpose": "p"},
+        "/api/v1/loan-requests", json=_request(borrower="X", borrower_kind="public")
     )
     assert outside.status_code == 409
     assert outside.json()["detail"] == (
@@ -90,22 +97,10 @@ async def test_rule_limits_borrower_kind_term_and_renewals(
     )
     assert unnamed.status_code == 409
     assert "borrower_kind" in unnamed.json()["detail"]
-    too_long = await staff.post(
-        "/api/v1/loan-requests",
-        json={
-            "ref": "P-1",
-            "borrower": "Li Na",
-            "borrower_kind": "internal",
-            "purpose": "p",
-            "due": _in_days(30),
-        },
-    )
+    too_long = await staff.post("/api/v1/loan-requests", json=_request(due=_in_days(30)))
     assert too_long.status_code == 409
     assert "at most 14 days" in too_long.json()["detail"]
-    filed = await staff.post(
-        "/api/v1/loan-requests",
-        json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "p"},
-    )
+    filed = await staff.post("/api/v1/loan-requests", json=_request())
     request_id = filed.json()["id"]
     await approver.post(f"/api/v1/loan-requests/{request_id}/approve", json={"approval_no": "SP-1"})
     loan = await staff.post("/api/v1/loans", json=_loan(borrower_kind="internal"))
@@ -119,15 +114,9 @@ async def test_rejected_request_and_the_filer_cannot_decide(
     staff: httpx.AsyncClient, approver: httpx.AsyncClient, room: object
 ) -> None:
     await _personnel(staff)
-    filed = await staff.post(
-        "/api/v1/loan-requests",
-        json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "p"},
-    )
+    filed = await staff.post("/api/v1/loan-requests", json=_request())
     request_id = filed.json()["id"]
-    again = await staff.post(
-        "/api/v1/loan-requests",
-        json={"ref": "P-1", "borrower": "Zhao", "borrower_kind": "internal", "purpose": "p"},
-    )
+    again = await staff.post("/api/v1/loan-requests", json=_request(borrower="Zhao"))
     assert again.status_code == 409
     assert f"loan request {request_id} for P-1 is already open" in again.json()["detail"]
     assert again.json()["message_key"] == "request.already_open"
@@ -157,10 +146,7 @@ async def test_whoever_files_a_request_cannot_approve_it(
 ) -> None:
     await _personnel(staff)
     async with room.client(Role.admin) as admin:
-        filed = await admin.post(
-            "/api/v1/loan-requests",
-            json={"ref": "P-1", "borrower": "Li Na", "borrower_kind": "internal", "purpose": "p"},
-        )
+        filed = await admin.post("/api/v1/loan-requests", json=_request())
         request_id = filed.json()["id"]
         own = await admin.post(
             f"/api/v1/loan-requests/{request_id}/approve", json={"approval_no": "SP-1"}
