@@ -344,11 +344,7 @@ class PlcModel:
             else:
                 active.stage = Stage.PICK_CHECK
         elif active.stage is Stage.PICK_CHECK:
-            exc = self._pick_exception(command)
-            if exc is not None:
-                self._raise(active, exc)
-                return
-            active.stage, active.remaining = Stage.PICKING, self.settings.seconds_per_fork
+            self._fork_unless(self._pick_exception(command), active, Stage.PICKING)
         elif active.stage is Stage.PICKING:
             active.on_fork = self.contents.pop(command.source, "")
             self._read_box = active.on_fork
@@ -358,15 +354,19 @@ class PlcModel:
             self._position = _at(command.destination)
             active.stage = Stage.PLACE_CHECK
         elif active.stage is Stage.PLACE_CHECK:
-            exc = self._place_exception(command)
-            if exc is not None:
-                self._raise(active, exc)
-                return
-            active.stage, active.remaining = Stage.PLACING, self.settings.seconds_per_fork
+            self._fork_unless(self._place_exception(command), active, Stage.PLACING)
         elif active.stage is Stage.PLACING:
             self.contents[command.destination] = active.on_fork or ""
             active.on_fork = None
             self._finish(CompletionCode.OK)
+
+    def _fork_unless(self, exc: ExcReq | None, active: _Active, fork_stage: Stage) -> None:
+        """After a pick or place check: raise its exception, or move the fork for one fork
+        time."""
+        if exc is not None:
+            self._raise(active, exc)
+        else:
+            active.stage, active.remaining = fork_stage, self.settings.seconds_per_fork
 
     def _pick_exception(self, command: Command) -> ExcReq | None:
         source = command.source

@@ -50,16 +50,13 @@ from pathlib import Path  # noqa: E402
 
 from daemon.store.db import Store  # noqa: E402
 from tests import services  # noqa: E402
+from tests.support.store import open_store  # noqa: E402
 
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[services.Mosquitto]:
-    broker = services.Mosquitto(tmp_path / "mosquitto")
-    broker.start()
-    try:
+    with services.Mosquitto(tmp_path / "mosquitto") as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +113,5 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[Store]:
-    s = Store.connect(db_url)
-    try:
+    async with open_store(db_url) as s:
         yield s
-    finally:
-        await s.close()

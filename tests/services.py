@@ -17,6 +17,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Self
 
 import asyncpg
 
@@ -55,6 +56,17 @@ class ServerProcess:
 
     proc: subprocess.Popen[bytes] | None = None
     stop_timeout_s = 10.0
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        """Start the server; it is killed when the ``with`` block ends."""
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

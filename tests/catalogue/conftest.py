@@ -1,4 +1,6 @@
-"""A room whose catalogue pairs paper and electronic records (``[pairing]``), per database."""
+"""A room whose catalogue pairs paper and electronic records (``[pairing]``), per database:
+the ``room`` of these tests, which the ``staff`` and ``catalogue`` clients of
+``tests.support.fixtures`` use."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ import httpx
 import pytest
 
 from daemon.tokens import Role
+from tests.support.fixtures import catalogue, staff
 from tests.support.room import RACKS, Room, start_room
+
+__all__ = ["approver", "catalogue", "room", "staff"]
 
 PAIRING = """
 [[pairing.categories]]
@@ -31,24 +36,12 @@ borrower_kinds = ["internal"]
 
 
 @pytest.fixture
-async def paired_room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
+async def room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
     async for r in start_room(tmp_path, db_url, extra=RACKS + PAIRING):
         yield r
 
 
 @pytest.fixture
-async def desk(paired_room: Room) -> AsyncIterator[httpx.AsyncClient]:
-    async with paired_room.client(Role.staff) as c:
-        yield c
-
-
-@pytest.fixture
-async def catalogue_service(paired_room: Room) -> AsyncIterator[httpx.AsyncClient]:
-    async with paired_room.client(Role.catalogue) as c:
-        yield c
-
-
-@pytest.fixture
-async def approver(paired_room: Room) -> AsyncIterator[httpx.AsyncClient]:
-    async with paired_room.client(Role.approver) as c:
+async def approver(room: Room) -> AsyncIterator[httpx.AsyncClient]:
+    async with room.client(Role.approver) as c:
         yield c

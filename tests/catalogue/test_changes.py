@@ -38,21 +38,21 @@ async def everything(
 
 
 async def test_feed_lists_item_tag_location_and_loan_changes_in_order(
-    desk: httpx.AsyncClient, catalogue_service: httpx.AsyncClient
+    staff: httpx.AsyncClient, catalogue: httpx.AsyncClient
 ) -> None:
-    assert (await desk.put("/api/v1/items/BOX-1", json=item_body())).status_code == 201
-    assert (await desk.post("/api/v1/items/BOX-1/tag", json={"epc": EPC})).status_code == 201
-    moved = await desk.post("/api/v1/items/BOX-1/move", json={"to": "r1-A-01-01"})
+    assert (await staff.put("/api/v1/items/BOX-1", json=item_body())).status_code == 201
+    assert (await staff.post("/api/v1/items/BOX-1/tag", json={"epc": EPC})).status_code == 201
+    moved = await staff.post("/api/v1/items/BOX-1/move", json={"to": "r1-A-01-01"})
     assert moved.status_code == 200
-    loan = await desk.post(
+    loan = await staff.post(
         "/api/v1/loans", json={"ref": "BOX-1", "borrower": "Li Na", "purpose": "audit"}
     )
     assert loan.status_code == 201
-    back = await desk.post(f"/api/v1/loans/{loan.json()['id']}/return")
+    back = await staff.post(f"/api/v1/loans/{loan.json()['id']}/return")
     assert back.status_code == 200
-    assert (await desk.delete("/api/v1/items/BOX-1/tag")).status_code == 200
+    assert (await staff.delete("/api/v1/items/BOX-1/tag")).status_code == 200
 
-    page = await follow(catalogue_service, None)
+    page = await follow(catalogue, None)
     mine = [(c["kind"], c["action"]) for c in page["changes"] if c["ref"] == "BOX-1"]
     assert mine == [
         ("item", "item.created"),
@@ -70,35 +70,35 @@ async def test_feed_lists_item_tag_location_and_loan_changes_in_order(
     seqs = [c["seq"] for c in page["changes"]]
     assert seqs == sorted(seqs)
     assert page["more"] is False
-    again = await follow(catalogue_service, page["next"])
+    again = await follow(catalogue, page["next"])
     assert again["changes"] == []
     assert again["next"] == page["next"]
 
 
 async def test_pages_resume_inside_a_bulk_import_without_gap_or_repeat(
-    desk: httpx.AsyncClient, catalogue_service: httpx.AsyncClient
+    staff: httpx.AsyncClient, catalogue: httpx.AsyncClient
 ) -> None:
-    head = (await catalogue_service.get("/api/v1/changes/head")).json()["cursor"]
+    head = (await catalogue.get("/api/v1/changes/head")).json()["cursor"]
     lines = ["ref,title,retention"] + [f"IMP-{n:03},Box {n},D10" for n in range(25)]
-    r = await desk.post(
+    r = await staff.post(
         "/api/v1/items/import?wait=true",
         content="\n".join(lines),
         headers={"Content-Type": "text/csv"},
     )
     assert r.json()["loaded"] == 25
-    assert (await desk.put("/api/v1/items/AFTER", json=item_body())).status_code == 201
-    changes, _ = await everything(catalogue_service, head, limit=7)
+    assert (await staff.put("/api/v1/items/AFTER", json=item_body())).status_code == 201
+    changes, _ = await everything(catalogue, head, limit=7)
     assert [c["ref"] for c in changes] == [f"IMP-{n:03}" for n in range(25)] + ["AFTER"]
     assert len({c["cursor"] for c in changes}) == len(changes)
-    resumed = await follow(catalogue_service, changes[9]["cursor"], limit=3)
+    resumed = await follow(catalogue, changes[9]["cursor"], limit=3)
     assert [c["ref"] for c in resumed["changes"]] == ["IMP-010", "IMP-011", "IMP-012"]
 
 
 async def test_concurrent_writers_are_delivered_once_each(
-    paired_room: Room, catalogue_service: httpx.AsyncClient
+    room: Room, catalogue: httpx.AsyncClient
 ) -> None:
     """Writers racing while the follower reads: the union of its pages is every change, once."""
-    head = (await catalogue_service.get("/api/v1/changes/head")).json()["cursor"]
+    head = (await catalogue.get("/api/v1/changes/head")).json()["cursor"]
     refs = [f"RACE-{n:03}" for n in range(40)]
     seen: list[dict] = []  # type: ignore[type-arg]
     done = asyncio.Event()
@@ -112,7 +112,7 @@ async def test_concurrent_writers_are_delivered_once_each(
         since = head
         while True:
             finished = done.is_set()
-            page = await follow(catalogue_service, since, limit=5)
+            page = await follow(catalogue, since, limit=5)
             seen.extend(page["changes"])
             since = page["next"]
             if finished and not page["more"]:
@@ -120,8 +120,8 @@ async def test_concurrent_writers_are_delivered_once_each(
             await asyncio.sleep(0.01)
 
     async with (
-        paired_room.client(Role.staff) as a,
-        paired_room.client(Role.catalogue) as b,
+        room.client(Role.staff) as a,
+        room.client(Role.catalogue) as b,
     ):
         reader = asyncio.create_task(follower())
         await asyncio.gather(writer(a, refs[::2]), writer(b, refs[1::2]))
@@ -133,9 +133,9 @@ async def test_concurrent_writers_are_delivered_once_each(
 
 @pytest.mark.parametrize("cursor", ["nonsense", "c1", "c1!!!", "c1" + "A" * 70, "c1LTEuMA"])
 async def test_a_cursor_the_feed_did_not_give_is_refused(
-    catalogue_service: httpx.AsyncClient, cursor: str
+    catalogue: httpx.AsyncClient, cursor: str
 ) -> None:
-    r = await catalogue_service.get("/api/v1/changes", params={"since": cursor})
+    r = await catalogue.get("/api/v1/changes", params={"since": cursor})
     assert r.status_code == 422
     assert "since" in r.text
 
@@ -146,20 +146,20 @@ def test_cursor_round_trips() -> None:
 
 
 async def test_feed_is_for_the_catalogue_service_and_the_admin(
-    desk: httpx.AsyncClient, paired_room: Room
+    staff: httpx.AsyncClient, room: Room
 ) -> None:
-    assert (await desk.get("/api/v1/changes")).status_code == 403
-    async with paired_room.client(Role.admin) as admin:
+    assert (await staff.get("/api/v1/changes")).status_code == 403
+    async with room.client(Role.admin) as admin:
         assert (await admin.get("/api/v1/changes")).status_code == 200
 
 
-async def test_item_history_names_each_tag_bound_and_retired(desk: httpx.AsyncClient) -> None:
+async def test_item_history_names_each_tag_bound_and_retired(staff: httpx.AsyncClient) -> None:
     other = "E28011606000020000000202"
-    assert (await desk.put("/api/v1/items/BOX-H", json=item_body())).status_code == 201
-    assert (await desk.post("/api/v1/items/BOX-H/tag", json={"epc": EPC})).status_code == 201
-    assert (await desk.delete("/api/v1/items/BOX-H/tag")).status_code == 200
-    assert (await desk.post("/api/v1/items/BOX-H/tag", json={"epc": other})).status_code == 201
-    history = (await desk.get("/api/v1/items/BOX-H/history")).json()
+    assert (await staff.put("/api/v1/items/BOX-H", json=item_body())).status_code == 201
+    assert (await staff.post("/api/v1/items/BOX-H/tag", json={"epc": EPC})).status_code == 201
+    assert (await staff.delete("/api/v1/items/BOX-H/tag")).status_code == 200
+    assert (await staff.post("/api/v1/items/BOX-H/tag", json={"epc": other})).status_code == 201
+    history = (await staff.get("/api/v1/items/BOX-H/history")).json()
     entries = history["entries"] if isinstance(history, dict) else history
     tagging = [(e["kind"], e["details"]["epc"]) for e in entries if e["kind"].startswith("tag.")]
     assert tagging == [("tag.bound", EPC), ("tag.retired", EPC), ("tag.bound", other)]

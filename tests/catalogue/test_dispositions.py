@@ -18,17 +18,17 @@ EPC_1 = "E28011606000020000000301"
 EPC_2 = "E28011606000020000000302"
 
 
-async def _due(desk: httpx.AsyncClient, ref: str, epc: str | None = None, **extra: object) -> None:
+async def _due(staff: httpx.AsyncClient, ref: str, epc: str | None = None, **extra: object) -> None:
     body = item_body(year=2000, retention="D10", **extra)
-    assert (await desk.put(f"/api/v1/items/{ref}", json=body)).status_code == 201
+    assert (await staff.put(f"/api/v1/items/{ref}", json=body)).status_code == 201
     if epc is not None:
-        assert (await desk.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})).status_code == 201
+        assert (await staff.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})).status_code == 201
 
 
 async def _approved(
-    room: Room, desk: httpx.AsyncClient, approver: httpx.AsyncClient, proposal: dict[str, object]
+    room: Room, staff: httpx.AsyncClient, approver: httpx.AsyncClient, proposal: dict[str, object]
 ) -> dict[str, object]:
-    r = await desk.post("/api/v1/dispositions", json=proposal)
+    r = await staff.post("/api/v1/dispositions", json=proposal)
     assert r.status_code == 201, r.text
     d = r.json()
     ok = await approver.post(
@@ -45,22 +45,22 @@ async def _approved(
 
 
 async def test_only_items_whose_retention_has_run_out_can_be_proposed(
-    desk: httpx.AsyncClient,
+    staff: httpx.AsyncClient,
 ) -> None:
-    await _due(desk, "D-OK")
+    await _due(staff, "D-OK")
     forever = item_body(year=1990, retention="Y")
-    assert (await desk.put("/api/v1/items/P-KEEP", json=forever)).status_code == 201
+    assert (await staff.put("/api/v1/items/P-KEEP", json=forever)).status_code == 201
     young = item_body(year=2024, retention="D10")
-    assert (await desk.put("/api/v1/items/D-YOUNG", json=young)).status_code == 201
-    await _due(desk, "D-LENT")
+    assert (await staff.put("/api/v1/items/D-YOUNG", json=young)).status_code == 201
+    await _due(staff, "D-LENT")
     loan = {"ref": "D-LENT", "borrower": "Li Na", "purpose": "audit"}
-    assert (await desk.post("/api/v1/loans", json=loan)).status_code == 201
+    assert (await staff.post("/api/v1/loans", json=loan)).status_code == 201
     proposal = {
         "refs": ["D-OK", "P-KEEP", "D-YOUNG", "D-LENT", "NOPE"],
         "action": "destroy",
         "reason": "appraisal 2026-1",
     }
-    r = await desk.post("/api/v1/dispositions", json=proposal)
+    r = await staff.post("/api/v1/dispositions", json=proposal)
     assert r.status_code == 409
     detail = r.json()["detail"]
     assert "NOPE: not catalogued" in detail
@@ -78,22 +78,22 @@ async def test_only_items_whose_retention_has_run_out_can_be_proposed(
     }
     assert reasons["D-LENT"]["key"] == "disposal.problem.on_loan"
     transfer = {"refs": ["D-OK"], "action": "transfer", "reason": "to the state archives"}
-    no_receiver = await desk.post("/api/v1/dispositions", json=transfer)
+    no_receiver = await staff.post("/api/v1/dispositions", json=transfer)
     assert no_receiver.status_code == 422
     assert no_receiver.json()["message_key"] == "disposal.receiver"
 
 
 async def test_destruction_is_approved_twice_then_carried_out_and_leaves_the_inventory(
-    paired_room: Room, desk: httpx.AsyncClient, approver: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient, approver: httpx.AsyncClient
 ) -> None:
-    await _due(desk, "D-1", EPC_1, title="=HYPERLINK(evil)")
-    await _due(desk, "D-2", EPC_2)
+    await _due(staff, "D-1", EPC_1, title="=HYPERLINK(evil)")
+    await _due(staff, "D-2", EPC_2)
     proposal = {"refs": ["D-1", "D-2"], "action": "destroy", "reason": "appraisal 2026-1"}
-    r = await desk.post("/api/v1/dispositions", json=proposal)
+    r = await staff.post("/api/v1/dispositions", json=proposal)
     d = r.json()
-    early = await desk.post(f"/api/v1/dispositions/{d['id']}/carry-out")
+    early = await staff.post(f"/api/v1/dispositions/{d['id']}/carry-out")
     assert early.status_code == 409
-    again = await desk.post("/api/v1/dispositions", json=proposal)
+    again = await staff.post("/api/v1/dispositions", json=proposal)
     assert again.status_code == 409
     assert f"already in disposal {d['id']}" in again.json()["detail"]
     no_number = await approver.post(f"/api/v1/dispositions/{d['id']}/approve", json={})
@@ -105,52 +105,52 @@ async def test_destruction_is_approved_twice_then_carried_out_and_leaves_the_inv
         f"/api/v1/dispositions/{d['id']}/approve", json={"approval_no": "XH-2026-04"}
     )
     assert twice.status_code == 409
-    async with paired_room.client(Role.admin) as admin:
+    async with room.client(Role.admin) as admin:
         await admin.post(f"/api/v1/dispositions/{d['id']}/approve", json={})
-    done = await desk.post(f"/api/v1/dispositions/{d['id']}/carry-out", json={"note": "shredded"})
+    done = await staff.post(f"/api/v1/dispositions/{d['id']}/carry-out", json={"note": "shredded"})
     assert done.status_code == 200, done.text
     body = done.json()
     assert body["state"] == "carried_out"
     assert body["approval_no"] == "XH-2026-03"
     assert {(i["ref"], i["epc"]) for i in body["items"]} == {("D-1", EPC_1), ("D-2", EPC_2)}
 
-    tag = (await desk.get(f"/api/v1/tags/{EPC_1}")).json()
+    tag = (await staff.get(f"/api/v1/tags/{EPC_1}")).json()
     assert tag["active"] is None
-    history = (await desk.get("/api/v1/items/D-1/history")).json()["entries"]
+    history = (await staff.get("/api/v1/items/D-1/history")).json()["entries"]
     assert "item.destroyed" in [e["details"].get("action") for e in history if e["kind"] == "audit"]
-    eligible = await desk.get("/api/v1/retention/eligible", params={"format": "json"})
+    eligible = await staff.get("/api/v1/retention/eligible", params={"format": "json"})
     assert "D-1" not in eligible.text
-    run = await desk.post("/api/v1/reconciliations")
+    run = await staff.post("/api/v1/reconciliations")
     assert run.status_code == 202
-    lent = await desk.post("/api/v1/loans", json={"ref": "D-2", "borrower": "x", "purpose": "y"})
+    lent = await staff.post("/api/v1/loans", json={"ref": "D-2", "borrower": "x", "purpose": "y"})
     assert lent.status_code == 409
     assert "destroyed" in lent.json()["detail"]
 
-    csv_text = (await desk.get(f"/api/v1/dispositions/{d['id']}/register?format=csv")).text
+    csv_text = (await staff.get(f"/api/v1/dispositions/{d['id']}/register?format=csv")).text
     assert "'=HYPERLINK(evil)" in csv_text
     assert "D-2" in csv_text
     assert EPC_2 in csv_text
 
-    async with paired_room.client(Role.catalogue) as follower:
+    async with room.client(Role.catalogue) as follower:
         feed = (await follower.get("/api/v1/changes")).json()["changes"]
     assert [c["ref"] for c in feed if c["kind"] == "disposition"] == ["D-1", "D-2"]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_register_prints_as_a_pdf(
-    paired_room: Room, desk: httpx.AsyncClient, approver: httpx.AsyncClient, tmp_path: Path
+    room: Room, staff: httpx.AsyncClient, approver: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
         pytest.fail("poppler-utils is needed (make test installs it)")
-    await _due(desk, "D-PDF", EPC_1, title="干部档案 Personnel file")
+    await _due(staff, "D-PDF", EPC_1, title="干部档案 Personnel file")
     d = await _approved(
-        paired_room,
-        desk,
+        room,
+        staff,
         approver,
         {"refs": ["D-PDF"], "action": "destroy", "reason": "appraisal 2026-1"},
     )
-    await desk.post(f"/api/v1/dispositions/{d['id']}/carry-out")
-    r = await desk.get(f"/api/v1/dispositions/{d['id']}/register")
+    await staff.post(f"/api/v1/dispositions/{d['id']}/carry-out")
+    r = await staff.get(f"/api/v1/dispositions/{d['id']}/register")
     assert r.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "register.pdf"
     pdf.write_bytes(r.content)
@@ -165,12 +165,12 @@ async def test_register_prints_as_a_pdf(
 
 
 async def test_transferred_box_may_leave_through_the_gate(
-    paired_room: Room, desk: httpx.AsyncClient, approver: httpx.AsyncClient
+    room: Room, staff: httpx.AsyncClient, approver: httpx.AsyncClient
 ) -> None:
-    await _due(desk, "T-1", EPC_1)
+    await _due(staff, "T-1", EPC_1)
     d = await _approved(
-        paired_room,
-        desk,
+        room,
+        staff,
         approver,
         {
             "refs": ["T-1"],
@@ -179,9 +179,9 @@ async def test_transferred_box_may_leave_through_the_gate(
             "receiver": "Provincial Archives",
         },
     )
-    done = await desk.post(f"/api/v1/dispositions/{d['id']}/carry-out")
+    done = await staff.post(f"/api/v1/dispositions/{d['id']}/carry-out")
     assert done.json()["state"] == "carried_out"
-    passages = paired_room.services.passages
+    passages = room.services.passages
     out = await passages.record(gate="door-1", epc=EPC_1, direction="out", at_us=now_us())
     assert out.authorized
     assert out.ref == "T-1"
@@ -189,7 +189,7 @@ async def test_transferred_box_may_leave_through_the_gate(
         gate="door-1", epc="E28011606000020000000399", direction="out", at_us=now_us()
     )
     assert not stranger.authorized
-    epcis = await desk.get("/api/v1/epcis/events", params={"ref": "T-1"})
+    epcis = await staff.get("/api/v1/epcis/events", params={"ref": "T-1"})
     steps = [e["bizStep"] for e in epcis.json()["epcisBody"]["eventList"]]
     assert "shipping" in steps
     assert "decommissioning" in steps

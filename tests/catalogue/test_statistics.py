@@ -149,14 +149,12 @@ async def test_a_disposed_item_is_not_held_after_its_disposal(usage: Usage, stor
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_statistics_over_http_as_json_and_csv(
-    desk: httpx.AsyncClient, paired_room: object
-) -> None:
+async def test_statistics_over_http_as_json_and_csv(staff: httpx.AsyncClient, room: object) -> None:
     body = item_body(category="social insurance")
-    assert (await desk.put("/api/v1/items/S-1", json=body)).status_code == 201
+    assert (await staff.put("/api/v1/items/S-1", json=body)).status_code == 201
     loan = {"ref": "S-1", "borrower": "Li Na", "purpose": "audit"}
-    assert (await desk.post("/api/v1/loans", json=loan)).status_code == 201
-    r = await desk.get("/api/v1/statistics/loans", params={"group_by": "category"})
+    assert (await staff.post("/api/v1/loans", json=loan)).status_code == 201
+    r = await staff.get("/api/v1/statistics/loans", params={"group_by": "category"})
     assert r.status_code == 200, r.text
     data = r.json()
     assert data["group_by"] == "category"
@@ -166,13 +164,13 @@ async def test_statistics_over_http_as_json_and_csv(
     ]
     assert data["total"]["usage_rate"] == 1.0
     year = data["from"][:4]
-    c = await desk.get("/api/v1/statistics/annual", params={"year": year, "format": "csv"})
+    c = await staff.get("/api/v1/statistics/annual", params={"year": year, "format": "csv"})
     assert c.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(c.text)))
     assert table[0][:3] == ["group", "loans", "items"]
     assert table[-1][0] == "total"
     assert table[-1][1] == "1"
-    bad = await desk.get(
+    bad = await staff.get(
         "/api/v1/statistics/loans", params={"from": "2026-02-01", "to": "2026-01-01"}
     )
     assert bad.status_code == 422

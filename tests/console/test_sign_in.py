@@ -5,10 +5,11 @@ storage, signing out."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from daemon.accounts import totp
@@ -60,16 +61,29 @@ async def test_staff_sign_in_with_a_password_into_an_httponly_cookie_session(
     await page.wait_for_url("**/console/login?next=*")
 
 
-async def test_an_administrator_needs_the_one_time_code(
-    api_room: Room, browser: Browser, screenshots: Path
-) -> None:
-    secret = await api_room.services.accounts.add("zhao.min", Role.admin, PASSWORD, actor="test")
-    assert secret is not None
-    console = await open_console(browser, api_room.url, screenshots, locale="zh-CN")
-    page = console.page
-    await console.open("/console/login")
-    await page.fill("#user", "zhao.min")
-    await page.fill("#password", PASSWORD)
+SigningIn = Callable[[str, Role, str], Awaitable[tuple[Page, str]]]
+
+
+@pytest.fixture
+def signing_in(api_room: Room, browser: Browser, screenshots: Path) -> SigningIn:
+    """``signing_in(user, role, locale)``: a new account that needs a one-time code, and a
+    console on the sign-in page with its name and password filled in; the page and the secret
+    of the account's code."""
+
+    async def sign_in_page(user: str, role: Role, locale: str) -> tuple[Page, str]:
+        secret = await api_room.services.accounts.add(user, role, PASSWORD, actor="test")
+        assert secret is not None
+        console = await open_console(browser, api_room.url, screenshots, locale=locale)
+        await console.open("/console/login")
+        await console.page.fill("#user", user)
+        await console.page.fill("#password", PASSWORD)
+        return console.page, secret
+
+    return sign_in_page
+
+
+async def test_an_administrator_needs_the_one_time_code(signing_in: SigningIn) -> None:
+    page, secret = await signing_in("zhao.min", Role.admin, "zh-CN")
     await page.click("#signin button[type=submit]")
     await expect(page.locator("#status")).to_have_text(
         "未能登录：this account needs the one-time code of its app too"  # noqa: RUF001
@@ -82,15 +96,9 @@ async def test_an_administrator_needs_the_one_time_code(
 
 
 async def test_an_auditor_is_signed_in_but_told_the_pages_are_for_staff(
-    api_room: Room, browser: Browser, screenshots: Path
+    signing_in: SigningIn,
 ) -> None:
-    secret = await api_room.services.accounts.add("qian.li", Role.auditor, PASSWORD, actor="test")
-    assert secret is not None
-    console = await open_console(browser, api_room.url, screenshots, locale="en-GB")
-    page = console.page
-    await console.open("/console/login")
-    await page.fill("#user", "qian.li")
-    await page.fill("#password", PASSWORD)
+    page, secret = await signing_in("qian.li", Role.auditor, "en-GB")
     await page.fill("#code", totp.code_at(secret, time.time()))
     await page.click("#signin button[type=submit]")
     await expect(page.locator("#status")).to_contain_text(

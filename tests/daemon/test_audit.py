@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from daemon.audit import (
     AuditChain,
     AuditEntry,
+    VerifyResult,
     adopt_algorithm,
     canonical_json,
     canonical_parts,
@@ -53,36 +54,31 @@ async def _drop_protection(store: Store) -> None:
             await conn.execute(text("DROP TRIGGER audit_no_change ON audit"))
 
 
-async def test_tampered_entry_is_reported_at_its_seq(store: Store) -> None:
-    await _append(store, 10)
+async def _tamper_and_verify(store: Store, entries: int, statement: str) -> VerifyResult:
+    """Append ``entries``, lift the protection, run ``statement`` on the table, verify."""
+    await _append(store, entries)
     await _drop_protection(store)
     async with store.write() as conn:
-        await conn.execute(text("UPDATE audit SET actor = 'mallory' WHERE seq = 6"))
+        await conn.execute(text(statement))
     async with store.read() as conn:
-        result = await verify_chain(conn)
+        return await verify_chain(conn)
+
+
+async def test_tampered_entry_is_reported_at_its_seq(store: Store) -> None:
+    result = await _tamper_and_verify(store, 10, "UPDATE audit SET actor = 'mallory' WHERE seq = 6")
     assert not result.ok
     assert result.first_broken_seq == 6
     assert "hash" in result.reason
 
 
 async def test_deleted_entry_is_reported(store: Store) -> None:
-    await _append(store, 10)
-    await _drop_protection(store)
-    async with store.write() as conn:
-        await conn.execute(text("DELETE FROM audit WHERE seq = 4"))
-    async with store.read() as conn:
-        result = await verify_chain(conn)
+    result = await _tamper_and_verify(store, 10, "DELETE FROM audit WHERE seq = 4")
     assert not result.ok
     assert result.first_broken_seq == 4
 
 
 async def test_truncated_tail_is_reported(store: Store) -> None:
-    await _append(store, 10)
-    await _drop_protection(store)
-    async with store.write() as conn:
-        await conn.execute(text("DELETE FROM audit WHERE seq > 8"))
-    async with store.read() as conn:
-        result = await verify_chain(conn)
+    result = await _tamper_and_verify(store, 10, "DELETE FROM audit WHERE seq > 8")
     assert not result.ok
     assert result.first_broken_seq == 9
 
@@ -109,12 +105,7 @@ async def test_an_sm3_chain_is_linked_and_verified_with_sm3(store: Store) -> Non
 async def test_a_tampered_sm3_chain_is_reported(store: Store) -> None:
     async with store.write() as conn:
         await adopt_algorithm(conn, "sm3")
-    await _append(store, 5)
-    await _drop_protection(store)
-    async with store.write() as conn:
-        await conn.execute(text("UPDATE audit SET subject = 'REF-X' WHERE seq = 3"))
-    async with store.read() as conn:
-        result = await verify_chain(conn)
+    result = await _tamper_and_verify(store, 5, "UPDATE audit SET subject = 'REF-X' WHERE seq = 3")
     assert not result.ok
     assert result.first_broken_seq == 3
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Literal
 
 import pytest
@@ -47,31 +49,41 @@ def service_for(
     )
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    sim: LlrpGateSimulator,
+    sink: RecordingSink,
+    *,
+    round_s: float | None = None,
+    antennas: list[int] | None = None,
+) -> AsyncIterator[LlrpReaderService]:
+    """Run a ``service_for`` the started ``sim`` that delivers into ``sink``."""
+    service = service_for(sim, round_s=round_s, antennas=antennas)
+    async with running(service, sink):
+        yield service
+
+
 def static_tag(antenna: int = INSIDE_ANTENNA, rssi: float = -55.0) -> GateScript:
     return GateScript([Static(epc=EPC, antenna=antenna, rssi=rssi, read_probability=1.0)])
 
 
 async def test_service_installs_and_starts_one_rospec_then_reports_link_up() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            assert sim.rospec_states() == {1: "Active"}
-            assert sim.rospec_adds == 1
-            assert service.up
-            up, reason = sink.links[0]
-            assert up
-            assert "antennas [1, 2]" in reason
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink) as service:
+        await sink.until(lambda: sink.ups == 1)
+        assert sim.rospec_states() == {1: "Active"}
+        assert sim.rospec_adds == 1
+        assert service.up
+        up, reason = sink.links[0]
+        assert up
+        assert "antennas [1, 2]" in reason
 
 
 async def test_installed_rospec_reports_each_tag_with_antenna_peak_rssi_and_first_seen() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            report_spec = sim.rospecs()[1].ro_report_spec
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink):
+        await sink.until(lambda: sink.ups == 1)
+        report_spec = sim.rospecs()[1].ro_report_spec
     assert report_spec is not None
     content = report_spec.tag_report_content_selector
     assert content.enable_antenna_id
@@ -92,10 +104,8 @@ async def test_llrpkits_own_inventory_reads_the_gate_simulator() -> None:
 async def test_reads_arrive_as_tag_reads_with_antenna_upper_hex_epc_and_dbm() -> None:
     sink = RecordingSink()
     script = GateScript([Static(epc=EPC.lower(), antenna=OUTSIDE_ANTENNA, rssi=-50.0)])
-    async with LlrpGateSimulator(script, noise_db=0.0) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: len(sink.all_reads) >= 5)
+    async with LlrpGateSimulator(script, noise_db=0.0) as sim, serving(sim, sink) as service:
+        await sink.until(lambda: len(sink.all_reads) >= 5)
     for read in sink.all_reads:
         assert read.reader == "gate-1"
         assert read.epc == EPC
@@ -121,12 +131,10 @@ async def test_crossing_is_seen_first_and_rising_on_the_near_side_and_last_on_th
     sink = RecordingSink()
     crossing = Cross(epc=EPC, direction=direction, start=0.3, duration=1.2)
     script = GateScript([crossing])
-    async with LlrpGateSimulator(script, seed=7) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            await eventually(lambda: script.finished(sim.script_time()))
-            await eventually(lambda: service.reports >= sim.reads_sent)
+    async with LlrpGateSimulator(script, seed=7) as sim, serving(sim, sink) as service:
+        await sink.until(lambda: sink.ups == 1)
+        await eventually(lambda: script.finished(sim.script_time()))
+        await eventually(lambda: service.reports >= sim.reads_sent)
     reads = sink.all_reads
     assert {r.antenna for r in reads} == {near, far}
     assert reads[0].antenna == near
@@ -146,42 +154,37 @@ async def test_stale_rospecs_left_on_the_reader_are_deleted_before_installing() 
                 await other.transact(messages.ADD_ROSPEC(ro_spec=build_rospec(ro_spec_id=7)))
             )
         assert sim.rospec_states() == {7: "Disabled"}
-        service = service_for(sim)
-        async with running(service, sink):
+        async with serving(sim, sink):
             await sink.until(lambda: sink.ups == 1)
             assert sim.rospec_states() == {1: "Active"}
 
 
 async def test_dropped_link_goes_down_then_reconnects_reinstalls_rospec_and_reads_resume() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1 and len(sink.batches) >= 1)
-            assert await sim.drop_connection()
-            await sink.until(lambda: len(sink.downs) == 1)
-            assert sink.downs[0].startswith("connection lost")
-            assert not service.up
-            await sink.until(lambda: sink.ups == 2)
-            reads_before = len(sink.all_reads)
-            await sink.until(lambda: len(sink.all_reads) > reads_before)
-            assert sim.rospec_adds == 2
-            assert sim.rospec_states() == {1: "Active"}
-            assert service.rospec_installs == 2
-            assert service.link_losses == 1
-            assert service.reconnects >= 1
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink) as service:
+        await sink.until(lambda: sink.ups == 1 and len(sink.batches) >= 1)
+        assert await sim.drop_connection()
+        await sink.until(lambda: len(sink.downs) == 1)
+        assert sink.downs[0].startswith("connection lost")
+        assert not service.up
+        await sink.until(lambda: sink.ups == 2)
+        reads_before = len(sink.all_reads)
+        await sink.until(lambda: len(sink.all_reads) > reads_before)
+        assert sim.rospec_adds == 2
+        assert sim.rospec_states() == {1: "Active"}
+        assert service.rospec_installs == 2
+        assert service.link_losses == 1
+        assert service.reconnects >= 1
 
 
 async def test_inventory_ended_on_the_reader_side_is_reinstalled_and_reads_resume() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            await sim.end_inventory()
-            await sink.until(lambda: sink.ups == 2)
-            reads_before = len(sink.all_reads)
-            await sink.until(lambda: len(sink.all_reads) > reads_before)
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink):
+        await sink.until(lambda: sink.ups == 1)
+        await sim.end_inventory()
+        await sink.until(lambda: sink.ups == 2)
+        reads_before = len(sink.all_reads)
+        await sink.until(lambda: len(sink.all_reads) > reads_before)
     assert sink.downs[0] == "the reader ended the inventory ROSpec"
     assert sim.rospec_adds == 2
 
@@ -204,49 +207,44 @@ async def test_repeated_connection_failures_warn_once_then_log_quietly(
 
 async def test_reader_that_stops_sending_keepalives_is_declared_dead_and_reconnected() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            await eventually(lambda: sim.keepalives_sent >= 2)
-            sim.silence_keepalives()
-            await sink.until(lambda: len(sink.downs) == 1)
-            assert sink.downs[0].startswith("keepalive missed")
-            assert service.keepalive_misses == 1
-            sim.silence_keepalives(False)
-            await sink.until(lambda: sink.ups == 2)
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink) as service:
+        await sink.until(lambda: sink.ups == 1)
+        await eventually(lambda: sim.keepalives_sent >= 2)
+        sim.silence_keepalives()
+        await sink.until(lambda: len(sink.downs) == 1)
+        assert sink.downs[0].startswith("keepalive missed")
+        assert service.keepalive_misses == 1
+        sim.silence_keepalives(False)
+        await sink.until(lambda: sink.ups == 2)
 
 
 async def test_hung_reader_behind_an_open_socket_is_dead_until_it_answers_again() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            sim.go_silent()
-            await sink.until(lambda: len(sink.downs) == 1)
-            assert sink.downs[0].startswith("keepalive missed")
-            await eventually(lambda: service.reconnects >= 2)
-            assert sink.ups == 1
-            sim.go_silent(False)
-            await sink.until(lambda: sink.ups == 2)
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink) as service:
+        await sink.until(lambda: sink.ups == 1)
+        sim.go_silent()
+        await sink.until(lambda: len(sink.downs) == 1)
+        assert sink.downs[0].startswith("keepalive missed")
+        await eventually(lambda: service.reconnects >= 2)
+        assert sink.ups == 1
+        sim.go_silent(False)
+        await sink.until(lambda: sink.ups == 2)
 
 
 async def test_keepalives_from_the_reader_are_acknowledged() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await eventually(lambda: sim.keepalive_acks >= 2)
-            assert sink.downs == []
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink):
+        await eventually(lambda: sim.keepalive_acks >= 2)
+        assert sink.downs == []
 
 
 async def test_vendor_extensions_are_enabled_on_an_impinj_reader_for_sub_dbm_rssi() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag(rssi=-55.3), noise_db=0.0) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: len(sink.all_reads) >= 3)
+    async with (
+        LlrpGateSimulator(static_tag(rssi=-55.3), noise_db=0.0) as sim,
+        serving(sim, sink) as service,
+    ):
+        await sink.until(lambda: len(sink.all_reads) >= 3)
     assert sim.extension_requests == 1
     assert service.info is not None
     assert service.info.vendor_extensions
@@ -255,10 +253,11 @@ async def test_vendor_extensions_are_enabled_on_an_impinj_reader_for_sub_dbm_rss
 
 async def test_vendor_extensions_are_not_requested_when_capabilities_name_another_maker() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag(rssi=-55.3), noise_db=0.0, impinj=False) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: len(sink.all_reads) >= 3)
+    async with (
+        LlrpGateSimulator(static_tag(rssi=-55.3), noise_db=0.0, impinj=False) as sim,
+        serving(sim, sink) as service,
+    ):
+        await sink.until(lambda: len(sink.all_reads) >= 3)
     assert sim.extension_requests == 0
     assert service.info is not None
     assert not service.info.vendor_extensions
@@ -268,53 +267,49 @@ async def test_vendor_extensions_are_not_requested_when_capabilities_name_anothe
 async def test_read_times_are_on_the_local_clock_when_the_readers_clock_is_an_hour_behind() -> None:
     sink = RecordingSink()
     began = time.time()
-    async with LlrpGateSimulator(static_tag(), reader_clock_offset_s=-3600.0) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: len(sink.all_reads) >= 5)
+    async with (
+        LlrpGateSimulator(static_tag(), reader_clock_offset_s=-3600.0) as sim,
+        serving(sim, sink),
+    ):
+        await sink.until(lambda: len(sink.all_reads) >= 5)
     ended = time.time()
     assert all(began <= r.t <= ended for r in sink.all_reads)
 
 
 async def test_malformed_tag_reports_are_counted_and_the_rest_of_the_report_delivered() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator() as sim:
-        service = service_for(sim)
-        async with running(service, sink):
-            await sink.until(lambda: sink.ups == 1)
-            good = params.TagReportData(
-                epc_parameter=params.EPC_96(epc=bytes.fromhex(EPC)),
-                antenna_id=params.AntennaID(antenna_id=2),
-                peak_rssi=params.PeakRSSI(peak_rssi=-61),
-            )
-            no_antenna = params.TagReportData(epc_parameter=params.EPC_96(epc=bytes(12)))
-            await sim.send_report([no_antenna, good])
-            await sink.until(lambda: len(sink.all_reads) == 1)
-            assert service.rejected == 1
-            assert service.rejections == {"no antenna id": 1}
-            assert service.up
+    async with LlrpGateSimulator() as sim, serving(sim, sink) as service:
+        await sink.until(lambda: sink.ups == 1)
+        good = params.TagReportData(
+            epc_parameter=params.EPC_96(epc=bytes.fromhex(EPC)),
+            antenna_id=params.AntennaID(antenna_id=2),
+            peak_rssi=params.PeakRSSI(peak_rssi=-61),
+        )
+        no_antenna = params.TagReportData(epc_parameter=params.EPC_96(epc=bytes(12)))
+        await sim.send_report([no_antenna, good])
+        await sink.until(lambda: len(sink.all_reads) == 1)
+        assert service.rejected == 1
+        assert service.rejections == {"no antenna id": 1}
+        assert service.up
     assert sink.all_reads[0].antenna == 2
     assert sink.all_reads[0].rssi == -61.0
 
 
 async def test_rounds_close_for_each_reading_antenna_but_not_a_disconnected_one() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim, round_s=0.1)
-        async with running(service, sink):
-            await sink.until(lambda: {a for a, _ in sink.rounds} == {1, 2})
-            await sim.set_antenna_connected(OUTSIDE_ANTENNA, False)
-            await eventually(lambda: service.disconnected_antennas == {OUTSIDE_ANTENNA})
-            seen = len(sink.rounds)
-            await sink.until(lambda: len(sink.rounds) >= seen + 3)
-            assert {a for a, _ in sink.rounds[seen:]} == {INSIDE_ANTENNA}
+    async with LlrpGateSimulator(static_tag()) as sim, serving(sim, sink, round_s=0.1) as service:
+        await sink.until(lambda: {a for a, _ in sink.rounds} == {1, 2})
+        await sim.set_antenna_connected(OUTSIDE_ANTENNA, False)
+        await eventually(lambda: service.disconnected_antennas == {OUTSIDE_ANTENNA})
+        seen = len(sink.rounds)
+        await sink.until(lambda: len(sink.rounds) >= seen + 3)
+        assert {a for a, _ in sink.rounds[seen:]} == {INSIDE_ANTENNA}
 
 
 async def test_stopping_the_service_deletes_its_rospec_closes_the_link_and_reports_down() -> None:
     sink = RecordingSink()
     async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
-        async with running(service, sink):
+        async with serving(sim, sink):
             await sink.until(lambda: sink.ups == 1)
         assert sink.links[-1] == (False, "service stopped")
         assert sim.rospec_states() == {}
@@ -324,11 +319,10 @@ async def test_stopping_the_service_deletes_its_rospec_closes_the_link_and_repor
 async def test_connection_refused_while_another_client_holds_the_reader_is_retried() -> None:
     sink = RecordingSink()
     async with LlrpGateSimulator(static_tag()) as sim:
-        service = service_for(sim)
         holder = LLRPClient("127.0.0.1", sim.port)
         await holder.connect()
         try:
-            async with running(service, sink):
+            async with serving(sim, sink) as service:
                 await sink.until(lambda: len(sink.downs) == 1)
                 assert "refused" in sink.downs[0]
                 await eventually(lambda: service.reconnects >= 2)
@@ -355,9 +349,7 @@ async def test_unreachable_reader_is_reported_down_and_retried_with_backoff() ->
 
 async def test_configured_antenna_the_reader_lacks_is_a_setup_failure_naming_it() -> None:
     sink = RecordingSink()
-    async with LlrpGateSimulator() as sim:
-        service = service_for(sim, antennas=[1, 5])
-        async with running(service, sink):
-            await sink.until(lambda: len(sink.downs) == 1)
+    async with LlrpGateSimulator() as sim, serving(sim, sink, antennas=[1, 5]):
+        await sink.until(lambda: len(sink.downs) == 1)
     assert "antennas [5]" in sink.downs[0]
     assert sink.ups == 0

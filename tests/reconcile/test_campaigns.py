@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from daemon.tokens import Role
 from tests.services import Mosquitto
 from tests.support.catalogue import located_at, tagged
 from tests.support.poll import eventually
@@ -68,13 +67,7 @@ async def test_campaign_sweeps_every_shelf_then_reconciles(rig: Room) -> None:
     metrics = rig.services.metrics
     assert metrics.inventory_coverage.labels(room="r1")._value.get() == 1.0
     assert metrics.inventory_last.labels(room="r1")._value.get() > 0
-    async with rig.client(Role.auditor) as auditor:
-        actions = [
-            e["action"]
-            for e in (
-                await auditor.get("/api/v1/audit", params={"subject": f"campaign:{started['id']}"})
-            ).json()
-        ]
+    actions = [e["action"] for e in await rig.audit(f"campaign:{started['id']}")]
     assert actions == [
         "inventory.campaign_started",
         "inventory.campaign_swept",

@@ -265,15 +265,7 @@ async def test_finished_run_is_announced_exported_and_measured(rig: Room) -> Non
     assert metrics.reconciliation_discrepancies.labels(discrepancy="untagged")._value.get() == 2
     assert metrics.reconciliation_discrepancies.labels(discrepancy="missing")._value.get() == 0
     assert metrics.reconciliation_last.labels(room="r1")._value.get() > 0
-    async with rig.client(Role.auditor) as auditor:
-        actions = [
-            e["action"]
-            for e in (
-                await auditor.get(
-                    "/api/v1/audit", params={"subject": f"reconciliation:{run['id']}"}
-                )
-            ).json()
-        ]
+    actions = [e["action"] for e in await rig.audit(f"reconciliation:{run['id']}")]
     assert actions == [
         "reconciliation.requested",
         "reconciliation.started",

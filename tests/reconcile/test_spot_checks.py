@@ -142,8 +142,7 @@ async def test_outcomes_are_recorded_audited_and_join_the_run_report(
         "record_error": 0,
         "pending": 0,
     }
-    async with room.client(Role.auditor) as auditor:
-        audit = (await auditor.get("/api/v1/audit", params={"subject": d})).json()
+    audit = await room.audit(d)
     assert [(e["action"], e["actor"]) for e in audit if e["action"] == "spot_check.outcome"] == [
         ("spot_check.outcome", "staff-r1")
     ] * 2

@@ -28,12 +28,8 @@ SEQ = re.compile(r'\[audit@32473 seq="(\d+)"')
 
 @pytest.fixture
 def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
-    server = Rsyslog(tmp_path / "rsyslog", make_certificates(tmp_path / "certs"))
-    server.start()
-    try:
+    with Rsyslog(tmp_path / "rsyslog", make_certificates(tmp_path / "certs")) as server:
         yield server
-    finally:
-        server.close()
 
 
 async def _append(store: Store, first: int, count: int) -> None:

@@ -73,6 +73,18 @@ async def _ok(response: httpx.Response, *codes: int) -> httpx.Response:
     return response
 
 
+async def _import(
+    c: httpx.AsyncClient, content: str, content_type: str, headers: dict[str, str]
+) -> int:
+    """Import ``content`` and wait for it; the number of records loaded."""
+    r = await c.post(
+        "/api/v1/items/import?wait=true",
+        content=content,
+        headers={**headers, "Content-Type": content_type},
+    )
+    return int((await _ok(r, 200)).json()["loaded"])
+
+
 async def _drive(url: str, tokens: dict[Role, str]) -> list[str]:
     """The room's day; returns the wrong token secrets tried."""
     h = {role: {"Authorization": f"Bearer {t}"} for role, t in tokens.items()}
@@ -101,22 +113,12 @@ async def _drive(url: str, tokens: dict[Role, str]) -> list[str]:
             f"BOX-3,Injury claim,D10,{INVALID_RESIDENT_IDS[1]},,\n"
             f"BOX-4,Employer file,Y,,,{SOCIAL_SECURITY[1]}\n"
         )
-        r = await c.post(
-            "/api/v1/items/import?wait=true",
-            content=csv,
-            headers={**cat, "Content-Type": "text/csv"},
-        )
-        assert (await _ok(r, 200)).json()["loaded"] == 2
+        assert await _import(c, csv, "text/csv", cat) == 2
         jsonl = (
             f'{{"ref": "BOX-5", "title": "Arbitration", "retention": "Y", '
             f'"resident_id": "{RESIDENT_IDS[3]}", "social_security_no": "{RESIDENT_IDS[4]}"}}\n'
         )
-        r = await c.post(
-            "/api/v1/items/import?wait=true",
-            content=jsonl,
-            headers={**cat, "Content-Type": "application/x-ndjson"},
-        )
-        assert (await _ok(r, 200)).json()["loaded"] == 1
+        assert await _import(c, jsonl, "application/x-ndjson", cat) == 1
 
         await _ok(
             await c.post(

@@ -10,11 +10,12 @@ the connection (nor the events, which stay in the outbox).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,7 @@ from daemon.store.schema import outbox
 from daemon.tokens import Role
 from tests.harness import base_config_text, create_token, running_daemon
 from tests.security.certs import Certificates, TlsMosquitto, make_certificates
-from tests.security.subscriber import subscribed
+from tests.security.subscriber import Subscriber, subscribed
 from tests.support.catalogue import item_body
 from tests.support.room import RACKS
 
@@ -131,22 +132,14 @@ async def test_over_https_the_session_cookie_is_secure(
 
 @pytest.fixture
 def tls_broker(tmp_path: Path, room_ca: Certificates) -> Iterator[TlsMosquitto]:
-    broker = TlsMosquitto(tmp_path / "broker", room_ca)
-    broker.start()
-    try:
+    with TlsMosquitto(tmp_path / "broker", room_ca) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 @pytest.fixture
 def stranger_broker(tmp_path: Path, stranger: Certificates) -> Iterator[TlsMosquitto]:
-    broker = TlsMosquitto(tmp_path / "stranger-broker", stranger)
-    broker.start()
-    try:
+    with TlsMosquitto(tmp_path / "stranger-broker", stranger) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 async def _check_out(daemon: Daemon, token: str) -> None:
@@ -158,16 +151,31 @@ async def _check_out(daemon: Daemon, token: str) -> None:
         assert (await staff.post("/api/v1/loans", json=loan)).status_code == 201
 
 
-async def test_events_reach_an_mqtts_broker_whose_certificate_the_ca_file_verifies(
-    tmp_path: Path, sqlite_url: str, room_ca: Certificates, tls_broker: TlsMosquitto
-) -> None:
+@contextlib.asynccontextmanager
+async def _a_loan_published(
+    tmp_path: Path,
+    sqlite_url: str,
+    room_ca: Certificates,
+    broker: TlsMosquitto,
+    broker_ca: Certificates,
+) -> AsyncIterator[tuple[Subscriber, Daemon]]:
+    """A daemon whose CA file is ``room_ca``'s, publishing to ``broker``; a subscriber on
+    ``broker`` that trusts ``broker_ca``; and a loan checked out on the daemon."""
     token = await create_token(sqlite_url, Role.staff)
-    config = _config(tmp_path / "r1", sqlite_url, broker=tls_broker, ca_file=room_ca.ca)
+    config = _config(tmp_path / "r1", sqlite_url, broker=broker, ca_file=room_ca.ca)
     async with (
-        subscribed(tls_broker.port, tls=_trusting(room_ca)) as broker_sees,
+        subscribed(broker.port, tls=_trusting(broker_ca)) as broker_sees,
         running_daemon(config) as daemon,
     ):
         await _check_out(daemon, token)
+        yield broker_sees, daemon
+
+
+async def test_events_reach_an_mqtts_broker_whose_certificate_the_ca_file_verifies(
+    tmp_path: Path, sqlite_url: str, room_ca: Certificates, tls_broker: TlsMosquitto
+) -> None:
+    published = _a_loan_published(tmp_path, sqlite_url, room_ca, tls_broker, room_ca)
+    async with published as (broker_sees, _):
         await broker_sees.wait_for(lambda topic, _: topic.endswith("/events/loan.opened"))
         assert ("archroom/t/r1/status", b"online") in broker_sees.messages
 
@@ -181,13 +189,8 @@ async def test_a_broker_whose_certificate_does_not_verify_never_gets_the_connect
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="daemon.mqtt")
-    token = await create_token(sqlite_url, Role.staff)
-    config = _config(tmp_path / "r1", sqlite_url, broker=stranger_broker, ca_file=room_ca.ca)
-    async with (
-        subscribed(stranger_broker.port, tls=_trusting(stranger)) as broker_sees,
-        running_daemon(config) as daemon,
-    ):
-        await _check_out(daemon, token)
+    published = _a_loan_published(tmp_path, sqlite_url, room_ca, stranger_broker, stranger)
+    async with published as (broker_sees, daemon):
         async with asyncio.timeout(20):
             while "CERTIFICATE_VERIFY_FAILED" not in caplog.text:
                 await asyncio.sleep(0.05)

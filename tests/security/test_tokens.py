@@ -28,6 +28,7 @@ from daemon.clock import now_us
 from daemon.store.db import Store
 from daemon.store.schema import tokens as tokens_table
 from daemon.tokens import Principal, Role, Tokens
+from tests.support.store import open_store
 
 
 class Clock:
@@ -49,11 +50,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 async def store(sqlite_url: str) -> AsyncIterator[Store]:
-    s = Store.connect(sqlite_url)
-    try:
+    async with open_store(sqlite_url) as s:
         yield s
-    finally:
-        await s.close()
 
 
 def _parts(token: str) -> tuple[str, str]:

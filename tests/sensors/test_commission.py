@@ -9,6 +9,7 @@ vendors' manuals, summarised in docs/device-fidelity.md).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -31,36 +32,50 @@ async def sensor_cli(*argv: str) -> int:
     return await asyncio.to_thread(cli_main, ["sensor", *argv])
 
 
+Commission = Callable[..., Awaitable[int]]
+
+
+@pytest.fixture
+def commission(climate_sim: ClimateSimulator, tmp_path: Path) -> Commission:
+    """``archroom sensor ACTION ...`` naming the simulated line and a state directory."""
+
+    async def run(action: str, *argv: str) -> int:
+        return await sensor_cli(
+            action, "--state-dir", str(tmp_path), "--link", _link(climate_sim), *argv
+        )
+
+    return run
+
+
+def _poller_of_stack_1_a(sim: ClimateSimulator, lock_dir: Path) -> tuple[BusPoller, QueueSink]:
+    """The daemon's poller of the simulated line, reading sensor ``stack-1-a``."""
+    bus = BusConfig(id="rs485", url=_link(sim), timeout_s=0.3)
+    sensors = [XyMd02Config(type="xy-md02", id="stack-1-a", bus="rs485", room="r1")]
+    sink = QueueSink()
+    return BusPoller(bus, sensors, sink, lock_dir=lock_dir), sink
+
+
 async def test_show_prints_the_address_and_the_baud_its_code_stands_for(
-    climate_sim: ClimateSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    commission: Commission, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = await sensor_cli(
-        "show", "--state-dir", str(tmp_path), "--link", _link(climate_sim),
-        "--profile", "rs-ws-n01", "--address", "2",
-    )  # fmt: skip
+    code = await commission("show", "--profile", "rs-ws-n01", "--address", "2")
     assert code == 0
     assert "rs-ws-n01 at address 2: baud code 2 (9600)" in capsys.readouterr().out
 
 
 async def test_set_address_moves_the_sensor_and_reads_it_back_there(
-    climate_sim: ClimateSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    climate_sim: ClimateSimulator, commission: Commission, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = await sensor_cli(
-        "set-address", "--state-dir", str(tmp_path), "--link", _link(climate_sim),
-        "--profile", "xy-md02", "--address", "3", "17",
-    )  # fmt: skip
+    code = await commission("set-address", "--profile", "xy-md02", "--address", "3", "17")
     assert code == 0, capsys.readouterr().err
     assert climate_sim.address_of("vault-a") == 17
     assert "now answers at address 17 (was 3)" in capsys.readouterr().out
 
 
 async def test_set_address_refuses_an_address_another_device_answers_at(
-    climate_sim: ClimateSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    climate_sim: ClimateSimulator, commission: Commission, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = await sensor_cli(
-        "set-address", "--state-dir", str(tmp_path), "--link", _link(climate_sim),
-        "--profile", "xy-md02", "--address", "1", "2",
-    )  # fmt: skip
+    code = await commission("set-address", "--profile", "xy-md02", "--address", "1", "2")
     assert code == 1
     assert "address 2 is already taken" in capsys.readouterr().err
     assert climate_sim.address_of("stack-1-a") == 1
@@ -85,30 +100,24 @@ async def test_set_baud_of_a_configured_sensor_writes_the_renke_code(
 
 
 async def test_a_baud_the_vendor_has_no_code_for_is_refused_before_anything_is_sent(
-    climate_sim: ClimateSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    climate_sim: ClimateSimulator, commission: Commission, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = await sensor_cli(
-        "set-baud", "--state-dir", str(tmp_path), "--link", _link(climate_sim),
-        "--profile", "xy-md02", "4800",
-    )  # fmt: skip
+    code = await commission("set-baud", "--profile", "xy-md02", "4800")
     assert code == 1
     assert "cannot run at 4800 baud (9600, 14400, 19200)" in capsys.readouterr().err
     assert climate_sim.writes("stack-1-a") == 0
 
 
 async def test_commissioning_is_refused_while_the_daemons_poller_owns_the_line(
-    climate_sim: ClimateSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    climate_sim: ClimateSimulator,
+    tmp_path: Path,
+    commission: Commission,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    bus = BusConfig(id="rs485", url=_link(climate_sim), timeout_s=0.3)
-    sensors = [XyMd02Config(type="xy-md02", id="stack-1-a", bus="rs485", room="r1")]
-    sink = QueueSink()
-    poller = BusPoller(bus, sensors, sink, lock_dir=tmp_path)
+    poller, sink = _poller_of_stack_1_a(climate_sim, tmp_path)
     async with running(poller):
         await next_event(sink, reading_of("stack-1-a"))
-        code = await sensor_cli(
-            "set-address", "--state-dir", str(tmp_path), "--link", _link(climate_sim),
-            "--profile", "xy-md02", "9",
-        )  # fmt: skip
+        code = await commission("set-address", "--profile", "xy-md02", "9")
     assert code == 3
     assert "in use by another process" in capsys.readouterr().err
     assert climate_sim.writes("stack-1-a") == 0
@@ -119,11 +128,8 @@ async def test_commissioning_is_refused_while_the_daemons_poller_owns_the_line(
 async def test_poller_waits_for_the_line_while_a_commissioning_session_holds_it(
     climate_sim: ClimateSimulator, tmp_path: Path
 ) -> None:
-    bus = BusConfig(id="rs485", url=_link(climate_sim), timeout_s=0.3)
-    sensors = [XyMd02Config(type="xy-md02", id="stack-1-a", bus="rs485", room="r1")]
-    sink = QueueSink()
-    poller = BusPoller(bus, sensors, sink, lock_dir=tmp_path)
-    session = BusLock(tmp_path, bus.url)
+    poller, sink = _poller_of_stack_1_a(climate_sim, tmp_path)
+    session = BusLock(tmp_path, _link(climate_sim))
     session.acquire()
     try:
         async with running(poller):

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self, TypeVar, overload
+from typing import Any, Self, TypeVar, overload
 
 import httpx
 
@@ -44,6 +44,7 @@ from tests.harness import create_token, make_config, running_daemon
 from tests.services import Mosquitto
 from tests.support.mqtt import Retained, Subscriber
 from tests.support.poll import eventually
+from tests.support.store import open_store
 
 RACKS = '[[racks]]\nid = "A"\nbays = "1-3"\nlevels = "1-2"\n'
 """Rack A, bays 1 to 3, levels 1 and 2: the racks of a room without devices."""
@@ -158,14 +159,17 @@ class Room:
         async with self.client(None) as client:
             return (await client.get("/metrics")).text
 
-    @asynccontextmanager
-    async def daemon_store(self) -> AsyncIterator[Store]:
-        """A store of its own on the room's database."""
-        store = Store.connect(self.db_url)
-        try:
-            yield store
-        finally:
-            await store.close()
+    async def audit(self, subject: str) -> list[dict[str, Any]]:
+        """The audit entries about ``subject``, oldest first, as the auditor reads them."""
+        async with self.client(Role.auditor) as auditor:
+            r = await auditor.get("/api/v1/audit", params={"subject": subject})
+        assert r.status_code == 200, r.text
+        entries: list[dict[str, Any]] = r.json()
+        return entries
+
+    def daemon_store(self) -> AbstractAsyncContextManager[Store]:
+        """A store of its own on the room's database (``async with``)."""
+        return open_store(self.db_url)
 
     # The devices, each present only if the builder added it.
     @property

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 
-from daemon.tokens import Role
 from simulators.stacker_plc import StackerPlcSimulator
 from stacker.registers import IF_VERSION, IR, IR_COUNT, Mode, Snapshot, Status, decode_inputs
 from tests.services import Mosquitto
@@ -20,6 +19,9 @@ from tests.support.room import STACKER_TIMING, Room, RoomBuilder, toml_table
 STATION = (0, 1, 0, 1, 1)
 """The simulator's pick/drop station, configured as ``io-1``."""
 STATION_CODE = "r1-station-io-1"
+
+TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
+"""The states a job ends in."""
 
 EPC_A, BOX_A = "3034257BF7194E4000001A85", "F7194E4000001A85"
 EPC_B, BOX_B = "3034257BF7194E4000001B99", "F7194E4000001B99"
@@ -79,24 +81,32 @@ async def submit(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
     return job
 
 
+async def _get(client: httpx.AsyncClient, path: str, **params: str) -> Any:
+    """The body of a GET that must succeed."""
+    r = await client.get(path, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def job_of(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
+    job: dict[str, Any] = await _get(client, f"/api/v1/stacker/jobs/{job_id}")
+    return job
+
+
 async def wait_job(
     client: httpx.AsyncClient, job_id: int, *states: str, timeout: float = 20.0
 ) -> dict[str, Any]:
     """The job once its state is one of ``states``."""
 
     async def reached() -> dict[str, Any] | None:
-        r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
-        assert r.status_code == 200, r.text
-        job: dict[str, Any] = r.json()
+        job = await job_of(client, job_id)
         return job if job["state"] in states else None
 
     return await eventually(reached, timeout=timeout, what=f"job {job_id} {' or '.join(states)}")
 
 
 async def location_of(client: httpx.AsyncClient, ref: str) -> dict[str, Any]:
-    r = await client.get(f"/api/v1/items/{ref}/location")
-    assert r.status_code == 200, r.text
-    where: dict[str, Any] = r.json()
+    where: dict[str, Any] = await _get(client, f"/api/v1/items/{ref}/location")
     return where
 
 
@@ -113,18 +123,8 @@ async def place_in_rack(
 
 
 async def active_alarms(client: httpx.AsyncClient, kind: str) -> list[dict[str, Any]]:
-    r = await client.get("/api/v1/alarms", params={"kind": kind})
-    assert r.status_code == 200, r.text
-    found: list[dict[str, Any]] = r.json()
+    found: list[dict[str, Any]] = await _get(client, "/api/v1/alarms", kind=kind)
     return found
-
-
-async def audit_of(room: Room, subject: str) -> list[dict[str, Any]]:
-    async with room.client(Role.auditor) as auditor:
-        r = await auditor.get("/api/v1/audit", params={"subject": subject})
-    assert r.status_code == 200, r.text
-    entries: list[dict[str, Any]] = r.json()
-    return entries
 
 
 async def alarms_become(

@@ -41,11 +41,8 @@ def variant() -> Variant:
 
 @pytest.fixture
 async def simulator(variant: Variant) -> AsyncIterator[Uhfreader18Simulator]:
-    simulator = Uhfreader18Simulator(SimulatedReader(variant), round_time_s=0.001)
-    try:
+    async with Uhfreader18Simulator(SimulatedReader(variant), round_time_s=0.001) as simulator:
         yield simulator
-    finally:
-        await simulator.close()
 
 
 @pytest.fixture

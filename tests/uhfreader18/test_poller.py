@@ -36,20 +36,18 @@ def poller(url: str, **options: object) -> Uhfreader18Poller:
 
 @pytest.fixture
 async def sim288() -> AsyncIterator[Uhfreader18Simulator]:
-    simulator = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER288), round_time_s=0.001)
-    try:
+    async with Uhfreader18Simulator(
+        SimulatedReader(Variant.UHFREADER288), round_time_s=0.001
+    ) as simulator:
         yield simulator
-    finally:
-        await simulator.close()
 
 
 @pytest.fixture
 async def sim18() -> AsyncIterator[Uhfreader18Simulator]:
-    simulator = Uhfreader18Simulator(SimulatedReader(Variant.UHFREADER18), round_time_s=0.001)
-    try:
+    async with Uhfreader18Simulator(
+        SimulatedReader(Variant.UHFREADER18), round_time_s=0.001
+    ) as simulator:
         yield simulator
-    finally:
-        await simulator.close()
 
 
 @pytest.mark.parametrize("transport", ["pty", "tcp"])

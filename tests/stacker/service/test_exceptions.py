@@ -19,10 +19,10 @@ from tests.support.stacker import (
     EPC_A,
     STATION,
     STATION_CODE,
+    TERMINAL,
     active_alarms,
     add_item,
     alarms_become,
-    audit_of,
     location_of,
     open_room,
     racked,
@@ -30,7 +30,6 @@ from tests.support.stacker import (
     wait_job,
 )
 
-TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
 CELL = (1, 1, 3, 2, 1)
 CELL_CODE = "r1-S11-03-02-1"
 
@@ -53,7 +52,7 @@ async def decide(client: httpx.AsyncClient, job_id: int, **body: Any) -> httpx.R
 async def decisions_audited(room: Room, subject: str) -> list[tuple[str, dict[str, Any]]]:
     return [
         (a["actor"], json.loads(a["details"]))
-        for a in await audit_of(room, subject)
+        for a in await room.audit(subject)
         if a["action"] == "stacker.job.decision"
     ]
 

@@ -19,16 +19,15 @@ from tests.support.stacker import (
     EPC_B,
     STATION,
     STATION_CODE,
+    TERMINAL,
     active_alarms,
     add_item,
-    audit_of,
     location_of,
     racked,
     submit,
     wait_job,
 )
 
-TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
 NEAREST = (1, 1, 1, 1, 2)
 """The free cell nearest the station (bay 1, level 1; inner cell first; side 1 first)."""
 NEAREST_CODE = "r1-S11-01-01-2"
@@ -73,7 +72,7 @@ async def test_store_then_retrieve_moves_the_box_and_the_ledger_follows(
             for e in entries if e["kind"] == "stacker"]  # fmt: skip
     assert jobs == [(store["job_id"], "store", "ok"), (retrieve["job_id"], "retrieve", "ok")]
 
-    trail = [(a["action"], a["actor"]) for a in await audit_of(room, "R-1")]
+    trail = [(a["action"], a["actor"]) for a in await room.audit("R-1")]
     assert trail.count(("stacker.job.created", "staff-r1")) == 2
     assert trail.count(("stacker.job.finished", "stacker-t")) == 2
     assert trail.count(("item.moved", "stacker-t")) == 2
@@ -142,7 +141,7 @@ async def test_a_verify_queued_by_another_service_confirms_or_questions_a_cell(
     assert second["read_box_id"] == "SOMEONE-ELSE"
     assert (await location_of(staff, "R-2"))["location"]["code"] == "r1-S11-05-02-1"
     assert await active_alarms(staff, "stacker.job_failed") == []  # a finding, not a failure
-    created = [a for a in await audit_of(room, "R-1") if a["action"] == "stacker.job.created"]
+    created = [a for a in await room.audit("R-1") if a["action"] == "stacker.job.created"]
     assert [a["actor"] for a in created] == ["inventory"]
 
 
@@ -312,7 +311,7 @@ async def test_a_latched_emergency_stop_is_reset_through_the_api_once_released(
     r = await staff.post("/api/v1/stacker/reset")
     assert r.status_code == 200, r.text
     await eventually(lambda: refusal(None))
-    trail = await audit_of(room, "stacker stacker-t")
+    trail = await room.audit("stacker stacker-t")
     resets = [a["actor"] for a in trail if a["action"] == "stacker.fault_reset"]
     assert resets == ["staff-r1"]
 

@@ -27,13 +27,22 @@ from tests.harness import base_config_text, create_token, start_daemon_process
 from tests.services import free_port
 from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
-from tests.support.stacker import BOX_A, EPC_A, STATION, STATION_CODE, stacker_toml
+from tests.support.stacker import (
+    BOX_A,
+    EPC_A,
+    STATION,
+    STATION_CODE,
+    TERMINAL,
+    job_of,
+    location_of,
+    stacker_toml,
+    wait_job,
+)
 
 pytestmark = pytest.mark.slow
 
 FAR_CODE = "r1-S11-09-01-1"
 FAR = (1, 1, 9, 1, 1)
-TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
 
 
 @pytest.fixture
@@ -120,13 +129,6 @@ async def daemon(
         await process.stop()
 
 
-async def job_of(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
-    r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
-    assert r.status_code == 200, r.text
-    job: dict[str, Any] = r.json()
-    return job
-
-
 async def a_retrieval_running_when_the_daemon_is_killed(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> int:
@@ -150,12 +152,7 @@ async def a_retrieval_running_when_the_daemon_is_killed(
         )
         assert r.status_code == 202, r.text
         store_id = r.json()["job_id"]
-
-        async def stored() -> bool:
-            return (await job_of(client, store_id))["state"] in TERMINAL
-
-        await eventually(stored, timeout=20)
-        assert (await job_of(client, store_id))["result"] == "ok"
+        assert (await wait_job(client, store_id, *TERMINAL))["result"] == "ok"
 
         r = await client.post("/api/v1/stacker/jobs", json={"kind": "retrieve", "ref": "R-K"})
         assert r.status_code == 202, r.text
@@ -196,6 +193,20 @@ async def another_host_runs_a_job(sim: StackerPlcSimulator, acknowledge: int) ->
         client.close()
 
 
+async def retrieved_once(
+    client: httpx.AsyncClient, sim: StackerPlcSimulator, job_id: int
+) -> dict[str, Any]:
+    """The retrieval ``job_id`` once it has ended: well, with R-K at the station, and run only
+    once by the crane."""
+    job = await wait_job(client, job_id, *TERMINAL)
+    where = await location_of(client, "R-K")
+    assert (job["state"], job["result"]) == ("done", "ok")
+    assert where["location"]["code"] == STATION_CODE
+    assert sim.executions(job_id) == 1
+    assert sim.model.strobes[job_id] == 1
+    return job
+
+
 async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
     daemon: DaemonProcess, sim: StackerPlcSimulator
 ) -> None:
@@ -210,18 +221,8 @@ async def test_restarted_daemon_follows_the_job_the_crane_is_still_running(
 
         await eventually(followed, timeout=20)
         sim.set_mode(Mode.AUTO)
-
-        async def finished() -> bool:
-            return (await job_of(client, job_id))["state"] in TERMINAL
-
-        await eventually(finished, timeout=20)
-        job = await job_of(client, job_id)
-        where = (await client.get("/api/v1/items/R-K/location")).json()
-    assert (job["state"], job["result"]) == ("done", "ok")
-    assert where["location"]["code"] == STATION_CODE
+        await retrieved_once(client, sim, job_id)
     assert sim.model.contents.get(STATION) == BOX_A
-    assert sim.executions(job_id) == 1
-    assert sim.model.strobes[job_id] == 1
 
 
 async def a_retrieval_finished_while_the_daemon_was_away(
@@ -244,20 +245,10 @@ async def test_restarted_daemon_records_the_result_the_crane_finished_while_it_w
     job_id = await a_retrieval_finished_while_the_daemon_was_away(daemon, sim)
     await daemon.start()
     async with daemon.client() as client:
-
-        async def recorded() -> bool:
-            return (await job_of(client, job_id))["state"] in TERMINAL
-
-        await eventually(recorded, timeout=20)
-        job = await job_of(client, job_id)
-        where = (await client.get("/api/v1/items/R-K/location")).json()
+        await retrieved_once(client, sim, job_id)
         history = (await client.get("/api/v1/items/R-K/history")).json()["entries"]
-    assert (job["state"], job["result"]) == ("done", "ok")
-    assert where["location"]["code"] == STATION_CODE
     moves = [e["details"]["to"] for e in history if e["kind"] == "movement"]
     assert moves == [FAR_CODE, STATION_CODE]
-    assert sim.executions(job_id) == 1
-    assert sim.model.strobes[job_id] == 1
 
 
 async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_resending_it(
@@ -268,18 +259,8 @@ async def test_restarted_daemon_verifies_a_job_of_unknown_outcome_instead_of_res
 
     await daemon.start()
     async with daemon.client() as client:
-
-        async def resolved() -> bool:
-            return (await job_of(client, job_id))["state"] in TERMINAL
-
-        await eventually(resolved, timeout=20)
-        job = await job_of(client, job_id)
+        job = await retrieved_once(client, sim, job_id)
         scan = await job_of(client, job_id + 1)
-        where = (await client.get("/api/v1/items/R-K/location")).json()
-    assert (job["state"], job["result"]) == ("done", "ok")
     assert job["note"] == f"verify job {job_id + 1} found the box at the destination"
     assert (scan["kind"], scan["purpose"], scan["parent_id"]) == ("verify", "recovery", job_id)
     assert scan["source"]["code"] == STATION_CODE
-    assert where["location"]["code"] == STATION_CODE
-    assert sim.executions(job_id) == 1
-    assert sim.model.strobes[job_id] == 1

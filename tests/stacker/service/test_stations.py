@@ -18,25 +18,18 @@ from tests.support.stacker import (
     EPC_A,
     EPC_B,
     STATION,
+    TERMINAL,
     active_alarms,
     add_item,
     alarms_become,
+    job_of,
     racked,
     stacker_room,
     submit,
     wait_job,
 )
 
-TERMINAL = ("done", "rejected", "cancelled", "not_executed", "unresolved")
-
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-async def job_of(client: httpx.AsyncClient, job_id: int) -> dict[str, Any]:
-    r = await client.get(f"/api/v1/stacker/jobs/{job_id}")
-    assert r.status_code == 200, r.text
-    job: dict[str, Any] = r.json()
-    return job
 
 
 async def stacker_of(client: httpx.AsyncClient) -> dict[str, Any]:
