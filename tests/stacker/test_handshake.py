@@ -6,22 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from stacker import events as ev
 from stacker.cells import CellAddress
-from stacker.events import (
-    AcceptTimeout,
-    ExceptionCleared,
-    ExecutionTimeout,
-    ForeignResultAcknowledged,
-    IdMismatch,
-    JobAccepted,
-    JobException,
-    JobFinished,
-    JobStarted,
-    ModeChanged,
-    OutcomeUnknown,
-    StackerDown,
-    StackerUp,
-)
 from stacker.handshake import (
     Action,
     DecisionRefused,
@@ -114,6 +100,12 @@ def accepted(d: Driver, j: Job | None = None) -> Job:
 
 
 RUNNING = Status.BUSY | Status.SAFETY_OK | Status.HOMED
+DONE = Status.DONE | Status.SAFETY_OK | Status.HOMED
+
+
+def report_done(d: Driver, job_id: int, **changes: object) -> list[Action]:
+    """The PLC reports ``job_id`` done; ``changes`` are its completion code and the box it read."""
+    return d.feed(status=DONE, last_done_job_id=job_id, **changes)
 
 
 # -- link state ----------------------------------------------------------------------------
@@ -122,10 +114,10 @@ RUNNING = Status.BUSY | Status.SAFETY_OK | Status.HOMED
 def test_stacker_is_up_only_once_the_plc_heartbeat_changes(d: Driver) -> None:
     first = d.hs.observe(snap(plc_heartbeat=7))
     assert not d.hs.up
-    assert not any(isinstance(e, StackerUp) for e in events(first))
+    assert not any(isinstance(e, ev.StackerUp) for e in events(first))
     assert d.hs.refusal() == "stacker PLC not connected yet"
     d.clock.advance(0.1)
-    assert any(isinstance(e, StackerUp) for e in events(d.hs.observe(snap(plc_heartbeat=8))))
+    assert any(isinstance(e, ev.StackerUp) for e in events(d.hs.observe(snap(plc_heartbeat=8))))
     assert d.hs.up
 
 
@@ -134,7 +126,7 @@ def test_stale_plc_heartbeat_marks_the_stacker_down_and_refuses_commands(d: Driv
     d.clock.advance(2.9)
     assert d.hs.tick() == []
     d.clock.advance(0.2)
-    down = [e for e in events(d.hs.tick()) if isinstance(e, StackerDown)]
+    down = [e for e in events(d.hs.tick()) if isinstance(e, ev.StackerDown)]
     assert len(down) == 1
     assert "heartbeat" in down[0].reason
     assert not d.hs.up
@@ -142,7 +134,7 @@ def test_stale_plc_heartbeat_marks_the_stacker_down_and_refuses_commands(d: Driv
     assert "heartbeat" in (d.hs.refusal() or "")
     d.hs.observe(snap(plc_heartbeat=d.beat))  # frozen value: still down
     assert not d.hs.up
-    assert any(isinstance(e, StackerUp) for e in events(d.feed()))
+    assert any(isinstance(e, ev.StackerUp) for e in events(d.feed()))
 
 
 def test_unsupported_interface_version_keeps_the_stacker_down(d: Driver) -> None:
@@ -155,13 +147,13 @@ def test_unsupported_interface_version_keeps_the_stacker_down(d: Driver) -> None
 def test_lost_link_marks_the_stacker_down(d: Driver) -> None:
     d.up()
     down = events(d.hs.link_lost("connection refused"))
-    assert [type(e) for e in down] == [StackerDown]
+    assert [type(e) for e in down] == [ev.StackerDown]
     assert d.hs.refusal() == "connection refused"
 
 
 def test_mode_changes_are_reported(d: Driver) -> None:
     d.up()
-    changes = [e for e in events(d.feed(mode=Mode.MANUAL)) if isinstance(e, ModeChanged)]
+    changes = [e for e in events(d.feed(mode=Mode.MANUAL)) if isinstance(e, ev.ModeChanged)]
     assert [(c.mode_name, c.previous) for c in changes] == [("manual", Mode.AUTO)]
 
 
@@ -254,7 +246,7 @@ def test_accept_clears_the_strobe_and_is_recorded(d: Driver) -> None:
     assert persisted(actions)[0].state is JobState.ACCEPTED
     assert Write(24, (0,), single=True) in writes(actions)
     kinds = [type(e) for e in events(actions)]
-    assert kinds == [JobAccepted, JobStarted]
+    assert kinds == [ev.JobAccepted, ev.JobStarted]
 
 
 def test_accept_timeout_raises_an_alarm_and_never_resends(d: Driver) -> None:
@@ -263,16 +255,16 @@ def test_accept_timeout_raises_an_alarm_and_never_resends(d: Driver) -> None:
     all_actions: list[Action] = []
     for _ in range(49):
         all_actions += d.feed()
-    assert not any(isinstance(e, AcceptTimeout) for e in events(all_actions))
+    assert not any(isinstance(e, ev.AcceptTimeout) for e in events(all_actions))
     for _ in range(100):
         all_actions += d.feed()
-    alarms = [e for e in events(all_actions) if isinstance(e, AcceptTimeout)]
+    alarms = [e for e in events(all_actions) if isinstance(e, ev.AcceptTimeout)]
     assert len(alarms) == 1
     assert alarms[0].job.state is JobState.UNCONFIRMED
     assert writes(all_actions) == []  # nothing resent, not even the strobe
     # a late accept is still followed
     late = d.feed(status=Status.ACCEPTED | RUNNING, active_job_id=j.job_id)
-    assert any(isinstance(e, JobAccepted) for e in events(late))
+    assert any(isinstance(e, ev.JobAccepted) for e in events(late))
 
 
 def test_execution_timeout_raises_an_alarm_once(d: Driver) -> None:
@@ -280,28 +272,23 @@ def test_execution_timeout_raises_an_alarm_once(d: Driver) -> None:
     j = accepted(d)
     d.clock.advance(599.0)
     assert not any(
-        isinstance(e, ExecutionTimeout)
+        isinstance(e, ev.ExecutionTimeout)
         for e in events(d.feed(status=RUNNING, active_job_id=j.job_id))
     )
     d.clock.advance(1.0)
     first = events(d.feed(status=RUNNING, active_job_id=j.job_id))
     again = events(d.feed(status=RUNNING, active_job_id=j.job_id))
-    assert [type(e) for e in first] == [ExecutionTimeout]
+    assert [type(e) for e in first] == [ev.ExecutionTimeout]
     assert again == []
 
 
 def test_done_is_recorded_before_it_is_acknowledged(d: Driver) -> None:
     j = accepted(d)
-    actions = d.feed(
-        status=Status.DONE | Status.SAFETY_OK | Status.HOMED,
-        last_done_job_id=j.job_id,
-        completion_code=0,
-        read_box_id="BOX-1",
-    )
+    actions = report_done(d, j.job_id, completion_code=0, read_box_id="BOX-1")
     kinds = [type(a) for a in actions]
     persist_at = kinds.index(Persist)
     ack_at = actions.index(Write(25, (0x0001, 0x0005)))
-    finished = [e for e in events(actions) if isinstance(e, JobFinished)]
+    finished = [e for e in events(actions) if isinstance(e, ev.JobFinished)]
     assert persist_at < ack_at < actions.index(Emit(finished[0]))
     done = persisted(actions)[0]
     assert done.state is JobState.DONE
@@ -317,18 +304,16 @@ def test_done_is_recorded_before_it_is_acknowledged(d: Driver) -> None:
 
 def test_an_unanswered_acknowledgement_is_repeated(d: Driver) -> None:
     j = accepted(d)
-    done = {"status": Status.DONE | Status.SAFETY_OK | Status.HOMED, "last_done_job_id": j.job_id,
-            "read_box_id": "BOX-1"}  # fmt: skip
-    d.feed(**done)
-    assert writes(d.feed(**done)) == []
+    report_done(d, j.job_id, read_box_id="BOX-1")
+    assert writes(report_done(d, j.job_id, read_box_id="BOX-1")) == []
     d.clock.advance(1.0)
-    assert Write(25, (0x0001, 0x0005)) in writes(d.feed(**done))
+    assert Write(25, (0x0001, 0x0005)) in writes(report_done(d, j.job_id, read_box_id="BOX-1"))
 
 
 def test_rejection_is_final_reported_in_words_and_clears_the_strobe(d: Driver) -> None:
     j = sent(d)
     actions = d.feed(reject_reason=5)
-    finished = [e for e in events(actions) if isinstance(e, JobFinished)]
+    finished = [e for e in events(actions) if isinstance(e, ev.JobFinished)]
     assert finished[0].job.state is JobState.REJECTED
     assert finished[0].job.reject_reason == 5
     assert "door" in finished[0].description
@@ -348,26 +333,20 @@ def test_duplicate_job_id_rejection_records_the_plcs_stored_result(d: Driver) ->
 
 def test_rfid_mismatch_reported_as_success_is_never_accepted(d: Driver) -> None:
     j = accepted(d)
-    actions = d.feed(
-        status=Status.DONE | Status.SAFETY_OK | Status.HOMED,
-        last_done_job_id=j.job_id,
-        completion_code=0,
-        read_box_id="BOX-2",
-    )
+    actions = report_done(d, j.job_id, completion_code=0, read_box_id="BOX-2")
     done = persisted(actions)[0]
     assert done.completion is CompletionCode.ID_MISMATCH
     assert done.plc_completion == 0
-    mismatch = [e for e in events(actions) if isinstance(e, IdMismatch)]
+    mismatch = [e for e in events(actions) if isinstance(e, ev.IdMismatch)]
     assert (mismatch[0].expected, mismatch[0].read) == ("BOX-1", "BOX-2")
-    finished = [e for e in events(actions) if isinstance(e, JobFinished)]
+    finished = [e for e in events(actions) if isinstance(e, ev.JobFinished)]
     assert finished[0].job.result == "id_mismatch"
     assert finished[0].alarm
 
 
 def test_unknown_completion_code_leaves_the_job_unresolved(d: Driver) -> None:
     j = accepted(d)
-    actions = d.feed(status=Status.DONE | Status.SAFETY_OK | Status.HOMED,
-                     last_done_job_id=j.job_id, completion_code=99)  # fmt: skip
+    actions = report_done(d, j.job_id, completion_code=99)
     assert persisted(actions)[0].state is JobState.UNRESOLVED
 
 
@@ -376,7 +355,7 @@ def test_job_neither_active_nor_done_becomes_of_unknown_outcome(d: Driver) -> No
     assert persisted(d.feed()) == []  # one odd read is not enough
     actions = d.feed()
     assert persisted(actions)[0].state is JobState.VERIFYING
-    assert any(isinstance(e, OutcomeUnknown) for e in events(actions))
+    assert any(isinstance(e, ev.OutcomeUnknown) for e in events(actions))
     assert writes(actions) == []  # and nothing is resent
 
 
@@ -393,7 +372,7 @@ def test_exception_request_is_acknowledged_and_waits_for_a_decision(d: Driver) -
     _, actions = exception_raised(d, ExcReq.EMPTY_RETRIEVAL)
     assert persisted(actions)[0].state is JobState.EXCEPTION
     assert writes(actions) == [Write(27, (1,), single=True)]
-    raised = [e for e in events(actions) if isinstance(e, JobException)]
+    raised = [e for e in events(actions) if isinstance(e, ev.JobException)]
     assert raised[0].description.startswith("empty retrieval")
     assert raised[0].decisions == (ExcDecision.RETRY, ExcDecision.CANCEL)
 
@@ -450,7 +429,7 @@ def test_taken_decision_clears_exc_ack_and_exc_decision(d: Driver) -> None:
     d.hs.decide(j.job_id, ExcDecision.RETRY)
     actions = d.feed(status=RUNNING, active_job_id=j.job_id)
     assert writes(actions) == [Write(27, (0, 0))]
-    cleared = [e for e in events(actions) if isinstance(e, ExceptionCleared)]
+    cleared = [e for e in events(actions) if isinstance(e, ev.ExceptionCleared)]
     assert cleared[0].decision is ExcDecision.RETRY
     assert persisted(actions)[0].state is JobState.ACCEPTED
 
@@ -495,7 +474,7 @@ def test_cancelling_an_unconfirmed_job_leads_to_verification_not_forgetting(d: D
         d.feed()
     actions = d.hs.decide(j.job_id, ExcDecision.CANCEL)
     assert persisted(actions)[0].state is JobState.VERIFYING
-    assert any(isinstance(e, OutcomeUnknown) for e in events(actions))
+    assert any(isinstance(e, ev.OutcomeUnknown) for e in events(actions))
 
 
 def test_failed_data_block_write_returns_the_job_to_the_queue(d: Driver) -> None:
@@ -507,9 +486,8 @@ def test_failed_data_block_write_returns_the_job_to_the_queue(d: Driver) -> None
 
 def test_a_result_left_by_someone_else_is_acknowledged_and_reported(d: Driver) -> None:
     d.up()
-    actions = d.feed(status=Status.DONE | Status.SAFETY_OK | Status.HOMED, last_done_job_id=4242,
-                     completion_code=3)  # fmt: skip
-    reports = [e for e in events(actions) if isinstance(e, ForeignResultAcknowledged)]
+    actions = report_done(d, 4242, completion_code=3)
+    reports = [e for e in events(actions) if isinstance(e, ev.ForeignResultAcknowledged)]
     assert (reports[0].job_id, reports[0].completion_code) == (4242, 3)
     assert Write(25, (0, 4242)) in writes(actions)
 
@@ -518,7 +496,6 @@ def test_adopted_job_is_finished_from_the_plcs_result(d: Driver) -> None:
     d.up()
     j = replace(job(), state=JobState.ACCEPTED)
     d.hs.adopt(j)
-    actions = d.feed(status=Status.DONE | Status.SAFETY_OK | Status.HOMED,
-                     last_done_job_id=j.job_id, read_box_id="BOX-1")  # fmt: skip
+    actions = report_done(d, j.job_id, read_box_id="BOX-1")
     assert persisted(actions)[0].state is JobState.DONE
     assert Write(25, (0x0001, 0x0005)) in writes(actions)
