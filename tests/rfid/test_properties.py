@@ -12,18 +12,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from drivers.tagread import TagRead
+from rfid import shelf
 from rfid.config import GateParams, ShelfEngineConfig
 from rfid.gate import GateEngine, Passage
 from rfid.replay import ReplayError, parse_capture
-from rfid.shelf import (
-    Found,
-    LocationChanged,
-    Misplaced,
-    MisplacedCleared,
-    Missing,
-    ShelfDecision,
-    ShelfEngine,
-)
 from tests.rfid.scenarios import T0
 
 
@@ -200,12 +192,12 @@ def test_random_shelf_traffic_raises_and_clears_each_condition_in_turn(
         missing_sweeps=2,
         silence_s=3.0,
     )
-    engine = ShelfEngine(ANTENNAS, params)
+    engine = shelf.ShelfEngine(ANTENNAS, params)
     t = T0
     misplaced: dict[str, bool] = defaultdict(bool)
     missing: dict[str, bool] = defaultdict(bool)
     for e in events:
-        decisions: list[ShelfDecision] = []
+        decisions: list[shelf.ShelfDecision] = []
         if isinstance(e, Read):
             t += e.step
             decisions = engine.observe(TagRead(e.reader, e.antenna, e.epc, e.rssi, t))
@@ -221,21 +213,21 @@ def test_random_shelf_traffic_raises_and_clears_each_condition_in_turn(
             t += e.step
             decisions = engine.tick(t)
         for d in decisions:
-            if isinstance(d, Misplaced):
+            if isinstance(d, shelf.Misplaced):
                 assert not misplaced[d.epc]
                 assert d.seen_at != d.home
                 misplaced[d.epc] = True
-            elif isinstance(d, MisplacedCleared):
+            elif isinstance(d, shelf.MisplacedCleared):
                 assert misplaced[d.epc]
                 misplaced[d.epc] = False
-            elif isinstance(d, Missing):
+            elif isinstance(d, shelf.Missing):
                 assert not missing[d.epc]
                 missing[d.epc] = True
-            elif isinstance(d, Found):
+            elif isinstance(d, shelf.Found):
                 assert missing[d.epc]
                 missing[d.epc] = False
             else:
-                assert isinstance(d, LocationChanged)
+                assert isinstance(d, shelf.LocationChanged)
                 assert d.location != d.previous
                 assert d.location in LOCATIONS
                 assert engine.location_of(d.epc) == d.location
