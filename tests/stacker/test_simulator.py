@@ -109,6 +109,16 @@ def u32(regs: list[int], at: int) -> int:
     return regs[at] << 16 | regs[at + 1]
 
 
+FAR = (1, 1, 9, 1, 1)
+"""The cell furthest from the station: a retrieval from it keeps the crane busy for a while."""
+
+
+async def retrieve_from_far(sim: StackerPlcSimulator, host: Host, job_id: int) -> None:
+    """Put ``BOX-FAR`` in the ``FAR`` cell and command its retrieval (code 2) as ``job_id``."""
+    sim.put(FAR, "BOX-FAR")
+    await host.command(job_id, 2, FAR, STATION)
+
+
 @pytest.fixture
 def host(raw: AsyncModbusTcpClient) -> Host:
     return Host(raw)
@@ -160,8 +170,7 @@ async def test_store_job_runs_the_full_handshake(sim: StackerPlcSimulator, host:
 
 
 async def test_busy_bit_is_set_while_the_crane_moves(sim: StackerPlcSimulator, host: Host) -> None:
-    sim.put((1, 1, 9, 1, 1), "BOX-FAR")
-    await host.command(7, 2, (1, 1, 9, 1, 1), STATION)
+    await retrieve_from_far(sim, host, 7)
     regs = await host.wait_status(BUSY)
     assert u32(regs, IR_ACTIVE) == 7
     assert (await host.wait_done(7))[IR_STATUS] & BUSY == 0
@@ -257,20 +266,18 @@ async def test_open_door_is_reported_per_door_and_rejects_with_reason_5(
 async def test_emergency_stop_during_a_job_ends_it_with_safety_stop(
     sim: StackerPlcSimulator, host: Host
 ) -> None:
-    sim.put((1, 1, 9, 1, 1), "BOX-FAR")
-    await host.command(8, 2, (1, 1, 9, 1, 1), STATION)
+    await retrieve_from_far(sim, host, 8)
     await host.wait_status(BUSY)
     sim.press_estop()
     regs = await host.wait_done(8)
     assert regs[IR_COMPLETION] == 13
-    assert sim.model.contents[(1, 1, 9, 1, 1)] == "BOX-FAR"
+    assert sim.model.contents[FAR] == "BOX-FAR"
 
 
 async def test_second_command_while_busy_is_rejected_with_reason_2(
     sim: StackerPlcSimulator, host: Host
 ) -> None:
-    sim.put((1, 1, 9, 1, 1), "BOX-FAR")
-    await host.command(9, 2, (1, 1, 9, 1, 1), STATION)
+    await retrieve_from_far(sim, host, 9)
     await host.wait_status(ACCEPTED)
     await host.write1(24, 0)
     await host.command(10, 5, (1, 1, 1, 1, 1), (1, 1, 1, 1, 1))
@@ -410,8 +417,7 @@ async def test_verify_reports_what_it_finds_without_an_exception_request(
 async def test_host_abort_ends_the_active_job_with_code_10(
     sim: StackerPlcSimulator, host: Host
 ) -> None:
-    sim.put((1, 1, 9, 1, 1), "BOX-FAR")
-    await host.command(60, 2, (1, 1, 9, 1, 1), STATION)
+    await retrieve_from_far(sim, host, 60)
     await host.wait_status(BUSY)
     await host.write(0, [1, 1 | 4])  # HOST_CTRL b2 abort
     regs = await host.wait_done(60)
@@ -442,9 +448,8 @@ async def test_host_watchdog_trips_without_heartbeat_and_clears_when_it_resumes(
 
 @pytest.mark.parametrize("plc_settings", [PlcSettings(host_watchdog_s=0.3, seconds_per_bay=0.1)])
 async def test_host_watchdog_holds_motion(sim: StackerPlcSimulator, host: Host) -> None:
-    sim.put((1, 1, 9, 1, 1), "BOX-FAR")
     await host.heartbeat()
-    await host.command(70, 2, (1, 1, 9, 1, 1), STATION)
+    await retrieve_from_far(sim, host, 70)
     regs = await host.wait_status(WATCHDOG)
     step = regs[18]
     assert regs[IR_STATUS] & BUSY
