@@ -12,6 +12,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.stacker_plc import StackerPlcSimulator
+from stacker.cells import CellAddress, Occupant
 from stacker.config import StackerConfig, StationConfig
 from stacker.events import JobFinished, StackerEvent
 from stacker.journal import Job, JsonlJournal
@@ -85,6 +86,14 @@ def stacker_config(url: str, **changes: Any) -> StackerConfig:
     }
     settings.update(changes)
     return StackerConfig(**settings)
+
+
+def stock(
+    sim: StackerPlcSimulator, cell: CellAddress, box: str, ref: str
+) -> dict[CellAddress, Occupant]:
+    """Put ``box`` into ``cell`` of the rack; the host's occupancy that knows it as item ``ref``."""
+    sim.put(cell.coordinates(), box)
+    return {cell: Occupant(box, ref)}
 
 
 @contextlib.asynccontextmanager

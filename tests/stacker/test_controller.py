@@ -30,10 +30,13 @@ from tests.stacker.conftest import (
     Recorder,
     running,
     stacker_config,
+    stock,
 )
 from tests.support.poll import eventually
 
 STATION_CELL = CellAddress(*STATION)
+FAR = CellAddress(1, 1, 9, 1, 1)
+"""The cell furthest from the station: a job there runs long enough to be interrupted."""
 
 
 @pytest.fixture
@@ -235,9 +238,8 @@ async def test_accept_timeout_raises_an_alarm_and_the_strobe_is_not_resent(
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
     sim.set_slow_accept(3600.0)
-    cell = CellAddress(1, 1, 1, 1, 1)
-    sim.put(cell.coordinates(), "BOX-1")
-    ctl = controller(sim, journal, recorder, {cell: Occupant("BOX-1", "R1")}, accept_timeout_s=0.3)
+    occupancy = stock(sim, CellAddress(1, 1, 1, 1, 1), "BOX-1", "R1")
+    ctl = controller(sim, journal, recorder, occupancy, accept_timeout_s=0.3)
     async with running(ctl):
         job = await ctl.submit("verify", ref="R1")
         alarm = await recorder.wait_for(AcceptTimeout)
@@ -325,9 +327,8 @@ async def test_submitting_for_an_item_not_in_the_stacker_is_refused(
 async def test_status_reports_mode_position_and_metrics(
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
-    cell = CellAddress(1, 2, 6, 4, 1)
-    sim.put(cell.coordinates(), "BOX-S")
-    async with running(controller(sim, journal, recorder, {cell: Occupant("BOX-S", "RS")})) as ctl:
+    occupancy = stock(sim, CellAddress(1, 2, 6, 4, 1), "BOX-S", "RS")
+    async with running(controller(sim, journal, recorder, occupancy)) as ctl:
         job = await ctl.submit("verify", ref="RS")
         await recorder.finished(job.job_id)
         await eventually(lambda: "ready" in ctl.status().status, timeout=10)
@@ -345,9 +346,8 @@ async def test_status_reports_mode_position_and_metrics(
 async def test_link_drop_mid_job_is_survived_and_the_job_runs_once(
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
-    far = CellAddress(1, 1, 9, 1, 1)
-    sim.put(far.coordinates(), "BOX-F")
-    async with running(controller(sim, journal, recorder, {far: Occupant("BOX-F", "RF")})) as ctl:
+    occupancy = stock(sim, FAR, "BOX-F", "RF")
+    async with running(controller(sim, journal, recorder, occupancy)) as ctl:
         job = await ctl.submit("retrieve", ref="RF")
         await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
         await sim.stop()  # the PLC's Modbus server goes away mid-job, the crane keeps its state
@@ -394,17 +394,14 @@ class _OutageJournal(JsonlJournal):
         await super().update(job)
 
 
-FAR = CellAddress(1, 1, 9, 1, 1)
-
-
 @contextlib.asynccontextmanager
 async def _far_retrieval_unrecorded(
     sim: StackerPlcSimulator, journal: _OutageJournal, recorder: Recorder
 ) -> AsyncIterator[tuple[StackerController, Job]]:
     """A controller running a retrieval of box ``BOX-F`` (item ``RF``) from the far cell
     ``FAR``; once the PLC has accepted it, the journal can no longer record updates."""
-    sim.put(FAR.coordinates(), "BOX-F")
-    async with running(controller(sim, journal, recorder, {FAR: Occupant("BOX-F", "RF")})) as ctl:
+    occupancy = stock(sim, FAR, "BOX-F", "RF")
+    async with running(controller(sim, journal, recorder, occupancy)) as ctl:
         job = await ctl.submit("retrieve", ref="RF")
         await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == job.job_id)
         journal.down = True

@@ -29,7 +29,7 @@ from stacker.registers import (
     split_u32,
 )
 from stacker.service.controller import StackerController
-from tests.stacker.conftest import STATION, Recorder, running, stacker_config
+from tests.stacker.conftest import STATION, Recorder, running, stacker_config, stock
 from tests.support.fixtures import PLC_SETTINGS
 from tests.support.poll import eventually
 from tests.support.stacker import plc_snapshot
@@ -64,8 +64,7 @@ def journal_path(tmp_path: Path) -> Path:
 async def test_restart_while_the_crane_runs_the_job_waits_for_it_and_records_the_result(
     sim: StackerPlcSimulator, journal_path: Path
 ) -> None:
-    sim.put(FAR.coordinates(), "BOX-K")
-    occupancy = {FAR: Occupant("BOX-K", "R-K")}
+    occupancy = stock(sim, FAR, "BOX-K", "R-K")
     first = Recorder()
     async with running(controller(sim, journal_path, first, occupancy)) as ctl:
         job = await ctl.submit("retrieve", ref="R-K")
@@ -91,8 +90,7 @@ async def test_restart_while_the_crane_runs_the_job_waits_for_it_and_records_the
 async def test_restart_after_the_plc_finished_records_its_result_and_acknowledges_it(
     sim: StackerPlcSimulator, journal_path: Path
 ) -> None:
-    sim.put(FAR.coordinates(), "BOX-K")
-    occupancy = {FAR: Occupant("BOX-K", "R-K")}
+    occupancy = stock(sim, FAR, "BOX-K", "R-K")
     first = Recorder()
     sim.set_slow_accept(0.0)
     async with running(controller(sim, journal_path, first, occupancy)) as ctl:
@@ -132,10 +130,10 @@ async def test_job_of_unknown_outcome_that_never_ran_is_verified_not_resent(
     sim: StackerPlcSimulator, journal_path: Path
 ) -> None:
     cell = CellAddress(1, 2, 3, 2, 1)
-    sim.put(cell.coordinates(), "BOX-U")
+    occupancy = stock(sim, cell, "BOX-U", "R-U")
     job = await record_sent(journal_path, 7, cell, "BOX-U")
     recorder = Recorder()
-    async with running(controller(sim, journal_path, recorder, {cell: Occupant("BOX-U", "R-U")})):
+    async with running(controller(sim, journal_path, recorder, occupancy)):
         unknown = await recorder.wait_for(OutcomeUnknown)
         assert unknown.job.job_id == job.job_id
         resolved = await recorder.finished(job.job_id)
