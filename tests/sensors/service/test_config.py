@@ -39,25 +39,32 @@ room = "r1"
 device_id = 2
 """
 
+SENSORS = LINE.format(baudrate="baudrate = 9600")
+"""Two sensors on a line at the baud rate both understand."""
+ROOM_R1 = 'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
+
+
+def config_errors(path: Path, text: str) -> list[str]:
+    """What ``load_config`` refuses in ``text``, written to ``path``."""
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    return error.value.errors
+
 
 def test_a_line_mixing_9600_and_4800_baud_sensors_needs_its_baudrate(tmp_path: Path) -> None:
     path = tmp_path / "archroom.toml"
-    path.write_text(LINE.format(baudrate=""))
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    (line,) = [e for e in error.value.errors if "baudrate" in e]
+    (line,) = [e for e in config_errors(path, LINE.format(baudrate="")) if "baudrate" in e]
     assert line.startswith("buses[0].baudrate: its sensors default to 4800 and 9600 baud")
-    path.write_text(LINE.format(baudrate="baudrate = 9600"))
+    path.write_text(SENSORS)
     assert load_config(path).buses[0].baudrate == 9600
 
 
 def test_room_limits_that_leave_an_empty_range_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "archroom.toml"
-    path.write_text('room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
-                    "[rooms.limits]\ntemp_min_c = 30\n")  # fmt: skip
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert "rooms[0].limits: temperature limits 30..24 °C are empty" in error.value.errors
+    errors = config_errors(
+        tmp_path / "archroom.toml", ROOM_R1 + "[rooms.limits]\ntemp_min_c = 30\n"
+    )
+    assert "rooms[0].limits: temperature limits 30..24 °C are empty" in errors
 
 
 ACTUATORS = """
@@ -105,14 +112,7 @@ min_on_s = -1
 
 def test_actuators_and_control_tuning_are_checked_with_their_place(tmp_path: Path) -> None:
     path = tmp_path / "archroom.toml"
-    path.write_text(
-        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
-        + LINE.format(baudrate="baudrate = 9600")
-        + ACTUATORS
-    )
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    errors = error.value.errors
+    errors = config_errors(path, ROOM_R1 + SENSORS + ACTUATORS)
     assert any(
         e.startswith("actuators[1].url: an actuator is switched over Modbus TCP") for e in errors
     )
@@ -121,44 +121,24 @@ def test_actuators_and_control_tuning_are_checked_with_their_place(tmp_path: Pat
     assert any(e.startswith("rooms[0].control.min_on_s: ") for e in errors), errors
 
     valid = ACTUATORS.split("[[actuators]]")
-    path.write_text(
-        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
-        + LINE.format(baudrate="baudrate = 9600")
-        + "[[actuators]]".join([valid[0], valid[1], valid[4].replace('"r1"', '"r2"')])
-    )
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
+
+    def toml(*actuators: str, rooms: str = ROOM_R1, control: str = "") -> str:
+        """The room(s), the sensors' line and ``actuators`` (tables from ``ACTUATORS``)."""
+        return rooms + control + SENSORS + "[[actuators]]".join([valid[0], *actuators])
+
     # the cross-checks of the whole file come back as one line, each problem located
-    assert error.value.errors == [
+    assert config_errors(path, toml(valid[1], valid[4].replace('"r1"', '"r2"'))) == [
         "actuators[1].room: unknown room 'r2'; actuators[1].address: coil 0 of "
         "tcp://10.0.4.20:502 (device 1) already switches 'dh-1'"
     ]
-    path.write_text(
-        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
-        + LINE.format(baudrate="baudrate = 9600")
-        + "[[actuators]]".join([valid[0], valid[1], valid[4]])
-    )
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert error.value.errors == [
+    assert config_errors(path, toml(valid[1], valid[4])) == [
         "actuators[1].address: coil 0 of tcp://10.0.4.20:502 (device 1) already switches 'dh-1'"
     ]
-    path.write_text(
-        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n[[rooms]]\nid = "r2"\n'
-        + LINE.format(baudrate="baudrate = 9600")
-        + "[[actuators]]".join([valid[0], valid[2].replace("serial:///dev/ttyUSB1", "tcp://h")])
-    )
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert error.value.errors == [
+    unmeasured = valid[2].replace("serial:///dev/ttyUSB1", "tcp://h")
+    assert config_errors(path, toml(unmeasured, rooms=ROOM_R1 + '[[rooms]]\nid = "r2"\n')) == [
         "actuators[0].room: no sensor measures room 'r2', so nothing could decide when to switch it"
     ]
-    path.write_text(
-        'room = "r1"\n[[rooms]]\nid = "r1"\nclass = "paper"\n'
-        "[rooms.control]\nmin_on_s = 60\n"
-        + LINE.format(baudrate="baudrate = 9600")
-        + "[[actuators]]".join([valid[0], valid[1]])
-    )
+    path.write_text(toml(valid[1], control="[rooms.control]\nmin_on_s = 60\n"))
     config = load_config(path)
     assert config.actuators[0].output == "coil"
     assert config.rooms[0].control.settings().min_on_s == 60
