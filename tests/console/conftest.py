@@ -17,11 +17,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from daemon.tokens import Role
 from simulators.stacker_plc import PlcSettings
+from stacker.registers import epc_short_form
+from tests.support.catalogue import item_body
+from tests.support.poll import eventually
 from tests.support.room import Room, RoomBuilder, start_room
 
 CHROMIUM = os.environ.get("ARCHROOM_CHROMIUM", "/usr/bin/chromium")
@@ -129,6 +133,29 @@ async def open_console(
     context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
     return Console(page, base_url, screenshots)
+
+
+async def stacker_job_reaches(staff: httpx.AsyncClient, job_id: int, *states: str) -> None:
+    """Wait until stacker job ``job_id`` is in one of ``states``."""
+
+    async def reached() -> bool:
+        job = (await staff.get(f"/api/v1/stacker/jobs/{job_id}")).json()
+        return bool(job["state"] in states)
+
+    await eventually(reached, timeout=20, what=f"stacker job {job_id} in {states}")
+
+
+async def stored_from_the_station(
+    room: ConsoleRoom, staff: httpx.AsyncClient, ref: str, epc: str
+) -> None:
+    """Catalogue box ``ref`` with tag ``epc``, set it at the stacker's station and store it in
+    the rack; returns once the stacker has done so."""
+    assert (await staff.put(f"/api/v1/items/{ref}", json=item_body(kind="box"))).is_success
+    assert (await staff.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})).status_code == 201
+    room.plc.put(STATION, epc_short_form(epc))
+    stored = await staff.post("/api/v1/stacker/jobs", json={"kind": "store", "ref": ref})
+    assert stored.status_code == 202, stored.text
+    await stacker_job_reaches(staff, stored.json()["job_id"], "done")
 
 
 @dataclass(frozen=True)

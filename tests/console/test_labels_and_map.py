@@ -4,7 +4,6 @@ shows which cells hold boxes; the map page lists what a chosen cell holds."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -12,8 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from daemon.tokens import Role
-from stacker.registers import epc_short_form
-from tests.console.conftest import STATION, ConsoleRoom, open_console
+from tests.console.conftest import ConsoleRoom, open_console, stored_from_the_station
 from tests.labels.tools import giai96, need_tools, parse_zpl, pdf_pages, pdf_text
 from tests.support.catalogue import item_body
 
@@ -110,16 +108,7 @@ async def test_stacker_page_shows_which_cells_hold_boxes(
 ) -> None:
     epc = "E28011606000020000000077"
     async with room.client() as staff:
-        assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body(kind="box"))).is_success
-        assert (await staff.post(f"/api/v1/items/{BOX}/tag", json={"epc": epc})).status_code == 201
-        room.plc.put(STATION, epc_short_form(epc))
-        stored = await staff.post("/api/v1/stacker/jobs", json={"kind": "store", "ref": BOX})
-        assert stored.status_code == 202, stored.text
-        async with asyncio.timeout(20):
-            while (await staff.get(f"/api/v1/stacker/jobs/{stored.json()['job_id']}")).json()[
-                "state"
-            ] != "done":
-                await asyncio.sleep(0.05)
+        await stored_from_the_station(room, staff, BOX, epc)
         cell = (await staff.get(f"/api/v1/items/{BOX}/location")).json()["location"]["code"]
     console = await open_console(browser, room.url, screenshots, locale="zh-CN")
     page = console.page

@@ -3,37 +3,29 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
 from stacker.registers import ExcReq, epc_short_form
-from tests.console.conftest import STATION, ConsoleRoom, open_console
-from tests.support.catalogue import item_body
+from tests.console.conftest import (
+    STATION,
+    ConsoleRoom,
+    open_console,
+    stacker_job_reaches,
+    stored_from_the_station,
+)
 
 BOX = "0001-WS·2019-D10-LD-0031"
 EPC = "E28011606000020000000031"
-
-
-async def _job_state(staff: httpx.AsyncClient, job_id: int, *states: str) -> None:
-    async with asyncio.timeout(20):
-        while (await staff.get(f"/api/v1/stacker/jobs/{job_id}")).json()["state"] not in states:
-            await asyncio.sleep(0.05)
 
 
 async def test_a_job_waiting_for_a_decision_is_answered_from_the_stacker_page(
     room: ConsoleRoom, browser: Browser, screenshots: Path
 ) -> None:
     async with room.client() as staff:
-        assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body(kind="box"))).is_success
-        assert (await staff.post(f"/api/v1/items/{BOX}/tag", json={"epc": EPC})).status_code == 201
-        room.plc.put(STATION, epc_short_form(EPC))
-        stored = await staff.post("/api/v1/stacker/jobs", json={"kind": "store", "ref": BOX})
-        assert stored.status_code == 202, stored.text
-        await _job_state(staff, stored.json()["job_id"], "done")
+        await stored_from_the_station(room, staff, BOX, EPC)
 
         console = await open_console(browser, room.url, screenshots, locale="en-GB")
         page = console.page
@@ -62,7 +54,7 @@ async def test_a_job_waiting_for_a_decision_is_answered_from_the_stacker_page(
         await active.locator("button[data-decision=retry]").click()
         await expect(row).to_contain_text("done")
         await expect(page.locator("#idle")).to_be_visible()
-        await _job_state(staff, job_id, "done")
+        await stacker_job_reaches(staff, job_id, "done")
         where = (await staff.get(f"/api/v1/items/{BOX}/location")).json()["location"]
         assert where["kind"] == "station"
         assert room.plc.model.contents[STATION] == epc_short_form(EPC)
