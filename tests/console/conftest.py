@@ -24,7 +24,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 from daemon.tokens import Role
 from simulators.stacker_plc import PlcSettings
 from stacker.registers import epc_short_form
-from tests.support.catalogue import item_body
+from tests.support.catalogue import tagged
 from tests.support.poll import eventually
 from tests.support.room import Room, RoomBuilder, start_room
 
@@ -150,8 +150,7 @@ async def stored_from_the_station(
 ) -> None:
     """Catalogue box ``ref`` with tag ``epc``, set it at the stacker's station and store it in
     the rack; returns once the stacker has done so."""
-    assert (await staff.put(f"/api/v1/items/{ref}", json=item_body(kind="box"))).is_success
-    assert (await staff.post(f"/api/v1/items/{ref}/tag", json={"epc": epc})).status_code == 201
+    await tagged(staff, ref, epc, kind="box")
     room.plc.put(STATION, epc_short_form(epc))
     stored = await staff.post("/api/v1/stacker/jobs", json={"kind": "store", "ref": ref})
     assert stored.status_code == 202, stored.text

@@ -9,7 +9,7 @@ from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
 from tests.console.conftest import ConsoleRoom, open_console
-from tests.support.catalogue import item_body
+from tests.support.catalogue import catalogue_item, tagged
 
 BOX = "0001-WS·2021-Y-RS-0007"
 TITLE = "养老保险待遇审批表 王芳"
@@ -19,7 +19,7 @@ async def test_a_chinese_browser_gets_chinese_pages_and_the_switch_turns_them_en
     room: ConsoleRoom, browser: Browser, screenshots: Path
 ) -> None:
     async with room.client() as staff:
-        assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body(title=TITLE))).is_success
+        await catalogue_item(staff, BOX, title=TITLE)
     console = await open_console(browser, room.url, screenshots, locale="zh-CN", tablet=True)
     page = console.page
 
@@ -84,7 +84,7 @@ async def test_api_refusals_are_shown_in_words(
     )
 
     async with room.client() as staff:
-        assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body())).is_success
+        await catalogue_item(staff, BOX)
     await console.open("/console/item?ref=0001-WS%C2%B72021-Y-RS-0007")
     await page.fill("#checkout [name=borrower]", "Wang Fang")
     await page.fill("#checkout [name=purpose]", "Audit")
@@ -99,9 +99,7 @@ async def test_api_refusals_are_shown_in_words(
     await page.fill("#bind-epc [name=epc]", "E28011606000020000000009")
     async with room.client() as staff:  # another desk binds the same tag first
         other = "0001-WS·2021-Y-RS-0008"
-        assert (await staff.put(f"/api/v1/items/{other}", json=item_body())).is_success
-        r = await staff.post(f"/api/v1/items/{other}/tag", json={"epc": "E28011606000020000000009"})
-        assert r.status_code == 201
+        await tagged(staff, other, "E28011606000020000000009")
     await page.click("#bind-epc button[type=submit]")
     await expect(page.locator("#tag-status")).to_contain_text("Not possible now: ")
     await expect(page.locator("#tag-status")).to_contain_text("0001-WS·2021-Y-RS-0008")

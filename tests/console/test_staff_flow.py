@@ -14,7 +14,7 @@ from daemon.tokens import Role
 from simulators.llrp_gate import Cross
 from stacker.registers import epc_short_form
 from tests.console.conftest import STATION, ConsoleRoom, open_console
-from tests.support.catalogue import item_body
+from tests.support.catalogue import catalogue_item
 
 BOX = "0001-WS·2023-D30-RS-0001"
 TITLE = "Pension approval, Zhang Wei"
@@ -25,7 +25,7 @@ async def test_staff_tag_store_retrieve_check_out_return_and_acknowledge_a_gate_
     room: ConsoleRoom, browser: Browser, screenshots: Path
 ) -> None:
     async with room.client() as staff:
-        assert (await staff.put(f"/api/v1/items/{BOX}", json=item_body(title=TITLE))).is_success
+        await catalogue_item(staff, BOX, title=TITLE)
         console = await open_console(browser, room.url, screenshots, locale="en-GB")
         page = console.page
 
