@@ -13,79 +13,51 @@ def test_shipped_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> 
     assert "ok" in capsys.readouterr().out
 
 
-def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        pytest.param(
+            '[[rooms]]\nid = "a"\nclass = "papr"\n',
+            ["rooms[0].class: unknown room class 'papr'"],
+            id="unknown_room_class_with_its_location",
+        ),
+        pytest.param('[api]\nport = "eighty"\n', ["api.port:"], id="wrong_type"),
+        pytest.param(
+            '[api]\nbind = "127.0.0.1"\nprot = 8080\n',
+            ["api.prot: unknown setting"],
+            id="unknown_key_not_ignored",
+        ),
+        pytest.param(
+            '[[readers]]\ntype = "uhfreader18"\nid = "shelf-a"\nurl = "http://reader"\n',
+            ["readers[0].url: unsupported link scheme 'http'"],
+            id="bad_link_url",
+        ),
+        pytest.param(
+            '[[readers]]\ntype = "rfidmagic"\nid = "x"\nurl = "/dev/x"\n',
+            ["readers[0]: unknown type 'rfidmagic'"],
+            id="unknown_device_type",
+        ),
+        pytest.param(
+            '[api]\nport = -1\n[mqtt]\nurl = "http://broker"\n[[rooms]]\nid = "a"\nclass = "x"\n',
+            ["api.port", "mqtt.url", "rooms[0].class", "3 error(s)"],
+            id="every_error_not_just_the_first",
+        ),
+        pytest.param("[api]\nport = \n", ["line 2"], id="toml_syntax_error_names_the_line"),
+        pytest.param(
+            '[[gates]]\nid = "door"\nreader = "nope"\ninside_antenna = 1\noutside_antenna = 2\n',
+            ["gates[0].reader: unknown reader 'nope'"],
+            id="references_between_tables",
+        ),
+    ],
+)
+def test_check_config_refuses_a_bad_file_and_reports_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, reported: list[str]
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    code = main(["check-config", str(path)])
-    return code, capsys.readouterr().err
-
-
-def test_unknown_room_class_is_reported_with_its_location(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, err = _check(tmp_path, '[[rooms]]\nid = "a"\nclass = "papr"\n', capsys)
-    assert code == 1
-    assert "rooms[0].class: unknown room class 'papr'" in err
-
-
-def test_wrong_type_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = _check(tmp_path, '[api]\nport = "eighty"\n', capsys)
-    assert code == 1
-    assert "api.port:" in err
-
-
-def test_unknown_key_is_reported_not_ignored(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, err = _check(tmp_path, '[api]\nbind = "127.0.0.1"\nprot = 8080\n', capsys)
-    assert code == 1
-    assert "api.prot: unknown setting" in err
-
-
-def test_bad_link_url_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = '[[readers]]\ntype = "uhfreader18"\nid = "shelf-a"\nurl = "http://reader"\n'
-    code, err = _check(tmp_path, text, capsys)
-    assert code == 1
-    assert "readers[0].url: unsupported link scheme 'http'" in err
-
-
-def test_unknown_device_type_is_reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, err = _check(
-        tmp_path, '[[readers]]\ntype = "rfidmagic"\nid = "x"\nurl = "/dev/x"\n', capsys
-    )
-    assert code == 1
-    assert "readers[0]: unknown type 'rfidmagic'" in err
-
-
-def test_every_error_is_reported_not_just_the_first(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    text = '[api]\nport = -1\n[mqtt]\nurl = "http://broker"\n[[rooms]]\nid = "a"\nclass = "x"\n'
-    code, err = _check(tmp_path, text, capsys)
-    assert code == 1
-    assert "api.port" in err
-    assert "mqtt.url" in err
-    assert "rooms[0].class" in err
-    assert "3 error(s)" in err
-
-
-def test_toml_syntax_error_names_the_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, err = _check(tmp_path, "[api]\nport = \n", capsys)
-    assert code == 1
-    assert "line 2" in err
-
-
-def test_references_between_tables_are_checked(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    text = '[[gates]]\nid = "door"\nreader = "nope"\ninside_antenna = 1\noutside_antenna = 2\n'
-    code, err = _check(tmp_path, text, capsys)
-    assert code == 1
-    assert "gates[0].reader: unknown reader 'nope'" in err
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert [words for words in reported if words not in err] == [], err
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
