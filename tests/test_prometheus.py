@@ -72,6 +72,17 @@ SCRAPES = 15
 """Scrapes (one a second) Prometheus must hold before the queries are asked."""
 
 
+async def terminate(proc: asyncio.subprocess.Process, *, grace_s: float) -> None:
+    """SIGTERM ``proc`` if it still runs; SIGKILL it if it has not ended after ``grace_s``."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), grace_s)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
 class Demo:
     """``archroom demo`` as its own process; its output is drained so it never blocks."""
 
@@ -110,13 +121,7 @@ class Demo:
     async def __aexit__(self, *exc: object) -> None:
         assert self.proc is not None
         assert self._reader is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+        await terminate(self.proc, grace_s=30)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._reader, 5)
         self._reader.cancel()
@@ -174,13 +179,7 @@ class Prometheus:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 20)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+        await terminate(self.proc, grace_s=20)
 
 
 async def query(client: httpx.AsyncClient, expr: str) -> list[dict[str, Any]]:
