@@ -174,9 +174,7 @@ async def test_retrieval_behind_an_occupied_outer_cell_shuffles_the_outer_box_fi
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
     inner, outer = CellAddress(1, 1, 3, 2, 2), CellAddress(1, 1, 3, 2, 1)
-    sim.put(inner.coordinates(), "BOX-IN")
-    sim.put(outer.coordinates(), "BOX-OUT")
-    occupancy = {inner: Occupant("BOX-IN", "R-IN"), outer: Occupant("BOX-OUT", "R-OUT")}
+    occupancy = stock(sim, inner, "BOX-IN", "R-IN") | stock(sim, outer, "BOX-OUT", "R-OUT")
     async with running(controller(sim, journal, recorder, occupancy)) as ctl:
         job = await ctl.submit("retrieve", ref="R-IN")
         done = await recorder.finished(job.job_id)
@@ -299,10 +297,8 @@ async def test_queued_job_can_be_cancelled_and_running_one_aborted(
 ) -> None:
     slow = PlcSettings(bays=10, levels=5, seconds_per_bay=1.0)
     async with StackerPlcSimulator(slow) as sim:
-        far, near = CellAddress(1, 1, 9, 1, 1), CellAddress(1, 1, 1, 1, 1)
-        sim.put(far.coordinates(), "BOX-F")
-        sim.put(near.coordinates(), "BOX-N")
-        occupancy = {far: Occupant("BOX-F", "RF"), near: Occupant("BOX-N", "RN")}
+        near = CellAddress(1, 1, 1, 1, 1)
+        occupancy = stock(sim, FAR, "BOX-F", "RF") | stock(sim, near, "BOX-N", "RN")
         async with running(controller(sim, journal, recorder, occupancy)) as ctl:
             running_job = await ctl.submit("retrieve", ref="RF")
             await recorder.wait_for(JobAccepted, lambda e: e.job.job_id == running_job.job_id)
@@ -313,7 +309,7 @@ async def test_queued_job_can_be_cancelled_and_running_one_aborted(
             aborted = await recorder.finished(running_job.job_id)
             assert aborted.completion is CompletionCode.HOST_ABORT
         assert sim.executions(queued.job_id) == 0
-        assert sim.model.contents[far.coordinates()] == "BOX-F"
+        assert sim.model.contents[FAR.coordinates()] == "BOX-F"
 
 
 async def test_submitting_for_an_item_not_in_the_stacker_is_refused(

@@ -455,11 +455,17 @@ def test_cancelling_a_running_job_pulses_host_abort(d: Driver) -> None:
     assert d.hs.heartbeat(8) == Write(0, (8, 0b001))
 
 
-def test_operator_retry_of_an_unconfirmed_job_restrobes_the_same_id(d: Driver) -> None:
+def unconfirmed() -> tuple[Driver, Job]:
+    """A driver whose sent job was never accepted: its accept timeout has passed."""
     d = Driver(accept_timeout_s=1.0, heartbeat_stale_s=100.0)
     j = sent(d)
     for _ in range(12):
         d.feed()
+    return d, j
+
+
+def test_operator_retry_of_an_unconfirmed_job_restrobes_the_same_id() -> None:
+    d, j = unconfirmed()
     actions = d.hs.decide(j.job_id, ExcDecision.RETRY)
     w = writes(actions)
     assert w[0] == Write(24, (0,), single=True)
@@ -467,11 +473,8 @@ def test_operator_retry_of_an_unconfirmed_job_restrobes_the_same_id(d: Driver) -
     assert w[2] == Write(24, (0x0005,), single=True)
 
 
-def test_cancelling_an_unconfirmed_job_leads_to_verification_not_forgetting(d: Driver) -> None:
-    d = Driver(accept_timeout_s=1.0, heartbeat_stale_s=100.0)
-    j = sent(d)
-    for _ in range(12):
-        d.feed()
+def test_cancelling_an_unconfirmed_job_leads_to_verification_not_forgetting() -> None:
+    d, j = unconfirmed()
     actions = d.hs.decide(j.job_id, ExcDecision.CANCEL)
     assert persisted(actions)[0].state is JobState.VERIFYING
     assert any(isinstance(e, ev.OutcomeUnknown) for e in events(actions))
