@@ -157,6 +157,16 @@ async def stored_from_the_station(
     await stacker_job_reaches(staff, stored.json()["job_id"], "done")
 
 
+async def signed_in(
+    browser: Browser, room: Room, screenshots: Path, *, locale: str, role: Role = Role.staff
+) -> Console:
+    """A console on ``room`` in ``locale``, signed in with ``role``'s token (the items page
+    shown, its live feed on)."""
+    console = await open_console(browser, room.url, screenshots, locale=locale)
+    await console.log_in(room.tokens[role])
+    return console
+
+
 @dataclass(frozen=True)
 class Sse:
     event: str

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
 from daemon.tokens import Role
-from tests.console.conftest import Console, ConsoleRoom, open_console
+from tests.console.conftest import Console, ConsoleRoom, open_console, signed_in
 from tests.support.catalogue import item_body
 
 PENDING: set[asyncio.Future[None]] = set()
@@ -64,8 +64,7 @@ async def test_a_request_and_a_disposal_go_through_their_approvals(
             "AP-OLD": item_body(year=2000, retention="D10"),
         }.items():
             assert (await staff.put(f"/api/v1/items/{ref}", json=body)).status_code == 201
-    desk = await open_console(browser, room.url, screenshots, locale=locale)
-    await desk.log_in(room.tokens[Role.staff])
+    desk = await signed_in(browser, room, screenshots, locale=locale)
     await desk.open("/console/approvals")
     page = desk.page
     await page.fill("#rq-ref", "AP-1")

@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 from daemon.tokens import Role
 from simulators.climate import ClimateSimulator, RoomModel, SimBus, SimSensor
 from simulators.climate_room import Channel, RelayModule, RoomSpec
-from tests.console.conftest import open_console
+from tests.console.conftest import signed_in
 from tests.console.test_climate_page import climate_toml
 from tests.support.room import Room, RoomBuilder
 
@@ -49,9 +49,8 @@ async def test_an_administrator_forces_the_dehumidifier_on_and_hands_it_back(
     controlled_room: Room, browser: Browser, screenshots: Path
 ) -> None:
     room = controlled_room
-    console = await open_console(browser, room.url, screenshots, locale="en-GB")
+    console = await signed_in(browser, room, screenshots, locale="en-GB", role=Role.admin)
     page = console.page
-    await console.log_in(room.tokens[Role.admin])
     await page.click("#nav [data-nav=climate]")
     row = page.locator("#control tbody tr[data-actuator=dh-1]")
     await expect(row).to_have_attribute("data-on", "false")
@@ -75,9 +74,8 @@ async def test_an_administrator_forces_the_dehumidifier_on_and_hands_it_back(
 async def test_staff_see_the_actuators_but_no_override_buttons(
     controlled_room: Room, browser: Browser, screenshots: Path
 ) -> None:
-    console = await open_console(browser, controlled_room.url, screenshots, locale="en-GB")
+    console = await signed_in(browser, controlled_room, screenshots, locale="en-GB")
     page = console.page
-    await console.log_in(controlled_room.tokens[Role.staff])
     await page.click("#nav [data-nav=climate]")
     row = page.locator("#control tbody tr[data-actuator=dh-1]")
     await expect(row).to_contain_text("dehumidifier")

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 
 from daemon.tokens import Role
 from simulators.climate import ClimateSimulator, RoomModel, SimBus, SimSensor
-from tests.console.conftest import open_console
+from tests.console.conftest import signed_in
 from tests.support.poll import eventually
 from tests.support.room import Room, RoomBuilder
 
@@ -52,9 +52,8 @@ async def test_the_climate_page_shows_the_room_its_sensors_and_a_humidity_alarm_
     climate_room: Room, browser: Browser, screenshots: Path
 ) -> None:
     sim = climate_room.climate_sim
-    console = await open_console(browser, climate_room.url, screenshots, locale="zh-CN")
+    console = await signed_in(browser, climate_room, screenshots, locale="zh-CN")
     page = console.page
-    await console.log_in(climate_room.tokens[Role.staff])
     await page.click("#nav [data-nav=climate]")
     room = page.locator("#rooms [data-room=r1]")
     await expect(room).to_contain_text("14–24 °C，45–60 % RH")  # noqa: RUF001

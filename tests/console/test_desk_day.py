@@ -18,8 +18,7 @@ from playwright.async_api import Browser, expect
 from sqlalchemy import update
 
 from daemon.store.schema import loans
-from daemon.tokens import Role
-from tests.console.conftest import ConsoleRoom, open_console
+from tests.console.conftest import ConsoleRoom, signed_in
 from tests.support.catalogue import item_body
 
 BOXES = {
@@ -83,9 +82,8 @@ async def test_a_scan_opens_the_item_when_exactly_one_matches(
     ref = "0001-WS·2023-D30-RS-0102"
     async with room.client() as staff:
         await _catalogue(staff)
-    console = await open_console(browser, room.url, screenshots, locale=locale)
+    console = await signed_in(browser, room, screenshots, locale=locale)
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
 
     # A scanner types the EPC and Enter faster than any hand: the item opens by itself.
     await page.locator("#q").press_sequentially(BOXES[ref][1], delay=2)
@@ -129,9 +127,8 @@ async def test_the_loans_page_filters_renews_returns_and_exports(
         past = (date.today() - timedelta(days=3)).isoformat()
         await conn.execute(update(loans).where(loans.c.id == made[0]["id"]).values(due=past))
 
-    console = await open_console(browser, room.url, screenshots, locale=locale)
+    console = await signed_in(browser, room, screenshots, locale=locale)
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
     await console.open("/console/loans")
     rows = page.locator("#loans tbody tr")
     await expect(rows).to_have_count(3)
@@ -191,9 +188,8 @@ async def test_a_cart_on_the_desk_is_checked_out_and_returned_box_by_box(
         room.desk.reader.place(1, epc)
     room.desk.reader.place(1, stranger)
 
-    console = await open_console(browser, room.url, screenshots, locale=locale)
+    console = await signed_in(browser, room, screenshots, locale=locale)
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
     await console.open("/console/cart")
     await page.click("#look")
     await expect(page.locator("#boxes li")).to_have_count(4)
@@ -240,9 +236,8 @@ async def test_the_alarms_page_pages_filters_and_sounds_for_a_new_gate_alarm(
     alarms = room.services.alarms
     for n in range(25):
         await alarms.raise_(f"reader-{n}", kind="reader.down", source=f"shelf-{n}", message="down")
-    console = await open_console(browser, room.url, screenshots, locale="en-GB")
+    console = await signed_in(browser, room, screenshots, locale="en-GB")
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
     await console.open("/console/alarms")
     rows = page.locator("#alarms tbody tr")
     await expect(rows).to_have_count(20)

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from daemon.tokens import Role
-from tests.console.conftest import ConsoleRoom, open_console, stored_from_the_station
+from tests.console.conftest import ConsoleRoom, signed_in, stored_from_the_station
 from tests.labels.tools import giai96, need_tools, parse_zpl, pdf_pages, pdf_text
 from tests.support.catalogue import item_body
 
@@ -67,9 +66,8 @@ async def test_item_page_marks_the_item_on_the_map_and_saves_its_labels(
     room_id = room.services.config.room
     async with room.client() as staff:
         home, now = await _shelved(staff, room_id, BOX)
-    console = await open_console(browser, room.url, screenshots, locale=locale)
+    console = await signed_in(browser, room, screenshots, locale=locale)
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
     await console.open(f"/console/item?ref={BOX}")
 
     here = page.locator("#map rect.here")
@@ -110,9 +108,8 @@ async def test_stacker_page_shows_which_cells_hold_boxes(
     async with room.client() as staff:
         await stored_from_the_station(room, staff, BOX, epc)
         cell = (await staff.get(f"/api/v1/items/{BOX}/location")).json()["location"]["code"]
-    console = await open_console(browser, room.url, screenshots, locale="zh-CN")
+    console = await signed_in(browser, room, screenshots, locale="zh-CN")
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
     await console.open("/console/stacker")
     occupied = page.locator("#map rect.occupied")
     await expect(occupied).to_have_count(1)
@@ -132,9 +129,8 @@ async def test_map_page_lists_what_a_chosen_cell_holds_and_prints_its_labels(
         _, now = await _shelved(staff, room_id, BOX)
     for locale in ("en-GB", "zh-CN"):
         words = WORDS[locale]
-        console = await open_console(browser, room.url, screenshots, locale=locale)
+        console = await signed_in(browser, room, screenshots, locale=locale)
         page = console.page
-        await console.log_in(room.tokens[Role.staff])
         await page.click(f"#nav a[data-nav=map]:has-text('{words['nav']}')")
         await page.wait_for_url("**/console/map")
         await expect(page.locator("#map rect.level")).to_have_count(24)  # rack A: 6 bays x 4

@@ -14,9 +14,8 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from daemon import messages
-from daemon.tokens import Role
 from simulators.llrp_gate import Cross
-from tests.console.conftest import ConsoleRoom, open_console
+from tests.console.conftest import ConsoleRoom, signed_in
 from tests.support.catalogue import item_body
 
 BOX = "0001-WS·2023-D30-RS-0301"
@@ -66,9 +65,8 @@ async def test_a_place_and_a_gate_alarm_are_said_in_the_readers_language(
         moved = await staff.post(f"/api/v1/items/{BOX}/move", json={"to": SHELF})
         assert moved.is_success, moved.text
 
-    console = await open_console(browser, room.url, screenshots, locale=locale)
+    console = await signed_in(browser, room, screenshots, locale=locale)
     page = console.page
-    await console.log_in(room.tokens[Role.staff])
     await console.open(f"/console/item?ref={BOX}")
     where = page.locator("#where .place")
     await expect(where).to_contain_text(words["place"])

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from daemon.tokens import Role
 from stacker.registers import ExcReq, epc_short_form
 from tests.console.conftest import (
     STATION,
     ConsoleRoom,
-    open_console,
+    signed_in,
     stacker_job_reaches,
     stored_from_the_station,
 )
@@ -27,9 +26,8 @@ async def test_a_job_waiting_for_a_decision_is_answered_from_the_stacker_page(
     async with room.client() as staff:
         await stored_from_the_station(room, staff, BOX, EPC)
 
-        console = await open_console(browser, room.url, screenshots, locale="en-GB")
+        console = await signed_in(browser, room, screenshots, locale="en-GB")
         page = console.page
-        await console.log_in(room.tokens[Role.staff])
         await console.open("/console/stacker")
         state = page.locator("#state")
         await expect(state).to_contain_text("Linkconnected")

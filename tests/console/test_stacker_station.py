@@ -11,9 +11,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from daemon.tokens import Role
 from stacker.registers import ExcReq, epc_short_form
-from tests.console.conftest import STATION, ConsoleRoom, open_console
+from tests.console.conftest import STATION, ConsoleRoom, signed_in
 from tests.support.catalogue import item_body
 
 BOXES = {
@@ -63,9 +62,8 @@ async def test_a_retrieval_waiting_for_the_station_says_why_and_goes_once_the_bo
     first, second = BOXES
     async with room.client() as staff:
         await _store_both(room, staff)
-        console = await open_console(browser, room.url, screenshots, locale=locale)
+        console = await signed_in(browser, room, screenshots, locale=locale)
         page = console.page
-        await console.log_in(room.tokens[Role.staff])
         await console.open("/console/stacker")
         await page.locator("#live[data-state=on]").wait_for()
 
@@ -90,9 +88,8 @@ async def test_a_job_waiting_for_a_decision_shows_the_queue_blocked(
     first, second = BOXES
     async with room.client() as staff:
         await _store_both(room, staff)
-        console = await open_console(browser, room.url, screenshots, locale="zh-CN")
+        console = await signed_in(browser, room, screenshots, locale="zh-CN")
         page = console.page
-        await console.log_in(room.tokens[Role.staff])
         await console.open("/console/stacker")
         await page.locator("#live[data-state=on]").wait_for()
 

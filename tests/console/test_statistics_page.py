@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from daemon.tokens import Role
-from tests.console.conftest import ConsoleRoom, open_console
+from tests.console.conftest import ConsoleRoom, signed_in
 from tests.support.catalogue import item_body
 
 
@@ -36,8 +35,7 @@ async def test_statistics_page_shows_the_usage_rate_and_the_reconciliation(
         loan = {"ref": "ST-1", "borrower": "Li Na", "purpose": "audit"}
         assert (await staff.post("/api/v1/loans", json=loan)).status_code == 201
         assert (await staff.post("/api/v1/reconciliations")).status_code == 202
-    console = await open_console(browser, room.url, screenshots, locale=locale)
-    await console.log_in(room.tokens[Role.staff])
+    console = await signed_in(browser, room, screenshots, locale=locale)
     await console.open("/console/statistics")
     page = console.page
     await expect(page.locator("h1")).to_have_text(title)
