@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from daemon.ledger.uow import Ledger
+from drivers.cancellation import run_to_completion
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,6 @@ class SignInRecorder:
             pending = self.counts.flush()
             if pending:
                 try:
-                    await asyncio.shield(self.write(pending))
+                    await run_to_completion(self.write(pending))
                 except Exception:  # a stopping daemon must still stop
                     log.exception("%d sign-in count(s) could not be audited", len(pending))

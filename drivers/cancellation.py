@@ -12,6 +12,10 @@ turn, and after any such library call whose caller must stop at once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def raise_if_cancelled() -> None:
@@ -19,3 +23,27 @@ def raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+async def run_to_completion(coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``coro`` in a task of its own until it is done, even if the caller is cancelled
+    meanwhile (then the cancellation is raised once it is done).
+
+    For the last writes of a stopping service: ``asyncio.shield`` alone returns at the second
+    cancellation and leaves the write running on its own, holding the store's write lock and a
+    database connection while the daemon closes the store around it.
+    """
+    task = asyncio.ensure_future(coro)
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.done():
+                raise
+            cancelled = error
+        else:
+            break
+    if cancelled is not None:
+        raise cancelled
+    return result

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from drivers.cancellation import raise_if_cancelled
+from drivers.cancellation import raise_if_cancelled, run_to_completion
 
 
 async def test_a_pending_cancellation_is_raised_at_the_check() -> None:
@@ -60,3 +60,39 @@ async def test_a_loop_that_checks_each_turn_stops_after_a_swallowed_cancellation
         await task
     assert task.cancelled()
     assert turns >= 1
+
+
+async def test_a_last_write_runs_to_completion_through_repeated_cancellations() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    steps: list[str] = []
+
+    async def last_write() -> str:
+        started.set()
+        await release.wait()
+        steps.append("written")
+        return "done"
+
+    async def stopping_service() -> None:
+        try:
+            await run_to_completion(last_write())
+        finally:
+            steps.append("service returned")
+
+    service = asyncio.create_task(stopping_service())
+    await started.wait()
+    for _ in range(3):  # the supervisor, the task group, the caller's timeout
+        service.cancel()
+        await asyncio.sleep(0)
+    assert not service.done()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await service
+    assert steps == ["written", "service returned"]
+
+
+async def test_a_last_write_returns_its_result_when_not_cancelled() -> None:
+    async def last_write() -> int:
+        await asyncio.sleep(0)
+        return 7
+
+    assert await run_to_completion(last_write()) == 7
