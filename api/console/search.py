@@ -65,10 +65,11 @@ _WORD_ENDS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 Match = Literal["ref", "title", "epc"]
 
-_PLANNING = (
-    text("SET LOCAL plan_cache_mode = force_custom_plan"),
-    text("SET LOCAL jit = off"),
+_PLANNING = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+    " set_config('jit', 'off', true)"
 )
+"""Both settings for this transaction only (``SET LOCAL``), in one round trip."""
 _items_fts = table("items_fts", column("rowid"))
 _tags_fts = table("tags_fts", column("rowid"))
 
@@ -380,8 +381,7 @@ async def search_items(
             # tell how many references hold a word (it guesses 2%), and with a room's
             # condition on each of them the guess costs enough to compile the query to
             # machine code first (JIT): 0.7 s, for a search that reads a few pages.
-            for setting in _PLANNING:
-                await conn.execute(setting)
+            await conn.execute(_PLANNING)
         rows = (await conn.execute(page)).all()
         # every row carries the total; a page past the end has no row to carry it
         total = int(rows[0].total) if rows else int(await conn.scalar(count) or 0)
