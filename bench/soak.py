@@ -36,6 +36,7 @@ from bench.gate_latency import shelf_readers
 from simulators.climate import ClimateSimulator, default_layout
 from simulators.llrp_gate import Cross, LlrpGateSimulator
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
+from stacker.cells import RackGeometry
 
 LAG_BUCKETS = "archroom_event_loop_lag_seconds_bucket"
 
@@ -139,7 +140,9 @@ async def _soak(
 ) -> tuple[dict[str, float], list[str]]:
     async with (
         LlrpGateSimulator(cycle_s=0.05, seed=11) as gate,
-        StackerPlcSimulator(PlcSettings(bays=6, levels=4, depths=1, host_watchdog_s=10.0)) as plc,
+        StackerPlcSimulator(
+            PlcSettings(geometry=RackGeometry(bays=6, levels=4, depths=1), host_watchdog_s=10.0)
+        ) as plc,
         ClimateSimulator(*default_layout(), seed=5) as climate,
     ):
         api_port = free_port()

@@ -31,7 +31,7 @@ from pymodbus.client import AsyncModbusTcpClient
 
 from bench._rig import percentile
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
-from stacker.cells import CellAddress, Occupant
+from stacker.cells import CellAddress, Occupant, RackGeometry
 from stacker.config import StackerConfig, StationConfig
 from stacker.events import JobAccepted, JobFinished, StackerEvent
 from stacker.journal import JsonlJournal
@@ -212,7 +212,7 @@ async def _api(sim: StackerPlcSimulator, jobs: int) -> dict[str, list[float]]:
 
 
 async def _run(jobs: int) -> None:
-    settings = PlcSettings(bays=10, levels=5, host_watchdog_s=60.0)
+    settings = PlcSettings(geometry=RackGeometry(bays=10, levels=5, depths=2), host_watchdog_s=60.0)
     async with StackerPlcSimulator(settings) as sim:
         sim.put(CELL.coordinates(), "BOX-1")
         raw = await _raw(sim, jobs)

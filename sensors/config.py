@@ -101,6 +101,12 @@ class RsWsN01Config(_SensorBase):
     """Renke RS-WS-N01 profile: FC03, RH at 0x0000, T at 0x0001, x0.1; 4800 8N1."""
 
 
+def _require_below(low: float | None, high: float | None, message: str) -> None:
+    """A range given by both ends must be a range: ``low`` below ``high`` (else ``message``)."""
+    if low is not None and high is not None and low >= high:
+        raise ValueError(message)
+
+
 DataType = Literal["int16", "uint16", "int32", "uint32", "float32"]
 ByteOrder = Literal["ABCD", "CDAB", "BADC", "DCBA"]
 
@@ -141,12 +147,7 @@ class GenericChannel(StrictModel):
         words = 1 if self.data_type in ("int16", "uint16") else 2
         if self.address + words > 65536:
             raise ValueError(f"{self.data_type} at {self.address} runs past register 65535")
-        if (
-            self.valid_min is not None
-            and self.valid_max is not None
-            and self.valid_min >= self.valid_max
-        ):
-            raise ValueError("valid_min must be below valid_max")
+        _require_below(self.valid_min, self.valid_max, "valid_min must be below valid_max")
         return self
 
 
@@ -190,18 +191,8 @@ class LimitsOverride(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> LimitsOverride:
-        if (
-            self.temp_min_c is not None
-            and self.temp_max_c is not None
-            and self.temp_min_c >= self.temp_max_c
-        ):
-            raise ValueError("temp_min_c must be below temp_max_c")
-        if (
-            self.rh_min_pct is not None
-            and self.rh_max_pct is not None
-            and self.rh_min_pct >= self.rh_max_pct
-        ):
-            raise ValueError("rh_min_pct must be below rh_max_pct")
+        _require_below(self.temp_min_c, self.temp_max_c, "temp_min_c must be below temp_max_c")
+        _require_below(self.rh_min_pct, self.rh_max_pct, "rh_min_pct must be below rh_max_pct")
         return self
 
 

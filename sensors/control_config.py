@@ -10,6 +10,7 @@ tuning.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -99,16 +100,5 @@ class ControlTuning(StrictModel):
     """Longest manual override a person may ask for."""
 
     def settings(self) -> ControlSettings:
-        return ControlSettings(
-            temp_margin_c=self.temp_margin_c,
-            temp_deadband_c=self.temp_deadband_c,
-            rh_margin_pct=self.rh_margin_pct,
-            rh_deadband_pct=self.rh_deadband_pct,
-            min_on_s=self.min_on_s,
-            min_off_s=self.min_off_s,
-            stale_after_s=self.stale_after_s,
-            condensation_margin_c=self.condensation_margin_c,
-            feedback_after_s=self.feedback_after_s,
-            feedback_min_temp_c=self.feedback_min_temp_c,
-            feedback_min_rh_pct=self.feedback_min_rh_pct,
-        )
+        """The controller's settings: this tuning's value for each of them."""
+        return ControlSettings(**{f.name: getattr(self, f.name) for f in fields(ControlSettings)})

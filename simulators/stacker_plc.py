@@ -48,6 +48,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData
 
 from simulators import modbus
+from stacker.cells import CellAddress, RackGeometry
 from stacker.registers import (
     EXCEPTION_COMPLETION,
     HR,
@@ -79,15 +80,14 @@ log = logging.getLogger(__name__)
 FAULT_E_STOP = 100
 FAULT_DOOR = 101
 FORCED_MISMATCH_READ = "UNEXPECTED-BOX"
+DOUBLE_DEEP_RACK = RackGeometry(depths=2)
+"""The simulated crane's rack unless told otherwise: one aisle, two sides, 20 bays, 8 levels."""
 
 
 @dataclass(frozen=True, slots=True)
 class PlcSettings:
-    aisles: int = 1
-    sides: int = 2
-    bays: int = 20
-    levels: int = 8
-    depths: int = 2
+    geometry: RackGeometry = DOUBLE_DEEP_RACK
+    """The rack cells the crane serves."""
     stations: tuple[Coordinates, ...] = ((0, 1, 0, 1, 1),)
     seconds_per_bay: float = 0.0
     seconds_per_level: float = 0.0
@@ -464,15 +464,7 @@ class PlcModel:
     def is_valid(self, cell: Coordinates) -> bool:
         if cell in self.settings.stations:
             return True
-        a, s, b, lv, d = cell
-        st = self.settings
-        return (
-            1 <= a <= st.aisles
-            and 1 <= s <= st.sides
-            and 1 <= b <= st.bays
-            and 1 <= lv <= st.levels
-            and 1 <= d <= st.depths
-        )
+        return self.settings.geometry.contains(CellAddress.from_coordinates(cell))
 
     def status(self) -> Status:
         flags = Status(0)
@@ -716,10 +708,9 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def settings_from_args(args: argparse.Namespace) -> tuple[PlcSettings, dict[Coordinates, str]]:
     settings = PlcSettings(
-        bays=args.bays,
-        levels=args.levels,
-        sides=args.sides,
-        depths=args.depths,
+        geometry=RackGeometry(
+            bays=args.bays, levels=args.levels, sides=args.sides, depths=args.depths
+        ),
         seconds_per_bay=args.seconds_per_bay,
         seconds_per_level=args.seconds_per_level,
         seconds_per_fork=args.seconds_per_fork,

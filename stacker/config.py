@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from drivers.links import ModbusUrl, modbus_link
 from drivers.models import StrictModel
+from stacker.cells import STATION_AISLE, CellAddress, RackGeometry
 
 
 class StationConfig(StrictModel):
@@ -84,6 +85,15 @@ class StackerConfig(StrictModel):
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must not be below reconnect_min_s")
         return self
+
+    @property
+    def geometry(self) -> RackGeometry:
+        """The rack's shape, as the cell model takes it."""
+        return RackGeometry(self.aisles, self.sides, self.bays, self.levels, self.depths)
+
+    def station_cells(self) -> dict[str, CellAddress]:
+        """Each station's cell (in aisle 0, at the outer depth) by name, in configured order."""
+        return {s.name: CellAddress(STATION_AISLE, s.side, s.bay, s.level) for s in self.stations}
 
     @property
     def host(self) -> str:

@@ -16,24 +16,33 @@ from stacker.registers import ExcDecision, ExcReq
 
 
 @dataclass(frozen=True, slots=True)
-class StackerUp:
+class _Event:
+    """What every event carries: the stacker it concerns and when it was observed."""
+
     stacker: str
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class _JobEvent(_Event):
+    """An event about one job of the host's journal."""
+
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
+class StackerUp(_Event):
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class StackerDown:
-    stacker: str
-    at: float
+class StackerDown(_Event):
     reason: str
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class ModeChanged:
-    stacker: str
-    at: float
+class ModeChanged(_Event):
     mode: int
     mode_name: str
     previous: int | None
@@ -41,11 +50,9 @@ class ModeChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class FaultRaised:
+class FaultRaised(_Event):
     """A safety or fault condition appeared. ``kind`` is bounded: use it as a metric label."""
 
-    stacker: str
-    at: float
     kind: str  # plc_fault | e_stop | door_open | safety | host_watchdog
     code: int
     description: str
@@ -53,39 +60,28 @@ class FaultRaised:
 
 
 @dataclass(frozen=True, slots=True)
-class FaultCleared:
-    stacker: str
-    at: float
+class FaultCleared(_Event):
     kind: str
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class JobQueued:
-    stacker: str
-    at: float
-    job: Job
+class JobQueued(_JobEvent):
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class JobAccepted:
-    stacker: str
-    at: float
-    job: Job
+class JobAccepted(_JobEvent):
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class JobStarted:
-    stacker: str
-    at: float
-    job: Job
+class JobStarted(_JobEvent):
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class JobFinished:
+class JobFinished(_JobEvent):
     """A job reached a terminal state (see ``job.state``, ``job.completion``, ``job.result``).
 
     For ``DONE`` the result is stored in the journal before this event is emitted and before the
@@ -93,9 +89,6 @@ class JobFinished:
     acceptance for a job adopted after a restart; None if the PLC never accepted it).
     """
 
-    stacker: str
-    at: float
-    job: Job
     description: str
     duration_s: float | None
 
@@ -105,12 +98,9 @@ class JobFinished:
 
 
 @dataclass(frozen=True, slots=True)
-class JobException:
+class JobException(_JobEvent):
     """The PLC holds the job and waits for ``decide(job_id, ...)``."""
 
-    stacker: str
-    at: float
-    job: Job
     exception: ExcReq
     description: str
     decisions: tuple[ExcDecision, ...]
@@ -118,92 +108,69 @@ class JobException:
 
 
 @dataclass(frozen=True, slots=True)
-class ExceptionCleared:
-    stacker: str
-    at: float
-    job: Job
+class ExceptionCleared(_JobEvent):
     decision: ExcDecision
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class AcceptTimeout:
+class AcceptTimeout(_JobEvent):
     """No accept or reject within the accept timeout. Never resent automatically."""
 
-    stacker: str
-    at: float
-    job: Job
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class ExecutionTimeout:
-    stacker: str
-    at: float
-    job: Job
+class ExecutionTimeout(_JobEvent):
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class OutcomeUnknown:
+class OutcomeUnknown(_JobEvent):
     """The PLC shows neither the job active nor its result: verify jobs will establish it."""
 
-    stacker: str
-    at: float
-    job: Job
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class IdMismatch:
+class IdMismatch(_JobEvent):
     """The PLC reported success but read another box id than expected: not accepted."""
 
-    stacker: str
-    at: float
-    job: Job
     expected: str
     read: str
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class ForeignResultAcknowledged:
+class ForeignResultAcknowledged(_Event):
     """The PLC held a result for a job id this host is not tracking; it was acknowledged."""
 
-    stacker: str
-    at: float
     job_id: int
     completion_code: int
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class JournalUnavailable:
+class JournalUnavailable(_Event):
     """The job journal cannot be written: the PLC's answers are held unacknowledged and no
     command is sent until it can (journal first, docs/design.md §4.3); heartbeats go on."""
 
-    stacker: str
-    at: float
     reason: str
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class JournalRestored:
+class JournalRestored(_Event):
     """The held journal records are written; the PLC is acknowledged and commands resume."""
 
-    stacker: str
-    at: float
     written: int
     alarm: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
-class StationBoxTaken:
+class StationBoxTaken(_Event):
     """The station sensor says the box a retrieval left there is gone: a person took it."""
 
-    stacker: str
-    at: float
     station: str
     box_id: str
     ref: str | None
@@ -212,20 +179,16 @@ class StationBoxTaken:
 
 
 @dataclass(frozen=True, slots=True)
-class StationMismatch:
+class StationMismatch(_Event):
     """The station sensor says occupied where the host recorded no box (see stacker.stations)."""
 
-    stacker: str
-    at: float
     station: str
     message: str
     alarm: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True)
-class StationMismatchCleared:
-    stacker: str
-    at: float
+class StationMismatchCleared(_Event):
     station: str
     reason: str
     alarm: ClassVar[bool] = False

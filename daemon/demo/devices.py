@@ -19,6 +19,7 @@ from simulators.climate_room import Channel, RelayModule, RoomSpec
 from simulators.llrp_gate import LlrpGateSimulator
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
+from stacker.cells import RackGeometry
 
 ROOM = "stack-1"  # the paper stack this daemon owns; "film-vault" is watched for its climate
 STACKER_BAYS = 6
@@ -49,9 +50,7 @@ class DemoDevices:
         self.gate = LlrpGateSimulator(cycle_s=0.05, seed=7)
         self.stacker = StackerPlcSimulator(
             PlcSettings(
-                bays=STACKER_BAYS,
-                levels=STACKER_LEVELS,
-                depths=1,
+                geometry=RackGeometry(bays=STACKER_BAYS, levels=STACKER_LEVELS, depths=1),
                 seconds_per_bay=0.3,
                 seconds_per_level=0.5,
                 seconds_per_fork=1.0,

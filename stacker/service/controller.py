@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from drivers.cancellation import raise_if_cancelled
 from drivers.reconnect import Backoff
-from stacker.cells import CellAddress, CellModel, Occupant, RackGeometry
+from stacker.cells import CellAddress, CellModel, Occupant
 from stacker.config import StackerConfig
 from stacker.describe import exception_text, mode_name, status_words
 from stacker.events import (
@@ -98,11 +98,8 @@ class StackerController:
         self._on_event = on_event
         self._clock = clock
         self._wall = wall_clock
-        stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
-        geometry = RackGeometry(
-            config.aisles, config.sides, config.bays, config.levels, config.depths
-        )
-        self.cells = CellModel(geometry, stations)
+        stations = config.station_cells()
+        self.cells = CellModel(config.geometry, stations)
         self.default_station = config.default_station or config.stations[0].name
         self.stations = StationBoard(
             stations, sensed=config.stations[0].name, grace_s=config.station_grace_s

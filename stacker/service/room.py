@@ -87,8 +87,7 @@ class StackerService:
         self.retained = kit.retained
         self.health = kit.health
         self.room = kit.ledger.room
-        stations = {s.name: CellAddress(0, s.side, s.bay, s.level, 1) for s in config.stations}
-        self.places = Places(self.room, config, stations)
+        self.places = Places(self.room, config, config.station_cells())
         self.journal = SqlJournal(kit.ledger, kit.locations, kit.alarms, self.places)
         self._events: asyncio.Queue[events.StackerEvent] = asyncio.Queue()
         self.controller = StackerController(config, self.journal, on_event=self._events.put_nowait)

@@ -23,6 +23,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 
 from daemon.tokens import Role
 from simulators.stacker_plc import PlcSettings
+from stacker.cells import RackGeometry
 from stacker.registers import epc_short_form
 from tests.support.catalogue import tagged
 from tests.support.poll import eventually
@@ -57,7 +58,9 @@ CONSOLE_RACKS = '[[racks]]\nid = "A"\nbays = "1-6"\nlevels = "1-4"\n'
 async def room(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Room]:
     """A desk reader, the LLRP door gate and a 2 x 4 x 3 stacker; the staff token is a
     person's (Li Wei), as the console shows it."""
-    plc = PlcSettings(sides=2, bays=4, levels=3, depths=1, seconds_per_bay=0.05)
+    plc = PlcSettings(
+        geometry=RackGeometry(sides=2, bays=4, levels=3, depths=1), seconds_per_bay=0.05
+    )
     builder = (
         RoomBuilder(tmp_path / "room", sqlite_url, racks=CONSOLE_RACKS, token_suffix="desk")
         .person(Role.staff, "Li Wei")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
-from stacker.cells import CellAddress, Occupant
+from stacker.cells import CellAddress, Occupant, RackGeometry
 from stacker.events import (
     AcceptTimeout,
     JobAccepted,
@@ -39,9 +39,13 @@ FAR = CellAddress(1, 1, 9, 1, 1)
 """The cell furthest from the station: a job there runs long enough to be interrupted."""
 
 
+RACK = RackGeometry(bays=10, levels=5, depths=2)
+"""The simulated PLC's rack: 2 sides x 10 bays x 5 levels, double-deep."""
+
+
 @pytest.fixture
 def plc_settings() -> PlcSettings:
-    return PlcSettings(bays=10, levels=5, depths=2, heartbeat_period_s=0.05)
+    return PlcSettings(geometry=RACK, heartbeat_period_s=0.05)
 
 
 def controller(
@@ -91,7 +95,7 @@ async def test_store_then_retrieve_moves_the_box_and_reports_each_result(
     assert recorded[retrieve.job_id].state is JobState.DONE
 
 
-@pytest.mark.parametrize("plc_settings", [PlcSettings(bays=10, levels=5, seconds_per_bay=0.05)])
+@pytest.mark.parametrize("plc_settings", [PlcSettings(geometry=RACK, seconds_per_bay=0.05)])
 async def test_urgent_jobs_go_first_and_others_keep_their_order(
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
@@ -295,7 +299,7 @@ async def test_controller_survives_a_plc_restart_and_reconnects(
 async def test_queued_job_can_be_cancelled_and_running_one_aborted(
     plc_settings: PlcSettings, journal: JsonlJournal, recorder: Recorder
 ) -> None:
-    slow = PlcSettings(bays=10, levels=5, seconds_per_bay=1.0)
+    slow = PlcSettings(geometry=RACK, seconds_per_bay=1.0)
     async with StackerPlcSimulator(slow) as sim:
         near = CellAddress(1, 1, 1, 1, 1)
         occupancy = stock(sim, FAR, "BOX-F", "RF") | stock(sim, near, "BOX-N", "RN")
@@ -338,7 +342,7 @@ async def test_status_reports_mode_position_and_metrics(
         assert ctl.metrics.mode == Mode.AUTO
 
 
-@pytest.mark.parametrize("plc_settings", [PlcSettings(bays=10, levels=5, seconds_per_bay=0.1)])
+@pytest.mark.parametrize("plc_settings", [PlcSettings(geometry=RACK, seconds_per_bay=0.1)])
 async def test_link_drop_mid_job_is_survived_and_the_job_runs_once(
     sim: StackerPlcSimulator, journal: JsonlJournal, recorder: Recorder
 ) -> None:
@@ -406,11 +410,7 @@ async def _far_retrieval_unrecorded(
 
 @pytest.mark.parametrize(
     "plc_settings",
-    [
-        PlcSettings(
-            bays=10, levels=5, seconds_per_bay=0.1, heartbeat_period_s=0.05, host_watchdog_s=1.0
-        )
-    ],
+    [PlcSettings(geometry=RACK, seconds_per_bay=0.1, heartbeat_period_s=0.05, host_watchdog_s=1.0)],
 )
 async def test_a_result_is_held_at_the_plc_while_the_journal_cannot_record_it(
     sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder
@@ -463,7 +463,7 @@ async def _not(check: Callable[[], Awaitable[bool]]) -> bool:
 
 @pytest.mark.parametrize(
     "plc_settings",
-    [PlcSettings(bays=10, levels=5, seconds_per_bay=0.1, heartbeat_period_s=0.05)],
+    [PlcSettings(geometry=RACK, seconds_per_bay=0.1, heartbeat_period_s=0.05)],
 )
 async def test_held_records_are_written_while_the_plc_is_away_and_acknowledged_on_its_return(
     sim: StackerPlcSimulator, tmp_path: Path, recorder: Recorder

@@ -11,6 +11,7 @@ import pytest
 
 from daemon.tokens import Role
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
+from stacker.cells import RackGeometry
 from tests.support.room import Room, start_room
 
 
@@ -40,7 +41,9 @@ async def room_admin(room: Room) -> AsyncIterator[httpx.AsyncClient]:
 
 
 PLC_SETTINGS = PlcSettings(
-    bays=10, levels=5, depths=2, host_watchdog_s=60.0, heartbeat_period_s=0.05
+    geometry=RackGeometry(bays=10, levels=5, depths=2),
+    host_watchdog_s=60.0,
+    heartbeat_period_s=0.05,
 )
 """The stacker PLC simulator's rack (2 x 10 x 5, double-deep), a fast heartbeat and a watchdog
 that does not trip while a test pauses; a module overrides ``plc_settings`` with
