@@ -262,7 +262,9 @@ class ClimateControl:
     async def _all_off(self) -> None:
         for room in self.rooms.values():
             for o in room.outputs.values():
-                if o.confirmed is not False:
+                # Wanted on but not confirmed: the stop may have cancelled the switch-on after
+                # its write reached the relay and before the answer came back.
+                if o.confirmed is not False or o.wanted:
                     with contextlib.suppress(OutputError):
                         await self.outputs.switch(o.address, on=False)
                         o.confirmed = False  # a restart by the supervisor switches it again
