@@ -50,7 +50,7 @@ from pathlib import Path  # noqa: E402
 
 from daemon.store.db import Store  # noqa: E402
 from tests import services  # noqa: E402
-from tests.support.store import open_store  # noqa: E402
+from tests.support.store import migrate, open_store  # noqa: E402
 
 
 @pytest.fixture
@@ -67,15 +67,7 @@ def pg_template() -> Iterator[str]:
         pytest.fail(f"PostgreSQL is needed for these tests and is not reachable: {problem}")
     name = services.new_database_name("archroom_tmpl")
     services.create_database(name)
-
-    async def migrate() -> None:
-        store = Store.connect(services.async_url(name))
-        try:
-            await store.upgrade()
-        finally:
-            await store.close()
-
-    asyncio.run(migrate())
+    asyncio.run(migrate(services.async_url(name)))
     try:
         yield name
     finally:
@@ -95,11 +87,7 @@ def pg_url(pg_template: str) -> Iterator[str]:
 @pytest.fixture
 async def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'archroom.db'}"
-    store = Store.connect(url)
-    try:
-        await store.upgrade()
-    finally:
-        await store.close()
+    await migrate(url)
     return url
 
 

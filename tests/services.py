@@ -9,6 +9,7 @@ runs never collide.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -55,10 +56,25 @@ class ServerProcess:
     clean end), ``close()`` kills it."""
 
     proc: subprocess.Popen[bytes] | None = None
+    port: int
     stop_timeout_s = 10.0
+    errors: Path | None = None
+    """Where the server's error output is appended (None: discarded)."""
+
+    def command(self) -> list[str]:
+        """The command line that runs the server in the foreground."""
+        raise NotImplementedError
 
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the server; returns once it listens on ``port``."""
+        with contextlib.ExitStack() as files:
+            stderr = files.enter_context(self.errors.open("ab")) if self.errors else None
+            self.proc = subprocess.Popen(
+                self.command(),
+                stdout=subprocess.DEVNULL,
+                stderr=stderr or subprocess.DEVNULL,
+            )
+        wait_for_port(self.port)
 
     def __enter__(self) -> Self:
         """Start the server; it is killed when the ``with`` block ends."""
@@ -87,7 +103,6 @@ class Mosquitto(ServerProcess):
     def __init__(self, workdir: Path, *, port: int | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(
@@ -104,13 +119,8 @@ class Mosquitto(ServerProcess):
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
+    def command(self) -> list[str]:
+        return [mosquitto_binary(), "-c", str(self.conf)]
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------

@@ -9,52 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 import time
 from pathlib import Path
 
-import aiomqtt
 import httpx
 import pytest
 
 from daemon.accounts import totp
 from tests.services import Mosquitto, free_port
+from tests.support.mqtt import Subscriber
 
 pytestmark = pytest.mark.slow
 
 STEPS = ("checkout", "misplaced", "unauthorized", "stacker", "humidity")
 
 
-class Events:
-    def __init__(self, broker: Mosquitto) -> None:
-        self.broker = broker
-        self.seen: list[tuple[str, object]] = []
-        self.ready = asyncio.Event()
-
-    async def run(self) -> None:
-        while True:
-            with contextlib.suppress(aiomqtt.MqttError):
-                async with aiomqtt.Client("127.0.0.1", self.broker.port) as client:
-                    await client.subscribe("archroom/#", qos=1)
-                    self.ready.set()
-                    async for m in client.messages:
-                        text = bytes(m.payload).decode()
-                        with contextlib.suppress(json.JSONDecodeError):
-                            self.seen.append((str(m.topic), json.loads(text)))
-            await asyncio.sleep(0.1)
-
-    def of(self, event_type: str) -> list[dict[str, object]]:
-        return [
-            p for t, p in self.seen if t.endswith(f"/events/{event_type}") and isinstance(p, dict)
-        ]
-
-
 async def test_demo_runs_every_scenario_step_and_stops_cleanly(
     tmp_path: Path, mosquitto: Mosquitto
 ) -> None:
-    events = Events(mosquitto)
+    events = Subscriber(mosquitto, "archroom/#")
     listening = asyncio.create_task(events.run())
     await asyncio.wait_for(events.ready.wait(), 10)
     port = free_port()
@@ -111,30 +86,30 @@ async def test_demo_runs_every_scenario_step_and_stops_cleanly(
     assert api_checked
     assert lines[-1].startswith("demo stopped:")
 
-    alarm_kinds = {e["kind"] for e in events.of("alarm.raised")}
+    alarm_kinds = {e["kind"] for e in events.events("alarm.raised")}
     assert {"gate.unauthorized", "item.misplaced", "climate.humidity-high"} <= alarm_kinds
     assert {"item.misplaced", "climate.humidity-high"} <= {
-        e["kind"] for e in events.of("alarm.cleared")
+        e["kind"] for e in events.events("alarm.cleared")
     }
-    passages = events.of("gate.passage")
+    passages = events.events("gate.passage")
     assert {(p["direction"], p["authorized"]) for p in passages} >= {
         ("out", True),
         ("out", False),
         ("in", True),
     }
-    assert events.of("loan.opened")
-    assert events.of("loan.returned")
-    assert {e["state"] for e in events.of("stacker.job")} >= {"accepted", "done"}
-    assert {e["source"] for e in events.of("location.changed")} >= {
+    assert events.events("loan.opened")
+    assert events.events("loan.returned")
+    assert {e["state"] for e in events.events("stacker.job")} >= {"accepted", "done"}
+    assert {e["source"] for e in events.events("location.changed")} >= {
         "gate",
         "shelf-read",
         "stacker",
         "desk",
     }
-    switched = events.of("climate.actuator")
+    switched = events.events("climate.actuator")
     assert {(e["actuator"], e["on"]) for e in switched} >= {("dh-1", True), ("dh-1", False)}
     assert any("% RH, dh-1 " in line for line in lines if line.startswith("status:")), lines
-    climate_topics = {t for t, _ in events.seen if "/climate/" in t}
+    climate_topics = {t for t in events.topics() if "/climate/" in t}
     assert len(climate_topics) == 4
 
 

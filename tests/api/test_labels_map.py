@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.labels.tools import decode, giai96, need_tools, parse_zpl, pdf_pages, pdf_text, render
-from tests.support.catalogue import item_body
+from tests.support.catalogue import item_body, moved
 from tests.support.room import Room
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -153,8 +153,7 @@ async def test_map_marks_where_the_item_is_and_where_it_belongs(
     assert r.headers["x-item-on-map"] == "false"
 
     for ref, to in (("M-1", "r1-A-03-01"), ("M-2", "r1-A-03-01")):
-        moved = await staff.post(f"/api/v1/items/{ref}/move", json={"to": to})
-        assert moved.status_code == 200, moved.text
+        await moved(staff, ref, to)
     r = await staff.get("/api/v1/map.svg", params={"ref": "M-1"})
     cells = _cells(r.text)
     assert cells["r1-A-03-01"] >= {"here", "occupied"}

@@ -9,7 +9,7 @@ import pytest
 
 from daemon.tokens import Role, Scope
 from tests.harness import create_token
-from tests.support.catalogue import item_body
+from tests.support.catalogue import catalogue_item, item_body, moved
 from tests.support.room import Room, RoomBuilder, start_room
 
 
@@ -40,13 +40,9 @@ async def test_item_carried_from_room_a_to_room_b_has_one_history(
 ) -> None:
     room_a, room_b = two_rooms
     async with room_a.client(Role.staff) as a, room_b.client(Role.staff) as b:
-        assert (await a.put("/api/v1/items/BOX-9", json=item_body())).status_code == 201
-        assert (
-            await a.post("/api/v1/items/BOX-9/move", json={"to": "ra-A-01-01"})
-        ).status_code == 200
-        assert (
-            await b.post("/api/v1/items/BOX-9/move", json={"to": "rb-B-01-01"})
-        ).status_code == 200
+        await catalogue_item(a, "BOX-9")
+        await moved(a, "BOX-9", "ra-A-01-01")
+        await moved(b, "BOX-9", "rb-B-01-01")
         where = (await b.get("/api/v1/items/BOX-9/location")).json()
         assert where["location"] == {"code": "rb-B-01-01", "kind": "level", "room": "rb"}
         # room ra's own token no longer sees where it is: it is in rb now
@@ -96,14 +92,10 @@ async def test_catalogue_asking_one_room_finds_items_in_every_room_and_names_the
 ) -> None:
     room_a, room_b = two_rooms
     async with room_a.client(Role.staff) as a, room_b.client(Role.staff) as b:
-        assert (await a.put("/api/v1/items/BOX-A", json=item_body())).status_code == 201
-        assert (await b.put("/api/v1/items/BOX-B", json=item_body())).status_code == 201
-        assert (
-            await a.post("/api/v1/items/BOX-A/move", json={"to": "ra-A-01-01"})
-        ).status_code == 200
-        assert (
-            await b.post("/api/v1/items/BOX-B/move", json={"to": "rb-B-01-01"})
-        ).status_code == 200
+        await catalogue_item(a, "BOX-A")
+        await catalogue_item(b, "BOX-B")
+        await moved(a, "BOX-A", "ra-A-01-01")
+        await moved(b, "BOX-B", "rb-B-01-01")
     bureau = await create_token(shared_pg, Role.catalogue, "catalogue-bureau", scope=Scope.bureau)
     async with room_a.client(Role.catalogue) as catalogue:
         catalogue.headers["Authorization"] = f"Bearer {bureau}"

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from api.throttle import OVERFLOW, FailedAuthLimiter, GoodTokens, client_key
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 def test_a_client_is_blocked_after_its_failures_until_the_minute_has_passed() -> None:
-    clock = Clock()
+    clock = ManualClock()
     limiter = FailedAuthLimiter(3, clock=clock)
     for _ in range(3):
         assert not limiter.blocked("192.0.2.1")
@@ -30,7 +23,7 @@ def test_a_client_is_blocked_after_its_failures_until_the_minute_has_passed() ->
 
 
 def test_asking_whether_a_client_is_blocked_adds_nothing_to_the_table() -> None:
-    limiter = FailedAuthLimiter(3, clock=Clock())
+    limiter = FailedAuthLimiter(3, clock=ManualClock())
     for n in range(50):
         assert not limiter.blocked(f"192.0.2.{n}")
     assert len(limiter) == 0
@@ -42,14 +35,14 @@ def test_ipv6_clients_count_per_64_and_mapped_ipv4_as_ipv4() -> None:
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
     assert client_key("::ffff:192.0.2.7") == "192.0.2.7"
     assert client_key("?") == "?"
-    limiter = FailedAuthLimiter(2, clock=Clock())
+    limiter = FailedAuthLimiter(2, clock=ManualClock())
     limiter.failed("2001:db8:1:2::1")
     limiter.failed("2001:db8:1:2::2")
     assert limiter.blocked("2001:db8:1:2::3")
 
 
 def test_a_full_table_is_never_emptied_new_clients_share_the_overflow() -> None:
-    clock = Clock()
+    clock = ManualClock()
     limiter = FailedAuthLimiter(3, max_clients=100, clock=clock)
     for _ in range(3):
         limiter.failed("198.51.100.7")
@@ -66,7 +59,7 @@ def test_a_full_table_is_never_emptied_new_clients_share_the_overflow() -> None:
 
 
 def test_good_tokens_are_remembered_for_a_while_and_in_bounded_number() -> None:
-    clock = Clock()
+    clock = ManualClock()
     good = GoodTokens(ttl_s=3600, max_size=3, clock=clock)
     good.remember("arc_a")
     assert "arc_a" in good

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from contextlib import suppress
 
@@ -17,6 +16,7 @@ from daemon.mqtt import MqttPublisher, RetainedState
 from daemon.outbox import Outbox
 from daemon.store.db import Store
 from tests.services import Mosquitto
+from tests.support.mqtt import Listener
 
 
 async def _produce(store: Store, outbox: Outbox, first: int, count: int) -> None:
@@ -26,30 +26,6 @@ async def _produce(store: Store, outbox: Outbox, first: int, count: int) -> None
         outbox.ring()
 
 
-class Collector:
-    """A persistent-session subscriber that keeps what it receives across broker restarts."""
-
-    def __init__(self, broker: Mosquitto, topic: str) -> None:
-        self.broker = broker
-        self.topic = topic
-        self.ident = f"collector-{uuid.uuid4().hex[:8]}"
-        self.received: list[dict[str, object]] = []
-        self.subscribed = asyncio.Event()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                async with aiomqtt.Client(
-                    "127.0.0.1", self.broker.port, identifier=self.ident, clean_session=False
-                ) as client:
-                    await client.subscribe(self.topic, qos=1)
-                    self.subscribed.set()
-                    async for message in client.messages:
-                        self.received.append(json.loads(bytes(message.payload)))
-            except aiomqtt.MqttError:
-                await asyncio.sleep(0.1)
-
-
 async def test_broker_outage_loses_no_event_and_keeps_order(
     mosquitto: Mosquitto, db_url: str
 ) -> None:
@@ -57,10 +33,12 @@ async def test_broker_outage_loses_no_event_and_keeps_order(
     outbox = Outbox(store, site="t", room="r1")
     metrics = Metrics()
     publisher = MqttPublisher(MqttConfig(url=mosquitto.url), outbox, RetainedState(outbox), metrics)
-    collector = Collector(mosquitto, "archroom/t/r1/events/#")
+    collector = Listener(
+        mosquitto.port, "archroom/t/r1/events/#", session=f"collector-{uuid.uuid4().hex[:8]}"
+    )
     tasks = [asyncio.create_task(collector.run()), asyncio.create_task(publisher.run())]
     try:
-        await asyncio.wait_for(collector.subscribed.wait(), 10)
+        await asyncio.wait_for(collector.ready.wait(), 10)
         await _produce(store, outbox, 0, 10)
         async with asyncio.timeout(20):
             while len(collector.received) < 10:
@@ -72,12 +50,12 @@ async def test_broker_outage_loses_no_event_and_keeps_order(
         mosquitto.start()
 
         async with asyncio.timeout(60):
-            while len({m["event_id"] for m in collector.received}) < 1010:
+            while len({m["event_id"] for m in collector.objects()}) < 1010:
                 await asyncio.sleep(0.1)
         # Duplicates are allowed (QoS 1 redelivery) but only as repeats of the same event_id.
         first_seen: dict[object, int] = {}
-        for m in collector.received:
-            first_seen.setdefault(m["event_id"], int(m["loan_id"]))  # type: ignore[call-overload]
+        for m in collector.objects():
+            first_seen.setdefault(m["event_id"], int(m["loan_id"]))
         assert list(first_seen.values()) == list(range(1010))
         async with asyncio.timeout(10):
             while await outbox.pending_count():

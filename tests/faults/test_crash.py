@@ -18,12 +18,12 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import aiomqtt
 import httpx
 import pytest
 
 from tests.harness import base_config_text, run_cli, start_daemon_process
 from tests.services import Mosquitto, free_port
+from tests.support.mqtt import Listener
 
 pytestmark = pytest.mark.slow
 
@@ -37,26 +37,6 @@ async def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> None:
                     await client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 ).status_code == 200:
                     return
-            await asyncio.sleep(0.1)
-
-
-class Collector:
-    def __init__(self, broker: Mosquitto) -> None:
-        self.broker = broker
-        self.ident = f"crash-{uuid.uuid4().hex[:6]}"
-        self.events: list[dict[str, object]] = []
-        self.ready = asyncio.Event()
-
-    async def run(self) -> None:
-        while True:
-            with contextlib.suppress(aiomqtt.MqttError):
-                async with aiomqtt.Client(
-                    "127.0.0.1", self.broker.port, identifier=self.ident, clean_session=False
-                ) as c:
-                    await c.subscribe("archroom/t/r1/events/loan.opened", qos=1)
-                    self.ready.set()
-                    async for m in c.messages:
-                        self.events.append(json.loads(bytes(m.payload)))
             await asyncio.sleep(0.1)
 
 
@@ -79,7 +59,8 @@ async def test_sigkill_during_a_burst_of_check_outs_loses_and_duplicates_nothing
         == 0
     )
 
-    collector = Collector(mosquitto)
+    topic = "archroom/t/r1/events/loan.opened"
+    collector = Listener(mosquitto.port, topic, session=f"crash-{uuid.uuid4().hex[:6]}")
     collecting = asyncio.create_task(collector.run())
     await asyncio.wait_for(collector.ready.wait(), 10)
     acknowledged: set[str] = set()
@@ -130,10 +111,10 @@ async def test_sigkill_during_a_burst_of_check_outs_loses_and_duplicates_nothing
     try:
         await _wait_healthy(port, proc)
         async with asyncio.timeout(30):
-            while {e["ref"] for e in collector.events} != loans:
+            while {e["ref"] for e in collector.objects()} != loans:
                 await asyncio.sleep(0.1)
         by_id: dict[object, object] = {}
-        for event in collector.events:
+        for event in collector.objects():
             assert by_id.setdefault(event["event_id"], event["ref"]) == event["ref"]
         assert len(by_id) == len(loans), "every event delivered once per event_id"
     finally:

@@ -26,7 +26,7 @@ import re
 import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -303,9 +303,15 @@ def csv_imports(draw: st.DrawFn) -> tuple[str, dict[int, dict[str, str]], set[in
     return out.getvalue(), good, bad
 
 
-def _accounted(report: ImportReport, rows: int) -> None:
-    assert report.loaded + report.error_count == rows
+async def _imported(
+    catalogue: Catalogue, data: bytes, fmt: Literal["csv", "jsonl"] | None = None
+) -> tuple[list[tuple[int, dict[str, Any] | str]], ImportReport]:
+    """Import ``data``: each of its rows is either loaded or reported with its line."""
+    rows = list(parse_rows(data, fmt=fmt))
+    report = await catalogue.import_rows(rows, actor="test")
+    assert report.loaded + report.error_count == len(rows)
     assert all(e.line >= 1 and e.error for e in report.errors)
+    return rows, report
 
 
 async def _stored_titles(catalogue: Catalogue, refs: list[str]) -> dict[str, str]:
@@ -320,9 +326,7 @@ async def test_every_good_csv_row_loads_whatever_the_rows_around_it_hold(
     catalogue: Catalogue, case: tuple[str, dict[int, dict[str, str]], set[int]]
 ) -> None:
     data, good, bad = case
-    rows = list(parse_rows(data.encode(), fmt="csv"))
-    report = await catalogue.import_rows(rows, actor="test")
-    _accounted(report, len(rows))
+    rows, report = await _imported(catalogue, data.encode(), fmt="csv")
     assert {line for line, _ in rows} == set(good) | bad
     stored = await _stored_titles(catalogue, [r["ref"] for r in good.values()])
     assert stored == {r["ref"]: r["title"].strip() for r in good.values()}
@@ -367,9 +371,7 @@ async def test_every_good_json_line_loads_and_every_garbage_line_is_reported(
     catalogue: Catalogue, case: tuple[str, dict[int, dict[str, Any]], set[int]]
 ) -> None:
     data, good, garbage = case
-    rows = list(parse_rows(data.encode(), fmt="jsonl"))
-    report = await catalogue.import_rows(rows, actor="test")
-    _accounted(report, len(rows))
+    _, report = await _imported(catalogue, data.encode(), fmt="jsonl")
     stored = await _stored_titles(catalogue, [r["ref"] for r in good.values()])
     assert stored == {r["ref"]: r["title"] for r in good.values()}
     assert {e.line for e in report.errors} == garbage
@@ -390,9 +392,7 @@ async def test_any_bytes_import_as_a_report_or_refuse_as_not_utf8_loading_nothin
             await catalogue.import_rows(parse_rows(raw), actor="test")
         assert await _count(catalogue) == before
         return
-    rows = list(parse_rows(raw))
-    report = await catalogue.import_rows(rows, actor="test")
-    _accounted(report, len(rows))
+    _, report = await _imported(catalogue, raw)
     assert before <= await _count(catalogue) <= before + report.loaded
 
 

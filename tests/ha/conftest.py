@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import asyncpg
 
-from daemon.store.db import Store
 from tests.ha.pgcluster import ReplicatedCluster
+from tests.support.store import migrate
 
 DATABASE = "archroom"
 
@@ -24,11 +24,7 @@ def started_cluster(*, synchronous: bool) -> Iterator[ReplicatedCluster]:
                 await conn.execute(f"CREATE DATABASE {DATABASE}")
             finally:
                 await conn.close()
-            store = Store.connect(c.url(DATABASE))
-            try:
-                await store.upgrade()
-            finally:
-                await store.close()
+            await migrate(c.url(DATABASE))
 
         asyncio.run(prepare())
         yield c

@@ -20,6 +20,7 @@ import aiomqtt
 import pytest
 
 from tests.services import Mosquitto
+from tests.support.mqtt import Listener
 from tests.support.poll import eventually
 
 pytestmark = pytest.mark.slow
@@ -47,31 +48,8 @@ def room_broker(tmp_path: Path, central: Mosquitto, room: str) -> Mosquitto:
     return broker
 
 
-class CentralSubscriber:
-    """A persistent session at the centre: what it missed while down is queued for it."""
-
-    def __init__(self, broker: Mosquitto) -> None:
-        self.broker = broker
-        self.received: list[tuple[str, str]] = []
-        self.subscribed = asyncio.Event()
-
-    async def run(self) -> None:
-        while True:
-            with suppress(aiomqtt.MqttError):
-                async with aiomqtt.Client(
-                    "127.0.0.1",
-                    self.broker.port,
-                    identifier="centre-catalogue",
-                    clean_session=False,
-                ) as client:
-                    await client.subscribe("archroom/+/+/events/#", qos=1)
-                    self.subscribed.set()
-                    async for m in client.messages:
-                        self.received.append((str(m.topic), bytes(m.payload).decode()))
-            await asyncio.sleep(0.2)
-
-    def event_ids(self) -> list[str]:
-        return [json.loads(payload)["event_id"] for _, payload in self.received]
+def event_ids(centre: Listener) -> list[str]:
+    return [event["event_id"] for event in centre.objects()]
 
 
 async def publish(broker: Mosquitto, room: str, phase: str, *, status: str) -> list[str]:
@@ -116,50 +94,36 @@ async def test_bridged_events_survive_a_cut_link_and_the_centre_sees_every_statu
     brokers: tuple[Mosquitto, list[Mosquitto]],
 ) -> None:
     central, rooms = brokers
-    subscriber = CentralSubscriber(central)
+    subscriber = Listener(central.port, "archroom/+/+/events/#", session="centre-catalogue")
     expected: list[str] = []
-    tasks: list[asyncio.Task[None]] = []
 
-    async def stop_subscriber() -> None:
-        for task in tasks:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-        tasks.clear()
-
-    async def start_subscriber() -> None:
-        subscriber.subscribed.clear()
-        tasks.append(asyncio.create_task(subscriber.run()))
-        await asyncio.wait_for(subscriber.subscribed.wait(), 10)
-
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(stop_subscriber)
-        await start_subscriber()
+    async with AsyncExitStack() as present:
+        await subscriber.start(present)
         for room, broker in zip(ROOMS, rooms, strict=True):
             expected += await publish(broker, room, "before", status="online")
-        await eventually(lambda: set(subscriber.event_ids()) >= set(expected), timeout=30)
+        await eventually(lambda: set(event_ids(subscriber)) >= set(expected), timeout=30)
 
-        # The WAN is cut: the rooms go on publishing to their own brokers, and the centre's
-        # consumer is away too (it comes back to its persistent session).
-        await stop_subscriber()
-        central.stop()
-        for room, broker in zip(ROOMS, rooms, strict=True):
-            status = "offline" if room == "r2" else "online"
-            expected += await publish(broker, room, "cut", status=status)
-        await asyncio.sleep(1.0)
-        central.start()
-        await start_subscriber()
+    # The WAN is cut: the rooms go on publishing to their own brokers, and the centre's
+    # consumer is away too (it comes back to its persistent session).
+    central.stop()
+    for room, broker in zip(ROOMS, rooms, strict=True):
+        status = "offline" if room == "r2" else "online"
+        expected += await publish(broker, room, "cut", status=status)
+    await asyncio.sleep(1.0)
+    central.start()
 
+    async with AsyncExitStack() as back:
+        await subscriber.start(back)
         for room, broker in zip(ROOMS, rooms, strict=True):
             status = "offline" if room == "r2" else "online"
             expected += await publish(broker, room, "after", status=status)
         try:
-            await eventually(lambda: set(subscriber.event_ids()) >= set(expected), timeout=30)
+            await eventually(lambda: set(event_ids(subscriber)) >= set(expected), timeout=30)
         except TimeoutError:
-            missing = sorted(set(expected) - set(subscriber.event_ids()))
+            missing = sorted(set(expected) - set(event_ids(subscriber)))
             pytest.fail(f"{len(missing)} events never reached the centre: {missing[:5]}")
 
-    got = subscriber.event_ids()
+    got = event_ids(subscriber)
     assert sorted(set(got)) == sorted(expected), "events lost or invented across the bridge"
     for room in ROOMS:
         mine = [e for e in got if e.startswith(f"{room}-")]

@@ -1,6 +1,6 @@
 """Rooms for the reconciliation tests: the reader room (``tests.support.room.reader_room``:
-simulated shelf, desk and gate readers, a real broker), and the room without devices of the API
-tests."""
+simulated shelf, desk and gate readers, a real broker), the room without devices of the API
+tests, and the stacker room (a simulated stacker PLC)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,27 @@ from pathlib import Path
 import pytest
 
 from tests.services import Mosquitto
-from tests.support.fixtures import catalogue, room, room_admin, staff
+from tests.support.fixtures import (
+    catalogue,
+    plc_settings,
+    room,
+    room_admin,
+    sim,
+    stacker_room,
+    staff,
+)
 from tests.support.room import Room, reader_room
 
-__all__ = ["catalogue", "rig", "room", "room_admin", "staff"]
+__all__ = [
+    "catalogue",
+    "plc_settings",
+    "rig",
+    "room",
+    "room_admin",
+    "sim",
+    "stacker_room",
+    "staff",
+]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests import harness
-from tests.support.catalogue import VALID_RESIDENT_ID, item_body
+from tests.support.catalogue import VALID_RESIDENT_ID, item_body, moved
 from tests.support.reconcile import reconcile, rows
 from tests.support.room import Room
 
@@ -46,7 +46,7 @@ async def _records(client: httpx.AsyncClient, catalogue: httpx.AsyncClient) -> N
         ("BOX-P", "r1-A-01-02"),
         ("FILE-P", "r1-A-03-02"),
     ):
-        assert (await client.post(f"/api/v1/items/{ref}/move", json={"to": to})).status_code == 200
+        await moved(client, ref, to)
     loan = {"ref": "BOX-L", "borrower": "Li Na", "purpose": "audit"}
     assert (await client.post("/api/v1/loans", json=loan)).status_code == 201
     copy = {"resident_id": OTHER_RESIDENT_ID}

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tests.services import Mosquitto
-from tests.support.catalogue import located_at, tagged
+from tests.support.catalogue import tagged
 from tests.support.poll import eventually
-from tests.support.reconcile import rows
+from tests.support.reconcile import read_on_shelf, rows
 from tests.support.room import SHELF_1, SHELF_2, Room, reader_room
 
 EPC_1 = "E28011606000020000000011"
@@ -35,8 +35,7 @@ async def test_campaign_sweeps_every_shelf_then_reconciles(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-HERE", EPC_1, home_location=SHELF_1)
         await tagged(staff, "BOX-NOT-HERE", EPC_2, home_location=SHELF_2)
-        rig.shelf.reader.place(1, EPC_1)
-        await located_at(staff, "BOX-HERE", SHELF_1)
+        await read_on_shelf(rig, staff, "BOX-HERE", EPC_1, 1)
 
         r = await staff.post("/api/v1/inventory/campaigns", json={"note": "half-year"})
         assert r.status_code == 201, r.text

@@ -12,11 +12,10 @@ from tests.support.catalogue import (
     VALID_CREDIT_CODE,
     VALID_RESIDENT_ID,
     catalogue_item,
-    located_at,
     tagged,
 )
 from tests.support.poll import eventually
-from tests.support.reconcile import reconcile, rows
+from tests.support.reconcile import read_on_shelf, reconcile, rows
 from tests.support.room import SHELF_1, SHELF_2, Room
 
 EPC_1 = "E28011606000020000000001"
@@ -28,8 +27,7 @@ OTHER_RESIDENT_ID = "110105198001010016"
 async def test_box_where_it_belongs_is_no_discrepancy(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-OK", EPC_1, home_location=SHELF_1)
-        rig.shelf.reader.place(1, EPC_1)
-        await located_at(staff, "BOX-OK", SHELF_1)
+        await read_on_shelf(rig, staff, "BOX-OK", EPC_1, 1)
         run = await reconcile(staff)
         assert run["items_checked"] == 1
         assert run["tags_checked"] == 1
@@ -64,8 +62,7 @@ async def test_catalogued_item_without_a_tag_is_untagged(rig: Room) -> None:
 async def test_box_no_longer_read_on_its_shelf_is_missing(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-GONE", EPC_1, home_location=SHELF_1)
-        rig.shelf.reader.place(1, EPC_1)
-        await located_at(staff, "BOX-GONE", SHELF_1)
+        await read_on_shelf(rig, staff, "BOX-GONE", EPC_1, 1)
         assert rig.shelf.reader.remove(EPC_1)
         await rig.mqtt.wait_for("alarm.raised", kind="item.missing", subject="BOX-GONE")
         run = await reconcile(staff)
@@ -94,8 +91,7 @@ async def test_box_carried_out_without_a_loan_is_missing(rig: Room) -> None:
 async def test_box_read_on_another_shelf_is_misplaced_with_where(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-AWAY", EPC_1, home_location=SHELF_1)
-        rig.shelf.reader.place(2, EPC_1)
-        await located_at(staff, "BOX-AWAY", SHELF_2)
+        await read_on_shelf(rig, staff, "BOX-AWAY", EPC_1, 2)
         run = await reconcile(staff)
         [row] = await rows(staff, run["id"], "misplaced")
         assert row["ref"] == "BOX-AWAY"
@@ -117,8 +113,7 @@ async def test_box_on_loan_but_read_on_a_shelf(rig: Room) -> None:
             "/api/v1/loans", json={"ref": "BOX-LENT", "borrower": "Li Na", "purpose": "audit"}
         )
         assert loan.status_code == 201
-        rig.shelf.reader.place(1, EPC_1)
-        await located_at(staff, "BOX-LENT", SHELF_1)
+        await read_on_shelf(rig, staff, "BOX-LENT", EPC_1, 1)
         run = await reconcile(staff)
         [row] = await rows(staff, run["id"], "on_loan_on_shelf")
         assert row["ref"] == "BOX-LENT"
@@ -152,10 +147,8 @@ async def test_file_read_away_from_its_box(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-P", EPC_1, home_location=SHELF_1)
         await tagged(staff, "BOX-P-F1", EPC_2, kind="file", parent_ref="BOX-P")
-        rig.shelf.reader.place(1, EPC_1)
-        rig.shelf.reader.place(2, EPC_2)
-        await located_at(staff, "BOX-P", SHELF_1)
-        await located_at(staff, "BOX-P-F1", SHELF_2)
+        await read_on_shelf(rig, staff, "BOX-P", EPC_1, 1)
+        await read_on_shelf(rig, staff, "BOX-P-F1", EPC_2, 2)
         run = await reconcile(staff)
         [row] = await rows(staff, run["id"], "file_outside_box")
         assert row["ref"] == "BOX-P-F1"

@@ -18,7 +18,8 @@ from daemon.clock import datetime_to_us, us_to_iso
 from daemon.ledger.tags import giai96
 from daemon.reconcile.epcis import ArchiveEvent, document
 from simulators.llrp_gate import Cross
-from tests.support.catalogue import located_at, tagged
+from tests.support.catalogue import tagged
+from tests.support.reconcile import read_on_shelf
 from tests.support.room import SHELF_1, Room
 
 SCHEMA = json.loads(
@@ -131,8 +132,7 @@ async def test_an_items_story_exported_from_the_daemon(rig: Room) -> None:
     async with rig.client() as staff:
         await tagged(staff, "BOX-T", epc, home_location=SHELF_1)
         await tagged(staff, "BOX-OTHER", "E28011606000020000000077")
-        rig.shelf.reader.place(1, epc)
-        await located_at(staff, "BOX-T", SHELF_1)
+        await read_on_shelf(rig, staff, "BOX-T", epc, 1)
         rig.shelf.reader.remove(epc)
         loan = (
             await staff.post(

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from daemon.tokens import Role
-from simulators.stacker_plc import StackerPlcSimulator
-from tests.support.fixtures import plc_settings, sim  # noqa: F401 (fixtures)
 from tests.support.reconcile import rows
 from tests.support.room import Room
-from tests.support.stacker import BOX_A, BOX_B, EPC_A, EPC_B, open_room, racked
+from tests.support.stacker import BOX_A, BOX_B, EPC_A, EPC_B, racked
 
 CELL_A, CELL_B = "r1-S11-03-02-1", "r1-S11-05-02-1"
-
-
-@pytest.fixture
-async def stacker_room(
-    tmp_path: Path,
-    db_url: str,
-    sim: StackerPlcSimulator,  # noqa: F811
-) -> AsyncIterator[Room]:
-    async for r in open_room(tmp_path, db_url, sim):
-        yield r
 
 
 async def test_campaign_verifies_occupied_cells_and_reports_what_the_crane_did_not_find(

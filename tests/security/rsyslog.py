@@ -8,11 +8,10 @@ RFC 5424 form. ``stop()`` and ``start()`` simulate an outage; the file is kept a
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from tests.security.certs import Certificates
-from tests.services import ServerProcess, free_port, wait_for_port
+from tests.services import ServerProcess, free_port
 
 
 def rsyslogd_binary() -> str:
@@ -34,7 +33,7 @@ class Rsyslog(ServerProcess):
         self.workdir = workdir
         self.port = free_port()
         self.received = workdir / "received.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.errors = workdir / "rsyslogd.err"
         spool = workdir / "spool"
         spool.mkdir(parents=True, exist_ok=True)
         self.conf = workdir / "rsyslog.conf"
@@ -55,20 +54,9 @@ class Rsyslog(ServerProcess):
     def url(self) -> str:
         return f"tls://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                rsyslogd_binary(),
-                "-n",
-                "-f",
-                str(self.conf),
-                "-i",
-                str(self.workdir / "rsyslogd.pid"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.workdir / "rsyslogd.err").open("ab"),
-        )
-        wait_for_port(self.port)
+    def command(self) -> list[str]:
+        pid_file = self.workdir / "rsyslogd.pid"
+        return [rsyslogd_binary(), "-n", "-f", str(self.conf), "-i", str(pid_file)]
 
     def lines(self) -> list[str]:
         try:

@@ -28,9 +28,9 @@ from daemon.store.db import Store
 from daemon.store.schema import alarms, audit, items, outbox
 from daemon.tokens import Role
 from tests.harness import create_token, make_config, running_daemon
-from tests.security.subscriber import Subscriber, subscribed
 from tests.services import Mosquitto
 from tests.support.catalogue import VALID_CREDIT_CODE, VALID_RESIDENT_ID, item_body
+from tests.support.mqtt import Listener, listening
 from tests.support.room import RACKS
 
 RESIDENT_IDS = [
@@ -165,7 +165,7 @@ async def _drive(url: str, tokens: dict[Role, str]) -> list[str]:
     return [wrong]
 
 
-async def _delivered(subscriber: Subscriber, db_url: str, room_url: str) -> None:
+async def _delivered(subscriber: Listener, db_url: str, room_url: str) -> None:
     """Wait until the broker has carried every outbox row."""
     store = Store.connect(db_url)
     try:
@@ -189,7 +189,7 @@ async def test_key_fields_and_token_secrets_reach_no_log_message_metric_or_audit
 ) -> None:
     tokens = {role: await create_token(sqlite_url, role) for role in Role}
     config = make_config(tmp_path / "r1", db_url=sqlite_url, mqtt_url=mosquitto.url, extra=RACKS)
-    async with subscribed(mosquitto.port) as broker_sees, running_daemon(config) as daemon:
+    async with listening(mosquitto.port) as broker_sees, running_daemon(config) as daemon:
         assert daemon.listening is not None
         wrong_secrets = await _drive(daemon.listening.url, tokens)
         await _delivered(broker_sees, sqlite_url, daemon.listening.url)
@@ -208,10 +208,10 @@ async def test_key_fields_and_token_secrets_reach_no_log_message_metric_or_audit
     logged = "\n".join(
         f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in daemon_logging.records
     )
-    published = "\n".join(f"{t} {p.decode(errors='replace')}" for t, p in broker_sees.messages)
+    published = "\n".join(f"{t} {p.decode(errors='replace')}" for t, p in broker_sees.received)
     assert "archroom ready" in logged
     assert "reconciliation 1:" in logged
-    assert len(broker_sees.messages) > 5
+    assert len(broker_sees.received) > 5
     assert "archroom_build_info" in public
     assert len(stored) > 10
     assert _found(logged, needles) == []

@@ -20,6 +20,7 @@ from stacker.handshake import (
 )
 from stacker.journal import Job, JobKind, JobState
 from stacker.registers import CompletionCode, ExcDecision, ExcReq, Mode, Status
+from tests.support.clock import ManualClock
 from tests.support.stacker import plc_snapshot as snap
 
 IDLE_OK = Status.READY | Status.SAFETY_OK | Status.HOMED
@@ -27,22 +28,11 @@ CELL = CellAddress(1, 2, 3, 4, 1)
 STATION = CellAddress(0, 1, 0, 1, 1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
 class Driver:
     """Feeds snapshots with a ticking PLC heartbeat."""
 
     def __init__(self, **timing: float) -> None:
-        self.clock = Clock()
+        self.clock = ManualClock()
         self.hs = Handshake("s1", Timing(**timing), self.clock, self.clock)
         self.beat = 0
 

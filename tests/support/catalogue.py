@@ -37,6 +37,12 @@ async def tagged(client: httpx.AsyncClient, ref: str, epc: str, **fields: object
     assert r.status_code == 201, r.text
 
 
+async def moved(client: httpx.AsyncClient, ref: str, to: str) -> None:
+    """Record that a person moved item ``ref`` to location ``to``."""
+    r = await client.post(f"/api/v1/items/{ref}/move", json={"to": to})
+    assert r.status_code == 200, r.text
+
+
 async def located_at(client: httpx.AsyncClient, ref: str, code: str, timeout: float = 30.0) -> None:
     """Until the records place ``ref`` at ``code`` (the shelf engine settled it there)."""
 

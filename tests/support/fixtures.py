@@ -1,5 +1,6 @@
-"""Fixtures of a room without devices, for the folders that test through the API: a conftest
-imports the ones it uses (``from tests.support.fixtures import room, staff``)."""
+"""Fixtures of a room without devices, for the folders that test through the API, and of a room
+with a simulated stacker PLC: a conftest imports the ones it uses
+(``from tests.support.fixtures import room, staff``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from daemon.tokens import Role
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import RackGeometry
 from tests.support.room import Room, start_room
+from tests.support.stacker import open_room
 
 
 @pytest.fixture
@@ -60,3 +62,12 @@ async def sim(plc_settings: PlcSettings) -> AsyncIterator[StackerPlcSimulator]:
     """A stacker PLC simulator on a free TCP port."""
     async with StackerPlcSimulator(plc_settings) as simulator:
         yield simulator
+
+
+@pytest.fixture
+async def stacker_room(
+    tmp_path: Path, db_url: str, sim: StackerPlcSimulator
+) -> AsyncIterator[Room]:
+    """A room whose daemon drives ``sim`` over real Modbus TCP (``open_room``)."""
+    async for r in open_room(tmp_path, db_url, sim):
+        yield r

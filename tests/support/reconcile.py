@@ -1,10 +1,25 @@
-"""Reconciliation runs through the API: request one, wait for it, read its rows."""
+"""Reconciliation runs through the API: request one, wait for it, read its rows; and the shelf
+reads that place items before a run."""
 
 from __future__ import annotations
 
 import httpx
 
+from tests.support.catalogue import located_at
 from tests.support.poll import eventually
+from tests.support.room import SHELF_1, SHELF_2, Room
+
+SHELVES = {1: SHELF_1, 2: SHELF_2}
+"""The shelf each antenna of the reader room's shelf reader watches."""
+
+
+async def read_on_shelf(
+    rig: Room, client: httpx.AsyncClient, ref: str, epc: str, antenna: int
+) -> None:
+    """The shelf reader reads ``ref``'s tag ``epc`` on ``antenna``; returns once the records
+    place ``ref`` on the shelf that antenna watches."""
+    rig.shelf.reader.place(antenna, epc)
+    await located_at(client, ref, SHELVES[antenna])
 
 
 async def reconcile(client: httpx.AsyncClient, timeout: float = 60.0) -> dict[str, object]:

@@ -13,6 +13,7 @@ import httpx
 from simulators.stacker_plc import StackerPlcSimulator
 from stacker.registers import IF_VERSION, IR, IR_COUNT, Mode, Snapshot, Status, decode_inputs
 from tests.services import Mosquitto
+from tests.support.catalogue import moved
 from tests.support.poll import eventually
 from tests.support.room import STACKER_TIMING, Room, RoomBuilder, toml_table
 
@@ -117,8 +118,7 @@ async def place_in_rack(
     cell = room.stacker.places.cell(code)
     assert cell is not None
     room.plc.put(cell.coordinates(), box)
-    r = await client.post(f"/api/v1/items/{ref}/move", json={"to": code})
-    assert r.status_code == 200, r.text
+    await moved(client, ref, code)
     await eventually(lambda: room.stacker.controller.cells.locate(ref=ref) == cell)
 
 

@@ -1,4 +1,4 @@
-"""A store for the length of a ``with`` block."""
+"""A store for the length of a ``with`` block, and a database brought to the newest schema."""
 
 from __future__ import annotations
 
@@ -16,3 +16,9 @@ async def open_store(url: str) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
+
+
+async def migrate(url: str) -> None:
+    """Bring the database ``url`` to the newest schema (``Store.upgrade``)."""
+    async with open_store(url) as store:
+        await store.upgrade()

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from drivers.tagread import TagRead
+from drivers.uhfreader18 import Variant
 from drivers.uhfreader18_client import Uhfreader18Poller
-from simulators.uhfreader18 import Uhfreader18Simulator
+from simulators.uhfreader18 import SimulatedReader, Uhfreader18Simulator
 from tests.support.tasks import running_task
 
 WAIT_S = 10.0
@@ -61,6 +62,12 @@ class RecordingSink:
 @pytest.fixture
 def sink() -> RecordingSink:
     return RecordingSink()
+
+
+def quick_simulator(variant: Variant) -> Uhfreader18Simulator:
+    """A simulated reader of ``variant`` whose inventory rounds take a millisecond; open it
+    with ``async with``."""
+    return Uhfreader18Simulator(SimulatedReader(variant), round_time_s=0.001)
 
 
 async def start(

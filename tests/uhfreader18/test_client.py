@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,8 @@ from drivers.uhfreader18_client import (
     LinkLostError,
     Uhfreader18Client,
 )
-from simulators.uhfreader18 import SimTag, SimulatedReader, Uhfreader18Simulator
-from tests.uhfreader18.conftest import start
+from simulators.uhfreader18 import SimTag, Uhfreader18Simulator
+from tests.uhfreader18.conftest import quick_simulator, start
 
 EPC_A = "E28011606000020A1B2C3D01"
 EPC_B = "E28011606000020A1B2C3D02"
@@ -41,7 +41,7 @@ def variant() -> Variant:
 
 @pytest.fixture
 async def simulator(variant: Variant) -> AsyncIterator[Uhfreader18Simulator]:
-    async with Uhfreader18Simulator(SimulatedReader(variant), round_time_s=0.001) as simulator:
+    async with quick_simulator(variant) as simulator:
         yield simulator
 
 
@@ -156,28 +156,29 @@ async def test_garbage_with_a_bogus_length_is_dropped_at_the_silent_gap(
     assert client.decoder.stats.garbage_bytes == 2
 
 
-async def test_answer_with_a_bad_crc_is_dropped_and_the_next_command_succeeds(
-    simulator: Uhfreader18Simulator, client: Uhfreader18Client
+@pytest.mark.parametrize(
+    ("spoil", "counted"),
+    [
+        pytest.param(Uhfreader18Simulator.corrupt_next, "bad_crc", id="bad_crc"),
+        pytest.param(Uhfreader18Simulator.truncate_next, "truncated", id="truncated"),
+    ],
+)
+async def test_a_spoilt_answer_times_out_is_counted_and_the_next_command_succeeds(
+    simulator: Uhfreader18Simulator,
+    client: Uhfreader18Client,
+    spoil: Callable[[Uhfreader18Simulator], None],
+    counted: str,
 ) -> None:
+    """A bad CRC is dropped, a truncated answer never completes: either way the command
+    times out, the decoder counts it, and the next command gets its own answer."""
     simulator.reader.place(1, EPC_A)
-    simulator.corrupt_next()
-    with pytest.raises(CommandTimeoutError):
-        await client.inventory()
-    assert client.decoder.stats.bad_crc == 1
-    assert [r.epc for r in await client.inventory()] == [EPC_A]
-    assert client.consecutive_timeouts == 0
-
-
-async def test_truncated_answer_times_out_and_the_next_command_succeeds(
-    simulator: Uhfreader18Simulator, client: Uhfreader18Client
-) -> None:
-    simulator.reader.place(1, EPC_A)
-    simulator.truncate_next()
+    spoil(simulator)
     with pytest.raises(CommandTimeoutError):
         await client.inventory()
     assert client.consecutive_timeouts == 1
+    assert getattr(client.decoder.stats, counted) == 1
     assert [r.epc for r in await client.inventory()] == [EPC_A]
-    assert client.decoder.stats.truncated == 1
+    assert client.consecutive_timeouts == 0
 
 
 async def test_late_answer_is_never_taken_for_the_answer_to_another_command(

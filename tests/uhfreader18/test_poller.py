@@ -13,8 +13,8 @@ import pytest
 
 from drivers.uhfreader18 import ReaderStatusError, Variant
 from drivers.uhfreader18_client import ReaderUnavailableError, Uhfreader18Poller
-from simulators.uhfreader18 import SimTag, SimulatedReader, Uhfreader18Simulator
-from tests.uhfreader18.conftest import RecordingSink, running, start
+from simulators.uhfreader18 import SimTag, Uhfreader18Simulator
+from tests.uhfreader18.conftest import RecordingSink, quick_simulator, running, start
 
 EPC_A = "E28011606000020A1B2C3D01"
 EPC_B = "E28011606000020A1B2C3D02"
@@ -36,17 +36,13 @@ def poller(url: str, **options: object) -> Uhfreader18Poller:
 
 @pytest.fixture
 async def sim288() -> AsyncIterator[Uhfreader18Simulator]:
-    async with Uhfreader18Simulator(
-        SimulatedReader(Variant.UHFREADER288), round_time_s=0.001
-    ) as simulator:
+    async with quick_simulator(Variant.UHFREADER288) as simulator:
         yield simulator
 
 
 @pytest.fixture
 async def sim18() -> AsyncIterator[Uhfreader18Simulator]:
-    async with Uhfreader18Simulator(
-        SimulatedReader(Variant.UHFREADER18), round_time_s=0.001
-    ) as simulator:
+    async with quick_simulator(Variant.UHFREADER18) as simulator:
         yield simulator
 
 

@@ -23,6 +23,7 @@ from simulators.climate import ClimateSimulator, default_layout
 from simulators.climate_room import Channel, RelayModule, RoomPhysics, RoomSpec, Weather
 from tests.harness import make_config
 from tests.services import Mosquitto
+from tests.support.clock import ManualClock
 from tests.support.poll import eventually
 from tests.support.room import Room, RoomBuilder
 from tests.support.tasks import running_task
@@ -161,16 +162,6 @@ T0 = 1_767_225_600.0
 """2026-01-01T00:00:00Z, on a minute boundary."""
 
 
-class ManualClock:
-    """Wall-clock time that moves only when a test moves it."""
-
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def probe_toml(port: int, *, room: str = "stack-9", limits: str = "", climate: str = "") -> str:
     """One float32 sensor ``probe`` (the simulator's ``vault-b``) on Modbus TCP, in ``room``."""
     return (
@@ -231,7 +222,7 @@ class ClockedRoom:
 
         def change() -> None:
             self.sim.set_values("vault-b", temperature, humidity)
-            self.clock.t = t
+            self.clock.now = t
             changed.set()
 
         self.sim.on_next_read("vault-b", change)
