@@ -25,28 +25,8 @@ import math
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 SPEED_OF_LIGHT = 299_792_458.0
-
-
-class TagLink(Protocol):
-    """What decides whether a tag answers, and the RSSI the reader reports."""
-
-    @property
-    def tx_dbm(self) -> float: ...
-    @property
-    def tag_gain_dbi(self) -> float: ...
-    @property
-    def tag_sensitivity_dbm(self) -> float: ...
-    @property
-    def threshold_softness_db(self) -> float: ...
-    @property
-    def decode_p(self) -> float: ...
-    @property
-    def backscatter_loss_db(self) -> float: ...
-    @property
-    def rssi_noise_db(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -144,7 +124,7 @@ def link_gain(
 
 
 def answer(
-    rng: random.Random, gain: float, loss_db: float, link: TagLink
+    rng: random.Random, gain: float, loss_db: float, link: Radio
 ) -> tuple[bool, float | None]:
     """(energised, RSSI to 0.5 dB or None if it was not decoded) for a tag whose link has
     power gain ``gain`` and ``loss_db`` of its own (orientation, packaging): it is powered
