@@ -1,21 +1,25 @@
-"""Shared plumbing for benchmarks: a scratch database, a private broker, ports, the daemon."""
+"""Shared plumbing for benchmarks: a scratch database, a private broker, ports, the daemon, and
+the measurements several benchmarks take alike (CPU time, RSS, location lookups)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -25,11 +29,54 @@ PG_ADMIN = os.environ.get(
 )
 """The local PostgreSQL server's maintenance database, where scratch databases are made."""
 
+T = TypeVar("T")
+
 
 def percentile(values: list[float], p: float) -> float:
     """The ``p``-th percentile (0 to 100) of ``values``: the nearest-rank sample."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def cpu_seconds(run: Callable[[T], object], data: T, repeat: int) -> float:
+    """Median CPU seconds of this process that ``run(data)`` takes, over ``repeat`` runs.
+
+    CPU time rather than wall time: it is the per-core figure asked for, and it does not count
+    time the machine spent on other processes.
+    """
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        run(data)
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` (MiB); NaN when it has none (it has exited)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db sqlite|postgresql|both`` (default both): the databases a benchmark runs on."""
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+
+
+def db_kinds(choice: str) -> tuple[str, ...]:
+    """The databases ``--db`` names, in the order they are run."""
+    return ("sqlite", "postgresql") if choice == "both" else (choice,)
+
+
+async def cancel_all(*tasks: asyncio.Task[Any]) -> None:
+    """Cancel ``tasks`` and wait until each has finished."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def pg_admin(sql: str, *, database: str | None = None) -> None:
@@ -155,3 +202,34 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+async def lookup_latencies(
+    client: httpx.AsyncClient, any_ref: Callable[[], str], *, singles: int, batches: int
+) -> dict[str, float]:
+    """p50 and p99 (ms) of ``singles`` single-item location lookups and of ``batches`` batch
+    lookups of 1,000 refs, each ref drawn by ``any_ref``, after 50 lookups to warm up the
+    connection, the token cache and the page cache."""
+    for _ in range(50):
+        await client.get(f"/api/v1/items/{any_ref()}/location")
+    out: dict[str, float] = {}
+    times = []
+    for _ in range(singles):
+        t0 = time.perf_counter()
+        r = await client.get(f"/api/v1/items/{any_ref()}/location")
+        times.append(time.perf_counter() - t0)
+        if r.status_code != 200:
+            raise RuntimeError(f"lookup answered {r.status_code}: {r.text}")
+    out["single_p50_ms"] = statistics.median(times) * 1000
+    out["single_p99_ms"] = percentile(times, 99) * 1000
+    times = []
+    for _ in range(batches):
+        refs = [any_ref() for _ in range(1000)]
+        t0 = time.perf_counter()
+        r = await client.post("/api/v1/locations/lookup", json={"refs": refs})
+        times.append(time.perf_counter() - t0)
+        if r.status_code != 200 or len(r.json()["locations"]) != len(set(refs)):
+            raise RuntimeError(f"a batch lookup missed items ({r.status_code})")
+    out["batch1000_p50_ms"] = statistics.median(times) * 1000
+    out["batch1000_p99_ms"] = percentile(times, 99) * 1000
+    return out

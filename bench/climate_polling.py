@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench._rig import free_port, metric_sum, start_broker, start_daemon, stop
+from bench._rig import cancel_all, free_port, metric_sum, start_broker, start_daemon, stop
 from sensors.bus import BusPoller
 from sensors.config import BusConfig, GenericConfig, RsWsN01Config, SensorConfig, XyMd02Config
 from sensors.history import MinuteAggregator
@@ -144,11 +143,7 @@ async def _run_pollers(
         await asyncio.sleep(duration_s)
         readings1, cpu1, wall1 = sink.readings, time.process_time(), time.perf_counter()
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(*tasks)
     wall = wall1 - wall0
     cpu = cpu1 - cpu0
     polls = readings1 - readings0

@@ -21,7 +21,7 @@ import time
 
 from sqlalchemy import insert, select
 
-from bench._rig import pg_admin, scratch_database
+from bench._rig import add_db_option, db_kinds, pg_admin, scratch_database
 from bench.ledger_lookup import _prepare, _ref
 from daemon.reconcile.epcis import EventSource, Window, document
 from daemon.store.db import Store
@@ -114,9 +114,9 @@ def run_one(kind: str, n: int, repeat: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench epcis_window")
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_db_option(parser)
     parser.add_argument("--repeat", type=int, default=5)
     args, _ = parser.parse_known_args(argv)
-    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+    for kind in db_kinds(args.db):
         run_one(kind, args.items, args.repeat)
     return 0

@@ -60,7 +60,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench._rig import PG_ADMIN, free_port, percentile, scratch_database, stop
+from bench._rig import (
+    PG_ADMIN,
+    free_port,
+    lookup_latencies,
+    percentile,
+    scratch_database,
+    stop,
+)
 from daemon.store.db import Store
 from daemon.tokens import Role, Scope, Tokens
 
@@ -597,30 +604,8 @@ async def lookup_phase(
     def any_ref() -> str:
         return item_ref(room_id(rng.randrange(rooms)), rng.randrange(per_room))
 
-    out: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=daemon.base, headers=headers, timeout=60) as client:
-        for _ in range(50):
-            await client.get(f"/api/v1/items/{any_ref()}/location")
-        times = []
-        for _ in range(singles):
-            t0 = time.perf_counter()
-            r = await client.get(f"/api/v1/items/{any_ref()}/location")
-            times.append(time.perf_counter() - t0)
-            if r.status_code != 200:
-                raise RuntimeError(f"lookup answered {r.status_code}: {r.text}")
-        out["single_p50_ms"] = statistics.median(times) * 1000
-        out["single_p99_ms"] = percentile(times, 99) * 1000
-        times = []
-        for _ in range(batches):
-            refs = [any_ref() for _ in range(1000)]
-            t0 = time.perf_counter()
-            r = await client.post("/api/v1/locations/lookup", json={"refs": refs})
-            times.append(time.perf_counter() - t0)
-            if len(r.json()["locations"]) != len(set(refs)):
-                raise RuntimeError("a batch lookup missed items")
-        out["batch1000_p50_ms"] = statistics.median(times) * 1000
-        out["batch1000_p99_ms"] = percentile(times, 99) * 1000
-    return out
+        return await lookup_latencies(client, any_ref, singles=singles, batches=batches)
 
 
 MOVEMENT_COLUMNS = "item_id, from_location_id, to_location_id, at_us, source, room, actor"

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._rig import free_port, percentile, start_daemon, stop
+from bench._rig import free_port, percentile, rss_mb, start_daemon, stop
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.ledger.imports import LOAD_ROWS
@@ -96,13 +96,6 @@ def _config(tmp: Path, api_port: int, gate_port: int, size: int) -> Path:
         + "\n"
     )
     return path
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -169,7 +162,7 @@ async def _run(args: argparse.Namespace, tmp: Path) -> int:
             headers = {"Authorization": f"Bearer {token}"}
             await asyncio.sleep(3.0)  # the gate link up, the heap settled
             connections_before = gate.connections
-            baseline = _rss_mb(daemon.pid)
+            baseline = rss_mb(daemon.pid)
             peak = baseline
             answers: list[float] = []
             done = asyncio.Event()
@@ -178,7 +171,7 @@ async def _run(args: argparse.Namespace, tmp: Path) -> int:
                 nonlocal peak
                 async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
                     while not done.is_set():
-                        peak = max(peak, _rss_mb(daemon.pid))
+                        peak = max(peak, rss_mb(daemon.pid))
                         t = time.monotonic()
                         await probe.get("/healthz")
                         answers.append(time.monotonic() - t)

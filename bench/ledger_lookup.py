@@ -15,17 +15,22 @@ import argparse
 import asyncio
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 from sqlalchemy import insert, select
 
-from bench._rig import free_port, percentile, scratch_database
+from bench._rig import (
+    add_db_option,
+    db_kinds,
+    free_port,
+    lookup_latencies,
+    rss_mb,
+    scratch_database,
+)
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import load_config
@@ -121,43 +126,13 @@ async def _prepare(url: str, n: int) -> tuple[float, str]:
     return import_s, token
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def _measure(base: str, token: str, n: int, singles: int, batches: int) -> dict[str, float]:
     rng = random.Random(7)
     headers = {"Authorization": f"Bearer {token}"}
-    out: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        for _ in range(50):  # warm-up: connection, token cache, page cache
-            await client.get(f"/api/v1/items/{_ref(rng.randrange(n))}/location")
-        times = []
-        for _ in range(singles):
-            i = rng.randrange(n)
-            t0 = time.perf_counter()
-            r = await client.get(f"/api/v1/items/{_ref(i)}/location")
-            times.append(time.perf_counter() - t0)
-            assert r.status_code == 200, r.text
-        out["single_p50_ms"] = statistics.median(times) * 1000
-        out["single_p99_ms"] = percentile(times, 99) * 1000
-        times = []
-        for _ in range(batches):
-            refs = [
-                f"0001-WS·{2000 + i % 25}-D30-RS-{i:07d}"
-                for i in (rng.randrange(n) for _ in range(1000))
-            ]
-            t0 = time.perf_counter()
-            r = await client.post("/api/v1/locations/lookup", json={"refs": refs})
-            times.append(time.perf_counter() - t0)
-            assert r.status_code == 200
-            assert len(r.json()["locations"]) == len(set(refs))
-        out["batch1000_p50_ms"] = statistics.median(times) * 1000
-        out["batch1000_p99_ms"] = percentile(times, 99) * 1000
-    return out
+        return await lookup_latencies(
+            client, lambda: _ref(rng.randrange(n)), singles=singles, batches=batches
+        )
 
 
 def run_one(kind: str, n: int, singles: int, batches: int) -> None:
@@ -201,7 +176,7 @@ def run_one(kind: str, n: int, singles: int, batches: int) -> None:
                 time.sleep(0.1)
             expectations = time.perf_counter() - started
             figures = asyncio.run(_measure(f"http://127.0.0.1:{port}", token, n, singles, batches))
-            rss = _rss_mb(proc.pid)
+            rss = rss_mb(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=15)
@@ -218,10 +193,10 @@ def run_one(kind: str, n: int, singles: int, batches: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench ledger_lookup")
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_db_option(parser)
     parser.add_argument("--singles", type=int, default=2000)
     parser.add_argument("--batches", type=int, default=100)
     args, _ = parser.parse_known_args(argv)
-    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+    for kind in db_kinds(args.db):
         run_one(kind, args.items, args.singles, args.batches)
     return 0

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
 
 from llrpkit import PresenceTracker, TagReport
 from llrpkit.protocol import decode_message, impinj, messages, params
 
+from bench._rig import cpu_seconds
 from drivers.llrp import ReaderClock, convert_report
 
 
@@ -94,20 +93,6 @@ def service_convert(frames: list[bytes]) -> int:
     return reads
 
 
-def rate(run: Callable[[list[bytes]], int], frames: list[bytes], repeat: int) -> float:
-    """Median reads per CPU-second of this process over ``repeat`` runs.
-
-    CPU time rather than wall time: it is the per-core figure asked for, and it does not count
-    time the machine spent on other processes.
-    """
-    rates = []
-    for _ in range(repeat):
-        began = time.process_time()
-        reads = run(frames)
-        rates.append(reads / (time.process_time() - began))
-    return statistics.median(rates)
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench.llrp_reference", description=__doc__)
     parser.add_argument("--reads", type=int, default=50_000)
@@ -120,9 +105,13 @@ def main(argv: list[str]) -> int:
     print(f"llrp_reads: {args.reads} reads")
     print(f"llrp_tags_per_report: {args.tags_per_report} reads")
     print(f"llrp_report_size: {sum(map(len, frames)) / len(frames):.0f} bytes")
-    print(f"llrp_decode: {rate(decode_only, frames, args.repeat):.0f} reads/s")
-    print(f"llrp_reference: {rate(reference, frames, args.repeat):.0f} reads/s")
-    print(f"llrp_service_convert: {rate(service_convert, frames, args.repeat):.0f} reads/s")
+    runs = (
+        ("llrp_decode", decode_only),
+        ("llrp_reference", reference),
+        ("llrp_service_convert", service_convert),
+    )
+    for name, run in runs:
+        print(f"{name}: {args.reads / cpu_seconds(run, frames, args.repeat):.0f} reads/s")
     return 0
 
 

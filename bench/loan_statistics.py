@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select, update
 
-from bench._rig import pg_admin, scratch_database
+from bench._rig import add_db_option, db_kinds, pg_admin, scratch_database
 from bench.ledger_lookup import _prepare
 from daemon.ledger.usage import GROUPS, Usage, day_us
 from daemon.store.db import Store
@@ -126,9 +126,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench loan_statistics")
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--loans", type=int, default=200_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_db_option(parser)
     parser.add_argument("--repeat", type=int, default=3)
     args, _ = parser.parse_known_args(argv)
-    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+    for kind in db_kinds(args.db):
         run_one(kind, args.items, args.loans, args.repeat)
     return 0

@@ -24,11 +24,10 @@ from __future__ import annotations
 import argparse
 import logging
 import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
 
+from bench._rig import cpu_seconds
 from drivers.tagread import TagRead
 from drivers.uhfreader18 import (
     ResponseDecoder,
@@ -97,15 +96,6 @@ def read_decode(chunks: list[bytes]) -> int:
             reads += len(batch)
     decoder.flush()
     return reads
-
-
-def cpu_seconds(run: Callable[[list[bytes]], int], chunks: list[bytes], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        run(chunks)
-        times.append(time.process_time() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str]) -> int:

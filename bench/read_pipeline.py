@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench import llrp_reference
+from bench._rig import cpu_seconds
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.config import load_config
@@ -203,7 +204,7 @@ def main(argv: list[str]) -> int:
             decisions = sink._queue.qsize()
     ours = statistics.median(rates)
     frames = llrp_reference.build_frames(total, 50, POPULATION, seed=1)
-    reference = llrp_reference.rate(llrp_reference.reference, frames, args.repeat)
+    reference = total / cpu_seconds(llrp_reference.reference, frames, args.repeat)
     print(f"read_pipeline_reads: {total} reads ({decisions} decisions queued per run)")
     print(f"read_pipeline_reads_per_s: {ours:,.0f} reads/s")
     print(f"llrpkit_reference_reads_per_s: {reference:,.0f} reads/s")

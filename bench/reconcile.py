@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bench._rig import pg_admin, scratch_database
+from bench._rig import add_db_option, db_kinds, pg_admin, scratch_database
 from daemon.audit import AuditChain
 from daemon.bus import Bus
 from daemon.ledger.uow import Ledger
@@ -278,10 +278,10 @@ def run_one(kind: str, n: int, chunk: int) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench reconcile")
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_db_option(parser)
     parser.add_argument("--chunk", type=int, default=10_000)
     args, _ = parser.parse_known_args(argv)
-    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+    for kind in db_kinds(args.db):
         run_one(kind, args.items, args.chunk)
     return 0
 

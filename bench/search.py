@@ -43,7 +43,15 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import func, insert, select, text
 
-from bench._rig import free_port, kept_database, percentile, scratch_database
+from bench._rig import (
+    add_db_option,
+    db_kinds,
+    free_port,
+    kept_database,
+    percentile,
+    scratch_database,
+)
+from bench.ledger_lookup import _ref
 from daemon.config import load_config
 from daemon.store.db import Store
 from daemon.store.schema import items, tags
@@ -52,10 +60,6 @@ from daemon.tokens import Role, Tokens
 CHUNK = 50_000
 trigrams = importlib.import_module("daemon.store.migrations.versions.0007_search_index")
 words = importlib.import_module("daemon.store.migrations.versions.0015_search_words")
-
-
-def _ref(i: int) -> str:
-    return f"0001-WS·{2000 + i % 25}-D30-RS-{i:07d}"
 
 
 def _epc(i: int) -> str:
@@ -237,12 +241,12 @@ def run_one(kind: str, n: int, per_kind: int, keep: str | None = None) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench search")
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_db_option(parser)
     parser.add_argument("--queries", type=int, default=200, help="per kind of query")
     parser.add_argument(
         "--keep", metavar="NAME", help="PostgreSQL: load into database NAME once and keep it"
     )
     args, _ = parser.parse_known_args(argv)
-    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+    for kind in db_kinds(args.db):
         run_one(kind, args.items, args.queries, args.keep)
     return 0

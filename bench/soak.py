@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 import aiomqtt
 import httpx
 
-from bench._rig import free_port, start_broker, start_daemon, stop
+from bench._rig import cancel_all, free_port, rss_mb, start_broker, start_daemon, stop
 from bench.gate_latency import shelf_readers
 from simulators.climate import ClimateSimulator, default_layout
 from simulators.llrp_gate import Cross, LlrpGateSimulator
@@ -39,13 +38,6 @@ from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import RackGeometry
 
 LAG_BUCKETS = "archroom_event_loop_lag_seconds_bucket"
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _metrics(api_port: int) -> dict[str, float]:
@@ -219,21 +211,17 @@ async def _soak(
                 try:
                     await asyncio.sleep(args.warmup)
                     before = await asyncio.to_thread(_metrics, api_port)
-                    rss = [_rss_mb(daemon.pid)]
+                    rss = [rss_mb(daemon.pid)]
                     started = time.monotonic()
                     while time.monotonic() - started < args.duration:
                         await asyncio.sleep(5.0)
-                        rss.append(_rss_mb(daemon.pid))
+                        rss.append(rss_mb(daemon.pid))
                     tasks[1].cancel()
                     tasks[2].cancel()
                     await asyncio.sleep(15.0)  # the last crossing and job finish
                     after = await asyncio.to_thread(_metrics, api_port)
                 finally:
-                    for t in tasks:
-                        t.cancel()
-                    for t in tasks:
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await t
+                    await cancel_all(*tasks)
         finally:
             await asyncio.to_thread(stop, daemon)
     elapsed = float(args.duration)

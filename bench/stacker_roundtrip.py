@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import tempfile
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 import httpx
 from pymodbus.client import AsyncModbusTcpClient
 
-from bench._rig import percentile
+from bench._rig import cancel_all, percentile
 from simulators.stacker_plc import PlcSettings, StackerPlcSimulator
 from stacker.cells import CellAddress, Occupant, RackGeometry
 from stacker.config import StackerConfig, StationConfig
@@ -135,9 +134,7 @@ async def _controller(sim: StackerPlcSimulator, jobs: int) -> tuple[list[float],
                 to_finish.append(done_at - started)
                 await _until_ready(controller)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_all(task)
     return to_accept, to_finish
 
 
@@ -201,9 +198,7 @@ async def _api(sim: StackerPlcSimulator, jobs: int) -> dict[str, list[float]]:
                     samples["accepted"].append(seen[(job_id, "accepted")] - started)
                     samples["finished"].append(seen[(job_id, "done")] - started)
                     await _until_ready(controller)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await cancel_all(watcher)
             subscription.close()
         finally:
             stop.set()

@@ -24,8 +24,8 @@ What the reader hears is built from the physics that makes real gates hard:
 - **The reader switches antennas**: it runs rounds on one antenna for ``dwell_s``, then on the
   other; RSSI is the backscatter power (the path counted twice), reported to 0.5 dB.
 
-The multipath, the link, a tag's answer and an inventory round are ``simulators/rf.py``, shared
-with the shelf model (``simulators/shelf_model.py``).
+The antennas' pattern, the multipath, the link, a tag's answer and an inventory round are
+``simulators/rf.py``, shared with the shelf model (``simulators/shelf_model.py``).
 
 Scenarios are data (``Scenario``: people or carts moving along key frames, the tags they carry,
 and the label of each tag); the builders below make the classes a gate must tell apart. Every
@@ -167,15 +167,12 @@ class GateModel:
                 (math.cos(tilt), 0.0, -math.sin(tilt)),
             ),
         }
-        self._back: float = 10.0 ** (-s.front_back_db / 10.0)
 
     def _gain(self, antenna: int, to: tuple[float, float, float], d: float) -> float:
         """Linear antenna gain towards a point at distance ``d``."""
         _, boresight = self._antennas[antenna]
         cos = (to[0] * boresight[0] + to[1] * boresight[1] + to[2] * boresight[2]) / d
-        front: float = ((1.0 + cos) / 2.0) ** self.site.beam_power
-        peak: float = 10.0 ** (self.site.gain_dbi / 10.0)
-        return peak * max(front, self._back)
+        return self.site.pattern(cos)
 
     def reads(
         self, scenario: Scenario, seed: int, *, t0: float = 0.0, dwell_s: float | None = None

@@ -1,4 +1,4 @@
-"""The radio physics the gate and shelf models share: multipath, the link, a tag's answer.
+"""The radio physics the gate and shelf models share: antennas, multipath, the link, an answer.
 
 A passive UHF tag answers when the power reaching it exceeds its sensitivity (the forward link
 limits, as with all passive tags); the reader hears the answer at the power that came back
@@ -25,28 +25,8 @@ import math
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 SPEED_OF_LIGHT = 299_792_458.0
-
-
-class TagLink(Protocol):
-    """What decides whether a tag answers, and the RSSI the reader reports."""
-
-    @property
-    def tx_dbm(self) -> float: ...
-    @property
-    def tag_gain_dbi(self) -> float: ...
-    @property
-    def tag_sensitivity_dbm(self) -> float: ...
-    @property
-    def threshold_softness_db(self) -> float: ...
-    @property
-    def decode_p(self) -> float: ...
-    @property
-    def backscatter_loss_db(self) -> float: ...
-    @property
-    def rssi_noise_db(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +56,14 @@ class Radio:
     """An inventory round with no tag energised; each energised tag adds ``round_per_tag_s``."""
     round_per_tag_s: float = 0.0025
     rssi_noise_db: float = 0.5
+
+    def pattern(self, cos: float) -> float:
+        """Linear gain of an antenna towards a direction at an angle off its boresight (``cos``:
+        the angle's cosine): the front lobe, or the back lobe where that is stronger."""
+        front: float = ((1.0 + cos) / 2.0) ** self.beam_power
+        back: float = 10.0 ** (-self.front_back_db / 10.0)
+        peak: float = 10.0 ** (self.gain_dbi / 10.0)
+        return peak * max(front, back)
 
 
 @dataclass
@@ -144,7 +132,7 @@ def link_gain(
 
 
 def answer(
-    rng: random.Random, gain: float, loss_db: float, link: TagLink
+    rng: random.Random, gain: float, loss_db: float, link: Radio
 ) -> tuple[bool, float | None]:
     """(energised, RSSI to 0.5 dB or None if it was not decoded) for a tag whose link has
     power gain ``gain`` and ``loss_db`` of its own (orientation, packaging): it is powered

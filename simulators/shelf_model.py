@@ -1,16 +1,17 @@
 """A physical model of shelf readers: what the antennas of a bay hear from the boxes on it.
 
 The physics of the gate model (``simulators/gate_model.py``), on shelves, from the same code
-(``simulators/rf.py``: multipath, the link, a tag's answer, an inventory round): one reader with
-an antenna under each shelf board facing down onto the shelf below it, shelves ``spacing``
-metres apart. A shelf antenna hears its own shelf's boxes in its front lobe, and the
-neighbouring shelves' boxes through its back lobe and the boards in between (``board_db`` per
-board on the direct path), plus multipath: plane waves with random directions and phases per
-channel, drifting slowly as people move in the room (``motion_hz``; a still room drifts little).
-Read probability comes from the power margin at the tag, RSSI from the backscatter (or none at
-all: serial readers report none). So a box on its shelf is read almost every round by its own
-antenna and now and then, sometimes strongly, by the antenna of the shelf above or below; a box
-pushed to the front edge, out of the boards' shadow, is heard by two antennas about equally.
+(``simulators/rf.py``: the antenna pattern, multipath, the link, a tag's answer, an inventory
+round): one reader with an antenna under each shelf board facing down onto the shelf below it,
+shelves ``spacing`` metres apart. A shelf antenna hears its own shelf's boxes in its front lobe,
+and the neighbouring shelves' boxes through its back lobe and the boards in between
+(``board_db`` per board on the direct path), plus multipath: plane waves with random directions
+and phases per channel, drifting slowly as people move in the room (``motion_hz``; a still room
+drifts little). Read probability comes from the power margin at the tag, RSSI from the
+backscatter (or none at all: serial readers report none). So a box on its shelf is read almost
+every round by its own antenna and now and then, sometimes strongly, by the antenna of the shelf
+above or below; a box pushed to the front edge, out of the boards' shadow, is heard by two
+antennas about equally.
 
 A box can be taken off its shelf and put back (``ShelfTag.away``): out of range meanwhile.
 ``stream`` yields the reads and the end of each antenna's inventory round in time order, as the
@@ -120,7 +121,6 @@ class ShelfModel:
         fields = AntennaFields.draw(rng, range(1, s.shelves + 1), s, motion_hz)
         scatter = 10.0 ** (-s.scatter_db / 10.0) / s.scatter_paths
         peak = 10.0 ** (s.gain_dbi / 10.0)
-        back = 10.0 ** (-s.front_back_db / 10.0)
         step = s.cycle_s / s.shelves
         t = rng.uniform(0.0, step)
         turn = 0
@@ -136,8 +136,7 @@ class ShelfModel:
                 pz = (tag.shelf - 1) * s.spacing + tag.height
                 vx, vy, vz = px - ax, py - ay, pz - az
                 d = math.sqrt(vx * vx + vy * vy + vz * vz)
-                cos = -vz / d  # boresight straight down
-                direct = peak * max(((1.0 + cos) / 2.0) ** s.beam_power, back)
+                direct = s.pattern(-vz / d)  # boresight straight down
                 boards = sum(
                     1 for b in range(s.shelves + 1) if min(az, pz) < b * s.spacing < max(az, pz)
                 )

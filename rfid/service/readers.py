@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from prometheus_client import Counter
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from daemon.clock import seconds_to_us, us_to_iso
 from daemon.config import ArchroomConfig
@@ -118,6 +118,29 @@ class LinkChange:
 
 Work = Decided | ShelfDecision | LinkChange
 _GATE, _LINK, _SHELF = 0, 1, 2
+
+
+def _live_tags() -> Select[Any]:
+    """Every unretired tag's EPC with its item's home (``home``: a location code) and current
+    place (``current``: a code, and its ``kind``), None where the item has none: the rows
+    ``_expectation`` turns into what the shelf engine expects."""
+    home = locations.alias("home")
+    current = locations.alias("current")
+    return (
+        select(
+            tags.c.epc,
+            home.c.code.label("home"),
+            current.c.code.label("current"),
+            current.c.kind,
+        )
+        .select_from(
+            tags.join(items, items.c.id == tags.c.item_id)
+            .outerjoin(home, home.c.id == items.c.home_location_id)
+            .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
+            .outerjoin(current, current.c.id == item_locations.c.location_id)
+        )
+        .where(tags.c.retired_us.is_(None))
+    )
 
 
 def _expectation(
@@ -300,21 +323,9 @@ class RoomReaders(ReadSink):
         One streamed query (a server-side cursor on PostgreSQL), consumed in slices: paging
         with ``id > last`` would make PostgreSQL hash-join whole tables once per page.
         """
-        home = locations.alias("home")
-        current = locations.alias("current")
         count = 0
-        query = (
-            select(tags.c.epc, home.c.code, current.c.code, current.c.kind)
-            .select_from(
-                tags.join(items, items.c.id == tags.c.item_id)
-                .outerjoin(home, home.c.id == items.c.home_location_id)
-                .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
-                .outerjoin(current, current.c.id == item_locations.c.location_id)
-            )
-            .where(tags.c.retired_us.is_(None))
-        )
         async with self.ledger.store.read() as conn:
-            result = await conn.stream(query)
+            result = await conn.stream(_live_tags())
             async for rows in result.partitions(20_000):
                 expectations = [_expectation(epc, h, c, kind) for epc, h, c, kind in rows]
                 self.shelf.expect_many(
@@ -387,26 +398,8 @@ class RoomReaders(ReadSink):
             subscription.close()
 
     async def _expectations_of(self, ref: str) -> list[tuple[str, str | None, bool]]:
-        home = locations.alias("home")
-        current = locations.alias("current")
         async with self.ledger.store.read() as conn:
-            rows = (
-                await conn.execute(
-                    select(
-                        tags.c.epc,
-                        home.c.code.label("home"),
-                        current.c.code.label("current"),
-                        current.c.kind,
-                    )
-                    .select_from(
-                        tags.join(items, items.c.id == tags.c.item_id)
-                        .outerjoin(home, home.c.id == items.c.home_location_id)
-                        .outerjoin(item_locations, item_locations.c.item_id == items.c.id)
-                        .outerjoin(current, current.c.id == item_locations.c.location_id)
-                    )
-                    .where(items.c.ref == ref, tags.c.retired_us.is_(None))
-                )
-            ).all()
+            rows = (await conn.execute(_live_tags().where(items.c.ref == ref))).all()
         return [_expectation(r.epc, r.home, r.current, r.kind) for r in rows]
 
     async def _ticks(self) -> None:
