@@ -1,6 +1,6 @@
 // Active alarms of the room (gate, climate, stacker, readers, items), acknowledged by a person.
 // One page at a time, filtered by family of kinds and by state on the server.
-import { $, alarmWords, api, apiPage, el, itemPage, on, pager, say, startPage, t, when, wordsOf } from "./console.js";
+import { $, alarmWords, api, apiPage, chips, el, itemPage, on, pager, say, startPage, t, when, wordsOf } from "./console.js";
 
 await startPage();
 const status = $("#status");
@@ -86,15 +86,10 @@ async function acknowledge(alarm, button) {
   }
 }
 
-for (const chip of document.querySelectorAll("#filters .chip")) {
-  chip.addEventListener("click", () => {
-    group = chip.dataset.group;
-    for (const other of document.querySelectorAll("#filters .chip")) {
-      other.setAttribute("aria-pressed", String(other === chip));
-    }
-    load(0);
-  });
-}
+chips($("#filters"), (chip) => {
+  group = chip.dataset.group;
+  load(0);
+});
 $("#state").addEventListener("change", (event) => {
   state = event.target.value;
   load(0);

@@ -313,6 +313,18 @@ export async function download(path, filename) {
   }, 1000);
 }
 
+// A row of chips (macros.html ``chips``) of which one is pressed: a click presses that one
+// and calls onPick(chip).
+export function chips(node, onPick) {
+  const all = node.querySelectorAll(".chip");
+  for (const chip of all) {
+    chip.addEventListener("click", () => {
+      for (const other of all) other.setAttribute("aria-pressed", String(other === chip));
+      onPick(chip);
+    });
+  }
+}
+
 // Pager under a paged table: "41-60 of 230", previous, next. onPage(offset) loads a page.
 export function pager(node, onPage) {
   const words = el("span", { class: "pager-words", role: "status" });

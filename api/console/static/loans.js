@@ -1,6 +1,6 @@
 // The desk's loans: open, overdue or returned, narrowed by borrower, category and due date;
 // renewed or returned from the list; exported as CSV. Overdue loans stand out.
-import { $, api, apiPage, day, download, el, itemPage, on, pager, say, startPage, t, when } from "./console.js";
+import { $, api, apiPage, chips, day, download, el, itemPage, on, pager, say, startPage, t, when } from "./console.js";
 
 await startPage();
 const status = $("#status");
@@ -79,15 +79,10 @@ async function act(loan, what, button) {
   }
 }
 
-for (const chip of document.querySelectorAll("#states .chip")) {
-  chip.addEventListener("click", () => {
-    current.status = chip.dataset.status;
-    for (const other of document.querySelectorAll("#states .chip")) {
-      other.setAttribute("aria-pressed", String(other === chip));
-    }
-    load(0);
-  });
-}
+chips($("#states"), (chip) => {
+  current.status = chip.dataset.status;
+  load(0);
+});
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   load(0);
