@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import Auth
+from api.exports import attachment
 from api.routes.items import RefPath
 from daemon.labels.content import Label
 from daemon.labels.pdf import label_pdf, sheet_pdf
@@ -47,7 +48,7 @@ def _file(body: bytes | str, fmt: Format, name: str) -> Response:
     return Response(
         body,
         media_type=kind,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        headers=attachment(f"{name}.{fmt}"),
     )
 
 

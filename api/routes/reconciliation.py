@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
-from api.exports import audit_export
+from api.exports import attachment, audit_export
 from api.params import RowId
 from api.schemas.reconciliation import (
     CampaignIn,
@@ -118,12 +118,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             return StreamingResponse(
                 report_csv(inv.reconciler, run, checks),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+                headers=attachment(f"{name}.csv"),
             )
         return StreamingResponse(
             report_json(inv.reconciler, run, checks),
             media_type="application/json",
-            headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+            headers=attachment(f"{name}.json"),
         )
 
     # -- the catalogue service's key fields ---------------------------------------------------
@@ -248,9 +248,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             return StreamingResponse(
                 retention_csv(svc.store, svc.config.room, day),
                 media_type="text/csv; charset=utf-8",
-                headers={
-                    "Content-Disposition": f'attachment; filename="retention-{day.isoformat()}.csv"'
-                },
+                headers=attachment(f"retention-{day.isoformat()}.csv"),
             )
         return StreamingResponse(
             retention_json(svc.store, svc.config.room, day), media_type="application/json"

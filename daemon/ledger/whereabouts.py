@@ -361,8 +361,8 @@ class Whereabout:
 
 
 async def _newest_of_item(
-    conn: AsyncConnection, query: Select[Any], table: Table, item_id: int, limit: int
-) -> Sequence[Row[Any]]:
+    conn: AsyncConnection, query: Select[*tuple[Any, ...]], table: Table, item_id: int, limit: int
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """The item's rows of ``table`` that ``query`` selects, newest first, at most ``limit``."""
     newest = query.where(table.c.item_id == item_id).order_by(table.c.id.desc()).limit(limit)
     return (await conn.execute(newest)).all()
