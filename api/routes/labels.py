@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Auth
 from api.exports import attachment
-from api.routes.items import RefPath
+from api.params import RefPath
 from daemon.labels.content import Label
 from daemon.labels.pdf import label_pdf, sheet_pdf
 from daemon.labels.zpl import ZplError, is_epc96, label_zpl, labels_zpl

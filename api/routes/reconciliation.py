@@ -4,12 +4,12 @@ service's key-field copies and the disposal-eligibility report (docs/reconciliat
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
 from api.exports import attachment, audit_export
-from api.params import RowId
+from api.params import RefPath, RowId
 from api.schemas.reconciliation import (
     CampaignIn,
     CampaignOut,
@@ -25,7 +25,7 @@ from api.schemas.reconciliation import (
     SpotCheckOut,
 )
 from daemon.ledger.errors import Conflict
-from daemon.ledger.items import KEY_FIELDS, REF_PATTERN
+from daemon.ledger.items import KEY_FIELDS
 from daemon.reconcile.classify import Discrepancy
 from daemon.reconcile.copies import KeyFieldCopy
 from daemon.reconcile.report import report_csv, report_json, retention_csv, retention_json
@@ -33,7 +33,6 @@ from daemon.reconcile.service import Inventory
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
-RefPath = Annotated[str, Path(pattern=REF_PATTERN, description="archival reference code (档号)")]
 Format = Literal["json", "csv"]
 
 
