@@ -46,6 +46,10 @@ class Place:
     kind: str
     room: str | None
 
+    def holds(self, other: Place) -> bool:
+        """``other`` is this place or inside it (``r1-A-01`` holds ``r1-A-01-02``)."""
+        return other.code == self.code or other.code.startswith(self.code + "-")
+
 
 UNKNOWN_PLACE = Place("unknown", "unknown", None)
 

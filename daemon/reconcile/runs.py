@@ -45,12 +45,12 @@ from daemon.ledger.errors import NotFound
 from daemon.ledger.items import KEY_FIELDS
 from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger
+from daemon.ledger.whereabouts import Place
 from daemon.messages import verify_result
 from daemon.reconcile.classify import (
     CLASSES,
     Finding,
     ItemFacts,
-    Place,
     Sighting,
     UnpairedRecord,
     belongs_to,
