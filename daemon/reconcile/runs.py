@@ -31,7 +31,6 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Row,
-    Select,
     and_,
     literal,
     select,
@@ -58,6 +57,7 @@ from daemon.reconcile.classify import (
     no_paper_original,
     unknown_tag,
 )
+from daemon.store.db import keyset_pages
 from daemon.store.schema import (
     alarms,
     campaign_locations,
@@ -460,10 +460,11 @@ class Reconciler:
                 active.c.id.is_(None),
             )
         )
-        async for r in _in_key_order(conn, query, tag_sightings.c.id, 0, self.chunk):
-            place = places.get(r.location_id)
-            if place is not None:
-                yield Sighting(r.epc, place, r.last_us)
+        async for rows in keyset_pages(conn, query, tag_sightings.c.id, after=0, size=self.chunk):
+            for r in rows:
+                place = places.get(r.location_id)
+                if place is not None:
+                    yield Sighting(r.epc, place, r.last_us)
 
     async def _records_without_paper(self, conn: AsyncConnection) -> AsyncIterator[UnpairedRecord]:
         """Electronic records of the categories kept on paper that no paper item names."""
@@ -486,8 +487,10 @@ class Reconciler:
             )
             .where(catalogue_records.c.category.in_(categories), paper.c.id.is_(None))
         )
-        async for r in _in_key_order(conn, query, catalogue_records.c.record_id, "", self.chunk):
-            yield UnpairedRecord(r.record_id, r.ref, r.category, r.ref_item is not None)
+        key = catalogue_records.c.record_id
+        async for rows in keyset_pages(conn, query, key, after="", size=self.chunk):
+            for r in rows:
+                yield UnpairedRecord(r.record_id, r.ref, r.category, r.ref_item is not None)
 
     async def _write(self, run_id: int, findings: Sequence[Finding]) -> None:
         async with self.store.write() as conn:
@@ -565,22 +568,6 @@ class Reconciler:
                 return
             yield rows
             after = rows[-1].id
-
-
-async def _in_key_order(
-    conn: AsyncConnection, query: Select[Any], key: ColumnElement[Any], start: Any, chunk: int
-) -> AsyncIterator[Row[Any]]:
-    """Every row of ``query`` in ``key`` order, ``chunk`` rows a query: each page starts after
-    the last key of the one before (``start`` is below every key), so every query is a short
-    range scan of the key's index however far the reading has gone."""
-    last = start
-    while True:
-        rows = (await conn.execute(query.where(key > last).order_by(key).limit(chunk))).all()
-        if not rows:
-            return
-        last = rows[-1]._mapping[key]
-        for row in rows:
-            yield row
 
 
 async def _ever_tagged(conn: AsyncConnection, item_ids: Sequence[int]) -> set[int]:
