@@ -19,3 +19,8 @@ async def audit_export(
 ) -> None:
     async with ledger.transaction(who.name) as tx:
         tx.audit("export", subject, {"kind": kind, **details})
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The headers that have a browser save the answer as a file named ``filename``."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -9,9 +9,12 @@ from typing import Annotated
 
 from fastapi import Path
 
+from daemon.ledger.items import REF_PATTERN
+
 MAX_ROW_ID = 2**63 - 1
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="row id")]
+RefPath = Annotated[str, Path(pattern=REF_PATTERN, description="archival reference code (档号)")]
 
 TOTAL_HEADER = "X-Total-Count"
 """On a paged list: how many rows match in all (the body holds one page, ``limit``/``offset``)."""

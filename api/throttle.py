@@ -21,11 +21,12 @@ The counters live in one daemon's memory: they reset when it restarts.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+
+from daemon.tokens import digest
 
 OVERFLOW = "*"
 """The shared entry of new clients while the table is full."""
@@ -114,17 +115,13 @@ class GoodTokens:
         self.clock = clock
         self._seen: dict[str, float] = {}  # digest -> when it was last good; oldest first
 
-    @staticmethod
-    def _digest(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
-
     def remember(self, token: str) -> None:
-        digest = self._digest(token)
-        self._seen.pop(digest, None)
-        self._seen[digest] = self.clock()
+        key = digest(token)
+        self._seen.pop(key, None)
+        self._seen[key] = self.clock()
         while len(self._seen) > self.max_size:
             del self._seen[next(iter(self._seen))]
 
     def __contains__(self, token: str) -> bool:
-        seen = self._seen.get(self._digest(token))
+        seen = self._seen.get(digest(token))
         return seen is not None and self.clock() - seen < self.ttl_s

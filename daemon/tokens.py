@@ -108,7 +108,8 @@ class TokenError(Exception):
     pass
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """What is kept of a secret (a token, a session's cookie, a stream ticket): its SHA-256."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -147,7 +148,7 @@ class Tokens:
                         name=name,
                         role=role.value,
                         scope=scope.value,
-                        secret_hash=_digest(secret),
+                        secret_hash=digest(secret),
                         created_us=now,
                         expires_us=expires,
                     )
@@ -229,7 +230,7 @@ class Tokens:
         if len(parts) != 3 or parts[0] != "arc" or len(parts[1]) != 12:
             return None
         row = await self.store.first(select(tokens).where(tokens.c.id == parts[1]))
-        if row is None or not hmac.compare_digest(row.secret_hash, _digest(parts[2])):
+        if row is None or not hmac.compare_digest(row.secret_hash, digest(parts[2])):
             return None
         if row.revoked_us is not None or (row.expires_us is not None and row.expires_us < now_us()):
             return None

@@ -11,13 +11,12 @@ the token again while it runs and end when the token is revoked or expires.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daemon.tokens import Principal
+from daemon.tokens import Principal, digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +25,6 @@ class Grant:
 
     principal: Principal
     token: str
-
-
-def _digest(ticket: str) -> str:
-    return hashlib.sha256(ticket.encode()).hexdigest()
 
 
 class Tickets:
@@ -54,16 +49,16 @@ class Tickets:
         while len(self._open) >= self.max_outstanding:
             del self._open[next(iter(self._open))]  # the oldest: dicts keep insertion order
         ticket = secrets.token_urlsafe(32)
-        self._open[_digest(ticket)] = (now + self.ttl_s, Grant(principal, token))
+        self._open[digest(ticket)] = (now + self.ttl_s, Grant(principal, token))
         return ticket
 
     def redeem(self, ticket: str) -> Grant | None:
         """The grant of a good ticket, which is used up; None when unknown, used or expired."""
-        entry = self._open.pop(_digest(ticket), None)
+        entry = self._open.pop(digest(ticket), None)
         if entry is None or entry[0] <= self.clock():
             return None
         return entry[1]
 
     def _forget_expired(self, now: float) -> None:
-        for digest in [d for d, (expires, _) in self._open.items() if expires <= now]:
-            del self._open[digest]
+        for key in [d for d, (expires, _) in self._open.items() if expires <= now]:
+            del self._open[key]

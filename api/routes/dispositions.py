@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 
 from api.auth import Auth
-from api.exports import audit_export
+from api.exports import attachment, audit_export
 from api.params import RowId
 from api.schemas.disposal import (
     ApprovalIn,
@@ -109,12 +109,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             return Response(
                 register_csv(d),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+                headers=attachment(f"{name}.csv"),
             )
         return Response(
             register_pdf(d),
             media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+            headers=attachment(f"{name}.pdf"),
         )
 
     return r

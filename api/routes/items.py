@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from api.auth import Auth
+from api.params import RefPath
 from api.schemas.items import (
     BindingOut,
     HistoryOut,
@@ -18,12 +19,11 @@ from api.schemas.items import (
 )
 from api.schemas.locations import LocationOut, MoveIn
 from daemon.ledger.errors import Conflict, Invalid
-from daemon.ledger.items import REF_PATTERN, ItemRecord
+from daemon.ledger.items import ItemRecord
 from daemon.ledger.movements import move
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
-RefPath = Annotated[str, Path(pattern=REF_PATTERN, description="archival reference code (档号)")]
 SEES_KEY_FIELDS = frozenset({Role.catalogue, Role.admin})
 
 

@@ -20,7 +20,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import Auth
-from api.routes.items import RefPath
+from api.exports import attachment
+from api.params import RefPath
 from daemon.labels.content import Label
 from daemon.labels.pdf import label_pdf, sheet_pdf
 from daemon.labels.zpl import ZplError, is_epc96, label_zpl, labels_zpl
@@ -47,7 +48,7 @@ def _file(body: bytes | str, fmt: Format, name: str) -> Response:
     return Response(
         body,
         media_type=kind,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        headers=attachment(f"{name}.{fmt}"),
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
+from api.exports import attachment
 from api.params import TOTAL_HEADER, RowId
 from api.schemas.loans import (
     BoxOut,
@@ -176,7 +177,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
         return StreamingResponse(
             rows(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="loans.csv"'},
+            headers=attachment("loans.csv"),
         )
 
     @r.get("/loans/{loan_id}")

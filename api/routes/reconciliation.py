@@ -4,12 +4,12 @@ service's key-field copies and the disposal-eligibility report (docs/reconciliat
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
 from api.auth import Auth
-from api.exports import audit_export
-from api.params import RowId
+from api.exports import attachment, audit_export
+from api.params import RefPath, RowId
 from api.schemas.reconciliation import (
     CampaignIn,
     CampaignOut,
@@ -25,7 +25,7 @@ from api.schemas.reconciliation import (
     SpotCheckOut,
 )
 from daemon.ledger.errors import Conflict
-from daemon.ledger.items import KEY_FIELDS, REF_PATTERN
+from daemon.ledger.items import KEY_FIELDS
 from daemon.reconcile.classify import Discrepancy
 from daemon.reconcile.copies import KeyFieldCopy
 from daemon.reconcile.report import report_csv, report_json, retention_csv, retention_json
@@ -33,7 +33,6 @@ from daemon.reconcile.service import Inventory
 from daemon.services import Services
 from daemon.tokens import Principal, Role
 
-RefPath = Annotated[str, Path(pattern=REF_PATTERN, description="archival reference code (档号)")]
 Format = Literal["json", "csv"]
 
 
@@ -118,12 +117,12 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             return StreamingResponse(
                 report_csv(inv.reconciler, run, checks),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+                headers=attachment(f"{name}.csv"),
             )
         return StreamingResponse(
             report_json(inv.reconciler, run, checks),
             media_type="application/json",
-            headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+            headers=attachment(f"{name}.json"),
         )
 
     # -- the catalogue service's key fields ---------------------------------------------------
@@ -248,9 +247,7 @@ def router(svc: Services, auth: Auth) -> APIRouter:
             return StreamingResponse(
                 retention_csv(svc.store, svc.config.room, day),
                 media_type="text/csv; charset=utf-8",
-                headers={
-                    "Content-Disposition": f'attachment; filename="retention-{day.isoformat()}.csv"'
-                },
+                headers=attachment(f"retention-{day.isoformat()}.csv"),
             )
         return StreamingResponse(
             retention_json(svc.store, svc.config.room, day), media_type="application/json"

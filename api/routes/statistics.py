@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Auth
-from api.exports import audit_export
+from api.exports import attachment, audit_export
 from api.schemas.base import DomainOut
 from daemon.ledger.errors import Invalid
 from daemon.ledger.usage import GroupBy, Usage, UsageReport, UsageRow
@@ -56,7 +56,7 @@ def _csv(report: UsageReport, name: str) -> Response:
     return Response(
         "".join(lines),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        headers=attachment(f"{name}.csv"),
     )
 
 

@@ -16,7 +16,6 @@ account change leaves an audit entry through the ledger's unit of work.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from daemon.clock import now_us, us_to_iso
 from daemon.ledger.uow import Ledger
 from daemon.store.db import Store
 from daemon.store.schema import accounts, sessions, tokens
-from daemon.tokens import Principal, Role, Scope, session_scope
+from daemon.tokens import Principal, Role, Scope, digest, session_scope
 
 SESSION_PREFIX = "ses_"
 TOTP_ROLES = frozenset({Role.admin, Role.sysadmin, Role.security, Role.auditor})
@@ -100,10 +99,6 @@ class ActiveSession(NewSession):
 
     account: bool
     """Opened with a password (True) or with a token (a shared desk)."""
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 async def _hash(password: str) -> str:

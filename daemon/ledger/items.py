@@ -35,6 +35,7 @@ from daemon.ledger.keys import (
 )
 from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger, Tx
+from daemon.store.db import keyset_pages
 from daemon.store.schema import items, locations, tags
 from drivers.models import StrictModel
 
@@ -391,17 +392,6 @@ class Catalogue:
     async def iter_refs(
         self, conn: AsyncConnection, chunk: int = 10_000
     ) -> AsyncIterator[list[str]]:
-        last = 0
-        while True:
-            rows = (
-                await conn.execute(
-                    select(items.c.id, items.c.ref)
-                    .where(items.c.id > last)
-                    .order_by(items.c.id)
-                    .limit(chunk)
-                )
-            ).all()
-            if not rows:
-                return
-            last = rows[-1].id
+        query = select(items.c.id, items.c.ref)
+        async for rows in keyset_pages(conn, query, items.c.id, after=0, size=chunk):
             yield [r.ref for r in rows]

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.ledger.errors import NotFound
@@ -45,6 +45,10 @@ class Place:
     code: str
     kind: str
     room: str | None
+
+    def holds(self, other: Place) -> bool:
+        """``other`` is this place or inside it (``r1-A-01`` holds ``r1-A-01-02``)."""
+        return other.code == self.code or other.code.startswith(self.code + "-")
 
 
 UNKNOWN_PLACE = Place("unknown", "unknown", None)
@@ -204,26 +208,19 @@ class Whereabout:
                 raise NotFound(f"no catalogue record with ref {ref!r}")
             src = locations.alias("src")
             dst = locations.alias("dst")
-            for m in (
-                await conn.execute(
-                    select(
-                        movements.c.at_us,
-                        movements.c.source,
-                        movements.c.actor,
-                        movements.c.room,
-                        src.c.code.label("from_code"),
-                        dst.c.code.label("to_code"),
-                    )
-                    .select_from(
-                        movements.outerjoin(src, src.c.id == movements.c.from_location_id).join(
-                            dst, dst.c.id == movements.c.to_location_id
-                        )
-                    )
-                    .where(movements.c.item_id == item_id)
-                    .order_by(movements.c.id.desc())
-                    .limit(limit)
+            moves = select(
+                movements.c.at_us,
+                movements.c.source,
+                movements.c.actor,
+                movements.c.room,
+                src.c.code.label("from_code"),
+                dst.c.code.label("to_code"),
+            ).select_from(
+                movements.outerjoin(src, src.c.id == movements.c.from_location_id).join(
+                    dst, dst.c.id == movements.c.to_location_id
                 )
-            ).all():
+            )
+            for m in await _newest_of_item(conn, moves, movements, item_id, limit):
                 trace.append(
                     TraceEntry(
                         m.at_us,
@@ -238,14 +235,8 @@ class Whereabout:
                         },
                     )
                 )
-            for g in (
-                await conn.execute(
-                    select(gate_passages)
-                    .where(gate_passages.c.item_id == item_id)
-                    .order_by(gate_passages.c.id.desc())
-                    .limit(limit)
-                )
-            ).all():
+            passages = select(gate_passages)
+            for g in await _newest_of_item(conn, passages, gate_passages, item_id, limit):
                 trace.append(
                     TraceEntry(
                         g.at_us,
@@ -289,14 +280,7 @@ class Whereabout:
                             {"loan_id": loan.id, "by": loan.returned_by},
                         )
                     )
-            for t in (
-                await conn.execute(
-                    select(tags)
-                    .where(tags.c.item_id == item_id)
-                    .order_by(tags.c.id.desc())
-                    .limit(limit)
-                )
-            ).all():
+            for t in await _newest_of_item(conn, select(tags), tags, item_id, limit):
                 trace.append(
                     TraceEntry(
                         t.bound_us,
@@ -341,23 +325,17 @@ class Whereabout:
     ) -> list[TraceEntry]:
         """Stacker jobs of the item, each at its creation with its latest state and result."""
         entries = []
-        for j in (
-            await conn.execute(
-                select(
-                    stacker_jobs.c.stacker,
-                    stacker_jobs.c.job_id,
-                    stacker_jobs.c.kind,
-                    stacker_jobs.c.state,
-                    stacker_jobs.c.room,
-                    stacker_jobs.c.created_us,
-                    stacker_jobs.c.updated_us,
-                    stacker_jobs.c.body,
-                )
-                .where(stacker_jobs.c.item_id == item_id)
-                .order_by(stacker_jobs.c.id.desc())
-                .limit(limit)
-            )
-        ).all():
+        jobs = select(
+            stacker_jobs.c.stacker,
+            stacker_jobs.c.job_id,
+            stacker_jobs.c.kind,
+            stacker_jobs.c.state,
+            stacker_jobs.c.room,
+            stacker_jobs.c.created_us,
+            stacker_jobs.c.updated_us,
+            stacker_jobs.c.body,
+        )
+        for j in await _newest_of_item(conn, jobs, stacker_jobs, item_id, limit):
             try:
                 job = job_from_json(json.loads(j.body))
             except (ValueError, KeyError, TypeError):
@@ -384,3 +362,11 @@ class Whereabout:
                 )
             )
         return entries
+
+
+async def _newest_of_item(
+    conn: AsyncConnection, query: Select[*tuple[Any, ...]], table: Table, item_id: int, limit: int
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The item's rows of ``table`` that ``query`` selects, newest first, at most ``limit``."""
+    newest = query.where(table.c.item_id == item_id).order_by(table.c.id.desc()).limit(limit)
+    return (await conn.execute(newest)).all()

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from daemon.clock import us_to_iso
+from daemon.ledger.whereabouts import Place
 from daemon.room import SHELF_KINDS, STACKER_KINDS
 
 Discrepancy = Literal[
@@ -56,17 +57,6 @@ Discrepancy = Literal[
 CLASSES: Final[tuple[Discrepancy, ...]] = typing.get_args(Discrepancy)
 PHYSICAL_KINDS: Final = frozenset(SHELF_KINDS) | (frozenset(STACKER_KINDS) - {"station"})
 """Places where an item is stored: a shelf (any level of a rack) or a stacker cell."""
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    code: str
-    kind: str
-    room: str | None
-
-    def holds(self, other: Place) -> bool:
-        """``other`` is this place or inside it (``r1-A-01`` holds ``r1-A-01-02``)."""
-        return other.code == self.code or other.code.startswith(self.code + "-")
 
 
 @dataclass(frozen=True, slots=True)

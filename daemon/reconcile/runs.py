@@ -27,7 +27,16 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, FromClause, Row, and_, literal, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Row,
+    and_,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.events import Event
@@ -35,12 +44,12 @@ from daemon.ledger.errors import NotFound
 from daemon.ledger.items import KEY_FIELDS
 from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger
+from daemon.ledger.whereabouts import Place
 from daemon.messages import verify_result
 from daemon.reconcile.classify import (
     CLASSES,
     Finding,
     ItemFacts,
-    Place,
     Sighting,
     UnpairedRecord,
     belongs_to,
@@ -48,6 +57,7 @@ from daemon.reconcile.classify import (
     no_paper_original,
     unknown_tag,
 )
+from daemon.store.db import keyset_pages
 from daemon.store.schema import (
     alarms,
     campaign_locations,
@@ -322,6 +332,16 @@ class Reconciler:
         counts: Counter[str] = Counter()
         pending: list[Finding] = []
         items_checked = tags_checked = 0
+
+        async def keep(finding: Finding) -> None:
+            """Count the finding and write it with the batch it completes."""
+            nonlocal pending
+            counts[finding.discrepancy] += 1
+            pending.append(finding)
+            if len(pending) >= self.batch:
+                await self._write(run.id, pending)
+                pending = []
+
         async with self.store.read() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execution_options(isolation_level="REPEATABLE READ")
@@ -365,23 +385,11 @@ class Reconciler:
                     items_checked += 1
                     tags_checked += facts.epc is not None
                     for finding in classify(facts):
-                        counts[finding.discrepancy] += 1
-                        pending.append(finding)
-                if len(pending) >= self.batch:
-                    await self._write(run.id, pending)
-                    pending = []
+                        await keep(finding)
             async for sighting in self._unknown_tags(conn, places, run):
-                counts["unknown_tag"] += 1
-                pending.append(unknown_tag(sighting))
-                if len(pending) >= self.batch:
-                    await self._write(run.id, pending)
-                    pending = []
+                await keep(unknown_tag(sighting))
             async for record in self._records_without_paper(conn):
-                counts["no_paper_original"] += 1
-                pending.append(no_paper_original(record))
-                if len(pending) >= self.batch:
-                    await self._write(run.id, pending)
-                    pending = []
+                await keep(no_paper_original(record))
         if pending:
             await self._write(run.id, pending)
         return {c: counts.get(c, 0) for c in CLASSES}, items_checked, tags_checked
@@ -433,37 +441,26 @@ class Reconciler:
             )
             since = int(started) if started is not None else since
         active = tags.alias("active")
-        last = 0
-        while True:
-            rows = (
-                await conn.execute(
-                    select(
-                        tag_sightings.c.id,
-                        tag_sightings.c.epc,
-                        tag_sightings.c.location_id,
-                        tag_sightings.c.last_us,
-                    )
-                    .select_from(
-                        tag_sightings.outerjoin(
-                            active,
-                            and_(
-                                active.c.epc == tag_sightings.c.epc, active.c.retired_us.is_(None)
-                            ),
-                        )
-                    )
-                    .where(
-                        tag_sightings.c.room == self.room,
-                        tag_sightings.c.last_us >= since,
-                        tag_sightings.c.id > last,
-                        active.c.id.is_(None),
-                    )
-                    .order_by(tag_sightings.c.id)
-                    .limit(self.chunk)
+        query = (
+            select(
+                tag_sightings.c.id,
+                tag_sightings.c.epc,
+                tag_sightings.c.location_id,
+                tag_sightings.c.last_us,
+            )
+            .select_from(
+                tag_sightings.outerjoin(
+                    active,
+                    and_(active.c.epc == tag_sightings.c.epc, active.c.retired_us.is_(None)),
                 )
-            ).all()
-            if not rows:
-                return
-            last = rows[-1].id
+            )
+            .where(
+                tag_sightings.c.room == self.room,
+                tag_sightings.c.last_us >= since,
+                active.c.id.is_(None),
+            )
+        )
+        async for rows in keyset_pages(conn, query, tag_sightings.c.id, after=0, size=self.chunk):
             for r in rows:
                 place = places.get(r.location_id)
                 if place is not None:
@@ -476,33 +473,22 @@ class Reconciler:
             return
         paper = items.alias("paper")
         same_ref = items.alias("same_ref")
-        last = ""
-        while True:
-            rows = (
-                await conn.execute(
-                    select(
-                        catalogue_records.c.record_id,
-                        catalogue_records.c.ref,
-                        catalogue_records.c.category,
-                        same_ref.c.id.label("ref_item"),
-                    )
-                    .select_from(
-                        catalogue_records.outerjoin(
-                            paper, paper.c.record_id == catalogue_records.c.record_id
-                        ).outerjoin(same_ref, same_ref.c.ref == catalogue_records.c.ref)
-                    )
-                    .where(
-                        catalogue_records.c.category.in_(categories),
-                        catalogue_records.c.record_id > last,
-                        paper.c.id.is_(None),
-                    )
-                    .order_by(catalogue_records.c.record_id)
-                    .limit(self.chunk)
-                )
-            ).all()
-            if not rows:
-                return
-            last = rows[-1].record_id
+        query = (
+            select(
+                catalogue_records.c.record_id,
+                catalogue_records.c.ref,
+                catalogue_records.c.category,
+                same_ref.c.id.label("ref_item"),
+            )
+            .select_from(
+                catalogue_records.outerjoin(
+                    paper, paper.c.record_id == catalogue_records.c.record_id
+                ).outerjoin(same_ref, same_ref.c.ref == catalogue_records.c.ref)
+            )
+            .where(catalogue_records.c.category.in_(categories), paper.c.id.is_(None))
+        )
+        key = catalogue_records.c.record_id
+        async for rows in keyset_pages(conn, query, key, after="", size=self.chunk):
             for r in rows:
                 yield UnpairedRecord(r.record_id, r.ref, r.category, r.ref_item is not None)
 

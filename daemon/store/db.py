@@ -29,7 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Row, Select, event, text
+from sqlalchemy import ColumnElement, Row, Select, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -185,6 +185,21 @@ class Store:
         async with self.read() as conn:
             rows = (await conn.execute(text("PRAGMA integrity_check"))).scalars().all()
         return "; ".join(str(r) for r in rows)
+
+
+async def keyset_pages(
+    conn: AsyncConnection, query: Select[*_Ts], key: ColumnElement[Any], *, after: Any, size: int
+) -> AsyncIterator[Sequence[Row[*_Ts]]]:
+    """The rows of ``query`` in ``key`` order, ``size`` a page. Each page starts after the last
+    key of the one before (``after`` is below every key), so each is a short range read of the
+    key's index however far the reading has got, where an OFFSET would read all before it."""
+    last = after
+    while True:
+        rows = (await conn.execute(query.where(key > last).order_by(key).limit(size))).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]._mapping[key]
 
 
 def _current_revision(conn: Connection) -> str | None:

@@ -36,6 +36,14 @@ metadata = MetaData(
 # BigInteger autoincrement keys on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def _partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of only the rows that match ``where``, on PostgreSQL and SQLite alike."""
+    return Index(
+        name, *columns, unique=unique, postgresql_where=text(where), sqlite_where=text(where)
+    )
+
+
 tokens = Table(
     "tokens",
     metadata,
@@ -118,13 +126,7 @@ outbox = Table(
     Column("payload", Text, nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("delivered_us", BigInteger),
-    Index(
-        "ix_outbox_pending",
-        "room",
-        "id",
-        postgresql_where=text("delivered_us IS NULL"),
-        sqlite_where=text("delivered_us IS NULL"),
-    ),
+    _partial_index("ix_outbox_pending", "room", "id", where="delivered_us IS NULL"),
 )
 
 locations = Table(
@@ -248,20 +250,8 @@ tags = Table(
     Column("bound_by", String(100), nullable=False),
     Column("retired_us", BigInteger),
     Column("retired_by", String(100)),
-    Index(
-        "uq_tags_active_epc",
-        "epc",
-        unique=True,
-        postgresql_where=text("retired_us IS NULL"),
-        sqlite_where=text("retired_us IS NULL"),
-    ),
-    Index(
-        "uq_tags_active_item",
-        "item_id",
-        unique=True,
-        postgresql_where=text("retired_us IS NULL"),
-        sqlite_where=text("retired_us IS NULL"),
-    ),
+    _partial_index("uq_tags_active_epc", "epc", where="retired_us IS NULL", unique=True),
+    _partial_index("uq_tags_active_item", "item_id", where="retired_us IS NULL", unique=True),
     Index(None, "item_id"),
     Index(None, "bound_us"),
     Index(None, "retired_us"),
@@ -313,13 +303,7 @@ loans = Table(
     # the item's category and retention class when it was lent: usage statistics group by them
     Column("category", String(100), nullable=False, server_default=""),
     Column("retention", String(3), nullable=False, server_default=""),
-    Index(
-        "uq_loans_open_item",
-        "item_id",
-        unique=True,
-        postgresql_where=text("returned_us IS NULL"),
-        sqlite_where=text("returned_us IS NULL"),
-    ),
+    _partial_index("uq_loans_open_item", "item_id", where="returned_us IS NULL", unique=True),
     Index(None, "item_id", "id"),
     Index(None, "opened_us"),
     Index(None, "returned_us"),
@@ -369,14 +353,7 @@ alarms = Table(
     Column("acked_by", String(100)),
     Column("words", Text),
     # the message as JSON {"key", "params"} (daemon/messages.py); NULL for English-only rows
-    Index(
-        "uq_alarms_active_key",
-        "room",
-        "key",
-        unique=True,
-        postgresql_where=text("cleared_us IS NULL"),
-        sqlite_where=text("cleared_us IS NULL"),
-    ),
+    _partial_index("uq_alarms_active_key", "room", "key", where="cleared_us IS NULL", unique=True),
 )
 
 stacker_jobs = Table(
@@ -454,12 +431,11 @@ inventory_campaigns = Table(
     Column("locations_swept", Integer, nullable=False, server_default="0"),
     Column("run_id", BigInteger),
     Column("note", Text, nullable=False, server_default=""),
-    Index(
+    _partial_index(
         "uq_inventory_campaigns_active_room",
         "room",
+        where="state IN ('running', 'finishing')",
         unique=True,
-        postgresql_where=text("state IN ('running', 'finishing')"),
-        sqlite_where=text("state IN ('running', 'finishing')"),
     ),
     Index(None, "room", "id"),
 )

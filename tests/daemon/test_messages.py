@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from daemon import messages
+from daemon.ledger.whereabouts import Place
 from daemon.messages import Message, say
 from daemon.reconcile.classify import (
     ItemFacts,
-    Place,
     Sighting,
     UnpairedRecord,
     classify,

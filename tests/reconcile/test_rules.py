@@ -7,7 +7,8 @@ import dataclasses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.reconcile.classify import ItemFacts, Place, belongs_to, classify
+from daemon.ledger.whereabouts import Place
+from daemon.reconcile.classify import ItemFacts, belongs_to, classify
 from rfid.sweeps import SweepCounter
 
 SHELF_1 = Place("r1-A-01-01", "level", "r1")

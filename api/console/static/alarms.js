@@ -1,11 +1,11 @@
 // Active alarms of the room (gate, climate, stacker, readers, items), acknowledged by a person.
 // One page at a time, filtered by family of kinds and by state on the server.
-import { $, alarmWords, api, apiPage, el, itemPage, on, pager, say, startPage, t, when, wordsOf } from "./console.js";
+import { $, alarmWords, api, chips, el, itemPage, on, pager, say, showPage, startPage, t, when, wordsOf } from "./console.js";
 
 await startPage();
 const status = $("#status");
-const table = $("#alarms");
 const pages = pager($("#pager"), (offset) => load(offset));
+const list = { table: $("#alarms"), empty: $("#no-alarms"), pages, row };
 let group = "";
 let state = "active";
 let shownOffset = 0;
@@ -61,13 +61,8 @@ async function load(offset = shownOffset) {
   try {
     const params = new URLSearchParams({ state, limit: String(pages.size), offset: String(offset) });
     if (group) params.set("group", group);
-    const { rows, total } = await apiPage(`/api/v1/alarms?${params}`);
-    if (!rows.length && offset > 0 && total > 0) return load(0);
+    if (!(await showPage(`/api/v1/alarms?${params}`, offset, list))) return load(0);
     shownOffset = offset;
-    table.tBodies[0].replaceChildren(...rows.map(row));
-    table.hidden = rows.length === 0;
-    $("#no-alarms").hidden = rows.length !== 0;
-    pages.show(offset, rows.length, total);
     if (status.dataset.kind === "error") say(status, "");
   } catch (error) {
     say(status, error.message, "error");
@@ -86,15 +81,10 @@ async function acknowledge(alarm, button) {
   }
 }
 
-for (const chip of document.querySelectorAll("#filters .chip")) {
-  chip.addEventListener("click", () => {
-    group = chip.dataset.group;
-    for (const other of document.querySelectorAll("#filters .chip")) {
-      other.setAttribute("aria-pressed", String(other === chip));
-    }
-    load(0);
-  });
-}
+chips($("#filters"), (chip) => {
+  group = chip.dataset.group;
+  load(0);
+});
 $("#state").addEventListener("change", (event) => {
   state = event.target.value;
   load(0);

@@ -313,6 +313,31 @@ export async function download(path, filename) {
   }, 1000);
 }
 
+// A row of chips (macros.html ``chips``) of which one is pressed: a click presses that one
+// and calls onPick(chip).
+export function chips(node, onPick) {
+  const all = node.querySelectorAll(".chip");
+  for (const chip of all) {
+    chip.addEventListener("click", () => {
+      for (const other of all) other.setAttribute("aria-pressed", String(other === chip));
+      onPick(chip);
+    });
+  }
+}
+
+// Fetch one page of a list into its table (macros.html ``list_table``): a tr per row made by
+// list.row, list.empty shown instead when there are none, list.pages saying the range. False
+// when the page is past the end (rows went meanwhile): the caller loads the first instead.
+export async function showPage(path, offset, list) {
+  const { rows, total } = await apiPage(path);
+  if (!rows.length && offset > 0 && total > 0) return false;
+  list.table.tBodies[0].replaceChildren(...rows.map(list.row));
+  list.table.hidden = rows.length === 0;
+  list.empty.hidden = rows.length !== 0;
+  list.pages.show(offset, rows.length, total);
+  return true;
+}
+
 // Pager under a paged table: "41-60 of 230", previous, next. onPage(offset) loads a page.
 export function pager(node, onPage) {
   const words = el("span", { class: "pager-words", role: "status" });

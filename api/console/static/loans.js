@@ -1,12 +1,12 @@
 // The desk's loans: open, overdue or returned, narrowed by borrower, category and due date;
 // renewed or returned from the list; exported as CSV. Overdue loans stand out.
-import { $, api, apiPage, day, download, el, itemPage, on, pager, say, startPage, t, when } from "./console.js";
+import { $, api, chips, day, download, el, itemPage, on, pager, say, showPage, startPage, t, when } from "./console.js";
 
 await startPage();
 const status = $("#status");
-const table = $("#loans");
 const form = $("#filters");
 const pages = pager($("#pager"), (offset) => load(offset));
+const list = { table: $("#loans"), empty: $("#no-loans"), pages, row };
 let current = { status: "open", offset: 0 };
 
 function query() {
@@ -54,12 +54,7 @@ async function load(offset = current.offset) {
   params.set("limit", String(pages.size));
   params.set("offset", String(offset));
   try {
-    const { rows, total } = await apiPage(`/api/v1/loans?${params}`);
-    if (!rows.length && offset > 0 && total > 0) return load(0);
-    table.tBodies[0].replaceChildren(...rows.map(row));
-    table.hidden = rows.length === 0;
-    $("#no-loans").hidden = rows.length !== 0;
-    pages.show(offset, rows.length, total);
+    if (!(await showPage(`/api/v1/loans?${params}`, offset, list))) return load(0);
     if (status.dataset.kind === "error") say(status, "");
   } catch (error) {
     say(status, error.message, "error");
@@ -79,15 +74,10 @@ async function act(loan, what, button) {
   }
 }
 
-for (const chip of document.querySelectorAll("#states .chip")) {
-  chip.addEventListener("click", () => {
-    current.status = chip.dataset.status;
-    for (const other of document.querySelectorAll("#states .chip")) {
-      other.setAttribute("aria-pressed", String(other === chip));
-    }
-    load(0);
-  });
-}
+chips($("#states"), (chip) => {
+  current.status = chip.dataset.status;
+  load(0);
+});
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   load(0);
