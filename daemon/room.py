@@ -28,7 +28,7 @@ from daemon.ledger.uow import Ledger
 from daemon.messages import say
 from daemon.metrics import ITEM_STATES, Metrics
 from daemon.store.schema import item_locations, locations, movements
-from stacker.cells import STATION_AISLE, CellAddress, RackGeometry
+from stacker.cells import STATION_AISLE, CellAddress
 from stacker.config import StackerConfig
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,6 @@ def stacker_locations(room: str, stacker: StackerConfig) -> list[NewLocation]:
     def coords(cell: CellAddress) -> dict[str, object]:
         return {"stacker": stacker.id, **dict(zip(_CELL_AXES, cell.coordinates(), strict=True))}
 
-    geometry = RackGeometry(
-        stacker.aisles, stacker.sides, stacker.bays, stacker.levels, stacker.depths
-    )
     out = [
         NewLocation(
             station_code(room, s.name),
@@ -84,7 +81,7 @@ def stacker_locations(room: str, stacker: StackerConfig) -> list[NewLocation]:
             f"{stacker.id} cell {cell.code}",
             coords(cell),
         )
-        for cell in geometry.cells()
+        for cell in stacker.geometry.cells()
     ]
     return out
 

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -35,7 +35,6 @@ from daemon.ledger.keys import (
 )
 from daemon.ledger.pairing import Pairing
 from daemon.ledger.uow import Ledger, Tx
-from daemon.store.db import keyset_pages
 from daemon.store.schema import items, locations, tags
 from drivers.models import StrictModel
 
@@ -388,10 +387,3 @@ class Catalogue:
                 },
             )
             report.loaded += len(good)
-
-    async def iter_refs(
-        self, conn: AsyncConnection, chunk: int = 10_000
-    ) -> AsyncIterator[list[str]]:
-        query = select(items.c.id, items.c.ref)
-        async for rows in keyset_pages(conn, query, items.c.id, after=0, size=chunk):
-            yield [r.ref for r in rows]
