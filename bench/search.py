@@ -148,7 +148,7 @@ def _queries(n: int) -> dict[str, Callable[[random.Random], tuple[str, int]]]:
     """Kind of query -> (text, how many items it must find at least)."""
 
     def broad(rng: random.Random) -> tuple[str, int]:
-        i = rng.randrange(1000, n)
+        i = rng.randrange(1000, n // 1000 * 1000)  # a whole thousand: 1,000 references share it
         return f"RS-{i // 1000:04d}", 1000
 
     return {
@@ -247,6 +247,8 @@ def main(argv: list[str]) -> int:
         "--keep", metavar="NAME", help="PostgreSQL: load into database NAME once and keep it"
     )
     args, _ = parser.parse_known_args(argv)
+    if args.items < 2000:
+        parser.error("--items must be at least 2000: a broad query asks for 1,000 of them")
     for kind in db_kinds(args.db):
         run_one(kind, args.items, args.queries, args.keep)
     return 0
