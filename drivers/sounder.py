@@ -59,10 +59,12 @@ class Sounder:
         outputs = ModbusOutputs()
         out = OutputAddress(self.config.url, self.config.device_id, "coil", self.config.coil)
         try:
-            await outputs.switch(out, on=True)
             try:
+                await outputs.switch(out, on=True)
                 await self._hold()
             finally:
+                # Also when the switch-on failed or was cancelled: its write may have reached
+                # the coil before the answer was lost.
                 with contextlib.suppress(OutputError, TimeoutError):
                     await asyncio.wait_for(outputs.switch(out, on=False), 3.0)
         except OutputError as e:

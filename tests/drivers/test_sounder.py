@@ -1,0 +1,50 @@
+"""The door sounder's coil when its switch-on is cut short: it must not be left sounding."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from pymodbus.constants import ExcCodes
+
+from drivers.sounder import Sounder
+from simulators.climate_room import RelayModule
+from simulators.modbus import Request
+
+
+@dataclass(frozen=True, slots=True)
+class Coil:
+    url: str
+    coil: int
+    device_id: int = 1
+    seconds: float = 60.0
+
+
+class SlowToReadBack(RelayModule):
+    """A relay module that applies the first switch-on at once but holds its read-back until
+    ``release`` is set: the write has reached the coil, the answer has not come back."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.read_back = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def _answer(self, request: Request) -> ExcCodes | None:
+        answer = await super()._answer(request)
+        if request.function_code == 1 and any(self.coils) and not self.read_back.is_set():
+            self.read_back.set()
+            await self.release.wait()
+        return answer
+
+
+async def test_a_sounder_closed_while_its_switch_on_is_unanswered_ends_switched_off() -> None:
+    async with SlowToReadBack() as module:
+        sounder = Sounder("door-1", Coil(f"tcp://127.0.0.1:{module.port}", 3))
+        sounder.sound()
+        await module.read_back.wait()
+        assert module.coils[3]
+        closing = asyncio.create_task(sounder.close())
+        await asyncio.sleep(0)  # close() has cancelled the switch-on, still unanswered
+        module.release.set()
+        await closing
+        assert not module.coils[3]
