@@ -171,6 +171,9 @@ class MqttPublisher:
                         raise
             except (aiomqtt.MqttError, OSError) as e:
                 self._set_connected(False)
+                # Leaving the client while being stopped can fail too (its disconnect): that
+                # error replaced the cancellation, and reconnecting would outlive the stop.
+                raise_if_cancelled()
                 delay = backoff.next_delay()
                 backoff.failed(
                     log, "MQTT %s unavailable (%s); retrying in %.1fs", self.config.url, e, delay

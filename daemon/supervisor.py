@@ -3,7 +3,8 @@
 A service is an ``async def run()`` that runs until cancelled. If it raises, the crash is
 logged with its traceback and counted, and the service starts again after a delay that grows
 to a cap; one failing reader or a broken broker connection never takes the daemon down.
-Cancellation (shutdown) propagates untouched.
+Cancellation (shutdown) propagates untouched, and a service that fails while it is being
+cancelled is not restarted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from daemon.metrics import Metrics
 from daemon.spool import is_unavailable
+from drivers.cancellation import cancelling
 from drivers.reconnect import Backoff
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,11 @@ class Supervisor:
                 state.last_error = "returned"
                 log.error("service %s returned unexpectedly", name)
             state.running = False
+            if cancelling():
+                # Failed (or returned) while being stopped: its clean-up raised, or a library
+                # turned the cancellation into an error of its own. A restart would outlive
+                # the stop, which then never ends.
+                raise asyncio.CancelledError
             state.restarts += 1
             self.metrics.service_restarts.labels(service=name).inc()
             if time.monotonic() - state.started_at > self.healthy_after_s:

@@ -18,10 +18,15 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def cancelling() -> bool:
+    """Whether the current task was asked to stop (even if the request was swallowed)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def raise_if_cancelled() -> None:
     """Raise ``CancelledError`` if the current task was asked to stop; otherwise do nothing."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
+    if cancelling():
         raise asyncio.CancelledError
 
 
