@@ -38,7 +38,8 @@ class SlowToReadBack(RelayModule):
 
 
 async def test_a_sounder_closed_while_its_switch_on_is_unanswered_ends_switched_off() -> None:
-    async with SlowToReadBack() as module:
+    module = SlowToReadBack()
+    async with module:
         sounder = Sounder("door-1", Coil(f"tcp://127.0.0.1:{module.port}", 3))
         sounder.sound()
         await module.read_back.wait()
