@@ -59,14 +59,16 @@ class Sounder:
         outputs = ModbusOutputs()
         out = OutputAddress(self.config.url, self.config.device_id, "coil", self.config.coil)
         try:
-            try:
-                await outputs.switch(out, on=True)
-                await self._hold()
-            finally:
-                # Also when the switch-on failed or was cancelled: its write may have reached
-                # the coil before the answer was lost.
-                with contextlib.suppress(OutputError, TimeoutError):
-                    await asyncio.wait_for(outputs.switch(out, on=False), 3.0)
+            # Again while an alarm came during the switch-off, which ``sound`` could not extend.
+            while self.until > time.monotonic():
+                try:
+                    await outputs.switch(out, on=True)
+                    await self._hold()
+                finally:
+                    # Also when the switch-on failed or was cancelled: its write may have
+                    # reached the coil before the answer was lost.
+                    with contextlib.suppress(OutputError, TimeoutError):
+                        await asyncio.wait_for(outputs.switch(out, on=False), 3.0)
         except OutputError as e:
             self.failures += 1
             log.warning("sounder of gate %s (%s) did not answer: %s", self.gate, self.config.url, e)

@@ -1,4 +1,4 @@
-"""The door sounder's coil when its switch-on is cut short: it must not be left sounding."""
+"""The door sounder's coil when a switch is cut short or an alarm comes while it switches off."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pymodbus.constants import ExcCodes
 from drivers.sounder import Sounder
 from simulators.climate_room import RelayModule
 from simulators.modbus import Request
+from tests.support.poll import eventually
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,4 +49,41 @@ async def test_a_sounder_closed_while_its_switch_on_is_unanswered_ends_switched_
         await asyncio.sleep(0)  # close() has cancelled the switch-on, still unanswered
         module.release.set()
         await closing
+        assert not module.coils[3]
+
+
+class SlowToSwitchOff(RelayModule):
+    """A relay module that holds the read-back of the first switch-off until ``release``."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.was_on = False
+        self.read_back = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def _answer(self, request: Request) -> ExcCodes | None:
+        answer = await super()._answer(request)
+        self.was_on = self.was_on or any(self.coils)
+        switched_off = self.was_on and not any(self.coils)
+        if request.function_code == 1 and switched_off and not self.read_back.is_set():
+            self.read_back.set()
+            await self.release.wait()
+        return answer
+
+
+async def test_an_alarm_while_the_sounder_switches_off_sounds_it_again() -> None:
+    module = SlowToSwitchOff()
+    async with module:
+        sounder = Sounder("door-1", Coil(f"tcp://127.0.0.1:{module.port}", 3, seconds=0.05))
+        sounder.sound()
+        await module.read_back.wait()  # switched off, the answer held back
+        assert not module.coils[3]
+        sounder.sound()
+        module.release.set()
+
+        async def sounding_again() -> bool:
+            return module.coils[3]
+
+        await eventually(sounding_again, what="the coil switched on again")
+        await sounder.close()
         assert not module.coils[3]
