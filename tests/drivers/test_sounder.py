@@ -22,17 +22,23 @@ class Coil:
 
 
 class SlowToReadBack(RelayModule):
-    """A relay module that applies the first switch-on at once but holds its read-back until
-    ``release`` is set: the write has reached the coil, the answer has not come back."""
+    """A relay module that applies every write at once but holds one read-back until
+    ``release`` is set: the write has reached the coil, the answer has not come back. It holds
+    the first switch-on's, or with ``switch_off`` the first switch-off's after a switch-on."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, switch_off: bool = False) -> None:
         super().__init__([])
+        self.switch_off = switch_off
+        self.was_on = False
         self.read_back = asyncio.Event()
         self.release = asyncio.Event()
 
     async def _answer(self, request: Request) -> ExcCodes | None:
         answer = await super()._answer(request)
-        if request.function_code == 1 and any(self.coils) and not self.read_back.is_set():
+        on = any(self.coils)
+        held = (self.was_on and not on) if self.switch_off else on
+        self.was_on = self.was_on or on
+        if request.function_code == 1 and held and not self.read_back.is_set():
             self.read_back.set()
             await self.release.wait()
         return answer
@@ -52,27 +58,8 @@ async def test_a_sounder_closed_while_its_switch_on_is_unanswered_ends_switched_
         assert not module.coils[3]
 
 
-class SlowToSwitchOff(RelayModule):
-    """A relay module that holds the read-back of the first switch-off until ``release``."""
-
-    def __init__(self) -> None:
-        super().__init__([])
-        self.was_on = False
-        self.read_back = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def _answer(self, request: Request) -> ExcCodes | None:
-        answer = await super()._answer(request)
-        self.was_on = self.was_on or any(self.coils)
-        switched_off = self.was_on and not any(self.coils)
-        if request.function_code == 1 and switched_off and not self.read_back.is_set():
-            self.read_back.set()
-            await self.release.wait()
-        return answer
-
-
 async def test_an_alarm_while_the_sounder_switches_off_sounds_it_again() -> None:
-    module = SlowToSwitchOff()
+    module = SlowToReadBack(switch_off=True)
     async with module:
         sounder = Sounder("door-1", Coil(f"tcp://127.0.0.1:{module.port}", 3, seconds=0.05))
         sounder.sound()
