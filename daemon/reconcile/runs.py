@@ -27,16 +27,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import (
-    ColumnElement,
-    FromClause,
-    Row,
-    and_,
-    literal,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import ColumnElement, FromClause, Row, and_, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daemon.events import Event
